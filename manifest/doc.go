@@ -1,4 +1,15 @@
 // Package manifest builds HLS, DASH and Smooth Streaming manifests from a
 // neutral Presentation value. It does no I/O and knows nothing of HTTP or of
 // the packager: the origin converts an indexed asset into a Presentation.
+//
+// Builders: DASH (dash.go, mpd-time-csf and mpd-time-cmaf), HLSMultivariant
+// and HLSMedia (hls.go, m3u8-cmaf), Smooth (smooth.go). Every URL they
+// write is relative to the manifest's own URL and has one of the shapes of
+// shared/spec/urls.md (url.go). Output is deterministic: the same
+// Presentation and Options give the same bytes. A Presentation that a format
+// cannot express gives an error wrapping ErrInvalidPresentation that names
+// the track and field at fault (validate.go).
+//
+// manifest imports only the standard library and go-dash; it must never
+// import packager, crypto, keyclient, origin or anything that does I/O.
 package manifest
