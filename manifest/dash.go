@@ -33,6 +33,7 @@ const (
 //	MPD (static, mediaPresentationDuration, minBufferTime)
 //	└── Period id="0"
 //	    └── AdaptationSet (contentType, lang, Role main on the first audio)
+//	        ├── ContentProtection … (encrypted: dash_protection.go)
 //	        ├── SegmentTemplate (timescale, initialization, media)
 //	        │   └── SegmentTimeline / S t d r
 //	        └── Representation (id, bandwidth, codecs, ...)
@@ -41,6 +42,9 @@ const (
 // Representation gets a SegmentTemplate of its own instead.
 func DASH(p *Presentation, o Options) ([]byte, error) {
 	if err := validate(p, o); err != nil {
+		return nil, err
+	}
+	if err := dashCheckMethod(o); err != nil {
 		return nil, err
 	}
 	// The presentation runs from the earliest start to the latest end; each
@@ -63,6 +67,13 @@ func DASH(p *Presentation, o Options) ([]byte, error) {
 	firstAudio := true
 	for i, g := range groups(p) {
 		as := dashAdaptationSet(g, i+1, o, sNum, sDen)
+		cps, err := dashContentProtection(p, g, o)
+		if err != nil {
+			return nil, err
+		}
+		for _, cp := range cps {
+			as.ContentProtection = append(as.ContentProtection, cp)
+		}
 		if g.kind == Audio && firstAudio {
 			as.Roles = []*mpd.Role{{SchemeIDURI: ptr(schemeRole), Value: ptr("main")}}
 			firstAudio = false
@@ -73,6 +84,13 @@ func DASH(p *Presentation, o Options) ([]byte, error) {
 	var b bytes.Buffer
 	if err := m.Write(&b); err != nil {
 		return nil, fmt.Errorf("manifest: dash %s: %w", p.Name, err)
+	}
+	if o.Protection != nil {
+		out, ok := dashDeclareNamespaces(b.Bytes())
+		if !ok {
+			return nil, fmt.Errorf("manifest: dash %s: no MPD root to declare the protection namespaces on", p.Name)
+		}
+		return out, nil
 	}
 	return b.Bytes(), nil
 }

@@ -10,6 +10,15 @@
 // cannot express gives an error wrapping ErrInvalidPresentation that names
 // the track and field at fault (validate.go).
 //
+// Options.Protection adds the DRM signalling of an encrypted output
+// (protection.go): DASH ContentProtection (dash_protection.go), HLS
+// EXT-X-KEY and EXT-X-SESSION-KEY (hls_protection.go) and the Smooth
+// Protection header (smooth_protection.go), in the exact forms of
+// shared/spec/urls.md. The builders write the PSSH boxes, PlayReady objects
+// and URLs they are given and never see a key. A method or DRM a format
+// cannot carry gives ErrUnsupportedProtection; a malformed Protection
+// ErrInvalidProtection.
+//
 // manifest imports only the standard library and go-dash; it must never
 // import packager, crypto, keyclient, origin or anything that does I/O.
 package manifest

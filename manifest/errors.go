@@ -15,3 +15,28 @@ var ErrInvalidPresentation = errors.New("invalid presentation")
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("manifest: %s: %w", fmt.Sprintf(format, args...), ErrInvalidPresentation)
 }
+
+// ErrInvalidProtection is returned (wrapped, naming the track and field) by
+// every builder when Options.Protection is malformed: no or an unknown
+// Method, a Tracks list that is not parallel to Presentation.Tracks, an
+// unknown SystemKind, a PSSH or PRO that is not one, or a URL that cannot
+// be written into a quoted attribute.
+var ErrInvalidProtection = errors.New("invalid protection")
+
+// ErrUnsupportedProtection is returned (wrapped) when Options.Protection
+// asks a format for what it cannot carry: cbc or cbcs-aapl in DASH,
+// anything but cenc in Smooth, FairPlay with cenc in HLS, a system without
+// the data its signalling needs (Widevine without PSSH, PlayReady without
+// PRO, FairPlay without an skd:// URI), no DRM the format can signal, or
+// tracks that share an AdaptationSet (StreamIndex) with different keys.
+var ErrUnsupportedProtection = errors.New("protection not supported by the format")
+
+// badProtection wraps ErrInvalidProtection.
+func badProtection(format string, args ...any) error {
+	return fmt.Errorf("manifest: %s: %w", fmt.Sprintf(format, args...), ErrInvalidProtection)
+}
+
+// unsupported wraps ErrUnsupportedProtection.
+func unsupported(format string, args ...any) error {
+	return fmt.Errorf("manifest: %s: %w", fmt.Sprintf(format, args...), ErrUnsupportedProtection)
+}

@@ -143,3 +143,42 @@ func ExampleDASH_error() {
 	// Output:
 	// manifest: track audio/128000: timescale is 0: invalid presentation
 }
+
+func ExampleHLSMedia_aes128() {
+	p := example()
+	kid := [16]byte{0x8b, 0xa9, 0x4a, 0xde, 0x6e, 0xb9, 0x44, 0x9d, 0xb4, 0x4f, 0xa5, 0xbe, 0xef, 0xaf, 0x43, 0xb0}
+	pr := &manifest.Protection{Method: manifest.MethodAES128}
+	for range p.Tracks {
+		pr.Tracks = append(pr.Tracks, manifest.TrackProtection{
+			KID:    kid,
+			KeyURI: "https://origin.example.com/keys/aes/8ba94ade-6eb9-449d-b44f-a5beefaf43b0",
+			// The origin derives IVs from the key and the segment; any
+			// deterministic function will do here.
+			IV: func(segment int) [16]byte { return [16]byte{0: 0xa5, 15: byte(segment)} },
+		})
+	}
+	out, err := manifest.HLSMedia(p, &p.Tracks[1], manifest.Options{URLOptions: "format=m3u8-cmaf,encryption=cbc", Protection: pr})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(string(out))
+	// Output:
+	// #EXTM3U
+	// #EXT-X-VERSION:7
+	// #EXT-X-TARGETDURATION:3
+	// #EXT-X-MEDIA-SEQUENCE:0
+	// #EXT-X-PLAYLIST-TYPE:VOD
+	// #EXT-X-INDEPENDENT-SEGMENTS
+	// #EXT-X-MAP:URI="Fragments(audio=i,format=m3u8-cmaf,encryption=cbc).mp4"
+	// #EXT-X-KEY:METHOD=AES-128,URI="https://origin.example.com/keys/aes/8ba94ade-6eb9-449d-b44f-a5beefaf43b0",IV=0xA5000000000000000000000000000000
+	// #EXTINF:2.005333,
+	// Fragments(audio=0,format=m3u8-cmaf,encryption=cbc).m4s
+	// #EXT-X-KEY:METHOD=AES-128,URI="https://origin.example.com/keys/aes/8ba94ade-6eb9-449d-b44f-a5beefaf43b0",IV=0xA5000000000000000000000000000001
+	// #EXTINF:1.984,
+	// Fragments(audio=96256,format=m3u8-cmaf,encryption=cbc).m4s
+	// #EXT-X-KEY:METHOD=AES-128,URI="https://origin.example.com/keys/aes/8ba94ade-6eb9-449d-b44f-a5beefaf43b0",IV=0xA5000000000000000000000000000002
+	// #EXTINF:1.002667,
+	// Fragments(audio=191488,format=m3u8-cmaf,encryption=cbc).m4s
+	// #EXT-X-ENDLIST
+}

@@ -13,7 +13,9 @@ const hlsAudioGroup = "audio"
 // that references that group. BANDWIDTH adds the variant's peak to the
 // highest audio peak, AVERAGE-BANDWIDTH its average to the highest audio
 // average. A presentation without video gets one variant per audio track
-// and no EXT-X-MEDIA.
+// and no EXT-X-MEDIA. A protected presentation repeats every distinct key
+// tag of its media playlists, without IV, as EXT-X-SESSION-KEY right after
+// the header (hls_protection.go).
 func HLSMultivariant(p *Presentation, o Options) ([]byte, error) {
 	if err := validate(p, o); err != nil {
 		return nil, err
@@ -27,8 +29,14 @@ func HLSMultivariant(p *Presentation, o Options) ([]byte, error) {
 		}
 	}
 
+	sessionKeys, err := hlsSessionKeys(p, o)
+	if err != nil {
+		return nil, err
+	}
+
 	var b strings.Builder
 	b.WriteString("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n")
+	b.WriteString(sessionKeys)
 
 	if len(video) == 0 {
 		b.WriteString("\n")
@@ -128,6 +136,11 @@ func appendUnique(list []string, vs ...string) []string {
 // integer, which meets RFC 8216 section 4.3.3.1 (each EXTINF rounded to the
 // nearest integer is at most the target) and is what grafov/m3u8 and
 // other tools compute from the segments.
+//
+// With o.Protection, the track's key tags (hls_protection.go hlsKeys) come
+// after EXT-X-MAP, so the initialization section stays clear: once, or,
+// when TrackProtection.IV is set, before every segment with that segment's
+// IV=0x…. EXT-X-VERSION 7 covers them (KEYFORMAT needs 5, IV 2).
 func HLSMedia(p *Presentation, t *Track, o Options) ([]byte, error) {
 	if err := validate(p, o); err != nil {
 		return nil, err
@@ -137,6 +150,19 @@ func HLSMedia(p *Presentation, t *Track, o Options) ([]byte, error) {
 	}
 	if err := validateTrack(t); err != nil {
 		return nil, err
+	}
+	var keys []hlsKey
+	var tp *TrackProtection
+	if o.Protection != nil {
+		i := trackIndex(p, t)
+		if i < 0 {
+			return nil, invalid("presentation %q: track %s is not one of its tracks", p.Name, t.label())
+		}
+		tp = o.trackProtection(i)
+		var err error
+		if keys, err = hlsKeys(t, tp, o.Protection.Method); err != nil {
+			return nil, err
+		}
 	}
 	var target uint64 = 1
 	for _, s := range t.Segments {
@@ -148,7 +174,18 @@ func HLSMedia(p *Presentation, t *Track, o Options) ([]byte, error) {
 	b.WriteString("#EXT-X-TARGETDURATION:" + utoa(target) + "\n")
 	b.WriteString("#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n")
 	b.WriteString(`#EXT-X-MAP:URI="` + initURL(t, o, ".mp4") + "\"\n")
-	for _, s := range t.Segments {
+	if tp != nil && tp.IV == nil {
+		for _, k := range keys {
+			k.write(&b, "#EXT-X-KEY:", nil)
+		}
+	}
+	for i, s := range t.Segments {
+		if tp != nil && tp.IV != nil {
+			iv := tp.IV(i)
+			for _, k := range keys {
+				k.write(&b, "#EXT-X-KEY:", &iv)
+			}
+		}
 		b.WriteString("#EXTINF:" + seconds(s.Duration, t.Timescale, 3, 6) + ",\n")
 		b.WriteString(segmentURL(t, s.Time, o, ".m4s") + "\n")
 	}

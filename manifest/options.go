@@ -9,11 +9,7 @@ type Options struct {
 	URLOptions string
 	// CMAF selects the mpd-time-cmaf profile and brands (DASH only).
 	CMAF bool
-	// Protection is nil for clear output.
+	// Protection is nil for clear output; otherwise it states the method and,
+	// per track, the KID and the DRMs to signal (protection.go).
 	Protection *Protection
 }
-
-// Protection is a placeholder for the encryption work: it will carry the
-// scheme, KIDs and DRM signalling (ContentProtection, EXT-X-KEY, Smooth
-// ProtectionHeader) of a protected output. Builders ignore it for now.
-type Protection struct{}

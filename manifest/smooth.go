@@ -18,6 +18,7 @@ const smoothTimeScale = 10_000_000
 // after a gap.
 //
 //	SmoothStreamingMedia (MajorVersion 2, MinorVersion 2, Duration, TimeScale)
+//	├── Protection / ProtectionHeader (encrypted: smooth_protection.go)
 //	└── StreamIndex (Type, Name, Language, Chunks, QualityLevels, Url, TimeScale)
 //	    ├── QualityLevel (Index, Bitrate, FourCC, CodecPrivateData, ...)
 //	    └── c t d r
@@ -45,11 +46,17 @@ func Smooth(p *Presentation, o Options) ([]byte, error) {
 		}
 	}
 
+	protection, err := smoothProtection(p, o)
+	if err != nil {
+		return nil, err
+	}
+
 	sNum, sDen, eNum, eDen := span(p)
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	b.WriteString(`<SmoothStreamingMedia MajorVersion="2" MinorVersion="2" Duration="` +
 		spanTicks(sNum, sDen, eNum, eDen).String() + `" TimeScale="` + itoa(smoothTimeScale) + `">` + "\n")
+	b.WriteString(protection)
 	for _, g := range gs {
 		writeStreamIndex(&b, g, o)
 	}

@@ -27,7 +27,7 @@ func validate(p *Presentation, o Options) error {
 		}
 		seen[t.label()] = true
 	}
-	return nil
+	return validateProtection(p, o)
 }
 
 // validateTrack checks one track on its own.
