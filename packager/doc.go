@@ -6,4 +6,19 @@
 // moof headers) and kept in a bounded cache; a fragment is cut out of its file
 // with one read. packager knows nothing of HTTP, Redis, configuration or
 // logging: it imports mp4ff and this module's crypto package only.
+//
+// Use:
+//
+//	lib := packager.NewLibrary(root, 64)   // at most 64 indexed assets
+//	a, err := lib.Asset("demo")            // ErrInvalidName, ErrAssetNotFound, ErrCorrupt…
+//	tr := a.Track("video", 600000)         // nil when absent
+//	i, ok := tr.FragmentAt(25600)          // exact decode time
+//	buf, err = tr.AppendSegment(buf[:0], i, packager.CMAF)
+//
+// Files: library.go (cache), asset.go and ism.go (directory and server
+// manifest), index.go (box walker, sidx, mfra), codec.go (codec strings and
+// Smooth fields), moof.go (moof validation and rewriting, without
+// allocation), segment.go (output segments), file.go (open files that
+// outlive eviction only as long as a read needs them), errors.go (sentinels
+// and limits).
 package packager

@@ -1,0 +1,40 @@
+//go:build !race
+
+package packager_test
+
+import (
+	"testing"
+
+	"github.com/drmorigin/drmorigin/packager"
+)
+
+// TestAllocsAppendSegment: with a warm buffer, cutting a segment allocates
+// nothing, whether the moof is copied or rewritten.
+func TestAllocsAppendSegment(t *testing.T) {
+	lib := packager.NewLibrary(mediaRoot(t), 4)
+	defer lib.Close()
+	for _, name := range []string{"demo", "hevc", "legacy"} {
+		a, err := lib.Asset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range a.Tracks {
+			for _, out := range []packager.Output{packager.CMAF, packager.Smooth} {
+				buf, err := tr.AppendSegment(nil, 0, out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				buf = make([]byte, 0, 2*cap(buf)+1<<20)
+				n := testing.AllocsPerRun(100, func() {
+					for i := range tr.Fragments {
+						buf, _ = tr.AppendSegment(buf[:0], i, out)
+					}
+					_, _ = tr.FragmentAt(tr.Fragments[len(tr.Fragments)-1].Time)
+				})
+				if n != 0 {
+					t.Errorf("%s %s output %d: %v allocs per run", name, tr.Name, out, n)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package packager_test
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drmorigin/drmorigin/packager"
+)
+
+// maxFuzzFile caps the inputs FuzzIndex accepts, and with them what one
+// iteration can allocate: every allocation of the indexer is bounded by the
+// file size or by the named limits.
+const maxFuzzFile = 1 << 20
+
+// maxWholeSeed: larger track files seed only with their first 4 and 32 KiB,
+// which keeps the fuzzer's mutations fast.
+const maxWholeSeed = 128 << 10
+
+// FuzzIndex feeds a track file to the indexer and, when it is accepted,
+// cuts every fragment in both outputs. It must never panic. Seeds: every
+// track file under testdata/media, cut to its first 4 and 32 KiB, and
+// whole when it is at most maxWholeSeed.
+// Crashers go to testdata/fuzz/FuzzIndex/ (none so far).
+func FuzzIndex(f *testing.F) {
+	root := mediaRoot(f)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, ".ism") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if len(b) <= maxWholeSeed {
+			f.Add(b)
+		}
+		f.Add(b[:min(len(b), 4096)])
+		f.Add(b[:min(len(b), 32768)])
+		return nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > maxFuzzFile {
+			t.Skip()
+		}
+		dir := t.TempDir()
+		if err := os.Mkdir(filepath.Join(dir, "a"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "a", "t.mp4"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		lib := packager.NewLibrary(dir, 1)
+		defer lib.Close()
+		a, err := lib.Asset("a")
+		if err != nil {
+			return
+		}
+		var buf []byte
+		for _, tr := range a.Tracks {
+			for _, out := range []packager.Output{packager.CMAF, packager.Smooth} {
+				if buf, err = tr.AppendInit(buf[:0], out); err != nil {
+					t.Fatal(err)
+				}
+				for i, fr := range tr.Fragments {
+					buf, err = tr.AppendSegment(buf[:0], i, out)
+					if err != nil {
+						t.Fatalf("fragment %d of an indexed file: %v", i, err)
+					}
+					if int64(len(buf)) < fr.Size-8 || !bytes.Contains(buf[:min(len(buf), 64)], []byte("moof")) {
+						t.Fatalf("fragment %d: %d bytes output for %d", i, len(buf), fr.Size)
+					}
+				}
+			}
+		}
+	})
+}

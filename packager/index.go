@@ -1,0 +1,472 @@
+package packager
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/Eyevinn/mp4ff/bits"
+	"github.com/Eyevinn/mp4ff/mp4"
+)
+
+// indexer reads one track file: box headers, the init segment, each moof
+// (with the header of the mdat after it), sidx and mfra. It never reads an
+// mdat payload.
+type indexer struct {
+	f         *os.File
+	path      string
+	size      int64
+	buf       []byte
+	t         *Track
+	infos     []moofInfo // parallel to t.Fragments, while building
+	firstMoof int64
+}
+
+// hdr is a top-level box header.
+type hdr struct {
+	typ       [4]byte
+	size, len int64 // box size and header length
+}
+
+func (ix *indexer) readAt(p []byte, off int64) error {
+	n, err := ix.f.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return corruptf(ix.path, off, "short read of %d bytes: %v", len(p), err)
+}
+
+// header reads and checks the box header at off.
+func (ix *indexer) header(off int64) (hdr, error) {
+	var b [16]byte
+	n := min(int64(16), ix.size-off)
+	if n < 8 {
+		return hdr{}, corruptf(ix.path, off, "truncated box header (%d bytes left)", n)
+	}
+	if err := ix.readAt(b[:n], off); err != nil {
+		return hdr{}, err
+	}
+	return ix.parseHeader(b[:n], off)
+}
+
+// parseHeader checks the box header at the start of b, read from off.
+func (ix *indexer) parseHeader(b []byte, off int64) (hdr, error) {
+	if len(b) < 8 {
+		return hdr{}, corruptf(ix.path, off, "truncated box header (%d bytes left)", len(b))
+	}
+	var h hdr
+	copy(h.typ[:], b[4:8])
+	h.size, h.len = int64(binary.BigEndian.Uint32(b)), 8
+	switch h.size {
+	case 0:
+		h.size = ix.size - off
+	case 1:
+		if len(b) < 16 {
+			return hdr{}, corruptf(ix.path, off, "truncated large box header")
+		}
+		s := binary.BigEndian.Uint64(b[8:])
+		if s > MaxBoxSize {
+			return hdr{}, corruptf(ix.path, off, "box %q size %d over MaxBoxSize", h.typ[:], s)
+		}
+		h.size, h.len = int64(s), 16
+	}
+	if h.size < h.len {
+		return hdr{}, corruptf(ix.path, off, "box %q size %d below its header", h.typ[:], h.size)
+	}
+	if h.size > ix.size-off {
+		return hdr{}, corruptf(ix.path, off, "box %q of %d bytes runs past the end of the file (%d bytes left)", h.typ[:], h.size, ix.size-off)
+	}
+	return h, nil
+}
+
+// readBox reads a whole box of at most limit bytes.
+func (ix *indexer) readBox(off int64, h hdr, limit int64, what string) ([]byte, error) {
+	if h.size > limit {
+		return nil, corruptf(ix.path, off, "%s of %d bytes over the limit of %d", what, h.size, limit)
+	}
+	b := make([]byte, h.size)
+	return b, ix.readAt(b, off)
+}
+
+// openTrack opens and indexes one track file.
+func openTrack(path string) (t *Track, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("packager: open %s: %w", path, err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, corruptf(path, 0, "undecodable: %v", r)
+		}
+		if err != nil {
+			_ = f.Close()
+		}
+	}()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("packager: stat %s: %w", path, err)
+	}
+	t = &Track{Path: path, file: &trackFile{path: path, f: f}}
+	ix := &indexer{f: f, path: path, size: fi.Size(), t: t, firstMoof: -1}
+	if err := ix.build(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (ix *indexer) build() error {
+	var ftypOff, moovOff, sidxOff int64 = -1, -1, -1
+	var ftypH, moovH, sidxH hdr
+	for off := int64(0); off < ix.size; {
+		h, err := ix.header(off)
+		if err != nil {
+			return err
+		}
+		switch string(h.typ[:]) {
+		case "ftyp":
+			if ftypOff < 0 {
+				ftypOff, ftypH = off, h
+			}
+		case "moov":
+			moovOff, moovH = off, h
+		case "sidx":
+			if sidxOff < 0 {
+				sidxOff, sidxH = off, h
+			}
+		case "moof":
+			ix.firstMoof = off
+		case "mdat":
+			return unsupportedf(ix.path, "mdat at %d before any moof: not a fragmented file", off)
+		}
+		if ix.firstMoof >= 0 {
+			break
+		}
+		off += h.size
+	}
+	if moovOff < 0 {
+		return corruptf(ix.path, 0, "no moov box")
+	}
+	if err := ix.readInit(ftypOff, ftypH, moovOff, moovH); err != nil {
+		return err
+	}
+	if ix.firstMoof < 0 {
+		return corruptf(ix.path, ix.size, "no fragments")
+	}
+	ok := false
+	if sidxOff >= 0 {
+		ok = ix.fromSidx(sidxOff, sidxH)
+		ix.t.IndexedFrom = "sidx"
+	}
+	if !ok {
+		ok = ix.fromMfra()
+		ix.t.IndexedFrom = "mfra"
+	}
+	if !ok {
+		if err := ix.walk(); err != nil {
+			return err
+		}
+		ix.t.IndexedFrom = "walk"
+	}
+	return ix.finish()
+}
+
+func (ix *indexer) readInit(ftypOff int64, ftypH hdr, moovOff int64, moovH hdr) error {
+	n := moovH.size
+	if ftypOff >= 0 {
+		n += ftypH.size
+	}
+	if n > MaxInitSize {
+		return corruptf(ix.path, moovOff, "ftyp+moov of %d bytes over MaxInitSize", n)
+	}
+	init := make([]byte, 0, n)
+	if ftypOff >= 0 {
+		init = init[:ftypH.size]
+		if err := ix.readAt(init, ftypOff); err != nil {
+			return err
+		}
+		ix.t.ftypLen = int(ftypH.size)
+	}
+	init = init[:n]
+	moov := init[len(init)-int(moovH.size):]
+	if err := ix.readAt(moov, moovOff); err != nil {
+		return err
+	}
+	ix.t.Init = init
+	b, err := mp4.DecodeBoxSR(uint64(moovOff), bits.NewFixedSliceReader(moov))
+	if err != nil {
+		return corruptf(ix.path, moovOff, "moov: %v", err)
+	}
+	mb, ok := b.(*mp4.MoovBox)
+	if !ok {
+		return corruptf(ix.path, moovOff, "moov did not decode as moov")
+	}
+	return ix.t.describe(mb, moovOff)
+}
+
+// readAhead is how much pair reads at a box offset in one go: a moof of
+// a few hundred entries and the mdat header after it, so that indexing
+// costs one read per fragment.
+const readAhead = 8 << 10
+
+// pair reads the top-level box at off and, when it is a moof, validates it
+// with the mdat after it and appends the pair to the index. It returns the
+// offset after the box (or pair) and whether it was a moof.
+func (ix *indexer) pair(off int64) (int64, bool, error) {
+	if cap(ix.buf) < readAhead {
+		ix.buf = make([]byte, readAhead)
+	}
+	b := ix.buf[:min(int64(readAhead), ix.size-off)]
+	if err := ix.readAt(b, off); err != nil {
+		return 0, false, err
+	}
+	h, err := ix.parseHeader(b, off)
+	if err != nil {
+		return 0, false, err
+	}
+	if string(h.typ[:]) != "moof" {
+		return off + h.size, false, nil
+	}
+	if h.len != 8 || h.size > MaxMoofSize {
+		return 0, false, corruptf(ix.path, off, "moof of %d bytes over MaxMoofSize", h.size)
+	}
+	// The moof and the header of the mdat after it.
+	n := min(h.size+16, ix.size-off)
+	if n > int64(len(b)) {
+		if int64(cap(ix.buf)) < n {
+			ix.buf = append(ix.buf[:cap(ix.buf)], make([]byte, n-int64(cap(ix.buf)))...)
+		}
+		b = ix.buf[:n]
+		if err := ix.readAt(b[readAhead:], off+readAhead); err != nil {
+			return 0, false, err
+		}
+	}
+	b = b[:n]
+	mdatOff := off + h.size
+	if n-h.size < 8 {
+		return 0, false, corruptf(ix.path, mdatOff, "no mdat after moof")
+	}
+	m := b[h.size:]
+	mdatSize, mdatHdr := int64(binary.BigEndian.Uint32(m)), int64(8)
+	switch {
+	case string(m[4:8]) != "mdat":
+		return 0, false, corruptf(ix.path, mdatOff, "want mdat after moof, found %q", m[4:8])
+	case mdatSize == 0:
+		mdatSize = ix.size - mdatOff
+	case mdatSize == 1:
+		if len(m) < 16 {
+			return 0, false, corruptf(ix.path, mdatOff, "truncated large mdat header")
+		}
+		mdatSize, mdatHdr = int64(binary.BigEndian.Uint64(m[8:])&(1<<62-1)), 16
+	}
+	if mdatSize < mdatHdr || mdatSize > ix.size-mdatOff {
+		return 0, false, corruptf(ix.path, mdatOff, "mdat size %d does not fit the file (%d bytes left)", mdatSize, ix.size-mdatOff)
+	}
+	size := h.size + mdatSize
+	if size > MaxFragmentSize {
+		return 0, false, corruptf(ix.path, off, "fragment of %d bytes over MaxFragmentSize", size)
+	}
+	mi, reason, unsup := parseMoof(b[:h.size], off, ix.t.TrackID, ix.t.def)
+	if reason != "" {
+		if unsup {
+			return 0, false, unsupportedf(ix.path, "moof at %d: %s", off, reason)
+		}
+		return 0, false, corruptf(ix.path, off, "moof: %s", reason)
+	}
+	if mi.samples > 0 && (mi.dataStart < h.size+mdatHdr || mi.dataEnd > size) {
+		return 0, false, corruptf(ix.path, off, "moof: sample data [%d,%d) outside its mdat [%d,%d)", mi.dataStart, mi.dataEnd, h.size+mdatHdr, size)
+	}
+	if len(ix.t.Fragments) >= MaxFragments {
+		return 0, false, corruptf(ix.path, off, "more than MaxFragments fragments")
+	}
+	ix.t.Fragments = append(ix.t.Fragments, Fragment{
+		Time: mi.time, Duration: mi.duration, Offset: off, Size: size, Samples: int(mi.samples),
+	})
+	ix.t.plans = append(ix.t.plans, plan{moofSize: int32(h.size), delta: int32(mi.delta), rewrite: mi.rewrite})
+	ix.infos = append(ix.infos, mi)
+	return off + size, true, nil
+}
+
+func (ix *indexer) reset() {
+	ix.t.Fragments, ix.t.plans, ix.infos = ix.t.Fragments[:0], ix.t.plans[:0], ix.infos[:0]
+}
+
+// walk indexes by reading every top-level box header from the first moof.
+func (ix *indexer) walk() error {
+	ix.reset()
+	for off := ix.firstMoof; off < ix.size; {
+		var err error
+		if off, _, err = ix.pair(off); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fromSidx indexes the ranges a single-level sidx references. It reports
+// false, leaving the walk to decide, when the sidx does not describe the file.
+func (ix *indexer) fromSidx(off int64, h hdr) bool {
+	ix.reset()
+	raw, err := ix.readBox(off, h, MaxMoofSize, "sidx")
+	if err != nil || h.len != 8 {
+		return false
+	}
+	b, err := mp4.DecodeBoxSR(uint64(off), bits.NewFixedSliceReader(raw))
+	if err != nil {
+		return false
+	}
+	sx, ok := b.(*mp4.SidxBox)
+	if !ok || sx.ReferenceID != ix.t.TrackID || sx.Timescale != ix.t.Timescale || len(sx.SidxRefs) == 0 {
+		return false
+	}
+	pos := off + h.size + int64(sx.FirstOffset)
+	if pos != ix.firstMoof {
+		return false
+	}
+	for _, r := range sx.SidxRefs {
+		if r.ReferenceType != 0 {
+			return false
+		}
+		end := pos + int64(r.ReferencedSize)
+		for pos < end {
+			var moof bool
+			if pos, moof, err = ix.pair(pos); err != nil || !moof {
+				return false
+			}
+		}
+		if pos != end {
+			return false
+		}
+	}
+	return ix.endsAt(pos)
+}
+
+// endsAt reports whether no fragment follows off.
+func (ix *indexer) endsAt(off int64) bool {
+	if off >= ix.size {
+		return true
+	}
+	h, err := ix.header(off)
+	return err == nil && string(h.typ[:]) != "moof"
+}
+
+// fromMfra indexes the moofs that the tfra of the track lists, provided they
+// tile the file from the first moof without gaps.
+func (ix *indexer) fromMfra() bool {
+	ix.reset()
+	if ix.size < 16 {
+		return false
+	}
+	var tail [16]byte
+	if ix.readAt(tail[:], ix.size-16) != nil || string(tail[4:8]) != "mfro" || binary.BigEndian.Uint32(tail[:]) != 16 {
+		return false
+	}
+	n := int64(binary.BigEndian.Uint32(tail[12:]))
+	off := ix.size - n
+	if n < 16 || n > MaxMfraSize || off < ix.firstMoof {
+		return false
+	}
+	h, err := ix.header(off)
+	if err != nil || string(h.typ[:]) != "mfra" || h.size != n || h.len != 8 {
+		return false
+	}
+	raw, err := ix.readBox(off, h, MaxMfraSize, "mfra")
+	if err != nil {
+		return false
+	}
+	b, err := mp4.DecodeBoxSR(uint64(off), bits.NewFixedSliceReader(raw))
+	if err != nil {
+		return false
+	}
+	mf, ok := b.(*mp4.MfraBox)
+	if !ok {
+		return false
+	}
+	var offs []int64
+	for _, tr := range mf.Tfras {
+		if tr.TrackID != ix.t.TrackID {
+			continue
+		}
+		for _, e := range tr.Entries {
+			offs = append(offs, int64(e.MoofOffset))
+		}
+	}
+	slices.Sort(offs)
+	offs = slices.Compact(offs)
+	if len(offs) == 0 || offs[0] != ix.firstMoof || len(offs) > MaxFragments {
+		return false
+	}
+	next := ix.firstMoof
+	for _, o := range offs {
+		if o != next {
+			return false
+		}
+		var moof bool
+		if next, moof, err = ix.pair(o); err != nil || !moof {
+			return false
+		}
+	}
+	return ix.endsAt(next)
+}
+
+// finish fills missing decode times, checks their order and measures the
+// track.
+func (ix *indexer) finish() error {
+	t := ix.t
+	if len(t.Fragments) == 0 {
+		return corruptf(ix.path, ix.firstMoof, "no fragments")
+	}
+	t.Fragments = slices.Clip(t.Fragments)
+	t.plans = slices.Clip(t.plans)
+	var total, bytes uint64
+	for i := range t.Fragments {
+		fr := &t.Fragments[i]
+		if !ix.infos[i].hasTfdt {
+			fr.Time = 0
+			if i > 0 {
+				fr.Time = t.Fragments[i-1].Time + t.Fragments[i-1].Duration
+			}
+		}
+		if i > 0 && fr.Time <= t.Fragments[i-1].Time {
+			return corruptf(ix.path, fr.Offset, "decode time %d not after the previous fragment's %d", fr.Time, t.Fragments[i-1].Time)
+		}
+		total += fr.Duration
+		mdat := uint64(fr.Size) - uint64(t.plans[i].moofSize)
+		bytes += mdat
+		if fr.Duration > 0 {
+			if p := rate(uint64(fr.Size), fr.Duration, t.Timescale); p > t.PeakBitrate {
+				t.PeakBitrate = p
+			}
+		}
+	}
+	if total > 0 {
+		t.Bitrate = rate(bytes, total, t.Timescale)
+	}
+	if t.Kind == Video {
+		if d := ix.infos[0].commonDur; d > 0 {
+			g := gcd(uint64(t.Timescale), uint64(d))
+			t.FrameRateNum, t.FrameRateDen = int(uint64(t.Timescale)/g), int(uint64(d)/g)
+		}
+	}
+	ix.infos = nil
+	ix.buf = nil
+	return nil
+}
+
+// rate is bytes*8 per duration in timescale units, in bit/s.
+func rate(bytes, duration uint64, timescale uint32) int {
+	// bytes < 2^40 and timescale < 2^32 could overflow 64 bits: use float.
+	return int(float64(bytes) * 8 * float64(timescale) / float64(duration))
+}
+
+func gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}

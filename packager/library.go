@@ -1,0 +1,149 @@
+package packager
+
+import (
+	"container/list"
+	"errors"
+	"sync"
+	"time"
+)
+
+// FailureTTL is how long Library.Asset remembers that an asset directory
+// holds a corrupt or unsupported track file: long enough that a burst of
+// requests for a broken asset costs one build, short enough that a fixed
+// asset is picked up. Missing assets are not remembered (finding out costs
+// one directory read).
+const FailureTTL = 5 * time.Second
+
+// maxFailures bounds the remembered failures, apart from the LRU so that
+// requests for broken assets cannot push working ones out.
+const maxFailures = 1024
+
+// Library opens assets under a root directory and keeps a bounded cache of
+// their indexes (least recently used first out). It is safe for concurrent
+// use; concurrent requests for an uncached asset share one build.
+type Library struct {
+	root string
+	max  int
+
+	mu       sync.Mutex
+	entries  map[string]*entry
+	lru      *list.List // of *entry, most recent at the front; built entries only
+	failures map[string]failure
+	closed   bool
+}
+
+type entry struct {
+	name  string
+	ready chan struct{} // closed when asset or err is set
+	asset *Asset
+	err   error
+	elem  *list.Element // nil while building
+}
+
+type failure struct {
+	err   error
+	until time.Time
+}
+
+// NewLibrary returns a library of the assets under root that keeps at most
+// maxAssets indexed assets (and their open files); maxAssets < 1 means 1.
+func NewLibrary(root string, maxAssets int) *Library {
+	return &Library{
+		root: root, max: max(maxAssets, 1),
+		entries: map[string]*entry{}, lru: list.New(), failures: map[string]failure{},
+	}
+}
+
+// Asset returns the indexed asset of that name, building its index on first
+// use. Errors: ErrInvalidName, ErrAssetNotFound, errors wrapping ErrCorrupt
+// or ErrUnsupported for a damaged or unservable track file (remembered for
+// FailureTTL), ErrClosed.
+func (l *Library) Asset(name string) (*Asset, error) {
+	if !validName(name) {
+		return nil, ErrInvalidName
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if e, ok := l.entries[name]; ok {
+		if e.elem == nil { // being built
+			l.mu.Unlock()
+			<-e.ready
+			return e.asset, e.err
+		}
+		l.lru.MoveToFront(e.elem)
+		l.mu.Unlock()
+		return e.asset, nil
+	}
+	if f, ok := l.failures[name]; ok {
+		if time.Now().Before(f.until) {
+			l.mu.Unlock()
+			return nil, f.err
+		}
+		delete(l.failures, name)
+	}
+	e := &entry{name: name, ready: make(chan struct{})}
+	l.entries[name] = e
+	l.mu.Unlock()
+
+	a, err := loadAsset(l.root, name)
+
+	l.mu.Lock()
+	e.asset, e.err = a, err
+	switch {
+	case err != nil:
+		delete(l.entries, name)
+		if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrUnsupported) {
+			l.remember(name, err)
+		}
+	case l.closed:
+		delete(l.entries, name)
+		a.evict()
+	default:
+		e.elem = l.lru.PushFront(e)
+		for l.lru.Len() > l.max {
+			l.drop(l.lru.Back().Value.(*entry))
+		}
+	}
+	l.mu.Unlock()
+	close(e.ready)
+	return a, err
+}
+
+// remember records a failed build; l.mu is held.
+func (l *Library) remember(name string, err error) {
+	now := time.Now()
+	if len(l.failures) >= maxFailures {
+		for n, f := range l.failures {
+			if now.After(f.until) {
+				delete(l.failures, n)
+			}
+		}
+		if len(l.failures) >= maxFailures {
+			return
+		}
+	}
+	l.failures[name] = failure{err: err, until: now.Add(FailureTTL)}
+}
+
+// Close drops every cached asset; their files close once in-flight reads
+// end. Asset returns ErrClosed afterwards.
+func (l *Library) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	for l.lru.Len() > 0 {
+		l.drop(l.lru.Back().Value.(*entry))
+	}
+	clear(l.failures)
+	return nil
+}
+
+// drop removes a built entry from the cache and releases its files.
+func (l *Library) drop(e *entry) {
+	l.lru.Remove(e.elem)
+	delete(l.entries, e.name)
+	e.asset.evict()
+}

@@ -1,0 +1,101 @@
+package packager
+
+// Kind is the media type of a track.
+type Kind int
+
+// Track kinds.
+const (
+	Video Kind = iota
+	Audio
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Video:
+		return "video"
+	case Audio:
+		return "audio"
+	}
+	return "unknown"
+}
+
+// Track is one track file of an asset with its fragment index. A Track is
+// immutable once its asset is built and safe for concurrent use.
+type Track struct {
+	Name    string // trackName in the server manifest, else video, audio or audio_{lang}
+	Kind    Kind
+	TrackID uint32 // track_ID in the track file, carried by every output segment
+	// Bitrate is the .ism systemBitrate, else the measured average (mdat
+	// bytes*8/duration); it is unique among the asset's tracks of one Name.
+	Bitrate int
+	// PeakBitrate is the largest size*8/duration over the fragments.
+	PeakBitrate int
+	// Codecs is the RFC 6381 codecs parameter: avc1.PPCCLL, hvc1.x.x.Lxx.xx,
+	// mp4a.40.2, ac-3, ec-3.
+	Codecs string
+	// FourCC is the Smooth Streaming FourCC: H264, AVC1 (avc3), HEVC (hvc1),
+	// HEV1 (hev1), AACL, AACH, AC-3, EC-3.
+	FourCC string
+	// CodecPrivateData is the Smooth Streaming CodecPrivateData in upper-case
+	// hex: for video the parameter sets in Annex B form (VPS, SPS, PPS), for
+	// AAC the AudioSpecificConfig.
+	CodecPrivateData string
+	Timescale        uint32
+	Width, Height    int
+	// FrameRateNum/FrameRateDen is the frame rate, exact, from the sample
+	// duration most samples share (25/1, 30000/1001).
+	FrameRateNum, FrameRateDen int
+	SampleRate, Channels       int
+	// Language is ISO 639-2/T: the .ism systemLanguage, else elng, else
+	// mdhd; "und" when none.
+	Language string
+	Path     string
+	// Init is the source initialization segment (ftyp+moov) as read.
+	Init []byte
+	// Fragments is the fragment index, in decode order.
+	Fragments []Fragment
+	// IndexedFrom says how the index was built: "sidx", "mfra" or "walk".
+	IndexedFrom string
+
+	file    *trackFile
+	plans   []plan // parallel to Fragments
+	def     sampleDefaults
+	ftypLen int // bytes of Init taken by the source ftyp (0 when none)
+}
+
+// Fragment is one moof+mdat pair of a track file.
+type Fragment struct {
+	// Time is the decode time (tfdt, or accumulated when the file has
+	// none) and Duration the sum of the sample durations, in the track's
+	// Timescale.
+	Time, Duration uint64
+	// Offset and Size are the byte range of moof through the end of mdat.
+	Offset, Size int64
+	Samples      int
+}
+
+// plan is what AppendSegment needs to know about a fragment before reading it.
+type plan struct {
+	moofSize int32
+	delta    int32 // bytes the CMAF moof rewrite adds
+	rewrite  bool  // the CMAF moof differs from the source moof
+}
+
+// FragmentAt returns the index of the fragment whose decode time is exactly
+// time.
+func (t *Track) FragmentAt(time uint64) (int, bool) {
+	f := t.Fragments
+	lo, hi := 0, len(f)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if f[m].Time < time {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(f) && f[lo].Time == time {
+		return lo, true
+	}
+	return 0, false
+}
