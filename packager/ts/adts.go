@@ -1,0 +1,116 @@
+package ts
+
+import "fmt"
+
+// adtsHeaderSize is the size of an ADTS header without CRC.
+const adtsHeaderSize = 7
+
+// maxADTSFrame is the largest ADTS frame (13-bit aac_frame_length).
+const maxADTSFrame = 1<<13 - 1
+
+// adtsConfig holds the fields of an ADTS header taken from an
+// AudioSpecificConfig.
+type adtsConfig struct {
+	profile    byte // audio object type - 1 (0..3)
+	freqIndex  byte // sampling_frequency_index
+	channels   byte // channel_configuration (1..7)
+	objectType byte // audio object type of the ASC (before SBR/PS)
+}
+
+var sampleRates = [...]uint32{96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350}
+
+// parseASC reads what ADTS needs from an AudioSpecificConfig (ISO/IEC
+// 14496-3 1.6.2.1). With explicit SBR/PS signalling (object type 5 or 29)
+// the header describes the AAC-LC core, as ADTS carries HE-AAC.
+func parseASC(asc []byte) (adtsConfig, error) {
+	var c adtsConfig
+	var r bitReader
+	r.b = asc
+	aot := r.read(5)
+	if aot == 31 {
+		aot = 32 + r.read(6)
+	}
+	c.objectType = byte(aot)
+	fi := r.read(4)
+	if fi == 15 {
+		f := r.read(24)
+		fi = 15
+		for i, sr := range sampleRates {
+			if sr == f {
+				fi = uint32(i)
+			}
+		}
+		if fi == 15 {
+			return c, fmt.Errorf("audio specific config: sampling frequency %d Hz has no ADTS index", f)
+		}
+	}
+	ch := r.read(4)
+	if aot == 5 || aot == 29 {
+		// extensionSamplingFrequencyIndex, then the core object type.
+		if r.read(4) == 15 {
+			r.read(24)
+		}
+		aot = r.read(5)
+		if aot == 31 {
+			aot = 32 + r.read(6)
+		}
+	}
+	if r.short {
+		return c, fmt.Errorf("audio specific config of %d bytes: %w", len(asc), ErrShortConfig)
+	}
+	if aot < 1 || aot > 4 {
+		return c, fmt.Errorf("audio specific config: audio object type %d cannot be carried in ADTS (1-4)", aot)
+	}
+	if fi > 12 {
+		return c, fmt.Errorf("audio specific config: sampling frequency index %d is reserved", fi)
+	}
+	if ch == 0 || ch > 7 {
+		return c, fmt.Errorf("audio specific config: channel configuration %d not supported in ADTS (1-7)", ch)
+	}
+	c.profile = byte(aot - 1)
+	c.freqIndex = byte(fi)
+	c.channels = byte(ch)
+	return c, nil
+}
+
+// putADTSHeader writes the 7-byte ADTS header (MPEG-4, no CRC, buffer
+// fullness 0x7FF, one raw data block) of a frame of payloadLen bytes.
+//
+//	syncword 12 | ID 1 | layer 2 | protection_absent 1 | profile 2 | sf_index 4 |
+//	private 1 | channel_config 3 | orig 1 | home 1 | copyright 2 |
+//	aac_frame_length 13 | buffer_fullness 11 | raw_data_blocks 2
+func (c *adtsConfig) putADTSHeader(b []byte, payloadLen int) {
+	_ = b[6]
+	n := payloadLen + adtsHeaderSize
+	b[0] = 0xFF
+	b[1] = 0xF1
+	b[2] = c.profile<<6 | c.freqIndex<<2 | c.channels>>2
+	b[3] = c.channels<<6 | byte(n>>11)&0x03
+	b[4] = byte(n >> 3)
+	b[5] = byte(n)<<5 | 0x1F
+	b[6] = 0xFC
+}
+
+// bitReader reads big-endian bit fields; reading past the end yields zeros
+// and sets short.
+type bitReader struct {
+	b     []byte
+	pos   int
+	short bool
+}
+
+func (r *bitReader) read(n int) uint32 {
+	var v uint32
+	for range n {
+		i := r.pos >> 3
+		var bit uint32
+		if i < len(r.b) {
+			bit = uint32(r.b[i]>>(7-r.pos&7)) & 1
+		} else {
+			r.short = true
+		}
+		v = v<<1 | bit
+		r.pos++
+	}
+	return v
+}

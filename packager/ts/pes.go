@@ -1,0 +1,191 @@
+package ts
+
+import "fmt"
+
+// PES stream_id values.
+const (
+	streamIDVideo = 0xE0
+	streamIDAudio = 0xC0
+)
+
+// maxPESLength is the largest value of PES_packet_length; longer (video) PES
+// packets state 0, "unbounded".
+const maxPESLength = 0xFFFF
+
+// beginPES appends a PES header to m.buf and returns its length. The
+// PES_packet_length is patched by endPES.
+//
+//	00 00 01 | stream_id | PES_packet_length | 10 00 0 1 00 (data_alignment) |
+//	PTS_DTS_flags 0 0 0 0 0 0 | PES_header_data_length | PTS [DTS]
+func (m *Muxer) beginPES(streamID byte, pts, dts uint64, withDTS bool) int {
+	var h [19]byte
+	h[0], h[1], h[2], h[3] = 0, 0, 1, streamID
+	h[6] = 0x84
+	n := 14
+	if withDTS {
+		h[7], h[8] = 0xC0, 10
+		putTimestamp(h[9:14], 3, pts)
+		putTimestamp(h[14:19], 1, dts)
+		n = 19
+	} else {
+		h[7], h[8] = 0x80, 5
+		putTimestamp(h[9:14], 2, pts)
+	}
+	m.buf = append(m.buf, h[:n]...)
+	return n
+}
+
+// endPES patches the PES_packet_length of the PES that starts at off.
+func (m *Muxer) endPES(off int) {
+	n := len(m.buf) - off - 6
+	if n > maxPESLength {
+		n = 0
+	}
+	m.buf[off+4] = byte(n >> 8)
+	m.buf[off+5] = byte(n)
+}
+
+// times returns the 90 kHz DTS and PTS of s (before TimestampOffset).
+func times(c *StreamConfig, s *Sample) (dts, pts int64) {
+	t := int64(s.DTS) + c.TimeOffset
+	return rescale(t-int64(c.DecodeShift), c.Timescale), rescale(t+int64(s.PTSOffset), c.Timescale)
+}
+
+// appendVideoPES converts one length-prefixed access unit to Annex B in a
+// PES of its own: AUD, then the parameter sets before an IDR/IRAP access
+// unit that lacks them, then the NAL units with 4-byte start codes.
+func (m *Muxer) appendVideoPES(s *Sample, enc CBCEncrypter, iv *[16]byte) error {
+	c := m.video
+	ls := c.NALULengthSize
+	// First pass: check the lengths, see what the access unit holds.
+	var hasAUD, irap bool
+	var have [3]bool // H.264: SPS, PPS; HEVC: VPS, SPS, PPS
+	first := true
+	for b := s.Data; len(b) > 0; {
+		if len(b) < ls {
+			return fmt.Errorf("%d bytes left for a %d-byte NAL unit length at offset %d: %w", len(b), ls, len(s.Data)-len(b), ErrBadNALU)
+		}
+		n := nalLen(b, ls)
+		if n > len(b)-ls {
+			return fmt.Errorf("NAL unit of %d bytes at offset %d, %d left: %w", n, len(s.Data)-len(b), len(b)-ls, ErrBadNALU)
+		}
+		if n > 0 {
+			t := nalType(c.Codec, b[ls])
+			if c.Codec == HEVC {
+				switch {
+				case t == hevcAUD && first:
+					hasAUD = true
+				case t >= 16 && t <= 23:
+					irap = true
+				case t >= hevcVPS && t <= hevcPPS:
+					have[t-hevcVPS] = true
+				}
+			} else {
+				switch t {
+				case h264AUD:
+					hasAUD = hasAUD || first
+				case h264IDR:
+					irap = true
+				case h264SPS:
+					have[0] = true
+				case h264PPS:
+					have[1] = true
+				}
+			}
+			first = false
+		}
+		b = b[ls+n:]
+	}
+	if c.Codec == H264 {
+		have[2] = true
+	}
+	key := s.Keyframe || irap
+
+	dts, pts := times(c, s)
+	if pts < dts {
+		return fmt.Errorf("PTS %d below DTS %d (90 kHz; composition offset %d, decode shift %d): %w",
+			pts, dts, s.PTSOffset, c.DecodeShift, ErrPTSBeforeDTS)
+	}
+	off := len(m.buf)
+	hdr := m.beginPES(streamIDVideo, wrap33(pts), wrap33(dts), pts != dts)
+	if !hasAUD {
+		if c.Codec == HEVC {
+			m.buf = append(m.buf, audHEVC...)
+		} else {
+			m.buf = append(m.buf, audH264...)
+		}
+	}
+	if key && !(have[0] && have[1] && have[2]) {
+		m.buf = append(m.buf, m.params...)
+	}
+	for b := s.Data; len(b) > 0; {
+		n := nalLen(b, ls)
+		nal := b[ls : ls+n]
+		b = b[ls+n:]
+		if n == 0 {
+			continue
+		}
+		m.buf = append(m.buf, 0, 0, 0, 1)
+		if enc != nil && n > saesVideoClear+16 {
+			if t := nalType(c.Codec, nal[0]); t == h264NonIDR || t == h264IDR {
+				m.appendEncryptedNAL(nal, enc, iv)
+				continue
+			}
+		}
+		m.buf = append(m.buf, nal...)
+	}
+	m.endPES(off)
+	m.pes = append(m.pes, pesEntry{
+		off: off, end: len(m.buf), hdr: hdr, dts: dts, pid: PIDVideo,
+		hasPCR: true, pcr: wrap33(dts - PCRDelay), rai: key,
+	})
+	return nil
+}
+
+// Audio PES grouping: a PES holds consecutive frames while the next PES
+// would still start (as far as the last frame's duration predicts) within
+// maxAudioPESSpan of this one, so that the PCR of an audio-only segment
+// comes at least every 100 ms; and at most maxAudioFramesPerPES frames.
+const (
+	maxAudioPESSpan      = 9000
+	maxAudioFramesPerPES = 8
+)
+
+// appendAudioPES puts the first frames of samples, each with an ADTS header,
+// into one PES and returns how many it took; on error, the index of the
+// frame at fault.
+func (m *Muxer) appendAudioPES(samples []Sample, enc CBCEncrypter, iv *[16]byte) (int, error) {
+	c := m.audio
+	dts0, pts0 := times(c, &samples[0])
+	off := len(m.buf)
+	hdr := m.beginPES(streamIDAudio, wrap33(pts0), 0, false)
+	k := 0
+	prev := dts0
+	for k < len(samples) && k < maxAudioFramesPerPES {
+		s := &samples[k]
+		d, _ := times(c, s)
+		if k > 0 && (d-dts0)+(d-prev) > maxAudioPESSpan {
+			break
+		}
+		if len(s.Data)+adtsHeaderSize > maxADTSFrame {
+			m.buf = m.buf[:off]
+			return k, fmt.Errorf("%d bytes: %w", len(s.Data), ErrFrameTooLarge)
+		}
+		i := len(m.buf)
+		m.buf = append(m.buf, 0, 0, 0, 0, 0, 0, 0)
+		m.adts.putADTSHeader(m.buf[i:], len(s.Data))
+		j := len(m.buf)
+		m.buf = append(m.buf, s.Data...)
+		if enc != nil {
+			encryptAACFrame(m.buf[j:], enc, iv, &m.iv)
+		}
+		prev = d
+		k++
+	}
+	m.endPES(off)
+	m.pes = append(m.pes, pesEntry{
+		off: off, end: len(m.buf), hdr: hdr, dts: dts0, pid: PIDAudio,
+		hasPCR: m.pcrPID == PIDAudio, pcr: wrap33(dts0 - PCRDelay), rai: true,
+	})
+	return k, nil
+}
