@@ -1,0 +1,14 @@
+//go:build !amd64 || purego
+
+package crypto
+
+// useAsm is false where there is no assembly: the encryptors then use the
+// standard library's cipher.Block (correct, but it may allocate a scratch
+// block per call, since the interface call lets buffers escape).
+const useAsm = false
+
+func encryptBlockAsm(xk *byte, dst *byte, src *byte) { panic("unreachable") }
+
+func cbcEncAsm(xk *byte, iv *[16]byte, dst *byte, src *byte, n int) { panic("unreachable") }
+
+func ctrAsm(xk *byte, hi uint64, lo uint64, dst *byte, src *byte, n int) { panic("unreachable") }

@@ -1,0 +1,135 @@
+package crypto
+
+import "math/bits"
+
+// bitReader reads the bits of a NAL unit's RBSP straight from its escaped
+// bytes (EBSP), dropping emulation_prevention_three_byte (0x03 after two 0x00,
+// ITU-T H.264 7.4.1) as it loads them into a 64-bit cache. It is a value
+// type: no allocation. Reading past the end sets err and yields zeros.
+type bitReader struct {
+	b     []byte
+	pos   int    // index in b of the next byte to load
+	zeros int    // consecutive 0x00 bytes loaded, for emulation prevention
+	cache uint64 // unread bits, most significant first
+	n     uint   // number of valid bits in cache
+	rbsp  int    // RBSP bytes loaded into the cache so far
+	err   bool
+}
+
+func newBitReader(nalu []byte) bitReader {
+	return bitReader{b: nalu}
+}
+
+// fill loads whole bytes until the cache holds more than 56 bits or the NAL
+// unit ends.
+func (r *bitReader) fill() {
+	for r.n <= 56 && r.pos < len(r.b) {
+		c := r.b[r.pos]
+		r.pos++
+		if r.zeros >= 2 && c == 0x03 {
+			r.zeros = 0
+			continue
+		}
+		if c == 0 {
+			r.zeros++
+		} else {
+			r.zeros = 0
+		}
+		r.cache |= uint64(c) << (56 - r.n)
+		r.n += 8
+		r.rbsp++
+	}
+}
+
+// u reads k <= 32 bits.
+func (r *bitReader) u(k uint) uint32 {
+	if k == 0 {
+		return 0
+	}
+	if r.n < k {
+		r.fill()
+		if r.n < k {
+			r.err = true
+			r.n, r.cache = 0, 0
+			return 0
+		}
+	}
+	v := uint32(r.cache >> (64 - k))
+	r.cache <<= k
+	r.n -= k
+	return v
+}
+
+func (r *bitReader) flag() bool { return r.u(1) == 1 }
+
+// ue reads an Exp-Golomb ue(v) value (H.264 9.1); codes longer than 63 bits
+// (values above 2^32-2) set err.
+func (r *bitReader) ue() uint32 {
+	if r.n < 63 {
+		r.fill()
+	}
+	lz := uint(bits.LeadingZeros64(r.cache))
+	if lz > 31 || 2*lz+1 > r.n {
+		r.err = true
+		r.n, r.cache = 0, 0
+		return 0
+	}
+	k := 2*lz + 1
+	v := uint32(r.cache>>(64-k)) - 1
+	r.cache <<= k
+	r.n -= k
+	return v
+}
+
+// se reads a signed Exp-Golomb se(v) value.
+func (r *bitReader) se() int32 {
+	k := r.ue()
+	if k&1 == 1 {
+		return int32((k + 1) / 2)
+	}
+	return -int32(k / 2)
+}
+
+// skip discards n bits.
+func (r *bitReader) skip(n uint) {
+	for n > 32 {
+		r.u(32)
+		n -= 32
+	}
+	r.u(n)
+}
+
+// aligned reports whether the reader is at a byte boundary.
+func (r *bitReader) aligned() bool { return r.n%8 == 0 }
+
+// bytePos is the number of bytes of the NAL unit, emulation prevention bytes
+// included, up to the end of the last byte that holds bits read so far: the
+// clear size up to here.
+func (r *bitReader) bytePos() int {
+	read := r.rbsp - int(r.n/8) // RBSP bytes with at least one bit read
+	zeros, n := 0, 0
+	for i, c := range r.b {
+		if n == read {
+			return i
+		}
+		if zeros >= 2 && c == 0x03 {
+			zeros = 0
+			continue
+		}
+		n++
+		if c == 0 {
+			zeros++
+		} else {
+			zeros = 0
+		}
+	}
+	return len(r.b)
+}
+
+// ceilLog2 returns Ceil(Log2(n)) for n >= 1: the bits of a u(v) index < n.
+func ceilLog2(n uint32) uint {
+	if n <= 1 {
+		return 0
+	}
+	return uint(bits.Len32(n - 1))
+}

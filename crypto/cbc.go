@@ -1,0 +1,49 @@
+package crypto
+
+// AppendCBCSegment appends to dst the HLS AES-128 encryption of a whole
+// segment src (RFC 8216 4.3.2.4): AES-128-CBC from iv over src with PKCS#7
+// padding (1 to 16 bytes, so the result is len(src)/16*16+16 bytes). src may
+// be dst[len(dst):len(dst)+len(src)], i.e. buf = k.AppendCBCSegment(buf[:0],
+// buf, iv) encrypts in place; otherwise src and the appended bytes must not
+// overlap. It allocates nothing when dst has the capacity.
+func (k *Key) AppendCBCSegment(dst, src []byte, iv [16]byte) []byte {
+	n := len(src)
+	full := n &^ (BlockSize - 1)
+	out0 := len(dst)
+	total := full + BlockSize
+	if cap(dst)-out0 < total {
+		grown := make([]byte, out0, out0+total)
+		copy(grown, dst)
+		dst = grown
+	}
+	dst = dst[:out0+total]
+	out := dst[out0:]
+	if full > 0 {
+		if useAsm {
+			cbcEncAsm(&k.enc[0], &iv, &out[0], &src[0], full/BlockSize)
+		} else {
+			copy(out, src[:full])
+			k.EncryptCBC(out[:full], &iv)
+		}
+	}
+	var last [16]byte
+	r := copy(last[:], src[full:])
+	pad := byte(BlockSize - r)
+	for i := r; i < BlockSize; i++ {
+		last[i] = pad
+	}
+	copy(out[full:], last[:])
+	k.EncryptCBC(out[full:], &iv)
+	return dst
+}
+
+// AppendPKCS7 appends the PKCS#7 padding (RFC 5652 6.3) that brings a
+// stream of n bytes to a whole number of 16-byte blocks: 16 - n%16 bytes of
+// that value. For callers that encrypt a segment in pieces with EncryptCBC.
+func AppendPKCS7(dst []byte, n int) []byte {
+	pad := BlockSize - n%BlockSize
+	for range pad {
+		dst = append(dst, byte(pad))
+	}
+	return dst
+}

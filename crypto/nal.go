@@ -1,0 +1,110 @@
+package crypto
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Scheme is a CENC protection scheme, as far as it decides subsample maps.
+type Scheme uint8
+
+// The schemes whose subsample maps differ.
+const (
+	// SchemeCENC ('cenc', AES-CTR): VCL NAL units clear up to the end of the
+	// NAL unit header, protected ranges whole 16-byte blocks.
+	SchemeCENC Scheme = iota + 1
+	// SchemeCBCS ('cbcs', AES-CBC 1:9): VCL NAL units clear up to the start
+	// of the slice data (after the slice header).
+	SchemeCBCS
+)
+
+// Errors of the subsample map builders.
+var (
+	// ErrNALLength is returned when a NAL unit length runs past the sample
+	// or the length size is not 1, 2 or 4.
+	ErrNALLength = errors.New("crypto: bad NAL unit length")
+	// ErrParamSet is returned when a slice refers to a parameter set that was
+	// not given, or a parameter set cannot be parsed.
+	ErrParamSet = errors.New("crypto: missing or bad parameter set")
+	// ErrSliceHeader is returned when a slice header cannot be parsed.
+	ErrSliceHeader = errors.New("crypto: bad slice header")
+	// ErrUnsupported is returned for streams the cbcs parser does not handle
+	// (H.264 data partitioning, HEVC reserved VCL types).
+	ErrUnsupported = errors.New("crypto: unsupported coding tool for cbcs")
+)
+
+// nalLen reads a big-endian NAL unit length of size lenSize at sample[pos:].
+func nalLen(sample []byte, pos, lenSize int) (int, error) {
+	if pos+lenSize > len(sample) {
+		return 0, ErrNALLength
+	}
+	n := 0
+	for _, b := range sample[pos : pos+lenSize] {
+		n = n<<8 | int(b)
+	}
+	if n > len(sample)-pos-lenSize {
+		return 0, ErrNALLength
+	}
+	return n, nil
+}
+
+// vclClear is called for each VCL NAL unit and returns how many of its bytes
+// (from the NAL unit header on) stay clear; the rest is protected.
+type vclClear func(nalu []byte) (int, error)
+
+// appendNALSubsamples walks the length-prefixed NAL units of sample and
+// appends its subsample map: non-VCL units clear, VCL units clear for
+// lenSize+clearOf(nalu) bytes and protected for the rest (or clear in whole
+// when fewer than 16 bytes would be protected). It appends at least one entry
+// per sample, so that every video sample has a subsample map.
+func appendNALSubsamples(dst []Subsample, sample []byte, lenSize int,
+	isVCL func(b0 byte) bool, clearOf vclClear) ([]Subsample, error) {
+	if lenSize != 1 && lenSize != 2 && lenSize != 4 {
+		return dst, ErrNALLength
+	}
+	start := len(dst)
+	clear := 0
+	for pos := 0; pos < len(sample); {
+		n, err := nalLen(sample, pos, lenSize)
+		if err != nil {
+			return dst[:start], fmt.Errorf("nal unit at %d: %w", pos, err)
+		}
+		nalu := sample[pos+lenSize : pos+lenSize+n]
+		pos += lenSize + n
+		if n == 0 || !isVCL(nalu[0]) {
+			clear += lenSize + n
+			continue
+		}
+		c, err := clearOf(nalu)
+		if err != nil {
+			return dst[:start], fmt.Errorf("nal unit at %d: %w", pos-lenSize-n, err)
+		}
+		if n-c < BlockSize {
+			clear += lenSize + n
+			continue
+		}
+		dst = AppendSubsample(dst, clear+lenSize+c, n-c)
+		clear = 0
+	}
+	if clear > 0 || len(dst) == start {
+		dst = AppendSubsample(dst, clear, 0)
+	}
+	return dst, nil
+}
+
+// cencClear is the clear size of a VCL NAL unit for 'cenc': its header
+// (hdr bytes) and the remainder that makes the protected range whole blocks.
+func cencClear(nalu []byte, hdr int) int {
+	if len(nalu) <= hdr {
+		return len(nalu)
+	}
+	return hdr + (len(nalu)-hdr)%BlockSize
+}
+
+// AppendSubsamplesAudio appends the subsample map of an audio sample of n
+// bytes: one protected range. cenc audio usually has no map at all (the whole
+// sample is protected); cbcs encrypts its whole blocks and leaves the tail
+// clear, which EncryptCBCS does by itself.
+func AppendSubsamplesAudio(dst []Subsample, n int) []Subsample {
+	return append(dst, Subsample{Protected: uint32(n)})
+}
