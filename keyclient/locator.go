@@ -1,0 +1,324 @@
+package keyclient
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// KeyType is a content key's type: the scheme family it encrypts.
+type KeyType string
+
+// Content key types.
+const (
+	KeyTypeEnvelope KeyType = "envelopeEncryption"   // HLS AES-128, cbc
+	KeyTypeCENC     KeyType = "commonEncryptionCenc" // cenc, piff
+	KeyTypeCBCS     KeyType = "commonEncryptionCbcs" // cbcs, cbcs-aapl
+)
+
+// Scheme returns the scheme a key of type t encrypts.
+func (t KeyType) Scheme() Scheme {
+	switch t {
+	case KeyTypeEnvelope:
+		return SchemeEnvelope
+	case KeyTypeCENC:
+		return SchemeCENC
+	case KeyTypeCBCS:
+		return SchemeCBCS
+	}
+	return ""
+}
+
+// KeyTypeFor returns the content key type that encrypts scheme s.
+func KeyTypeFor(s Scheme) KeyType {
+	switch s {
+	case SchemeEnvelope:
+		return KeyTypeEnvelope
+	case SchemeCENC:
+		return KeyTypeCENC
+	case SchemeCBCS:
+		return KeyTypeCBCS
+	}
+	return ""
+}
+
+// TrackSelector selects tracks by type ("video", "audio") or by name.
+type TrackSelector struct {
+	TrackType string `json:"trackType,omitempty"`
+	TrackName string `json:"trackName,omitempty"`
+}
+
+// StreamingLocator publishes one asset under a name with a streaming
+// policy and content keys. It is immutable once written.
+type StreamingLocator struct {
+	Name                        string       `json:"name"`
+	AssetName                   string       `json:"assetName"`
+	StreamingPolicyName         string       `json:"streamingPolicyName"`
+	DefaultContentKeyPolicyName string       `json:"defaultContentKeyPolicyName,omitempty"`
+	StartTime                   *time.Time   `json:"startTime"`
+	EndTime                     *time.Time   `json:"endTime"`
+	ContentKeys                 []ContentKey `json:"contentKeys"`
+}
+
+// ContentKey is one content key of a locator. Value is only set where the
+// caller is entitled to it (ListContentKeys); it marshals as standard
+// base64.
+type ContentKey struct {
+	ID                              KID             `json:"id"`
+	Value                           []byte          `json:"value,omitempty"`
+	Type                            KeyType         `json:"type"`
+	LabelReferenceInStreamingPolicy string          `json:"labelReferenceInStreamingPolicy,omitempty"`
+	Tracks                          []TrackSelector `json:"tracks,omitempty"`
+	PolicyName                      string          `json:"policyName,omitempty"`
+}
+
+// EffectivePolicyName is the key's content key policy: its own, else the
+// locator's default ("" for none).
+func (l *StreamingLocator) EffectivePolicyName(k *ContentKey) string {
+	if k.PolicyName != "" {
+		return k.PolicyName
+	}
+	return l.DefaultContentKeyPolicyName
+}
+
+// Active reports whether now is inside [StartTime, EndTime).
+func (l *StreamingLocator) Active(now time.Time) bool {
+	if l.StartTime != nil && now.Before(*l.StartTime) {
+		return false
+	}
+	if l.EndTime != nil && !now.Before(*l.EndTime) {
+		return false
+	}
+	return true
+}
+
+// MaxNameLen is the longest resource name: names are URL path segments and
+// store keys, and 260 is what the cloud model this follows allows.
+const MaxNameLen = 260
+
+// validName reports whether s is 1..MaxNameLen of [A-Za-z0-9_-].
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > MaxNameLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validAssetName refuses path separators, "..", control characters and
+// over-long names, so an asset name can never leave the asset root.
+func validAssetName(s string) bool {
+	if s == "" || len(s) > MaxNameLen || s == "." || strings.Contains(s, "..") {
+		return false
+	}
+	for _, r := range s {
+		if r == '/' || r == '\\' || r < 0x20 || r == 0x7f || r == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// locatorInput is a decoded locator as written: which ids and values were
+// given, so that generated ones can be told apart.
+type locatorInput struct {
+	loc        StreamingLocator
+	idGiven    []bool
+	valueGiven []bool
+}
+
+// decodeLocator strictly decodes a locator body. It checks shapes and
+// formats; rules that need the streaming policy are in Service.
+func decodeLocator(body []byte) (*locatorInput, error) {
+	var d dec
+	m := d.root(body, "name", "assetName", "streamingPolicyName", "defaultContentKeyPolicyName",
+		"startTime", "endTime", "contentKeys")
+	in := &locatorInput{}
+	l := &in.loc
+	l.Name, _ = d.str(m, "", "name")
+	l.AssetName = d.reqStr(m, "", "assetName")
+	if d.err == nil && !validAssetName(l.AssetName) {
+		d.fail("assetName", "must not contain path separators or \"..\"")
+	}
+	l.StreamingPolicyName = d.reqStr(m, "", "streamingPolicyName")
+	if d.err == nil && !validName(l.StreamingPolicyName) {
+		d.fail("streamingPolicyName", "must be 1..%d characters of A-Z a-z 0-9 _ -", MaxNameLen)
+	}
+	l.DefaultContentKeyPolicyName, _ = d.str(m, "", "defaultContentKeyPolicyName")
+	if d.err == nil && l.DefaultContentKeyPolicyName != "" && !validName(l.DefaultContentKeyPolicyName) {
+		d.fail("defaultContentKeyPolicyName", "must be 1..%d characters of A-Z a-z 0-9 _ -", MaxNameLen)
+	}
+	l.StartTime = d.timeField(m, "", "startTime")
+	l.EndTime = d.timeField(m, "", "endTime")
+	if d.err == nil && l.StartTime != nil && l.EndTime != nil && !l.EndTime.After(*l.StartTime) {
+		d.fail("endTime", "must be after startTime")
+	}
+	for i, raw := range d.array(m, "", "contentKeys") {
+		path := index("contentKeys", i)
+		km := d.object(raw, path, "id", "value", "type", "labelReferenceInStreamingPolicy", "tracks", "policyName")
+		var k ContentKey
+		var idGiven, valueGiven bool
+		if s, ok := d.str(km, path, "id"); ok {
+			kid, err := ParseKID(s)
+			if err != nil && d.err == nil {
+				d.fail(join(path, "id"), "must be a GUID")
+			}
+			k.ID, idGiven = kid, true
+		}
+		if s, ok := d.str(km, path, "value"); ok {
+			b, ok := decodeBase64(s)
+			if d.err == nil && (!ok || len(b) != 16) {
+				d.fail(join(path, "value"), "must be base64 of 16 bytes")
+			}
+			k.Value, valueGiven = b, true
+		}
+		switch t := KeyType(d.reqStr(km, path, "type")); t {
+		case KeyTypeEnvelope, KeyTypeCENC, KeyTypeCBCS:
+			k.Type = t
+		default:
+			d.fail(join(path, "type"), "must be one of envelopeEncryption, commonEncryptionCenc, commonEncryptionCbcs")
+		}
+		k.LabelReferenceInStreamingPolicy, _ = d.str(km, path, "labelReferenceInStreamingPolicy")
+		tracks := d.array(km, path, "tracks")
+		for j, traw := range tracks {
+			tpath := index(join(path, "tracks"), j)
+			tm := d.object(traw, tpath, "trackType", "trackName")
+			var ts TrackSelector
+			tt, hasType := d.str(tm, tpath, "trackType")
+			tn, hasName := d.str(tm, tpath, "trackName")
+			switch {
+			case d.err != nil:
+			case hasType == hasName:
+				d.fail(tpath, "needs exactly one of trackType, trackName")
+			case hasType && tt != "video" && tt != "audio":
+				d.fail(join(tpath, "trackType"), "must be video or audio")
+			case hasName && tn == "":
+				d.fail(join(tpath, "trackName"), "must not be empty")
+			}
+			ts.TrackType, ts.TrackName = tt, tn
+			k.Tracks = append(k.Tracks, ts)
+		}
+		if d.err == nil && tracks != nil && len(tracks) == 0 {
+			d.fail(join(path, "tracks"), "must not be empty (omit it to cover every track)")
+		}
+		k.PolicyName, _ = d.str(km, path, "policyName")
+		if d.err == nil && k.PolicyName != "" && !validName(k.PolicyName) {
+			d.fail(join(path, "policyName"), "must be 1..%d characters of A-Z a-z 0-9 _ -", MaxNameLen)
+		}
+		if d.err != nil {
+			return nil, d.err
+		}
+		l.ContentKeys = append(l.ContentKeys, k)
+		in.idGiven = append(in.idGiven, idGiven)
+		in.valueGiven = append(in.valueGiven, valueGiven)
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	if err := checkKeys(l, in.valueGiven); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// checkKeys enforces the rules within one request: the same KID twice must
+// carry the same value and policy, and keys of one type must not overlap in
+// the tracks they select.
+func checkKeys(l *StreamingLocator, valueGiven []bool) error {
+	keys := l.ContentKeys
+	for i := range keys {
+		ki := &keys[i]
+		for j := 0; j < i; j++ {
+			kj := &keys[j]
+			if !ki.ID.IsZero() && ki.ID == kj.ID {
+				if valueGiven[i] && valueGiven[j] && string(ki.Value) != string(kj.Value) {
+					return invalid(index("contentKeys", i)+".value", "KID %s appears twice with different values", ki.ID)
+				}
+				if l.EffectivePolicyName(ki) != l.EffectivePolicyName(kj) {
+					return invalid(index("contentKeys", i)+".policyName", "KID %s appears twice with different policies", ki.ID)
+				}
+				if ki.Type == kj.Type {
+					return invalid(index("contentKeys", i)+".id", "KID %s appears twice for type %s", ki.ID, ki.Type)
+				}
+			}
+			if ki.Type != kj.Type {
+				continue
+			}
+			if len(ki.Tracks) == 0 && len(kj.Tracks) == 0 {
+				return invalid(index("contentKeys", i)+".tracks", "two %s keys cover every track; select tracks", ki.Type)
+			}
+			for _, a := range ki.Tracks {
+				for _, b := range kj.Tracks {
+					if a == b {
+						return invalid(index("contentKeys", i)+".tracks", "overlaps the tracks of contentKeys[%d]", j)
+					}
+				}
+			}
+		}
+		seen := map[TrackSelector]bool{}
+		for t, ts := range ki.Tracks {
+			if seen[ts] {
+				return invalid(index(index("contentKeys", i)+".tracks", t), "duplicate track selector")
+			}
+			seen[ts] = true
+		}
+	}
+	return nil
+}
+
+// json helpers for stored and returned forms.
+
+// storedLocator is the store's form of a locator: the locator as written,
+// with each key's value wrapped and what the request gave recorded, so an
+// identical PUT can be recognised even where ids and values were generated.
+type storedLocator struct {
+	Name                        string      `json:"name"`
+	AssetName                   string      `json:"assetName"`
+	StreamingPolicyName         string      `json:"streamingPolicyName"`
+	DefaultContentKeyPolicyName string      `json:"defaultContentKeyPolicyName,omitempty"`
+	StartTime                   *time.Time  `json:"startTime"`
+	EndTime                     *time.Time  `json:"endTime"`
+	ContentKeys                 []storedKey `json:"contentKeys"`
+}
+
+type storedKey struct {
+	ID                              KID             `json:"id"`
+	Type                            KeyType         `json:"type"`
+	LabelReferenceInStreamingPolicy string          `json:"labelReferenceInStreamingPolicy,omitempty"`
+	Tracks                          []TrackSelector `json:"tracks,omitempty"`
+	PolicyName                      string          `json:"policyName,omitempty"`
+	WrappedValue                    []byte          `json:"wrappedValue"`
+	KEKID                           string          `json:"kekId"`
+	// IDGiven and ValueGiven say what the request gave; Generated marks a
+	// key added for an enabled scheme the request gave no key for.
+	IDGiven    bool `json:"idGiven,omitempty"`
+	ValueGiven bool `json:"valueGiven,omitempty"`
+	Generated  bool `json:"generated,omitempty"`
+}
+
+func (s *storedLocator) locator() *StreamingLocator {
+	l := &StreamingLocator{
+		Name: s.Name, AssetName: s.AssetName, StreamingPolicyName: s.StreamingPolicyName,
+		DefaultContentKeyPolicyName: s.DefaultContentKeyPolicyName,
+		StartTime:                   s.StartTime, EndTime: s.EndTime,
+		ContentKeys: make([]ContentKey, len(s.ContentKeys)),
+	}
+	for i, k := range s.ContentKeys {
+		l.ContentKeys[i] = ContentKey{ID: k.ID, Type: k.Type, LabelReferenceInStreamingPolicy: k.LabelReferenceInStreamingPolicy,
+			Tracks: k.Tracks, PolicyName: k.PolicyName}
+	}
+	return l
+}
+
+func decodeStoredLocator(doc []byte) (*storedLocator, error) {
+	var s storedLocator
+	if err := json.Unmarshal(doc, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
