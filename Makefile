@@ -1,0 +1,80 @@
+# drmorigin — run `make` for the list of targets.
+GO        ?= go
+PKGS      ?= ./...
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+FUZZTIME  ?= 10s
+# Fuzz targets as package:Func, each run for FUZZTIME by `make fuzz`.
+FUZZ_TARGETS ?= ./origin:FuzzParseStreamURL ./origin/token:FuzzJWT ./origin/token:FuzzSWT ./packager:FuzzIndex ./packager/ts:FuzzAppendSegment ./keyclient:FuzzLocatorJSON ./keyclient:FuzzPolicyJSON ./crypto:FuzzSubsamplesH264 ./crypto:FuzzSubsamplesHEVC
+
+.PHONY: help build run web test test-race test-alloc fuzz golden bench bench-short cover vet deps demo-media clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/drmorigin
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/drmorigin ./cmd/drmorigin
+
+run: build ## run the origin on the embedded store with the demo content, printing URLs that play
+	./bin/drmorigin serve --demo --storage-root testdata/media --listen 127.0.0.1:8080 --store file://./data/drmorigin.db --player-dir web
+
+web: web/node_modules/.installed ## install the player libraries and playwright-core from npm (for /player/ and the browser tests)
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+test: web vet deps test-race test-alloc fuzz ## every test: vet, import rules, -race pass, allocation pass, short fuzz
+
+test-race: ## all tests under the race detector
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+test-alloc: ## allocation tests (built without -race, so they run in a second pass)
+	$(GO) test -count=1 -run 'Alloc' -timeout 10m $(PKGS)
+
+fuzz: ## run each fuzz target for FUZZTIME
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x $$pkg; \
+	done
+
+golden: ## rewrite the golden files after a deliberate change
+	$(GO) test ./manifest -update
+
+vet: ## go vet and gofmt
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+
+deps: ## packager, crypto and manifest must not import HTTP or Redis
+	@bad=$$($(GO) list -deps ./crypto ./packager ./manifest | grep -E 'fasthttp|go-redis|bbolt|net/http$$|spf13' || true); \
+	if [ -n "$$bad" ]; then echo "forbidden imports in crypto/packager/manifest: $$bad"; exit 1; fi
+	@bad=$$($(GO) list -deps ./crypto | grep -E '^github.com/' || true); \
+	if [ -n "$$bad" ]; then echo "crypto must import only the standard library: $$bad"; exit 1; fi
+
+# bench: the origin (and the copy-only floor) run on BENCH_ORIGIN_CORE, the
+# load generator on BENCH_LOAD_CORE (taskset, when installed). SHORT=1 is the
+# quick form (under 10 minutes on 2 cores); SOAK=10m sets the memory soak.
+BENCH_ORIGIN_CORE ?= 0
+BENCH_LOAD_CORE   ?= 1
+BENCH_OUT         ?= bench/out
+BENCH_TASKSET     := $(if $(shell command -v taskset 2>/dev/null),taskset -c $(BENCH_LOAD_CORE))
+
+bench: ## the bench suite, every figure of quality.md "Fast" into bench/out/report.json (SHORT=1 quick, SOAK=10m)
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/drmorigin ./cmd/drmorigin
+	$(GO) build -o bin/drmbench ./bench/cmd/drmbench
+	$(BENCH_TASKSET) ./bin/drmbench suite $(if $(SHORT),--short) $(if $(SOAK),--soak $(SOAK)) \
+		--origin bin/drmorigin --origin-core "$(BENCH_ORIGIN_CORE)" --load-core "$(BENCH_LOAD_CORE)" --out $(BENCH_OUT)
+
+bench-short: ## the quick bench suite (make bench SHORT=1)
+	$(MAKE) bench SHORT=1
+
+cover: ## coverage report in bin/cover.html
+	@mkdir -p bin
+	$(GO) test -coverprofile bin/cover.out $(PKGS) && $(GO) tool cover -html bin/cover.out -o bin/cover.html
+
+demo-media: ## regenerate testdata/media with ffmpeg
+	./testdata/make-demo.sh
+
+clean:
+	rm -rf bin data

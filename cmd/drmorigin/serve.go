@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/origin"
+	"github.com/drmorigin/drmorigin/packager"
+)
+
+// serve runs the origin until ctx is done.
+func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) error {
+	logger, err := newLogger(c.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	kekRaw, kekGenerated, err := c.kekBytes()
+	if err != nil {
+		return err
+	}
+	if kekGenerated {
+		logger.Warn("generated a key-encryption key into the data directory; back it up, or set kek: without it the stored content keys cannot be unwrapped",
+			"file", c.dataDir()+"/kek")
+	}
+	token, tokenGenerated, err := c.adminToken()
+	if err != nil {
+		return err
+	}
+	if tokenGenerated {
+		fmt.Fprintf(stdout, "Generated the management API token (saved in %s/admin-token): %s\n", c.dataDir(), token)
+	}
+	kek, err := keyclient.NewKEK(kekRaw)
+	if err != nil {
+		return err
+	}
+	store, err := keyclient.OpenStore(ctx, c.Store)
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", redactURL(c.Store), err)
+	}
+	defer store.Close()
+	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{
+		WidevineLicenseURLTemplate:  c.WidevineURL,
+		PlayReadyLicenseURLTemplate: c.PlayReadyURL,
+		FairPlayLicenseURLTemplate:  c.FairPlayURL,
+	})
+	resolver := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: c.CacheTTL})
+	go resolver.Run(ctx)
+	lib := packager.NewLibrary(c.StorageRoot, 256)
+	defer lib.Close()
+
+	srv := &origin.Server{
+		Config: origin.Config{
+			Listen:               c.Listen,
+			AdminListen:          c.AdminListen,
+			AdminToken:           token,
+			StorageRoot:          c.StorageRoot,
+			PublicBaseURL:        c.PublicBaseURL,
+			ManifestCacheControl: c.ManifestCache,
+			PlayerDir:            c.PlayerDir,
+			Logger:               logger.With("component", "origin"),
+		},
+		Assets:   lib,
+		Resolver: resolver,
+		Service:  svc,
+		Ready:    store.Ping,
+	}
+	if err := srv.Initialize(); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", c.Listen, err)
+	}
+	aln, err := net.Listen("tcp", c.AdminListen)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("admin listen %s: %w", c.AdminListen, err)
+	}
+	logger.Info("drmorigin serving", "version", version, "listen", ln.Addr().String(),
+		"admin", aln.Addr().String(), "storage", c.StorageRoot, "store", redactURL(c.Store))
+
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln, aln) }()
+	if demo {
+		if err := provisionDemo(ctx, c, svc, lib, ln.Addr(), aln.Addr(), token, stdout); err != nil {
+			logger.Error("demo provisioning failed", "err", err)
+		}
+	}
+	return <-done
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log.level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// redactURL drops credentials from a store URL before it is logged.
+func redactURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if at := strings.LastIndex(s, "@"); at > i {
+			return s[:i+3] + "…@" + s[at+1:]
+		}
+	}
+	return s
+}
+
+// provisionDemo publishes every asset under the storage root under a clear
+// demo locator and prints the streaming URLs the origin's own listPaths gives
+// for them.
+func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *packager.Library, addr, adminAddr net.Addr, token string, w io.Writer) error {
+	entries, err := os.ReadDir(c.StorageRoot)
+	if err != nil {
+		return fmt.Errorf("read storage root: %w", err)
+	}
+	base := c.PublicBaseURL
+	if base == "" {
+		base = "http://" + loopbackHost(addr)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			if _, err := lib.Asset(e.Name()); err == nil {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	sort.Strings(names)
+	fmt.Fprintf(w, "\nDemo content from %s:\n", c.StorageRoot)
+	for _, asset := range names {
+		name := asset + "-clear"
+		body, _ := json.Marshal(map[string]any{"name": name, "assetName": asset, "streamingPolicyName": "Predefined_ClearStreamingOnly"})
+		if _, _, err := svc.Put(ctx, keyclient.KindStreamingLocators, name, body); err != nil {
+			return fmt.Errorf("locator %s: %w", name, err)
+		}
+		paths, err := fetchPaths(ctx, "http://"+loopbackHost(adminAddr), token, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  asset %s, locator %s (%s):\n", asset, name, "Predefined_ClearStreamingOnly")
+		for _, p := range paths {
+			fmt.Fprintf(w, "    %s%s\n", base, p)
+		}
+		if c.PlayerDir != "" && len(paths) > 0 {
+			fmt.Fprintf(w, "    in the browser: %s/player/?url=%s\n", base, url.QueryEscape(base+paths[0]))
+		}
+	}
+	fmt.Fprintf(w, "Play one with: ffplay '<URL>'   (or open it in any DASH/HLS player)\n\n")
+	return nil
+}
+
+func loopbackHost(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func fetchPaths(ctx context.Context, adminURL, token, locator string) ([]string, error) {
+	var out struct {
+		StreamingPaths []struct{ Paths []string } `json:"streamingPaths"`
+	}
+	if err := adminCall(ctx, adminURL, token, http.MethodPost, "/api/v1/streamingLocators/"+locator+"/listPaths", nil, &out); err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, sp := range out.StreamingPaths {
+		paths = append(paths, sp.Paths...)
+	}
+	return paths, nil
+}
+
+// adminCall makes one management API request and decodes a JSON answer into
+// out (when out is not nil).
+func adminCall(ctx context.Context, adminURL, token, method, path string, body []byte, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(adminURL, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("management API: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("management API: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct{ Code, Message, Target string } `json:"error"`
+		}
+		if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {
+			if e.Error.Target != "" {
+				return fmt.Errorf("%s %s: %d %s: %s (%s)", method, path, resp.StatusCode, e.Error.Code, e.Error.Message, e.Error.Target)
+			}
+			return fmt.Errorf("%s %s: %d %s: %s", method, path, resp.StatusCode, e.Error.Code, e.Error.Message)
+		}
+		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	if out == nil {
+		return nil
+	}
+	if w, ok := out.(io.Writer); ok {
+		_, err := w.Write(data)
+		return err
+	}
+	return json.Unmarshal(data, out)
+}

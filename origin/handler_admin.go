@@ -1,0 +1,411 @@
+package origin
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http/pprof"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/packager"
+)
+
+const apiPrefix = "/api/v1/"
+
+var (
+	metricsHandler = fasthttpadaptor.NewFastHTTPHandler(promhttp.Handler())
+	pprofHandler   = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Index)
+	pprofProfile   = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Profile)
+	pprofSymbol    = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Symbol)
+	pprofTrace     = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Trace)
+)
+
+// handleAdmin is the management listener's router: /metrics is open (the
+// listener is loopback by default), everything else needs the bearer token.
+func (s *Server) handleAdmin(ctx *fasthttp.RequestCtx) {
+	if !checkLimits(ctx) {
+		return
+	}
+	path := string(ctx.Path())
+	if path == "/metrics" {
+		metricsHandler(ctx)
+		return
+	}
+	if !s.adminAuthorized(ctx) {
+		return
+	}
+	switch {
+	case strings.HasPrefix(path, "/debug/pprof/"):
+		switch strings.TrimPrefix(path, "/debug/pprof/") {
+		case "profile":
+			pprofProfile(ctx)
+		case "symbol":
+			pprofSymbol(ctx)
+		case "trace":
+			pprofTrace(ctx)
+		default:
+			pprofHandler(ctx)
+		}
+	case strings.HasPrefix(path, apiPrefix):
+		s.handleAPI(ctx, strings.Split(strings.TrimPrefix(path, apiPrefix), "/"))
+	default:
+		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "no such route", "")
+	}
+}
+
+// adminAuthorized checks the bearer token in constant time and answers 401
+// when it is missing or wrong.
+func (s *Server) adminAuthorized(ctx *fasthttp.RequestCtx) bool {
+	auth := ctx.Request.Header.Peek("Authorization")
+	const prefix = "Bearer "
+	if len(auth) > len(prefix) && strings.EqualFold(string(auth[:len(prefix)]), prefix) && s.Config.AdminToken != "" &&
+		subtle.ConstantTimeCompare(auth[len(prefix):], []byte(s.Config.AdminToken)) == 1 {
+		return true
+	}
+	ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="drmorigin-admin"`)
+	if len(auth) > 0 {
+		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="drmorigin-admin", error="invalid_token"`)
+	}
+	apiError(ctx, fasthttp.StatusUnauthorized, "Unauthorized", "a valid bearer token is required", "")
+	return false
+}
+
+func (s *Server) handleAPI(ctx *fasthttp.RequestCtx, parts []string) {
+	c, cancel := context.WithTimeout(context.Background(), s.Config.StoreTimeout*2)
+	defer cancel()
+	method := string(ctx.Method())
+	if parts[0] == "assets" {
+		s.handleAssets(ctx, method, parts[1:])
+		return
+	}
+	kind := keyclient.Kind(parts[0])
+	switch kind {
+	case keyclient.KindContentKeyPolicies, keyclient.KindStreamingPolicies, keyclient.KindStreamingLocators:
+	default:
+		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "no such collection", "")
+		return
+	}
+	switch {
+	case len(parts) == 1 || (len(parts) == 2 && parts[1] == ""):
+		if method != fasthttp.MethodGet {
+			methodNotAllowed(ctx, "GET")
+			return
+		}
+		s.list(c, ctx, kind)
+	case len(parts) == 2:
+		name := parts[1]
+		switch method {
+		case fasthttp.MethodPut:
+			out, created, err := s.Service.Put(c, kind, name, ctx.PostBody())
+			if err != nil {
+				s.apiFail(ctx, err)
+				return
+			}
+			if created {
+				ctx.SetStatusCode(fasthttp.StatusCreated)
+			}
+			writeJSONRaw(ctx, out)
+		case fasthttp.MethodGet:
+			out, err := s.Service.Get(c, kind, name)
+			if err != nil {
+				s.apiFail(ctx, err)
+				return
+			}
+			writeJSONRaw(ctx, out)
+		case fasthttp.MethodDelete:
+			if err := s.Service.Delete(c, kind, name); err != nil {
+				s.apiFail(ctx, err)
+				return
+			}
+			ctx.SetStatusCode(fasthttp.StatusNoContent)
+		default:
+			methodNotAllowed(ctx, "GET, PUT, DELETE")
+		}
+	case len(parts) == 3 && kind == keyclient.KindStreamingLocators:
+		if method != fasthttp.MethodPost {
+			methodNotAllowed(ctx, "POST")
+			return
+		}
+		switch parts[2] {
+		case "listContentKeys":
+			keys, err := s.Service.ListContentKeys(c, parts[1])
+			if err != nil {
+				s.apiFail(ctx, err)
+				return
+			}
+			writeJSON(ctx, map[string]any{"contentKeys": keys})
+		case "listPaths":
+			s.listPaths(c, ctx, parts[1])
+		default:
+			apiError(ctx, fasthttp.StatusNotFound, "NotFound", "no such action", "")
+		}
+	default:
+		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "no such route", "")
+	}
+}
+
+func (s *Server) list(c context.Context, ctx *fasthttp.RequestCtx, kind keyclient.Kind) {
+	args := ctx.QueryArgs()
+	top := 100
+	if v := args.Peek("$top"); len(v) > 0 {
+		n, err := strconv.Atoi(string(v))
+		if err != nil || n < 1 || n > 1000 {
+			apiError(ctx, fasthttp.StatusBadRequest, "BadRequest", "$top must be an integer from 1 to 1000", "$top")
+			return
+		}
+		top = n
+	}
+	items, next, err := s.Service.List(c, kind, string(args.Peek("$skiptoken")), top)
+	if err != nil {
+		s.apiFail(ctx, err)
+		return
+	}
+	out := map[string]any{"value": items}
+	if next != "" {
+		out["nextLink"] = apiPrefix + string(kind) + "?$top=" + strconv.Itoa(top) + "&$skiptoken=" + urlQueryEscape(next)
+	}
+	writeJSON(ctx, out)
+}
+
+type streamingPath struct {
+	StreamingProtocol string   `json:"streamingProtocol"`
+	EncryptionScheme  string   `json:"encryptionScheme"`
+	Paths             []string `json:"paths"`
+}
+
+var (
+	protocolNames = map[string]string{"dash": "Dash", "hls": "Hls", "smooth": "SmoothStreaming"}
+	schemeNames   = map[keyclient.Scheme]string{
+		keyclient.SchemeClear: "NoEncryption", keyclient.SchemeEnvelope: "EnvelopeEncryption",
+		keyclient.SchemeCENC: "CommonEncryptionCenc", keyclient.SchemeCBCS: "CommonEncryptionCbcs",
+	}
+	allFormats = []Format{FormatMPDTimeCSF, FormatMPDTimeCMAF, FormatM3U8CMAF, FormatM3U8AAPL, FormatM3U8AAPLV3, FormatSmooth}
+)
+
+// listPaths answers every streaming path the locator can be played with now:
+// for each protocol and scheme its policy enables, each format of the
+// protocol that can carry the scheme and that this build implements.
+func (s *Server) listPaths(c context.Context, ctx *fasthttp.RequestCtx, name string) {
+	loc, err := s.Service.Locator(c, name)
+	if err != nil {
+		s.apiFail(ctx, err)
+		return
+	}
+	pol, err := s.Service.StreamingPolicy(c, loc.StreamingPolicyName)
+	if err != nil {
+		s.apiFail(ctx, err)
+		return
+	}
+	manifestName := loc.AssetName
+	if a, err := s.Assets.Asset(loc.AssetName); err == nil {
+		manifestName = a.ManifestName
+	}
+	out := []streamingPath{}
+	for _, proto := range []string{"dash", "hls", "smooth"} {
+		for _, sc := range pol.Schemes(keyclient.Protocol(proto)) {
+			sp := streamingPath{StreamingProtocol: protocolNames[proto], EncryptionScheme: schemeNames[sc], Paths: []string{}}
+			for _, f := range allFormats {
+				if f.Protocol() != proto {
+					continue
+				}
+				tags := []Encryption{EncryptionUnset}
+				if sc != keyclient.SchemeClear {
+					tags = nil
+					for _, e := range allowed[f] {
+						if keyclient.Scheme(e.Scheme()) == sc && e != EncryptionPIFF {
+							tags = append(tags, e)
+						}
+					}
+				}
+				for _, e := range tags {
+					if !implemented(f, e) {
+						continue
+					}
+					r := StreamRequest{Format: f, HasFormat: f != FormatSmooth}
+					p := "/" + loc.Name + "/" + manifestName + ".ism/manifest"
+					if o := r.URLOptions(e); o != "" {
+						p += "(" + o + ")"
+					}
+					sp.Paths = append(sp.Paths, p)
+				}
+			}
+			if len(sp.Paths) > 0 {
+				out = append(out, sp)
+			}
+		}
+	}
+	writeJSON(ctx, map[string]any{"streamingPaths": out})
+}
+
+// implemented reports whether this build can serve format f with encryption
+// e: the one switch that listPaths and the handlers' fail-closed gate share.
+func implemented(f Format, e Encryption) bool {
+	return !f.IsTS() && e == EncryptionUnset
+}
+
+type assetInfo struct {
+	Name         string      `json:"name"`
+	ManifestName string      `json:"manifestName"`
+	Tracks       []trackInfo `json:"tracks"`
+	Duration     float64     `json:"durationSeconds"`
+}
+
+type trackInfo struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	File        string `json:"file"`
+	TrackID     uint32 `json:"trackId"`
+	Bitrate     int    `json:"bitrate"`
+	PeakBitrate int    `json:"peakBitrate"`
+	Codecs      string `json:"codecs"`
+	Language    string `json:"language,omitempty"`
+	Width       int    `json:"width,omitempty"`
+	Height      int    `json:"height,omitempty"`
+	FrameRate   string `json:"frameRate,omitempty"`
+	SampleRate  int    `json:"sampleRate,omitempty"`
+	Channels    int    `json:"channels,omitempty"`
+	Fragments   int    `json:"fragments"`
+}
+
+func describeAsset(a *packager.Asset) assetInfo {
+	info := assetInfo{Name: a.Name, ManifestName: a.ManifestName, Tracks: []trackInfo{}}
+	for _, t := range a.Tracks {
+		ti := trackInfo{Name: t.Name, Type: "video", File: baseName(t.Path), TrackID: t.TrackID, Bitrate: t.Bitrate,
+			PeakBitrate: t.PeakBitrate, Codecs: t.Codecs, Language: t.Language, Width: t.Width, Height: t.Height,
+			SampleRate: t.SampleRate, Channels: t.Channels, Fragments: len(t.Fragments)}
+		if t.Kind == packager.Audio {
+			ti.Type = "audio"
+		} else if t.FrameRateDen > 0 {
+			ti.FrameRate = strconv.Itoa(t.FrameRateNum)
+			if t.FrameRateDen != 1 {
+				ti.FrameRate += "/" + strconv.Itoa(t.FrameRateDen)
+			}
+		}
+		if n := len(t.Fragments); n > 0 && t.Timescale > 0 {
+			last := t.Fragments[n-1]
+			d := float64(last.Time+last.Duration-t.Fragments[0].Time) / float64(t.Timescale)
+			if d > info.Duration {
+				info.Duration = d
+			}
+		}
+		info.Tracks = append(info.Tracks, ti)
+	}
+	return info
+}
+
+func (s *Server) handleAssets(ctx *fasthttp.RequestCtx, method string, parts []string) {
+	if method != fasthttp.MethodGet {
+		methodNotAllowed(ctx, "GET")
+		return
+	}
+	if len(parts) == 1 && parts[0] != "" {
+		a, err := s.Assets.Asset(parts[0])
+		if err != nil {
+			s.apiFail(ctx, err)
+			return
+		}
+		writeJSON(ctx, describeAsset(a))
+		return
+	}
+	entries, err := os.ReadDir(s.Config.StorageRoot)
+	if err != nil {
+		apiError(ctx, fasthttp.StatusInternalServerError, "InternalError", "the asset root cannot be listed", "")
+		return
+	}
+	out := []assetInfo{}
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		a, err := s.Assets.Asset(e.Name())
+		if err != nil {
+			out = append(out, assetInfo{Name: e.Name(), Tracks: []trackInfo{}})
+			continue
+		}
+		out = append(out, describeAsset(a))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	writeJSON(ctx, map[string]any{"value": out})
+}
+
+// apiFail maps a keyclient or packager error to the management API's JSON
+// error shape.
+func (s *Server) apiFail(ctx *fasthttp.RequestCtx, err error) {
+	var ve *keyclient.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		apiError(ctx, fasthttp.StatusBadRequest, "BadRequest", ve.Message, ve.Target)
+	case errors.Is(err, keyclient.ErrNotFound), errors.Is(err, packager.ErrAssetNotFound), errors.Is(err, packager.ErrInvalidName):
+		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "not found", "")
+	case errors.Is(err, keyclient.ErrConflict), errors.Is(err, keyclient.ErrReadOnly):
+		apiError(ctx, fasthttp.StatusConflict, "Conflict", err.Error(), "")
+	case errors.Is(err, keyclient.ErrUnavailable):
+		apiError(ctx, fasthttp.StatusServiceUnavailable, "ServiceUnavailable", "the store cannot be reached", "")
+	case errors.Is(err, packager.ErrCorrupt):
+		apiError(ctx, fasthttp.StatusUnprocessableEntity, "AssetCorrupt", err.Error(), "")
+	default:
+		s.Config.Logger.Error("management request failed", "path", string(ctx.Path()), "err", err)
+		apiError(ctx, fasthttp.StatusInternalServerError, "InternalError", "internal error", "")
+	}
+}
+
+func apiError(ctx *fasthttp.RequestCtx, status int, code, msg, target string) {
+	e := map[string]string{"code": code, "message": msg}
+	if target != "" {
+		e["target"] = target
+	}
+	ctx.SetStatusCode(status)
+	writeJSON(ctx, map[string]any{"error": e})
+}
+
+func methodNotAllowed(ctx *fasthttp.RequestCtx, allow string) {
+	ctx.Response.Header.Set("Allow", allow)
+	apiError(ctx, fasthttp.StatusMethodNotAllowed, "MethodNotAllowed", "method not allowed", "")
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		ctx.SetStatusCode(fasthttp.StatusInternalServerError)
+		b = []byte(`{"error":{"code":"InternalError","message":"cannot encode the response"}}`)
+	}
+	writeJSONRaw(ctx, b)
+}
+
+func writeJSONRaw(ctx *fasthttp.RequestCtx, b []byte) {
+	ctx.SetContentTypeBytes(ctJSON)
+	ctx.Response.Header.SetBytesKV(hdrCacheControl, valNoStore)
+	ctx.SetBody(b)
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func urlQueryEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			b.WriteByte(c)
+		} else {
+			const hex = "0123456789ABCDEF"
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,272 @@
+package origin
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/origin/token"
+)
+
+// Key delivery (keys.md, "Key delivery"): raw AES-128 keys for HLS and W3C
+// ClearKey licenses, each guarded by its KID's content key policy.
+
+const (
+	keysAESPrefix = "/keys/aes/"
+	keysClearKey  = "/keys/clearkey"
+	// maxClearKeyKIDs bounds the kids of one license request.
+	maxClearKeyKIDs = 64
+)
+
+var (
+	valKeyMethods  = []byte("GET, POST, OPTIONS")
+	valKeyHeaders  = []byte("Authorization, Content-Type")
+	valTrue        = []byte("true")
+	hdrACAC        = []byte("Access-Control-Allow-Credentials")
+	wwwAuthMissing = `Bearer realm="drmorigin"`
+	wwwAuthInvalid = `Bearer realm="drmorigin", error="invalid_token"`
+)
+
+// keyCORS sets CORS for key delivery. Players send tokens, so the request's
+// Origin is echoed (a wildcard does not cover credentialed requests), when
+// it is on the allow-list or the list is empty.
+func (s *Server) keyCORS(ctx *fasthttp.RequestCtx) {
+	h := &ctx.Response.Header
+	h.SetBytesKV(hdrVary, []byte("Origin"))
+	origin := ctx.Request.Header.Peek("Origin")
+	if len(origin) == 0 {
+		h.SetBytesKV(hdrACAO, valStar)
+		return
+	}
+	if len(s.Config.KeyAllowedOrigins) > 0 {
+		ok := false
+		for _, o := range s.Config.KeyAllowedOrigins {
+			if o == string(origin) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return
+		}
+	}
+	h.SetBytesKV(hdrACAO, origin)
+	h.SetBytesKV(hdrACAC, valTrue)
+}
+
+// handleKeys serves /keys/…; it reports whether path was a key delivery URL.
+func (s *Server) handleKeys(ctx *fasthttp.RequestCtx, path string) bool {
+	if !strings.HasPrefix(path, "/keys/") {
+		return false
+	}
+	s.keyCORS(ctx)
+	ctx.Response.Header.SetBytesKV(hdrCacheControl, valNoStore)
+	if ctx.IsOptions() {
+		h := &ctx.Response.Header
+		h.SetBytesKV(hdrACAM, valKeyMethods)
+		h.SetBytesKV(hdrACAH, valKeyHeaders)
+		h.SetBytesKV(hdrACMA, valMaxAge)
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+		return true
+	}
+	switch {
+	case strings.HasPrefix(path, keysAESPrefix) && (ctx.IsGet() || ctx.IsHead()):
+		s.serveAESKey(ctx, path[len(keysAESPrefix):])
+	case path == keysClearKey && ctx.IsPost():
+		s.serveClearKey(ctx)
+	case strings.HasPrefix(path, keysAESPrefix) || path == keysClearKey:
+		plainError(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+	default:
+		plainError(ctx, fasthttp.StatusNotFound, "not found")
+	}
+	return true
+}
+
+// requestToken is the bearer token of the Authorization header, else the
+// token query parameter (for players that cannot set headers).
+func requestToken(ctx *fasthttp.RequestCtx) string {
+	if auth := ctx.Request.Header.Peek("Authorization"); len(auth) > 7 && strings.EqualFold(string(auth[:7]), "bearer ") {
+		return strings.TrimSpace(string(auth[7:]))
+	}
+	return string(ctx.QueryArgs().Peek("token"))
+}
+
+// keyDecision is the outcome of checking one KID against its policy.
+type keyDecision struct {
+	key    *keyclient.DeliverableKey
+	claims *token.Claims // nil for open policies
+}
+
+// authorizeKey finds kid's key and applies its content key policy's option
+// for configuration type ct (keys.md): open → deliver; token → verify.
+func (s *Server) authorizeKey(c context.Context, kid keyclient.KID, ct keyclient.ConfigurationType, raw string) (keyDecision, error) {
+	dk, err := s.Service.DeliverableKey(c, kid, s.now())
+	if err != nil {
+		return keyDecision{}, err
+	}
+	if dk.Policy == nil {
+		return keyDecision{}, errForbidden
+	}
+	opt, ok := dk.Policy.OptionFor(ct)
+	if !ok {
+		return keyDecision{}, errForbidden
+	}
+	switch opt.Restriction.Type {
+	case keyclient.RestrictionOpen:
+		return keyDecision{key: dk}, nil
+	case keyclient.RestrictionToken:
+		claims, err := s.verifier.Verify(c, &opt.Restriction, raw)
+		if err != nil {
+			return keyDecision{}, err
+		}
+		if claims.ContentKeyID != "" {
+			ck, err := keyclient.ParseKID(claims.ContentKeyID)
+			if err != nil || ck != kid {
+				return keyDecision{}, errForbidden
+			}
+		}
+		return keyDecision{key: dk, claims: claims}, nil
+	}
+	return keyDecision{}, errForbidden
+}
+
+// countUse enforces the maxuses claim across replicas: the token's use
+// counter lives in the store and expires with the token. A counter that
+// cannot be updated refuses the token.
+func (s *Server) countUse(c context.Context, claims *token.Claims) error {
+	if claims == nil || claims.MaxUses <= 0 {
+		return nil
+	}
+	n, err := s.Service.Store().IncrUses(c, claims.ID, claims.Expiry)
+	if err != nil {
+		return err
+	}
+	if n > claims.MaxUses {
+		return errForbidden
+	}
+	return nil
+}
+
+var errForbidden = &httpError{status: fasthttp.StatusForbidden, msg: "forbidden"}
+
+// keyFail answers a key delivery failure with RFC 6750 semantics and no
+// detail that helps an attacker.
+func (s *Server) keyFail(ctx *fasthttp.RequestCtx, err error) {
+	switch {
+	case errors.Is(err, token.ErrMissing):
+		ctx.Response.Header.Set("WWW-Authenticate", wwwAuthMissing)
+		plainError(ctx, fasthttp.StatusUnauthorized, "a bearer token is required")
+	case errors.Is(err, token.ErrInvalid):
+		ctx.Response.Header.Set("WWW-Authenticate", wwwAuthInvalid)
+		plainError(ctx, fasthttp.StatusUnauthorized, "invalid token")
+	case errors.Is(err, token.ErrNotEntitled), errors.Is(err, errForbidden):
+		plainError(ctx, fasthttp.StatusForbidden, "forbidden")
+	case errors.Is(err, keyclient.ErrNotFound):
+		plainError(ctx, fasthttp.StatusNotFound, "not found")
+	case errors.Is(err, keyclient.ErrUnavailable), errors.Is(err, token.ErrUnavailable):
+		plainError(ctx, fasthttp.StatusServiceUnavailable, "service unavailable")
+	default:
+		// The reason (never a token or key) goes to the log only.
+		s.Config.Logger.Warn("key delivery failed", "path", string(ctx.Path()), "err", err)
+		plainError(ctx, fasthttp.StatusInternalServerError, "internal error")
+	}
+}
+
+func (s *Server) keyContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 2*s.Config.StoreTimeout)
+}
+
+// serveAESKey answers GET /keys/aes/{kid} with the 16-byte key.
+func (s *Server) serveAESKey(ctx *fasthttp.RequestCtx, kidText string) {
+	kid, err := keyclient.ParseKID(kidText)
+	if err != nil {
+		plainError(ctx, fasthttp.StatusNotFound, "not found")
+		return
+	}
+	c, cancel := s.keyContext()
+	defer cancel()
+	d, err := s.authorizeKey(c, kid, keyclient.ConfigAESEnvelope, requestToken(ctx))
+	if err == nil {
+		err = s.countUse(c, d.claims)
+	}
+	if err != nil {
+		s.keyFail(ctx, err)
+		return
+	}
+	ctx.SetContentTypeBytes(ctOctets)
+	ctx.SetBody(d.key.Value[:])
+}
+
+type clearKeyRequest struct {
+	KIDs []string `json:"kids"`
+	Type string   `json:"type"`
+}
+
+type clearKeyJWK struct {
+	Kty string `json:"kty"`
+	KID string `json:"kid"`
+	K   string `json:"k"`
+}
+
+type clearKeyResponse struct {
+	Keys []clearKeyJWK `json:"keys"`
+	Type string        `json:"type"`
+}
+
+// serveClearKey answers a W3C EME ClearKey license request with the
+// requested keys that the token allows.
+func (s *Server) serveClearKey(ctx *fasthttp.RequestCtx) {
+	var req clearKeyRequest
+	dec := json.NewDecoder(strings.NewReader(string(ctx.PostBody())))
+	if err := dec.Decode(&req); err != nil || len(req.KIDs) == 0 || len(req.KIDs) > maxClearKeyKIDs {
+		plainError(ctx, fasthttp.StatusBadRequest, `want a ClearKey license request: {"kids":["<base64url>"],"type":"temporary"}`)
+		return
+	}
+	if req.Type == "" {
+		req.Type = "temporary"
+	}
+	if req.Type != "temporary" && req.Type != "persistent-license" {
+		plainError(ctx, fasthttp.StatusBadRequest, `type must be "temporary" or "persistent-license"`)
+		return
+	}
+	c, cancel := s.keyContext()
+	defer cancel()
+	raw := requestToken(ctx)
+	resp := clearKeyResponse{Keys: []clearKeyJWK{}, Type: req.Type}
+	var firstErr error
+	counted := map[string]bool{}
+	for _, k := range req.KIDs {
+		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(k, "="))
+		if err != nil || len(b) != 16 {
+			plainError(ctx, fasthttp.StatusBadRequest, "kids must be base64url of 16 bytes")
+			return
+		}
+		kid := keyclient.KID(b)
+		d, err := s.authorizeKey(c, kid, keyclient.ConfigClearKey, raw)
+		if err == nil && d.claims != nil && !counted[d.claims.ID] {
+			counted[d.claims.ID] = true
+			err = s.countUse(c, d.claims)
+		}
+		if err != nil {
+			if firstErr == nil || errors.Is(err, keyclient.ErrUnavailable) {
+				firstErr = err
+			}
+			continue
+		}
+		resp.Keys = append(resp.Keys, clearKeyJWK{Kty: "oct",
+			KID: base64.RawURLEncoding.EncodeToString(kid[:]),
+			K:   base64.RawURLEncoding.EncodeToString(d.key.Value[:])})
+	}
+	if len(resp.Keys) == 0 {
+		s.keyFail(ctx, firstErr)
+		return
+	}
+	b, _ := json.Marshal(resp)
+	ctx.SetContentTypeBytes(ctJSON)
+	ctx.SetBody(b)
+}

@@ -1,0 +1,321 @@
+package origin
+
+import (
+	"context"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/manifest"
+	"github.com/drmorigin/drmorigin/packager"
+)
+
+// handleStream is the streaming listener's router.
+func (s *Server) handleStream(ctx *fasthttp.RequestCtx) {
+	if !checkLimits(ctx) {
+		return
+	}
+	path := ctx.Path()
+	switch string(path) { // no allocation: the compiler compares in place
+	case "/healthz":
+		ctx.SetContentTypeBytes(ctText)
+		ctx.SetBodyString("ok\n")
+		return
+	case "/readyz":
+		s.handleReady(ctx)
+		return
+	}
+	if ctx.IsGet() && s.servePlayer(ctx, b2s(path)) {
+		return
+	}
+	if s.handleKeys(ctx, b2s(path)) {
+		return
+	}
+	if ctx.IsOptions() {
+		preflight(ctx)
+		return
+	}
+	setCORS(ctx)
+	if !ctx.IsGet() && !ctx.IsHead() {
+		ctx.Response.Header.Set("Allow", "GET, HEAD, OPTIONS")
+		plainError(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	req, err := ParseStreamURL(b2s(path))
+	if err != nil {
+		s.fail(ctx, err)
+		return
+	}
+	st, err := s.prepare(&req)
+	if err != nil {
+		s.fail(ctx, err)
+		return
+	}
+	switch req.Kind {
+	case KindManifest, KindMediaPlaylist:
+		err = s.serveManifest(ctx, &req, st)
+	case KindInit:
+		err = s.serveInit(ctx, &req, st)
+	default:
+		err = s.serveSegment(ctx, &req, st)
+	}
+	if err != nil {
+		s.fail(ctx, err)
+	}
+}
+
+func (s *Server) handleReady(ctx *fasthttp.RequestCtx) {
+	ctx.SetContentTypeBytes(ctText)
+	if s.Ready != nil {
+		c, cancel := context.WithTimeout(context.Background(), s.Config.StoreTimeout)
+		err := s.Ready(c)
+		cancel()
+		if err != nil {
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+			ctx.SetBodyString("not ready\n")
+			return
+		}
+	}
+	ctx.SetBodyString("ready\n")
+}
+
+// streamState is what one streaming request resolved to.
+type streamState struct {
+	resolved *keyclient.Resolved
+	asset    *packager.Asset
+	enc      Encryption // the encryption to apply (EncryptionUnset: clear)
+}
+
+// prepare resolves the locator, checks its time window, finds its asset and
+// decides the encryption against its streaming policy (urls.md, "Which tag
+// applies"). Every failure is an error for fail: nothing is served before
+// the encryption is decided.
+func (s *Server) prepare(r *StreamRequest) (streamState, error) {
+	var st streamState
+	// The resolver bounds its own store lookups on a cache miss and does no
+	// round trip on a hit, so the request needs no deadline of its own.
+	res, err := s.Resolver.Resolve(context.Background(), r.Locator)
+	if err != nil {
+		return st, err
+	}
+	if !res.Active(s.now()) {
+		return st, errNotFound
+	}
+	asset, err := s.Assets.Asset(res.Locator.AssetName)
+	if err != nil {
+		return st, err
+	}
+	if !strings.EqualFold(asset.ManifestName, r.Name) {
+		return st, errNotFound
+	}
+	enc, err := selectEncryption(r, res.Policy)
+	if err != nil {
+		return st, err
+	}
+	st.resolved, st.asset, st.enc = res, asset, enc
+	return st, nil
+}
+
+// selectEncryption applies urls.md's rules: a tag must be enabled by the
+// policy for the format's protocol (403); without a tag, the one scheme the
+// policy enables for the protocol, else clear if enabled, else 400 naming the
+// tags to choose from.
+func selectEncryption(r *StreamRequest, p *keyclient.StreamingPolicy) (Encryption, error) {
+	schemes := p.Schemes(keyclient.Protocol(r.Format.Protocol()))
+	if r.Encryption != EncryptionUnset {
+		want := keyclient.Scheme(r.Encryption.Scheme())
+		for _, sc := range schemes {
+			if sc == want {
+				return r.Encryption, nil
+			}
+		}
+		return 0, httpErrorf(fasthttp.StatusForbidden, "encryption=%s is not enabled by this locator's streaming policy for %s",
+			r.Encryption, r.Format.Protocol())
+	}
+	var usable []Encryption
+	clear := false
+	for _, sc := range schemes {
+		if sc == keyclient.SchemeClear {
+			clear = true
+			continue
+		}
+		if e, ok := r.Format.TagFor(string(sc)); ok {
+			usable = append(usable, e)
+		}
+	}
+	switch {
+	case len(usable) == 1 && !clear:
+		return usable[0], nil
+	case clear:
+		return EncryptionUnset, nil
+	case len(usable) == 0:
+		return 0, httpErrorf(fasthttp.StatusForbidden, "this locator's streaming policy enables nothing for %s that %s can carry",
+			r.Format.Protocol(), r.Format)
+	}
+	names := make([]string, len(usable))
+	for i, e := range usable {
+		names[i] = "encryption=" + e.String()
+	}
+	return 0, httpErrorf(fasthttp.StatusBadRequest, "this locator streams %s with several schemes: choose one of %s",
+		r.Format.Protocol(), strings.Join(names, ", "))
+}
+
+// available is the fail-closed gate in front of every manifest and segment:
+// a (format, encryption) pair this build does not implement is refused, so
+// an encrypted request never gets clear media.
+func available(f Format, enc Encryption) error {
+	switch {
+	case implemented(f, enc):
+		return nil
+	case f.IsTS():
+		return httpErrorf(fasthttp.StatusNotImplemented, "format=%s (MPEG-2 TS) is not available on this origin yet", f)
+	}
+	return httpErrorf(fasthttp.StatusForbidden, "encryption=%s is not available on this origin yet", enc)
+}
+
+func outputOf(f Format) packager.Output {
+	if f == FormatSmooth {
+		return packager.Smooth
+	}
+	return packager.CMAF
+}
+
+func (s *Server) track(r *StreamRequest, st streamState) (*packager.Track, error) {
+	t := st.asset.Track(r.Track, r.Bitrate)
+	if t == nil {
+		return nil, errNotFound
+	}
+	return t, nil
+}
+
+func contentTypeOf(t *packager.Track) []byte {
+	if t.Kind == packager.Audio {
+		return ctAudioMP4
+	}
+	return ctVideoMP4
+}
+
+func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
+	if err := available(r.Format, st.enc); err != nil {
+		return err
+	}
+	out := outputOf(r.Format)
+	t, err := s.track(r, st)
+	if err != nil {
+		return err
+	}
+	b := ctx.Response.SwapBody(nil)
+	b, err = t.AppendInit(b[:0], out)
+	ctx.Response.SwapBody(b)
+	if err != nil {
+		return err
+	}
+	s.segmentHeaders(ctx, r, t, -1)
+	return nil
+}
+
+func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
+	if err := available(r.Format, st.enc); err != nil {
+		return err
+	}
+	out := outputOf(r.Format)
+	t, err := s.track(r, st)
+	if err != nil {
+		return err
+	}
+	i, ok := t.FragmentAt(r.Time)
+	if !ok {
+		return errNotFound
+	}
+	b := ctx.Response.SwapBody(nil)
+	b, err = t.AppendSegment(b[:0], i, out)
+	ctx.Response.SwapBody(b)
+	if err != nil {
+		return err
+	}
+	s.segmentHeaders(ctx, r, t, i)
+	return nil
+}
+
+// segmentHeaders sets the headers of an init (i < 0) or media segment whose
+// body is in place. The ETag is a hash of the request path and the source
+// bytes' identity (file, range), so every replica with the same files gives
+// the same tag without hashing the body.
+func (s *Server) segmentHeaders(ctx *fasthttp.RequestCtx, r *StreamRequest, t *packager.Track, i int) {
+	h := uint64(fnvOffset)
+	h = fnv64a(h, ctx.Path())
+	h = fnv64aUint(h, uint64(len(t.Init)))
+	if i >= 0 {
+		f := &t.Fragments[i]
+		h = fnv64aUint(h, uint64(f.Offset))
+		h = fnv64aUint(h, uint64(f.Size))
+	}
+	var tag [18]byte
+	ctx.SetContentTypeBytes(contentTypeOf(t))
+	ctx.Response.Header.SetBytesKV(hdrCacheControl, valImmutable)
+	serveBody(ctx, appendETag(tag[:0], h), true, true)
+}
+
+func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
+	if err := available(r.Format, st.enc); err != nil {
+		return err
+	}
+	if r.Kind == KindMediaPlaylist && r.Format != FormatM3U8CMAF {
+		return httpErrorf(fasthttp.StatusBadRequest, "Manifest(track) is an HLS media playlist: it takes format=m3u8-cmaf")
+	}
+	key := manifestKey(r, st.enc, s.baseURL(ctx))
+	e := s.manifests.get(key, st.resolved)
+	if e == nil {
+		body, ctype, err := s.buildManifest(r, st)
+		if err != nil {
+			return err
+		}
+		e = s.manifests.put(key, st.resolved, body, ctype)
+	}
+	ctx.SetContentTypeBytes(e.contentType)
+	ctx.Response.Header.Set("Cache-Control", s.Config.ManifestCacheControl)
+	ctx.Response.SetBodyRaw(e.body)
+	serveBody(ctx, e.etag, false, false)
+	return nil
+}
+
+func (s *Server) buildManifest(r *StreamRequest, st streamState) ([]byte, []byte, error) {
+	p := presentationOf(st.asset)
+	o := manifest.Options{URLOptions: r.URLOptions(st.enc)}
+	switch r.Format {
+	case FormatSmooth:
+		b, err := manifest.Smooth(p, o)
+		return b, ctSmooth, err
+	case FormatMPDTimeCSF, FormatMPDTimeCMAF:
+		o.CMAF = r.Format == FormatMPDTimeCMAF
+		b, err := manifest.DASH(p, o)
+		return b, ctDASH, err
+	case FormatM3U8CMAF:
+		if r.Kind == KindManifest {
+			b, err := manifest.HLSMultivariant(p, o)
+			return b, ctHLS, err
+		}
+		for i := range p.Tracks {
+			t := &p.Tracks[i]
+			if strings.EqualFold(t.Name, r.Track) && t.Bitrate == r.Bitrate {
+				b, err := manifest.HLSMedia(p, t, o)
+				return b, ctHLS, err
+			}
+		}
+		return nil, nil, errNotFound
+	}
+	return nil, nil, httpErrorf(fasthttp.StatusNotImplemented, "format=%s is not available on this origin yet", r.Format)
+}
+
+// baseURL is the public base URL for key and license URLs in manifests.
+func (s *Server) baseURL(ctx *fasthttp.RequestCtx) string {
+	if s.Config.PublicBaseURL != "" {
+		return s.Config.PublicBaseURL
+	}
+	scheme := "http"
+	if ctx.IsTLS() {
+		scheme = "https"
+	}
+	return scheme + "://" + string(ctx.Host())
+}

@@ -1,0 +1,242 @@
+package origin_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/origin"
+	"github.com/drmorigin/drmorigin/packager"
+)
+
+const testToken = "test-admin-token"
+
+// testOrigin is a running origin on loopback ports, with real stores and
+// real assets.
+type testOrigin struct {
+	t        *testing.T
+	base     string // streaming listener
+	admin    string // management listener
+	root     string // asset root
+	resolver *keyclient.Resolver
+	cancel   context.CancelFunc
+	done     chan error
+}
+
+// mediaRoot is the committed demo content.
+func mediaRoot(t *testing.T) string {
+	root, err := filepath.Abs("../testdata/media")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "demo")); err != nil {
+		t.Fatalf("demo media missing (%v): run ./testdata/make-demo.sh", err)
+	}
+	return root
+}
+
+// startOrigin runs an origin over assets under root with the store at
+// storeURL ("" for a fresh embedded store in a temp dir).
+func startOrigin(t *testing.T, root, storeURL string) *testOrigin {
+	t.Helper()
+	return startOriginWith(t, root, storeURL, nil)
+}
+
+type originConfig = origin.Config
+
+// startOriginWith is startOrigin with a hook to adjust the origin's Config.
+func startOriginWith(t *testing.T, root, storeURL string, adjust func(*originConfig)) *testOrigin {
+	t.Helper()
+	if storeURL == "" {
+		storeURL = "file://" + filepath.Join(t.TempDir(), "store.db")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	store, err := keyclient.OpenStore(ctx, storeURL)
+	if err != nil {
+		cancel()
+		t.Fatalf("open store: %v", err)
+	}
+	kek, err := keyclient.NewKEK(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{})
+	res := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: time.Minute, LookupTimeout: 500 * time.Millisecond})
+	go res.Run(ctx)
+	lib := packager.NewLibrary(root, 16)
+	srv := &origin.Server{
+		Config:   origin.Config{AdminToken: testToken, StorageRoot: root, StoreTimeout: time.Second},
+		Assets:   lib,
+		Resolver: res,
+		Service:  svc,
+		Ready:    store.Ping,
+	}
+	if adjust != nil {
+		adjust(&srv.Config)
+	}
+	if err := srv.Initialize(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &testOrigin{t: t, base: "http://" + ln.Addr().String(), admin: "http://" + aln.Addr().String(),
+		root: root, resolver: res, cancel: cancel, done: make(chan error, 1)}
+	go func() { o.done <- srv.Serve(ctx, ln, aln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-o.done:
+		case <-time.After(10 * time.Second):
+			t.Error("origin did not shut down within 10 s")
+		}
+		lib.Close()
+		store.Close()
+	})
+	return o
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r *response) String() string {
+	b := r.body
+	if len(b) > 200 {
+		b = b[:200]
+	}
+	return fmt.Sprintf("%d %q", r.status, b)
+}
+
+// do makes one HTTP request and returns the whole answer.
+func do(t *testing.T, method, url string, body []byte, hdr ...string) *response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, url, err)
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func (o *testOrigin) get(path string, hdr ...string) *response {
+	o.t.Helper()
+	return do(o.t, http.MethodGet, o.base+path, nil, hdr...)
+}
+
+// api calls the management API with the admin token.
+func (o *testOrigin) api(method, path string, body any) *response {
+	o.t.Helper()
+	var b []byte
+	switch v := body.(type) {
+	case nil:
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	default:
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			o.t.Fatal(err)
+		}
+	}
+	return do(o.t, method, o.admin+path, b, "Authorization", "Bearer "+testToken, "Content-Type", "application/json")
+}
+
+// locator creates a streaming locator and fails the test unless it is
+// created.
+func (o *testOrigin) locator(name, asset, policy string, extra map[string]any) {
+	o.t.Helper()
+	body := map[string]any{"name": name, "assetName": asset, "streamingPolicyName": policy}
+	for k, v := range extra {
+		body[k] = v
+	}
+	if r := o.api(http.MethodPut, "/api/v1/streamingLocators/"+name, body); r.status != http.StatusCreated && r.status != http.StatusOK {
+		o.t.Fatalf("PUT locator %s: %s", name, r)
+	}
+}
+
+// needTool fails (never skips) when a tool the test needs is missing.
+func needTool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s not found: apt-get install -y %s", name, pkg)
+	}
+	return p
+}
+
+// framemd5 decodes input (a file path, URL, or "-" with stdin) with ffmpeg
+// and returns the frame lines of -f framemd5 for the streams in maps.
+func framemd5(t *testing.T, input string, stdin []byte, extra ...string) []string {
+	t.Helper()
+	needTool(t, "ffmpeg", "ffmpeg")
+	args := []string{"-nostdin", "-loglevel", "error"}
+	if input == "-" {
+		args = []string{"-loglevel", "error"}
+		input = "pipe:0"
+	}
+	args = append(args, "-i", input)
+	args = append(args, extra...)
+	args = append(args, "-f", "framemd5", "-")
+	cmd := exec.Command("ffmpeg", args...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Logf("ffmpeg %s: %v: %s", strings.Join(args, " "), err, errb.String())
+		return nil
+	}
+	var lines []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// md5s keeps the last field (the frame's hash) of framemd5 lines.
+func md5s(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		f := strings.Split(l, ",")
+		out[i] = strings.TrimSpace(f[len(f)-1])
+	}
+	return out
+}
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

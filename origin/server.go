@@ -1,0 +1,224 @@
+package origin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/origin/token"
+	"github.com/drmorigin/drmorigin/packager"
+)
+
+// Limits of the streaming and management listeners (quality.md, Safe).
+const (
+	// MaxRequestLineLen: a longer request line gets 414.
+	MaxRequestLineLen = 8 << 10
+	// MaxHeaderBytes: request headers past this get 431.
+	MaxHeaderBytes = 16 << 10
+	// MaxAdminBodyBytes: a larger management request body gets 413.
+	MaxAdminBodyBytes = 1 << 20
+	// MaxStreamBodyBytes: the streaming listener takes small bodies only
+	// (ClearKey license requests).
+	MaxStreamBodyBytes = 64 << 10
+)
+
+// Config is what the origin needs beyond its collaborators. Zero values take
+// the defaults of spec/README.md.
+type Config struct {
+	// Listen is the streaming and key delivery address.
+	Listen string
+	// AdminListen is the management API and metrics address.
+	AdminListen string
+	// AdminToken is the bearer token the management API requires.
+	AdminToken string
+	// StorageRoot is the asset root directory, for listing assets.
+	StorageRoot string
+	// PublicBaseURL is the URL players reach this origin at, for key and
+	// license URLs in manifests; empty derives it from each request.
+	PublicBaseURL string
+	// ManifestCacheControl is the Cache-Control value of manifests and
+	// playlists.
+	ManifestCacheControl string
+	// ManifestCacheEntries bounds the generated-manifest cache.
+	ManifestCacheEntries int
+	// ReadTimeout, WriteTimeout and IdleTimeout bound slow and idle
+	// connections so that they cannot starve the others.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// StoreTimeout bounds one store lookup on a cache miss.
+	StoreTimeout time.Duration
+	// PlayerDir, when set, enables the demo player page at /player/: the
+	// directory holding player.html and the node_modules that `make web`
+	// installs.
+	PlayerDir string
+	// KeyAllowedOrigins limits which browser origins may call key delivery
+	// (their Origin is echoed); empty allows any.
+	KeyAllowedOrigins []string
+	// TokenSkew is the clock skew allowed on token exp/nbf; zero takes the
+	// token package's default.
+	TokenSkew time.Duration
+	// Logger receives the origin's logs; nil logs nothing.
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = ":8080"
+	}
+	if c.AdminListen == "" {
+		c.AdminListen = "127.0.0.1:8081"
+	}
+	if c.ManifestCacheControl == "" {
+		c.ManifestCacheControl = "public, max-age=30"
+	}
+	if c.ManifestCacheEntries == 0 {
+		c.ManifestCacheEntries = 4096
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 10 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 60 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 60 * time.Second
+	}
+	if c.StoreTimeout == 0 {
+		c.StoreTimeout = 2 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// locatorResolver is what the streaming path needs from keyclient.
+type locatorResolver interface {
+	Resolve(ctx context.Context, name string) (*keyclient.Resolved, error)
+}
+
+var _ locatorResolver = (*keyclient.Resolver)(nil)
+
+// assetLibrary is what the origin needs from packager.
+type assetLibrary interface {
+	Asset(name string) (*packager.Asset, error)
+}
+
+var _ assetLibrary = (*packager.Library)(nil)
+
+// Server is the origin: the streaming listener and the management listener.
+type Server struct {
+	Config   Config
+	Assets   assetLibrary
+	Resolver locatorResolver
+	// Service backs the management API and key delivery.
+	Service *keyclient.Service
+	// Ready reports whether the origin can serve (e.g. the store answers);
+	// nil means always ready.
+	Ready func(ctx context.Context) error
+
+	manifests *manifestCache
+	verifier  *token.Verifier
+	stream    *fasthttp.Server
+	admin     *fasthttp.Server
+	wg        sync.WaitGroup
+	now       func() time.Time
+}
+
+// Initialize fills defaults and builds the HTTP servers. It must be called
+// once before Serve or the handlers.
+func (s *Server) Initialize() error {
+	if s.Assets == nil || s.Resolver == nil || s.Service == nil {
+		return errors.New("origin: Assets, Resolver and Service are required")
+	}
+	s.Config.setDefaults()
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.manifests = newManifestCache(s.Config.ManifestCacheEntries)
+	s.verifier = &token.Verifier{Skew: s.Config.TokenSkew, Now: s.now}
+	s.stream = &fasthttp.Server{
+		Name:                          "drmorigin",
+		Handler:                       s.handleStream,
+		ErrorHandler:                  s.handleReadError,
+		ReadBufferSize:                MaxRequestLineLen + MaxHeaderBytes,
+		MaxRequestBodySize:            MaxStreamBodyBytes,
+		ReadTimeout:                   s.Config.ReadTimeout,
+		WriteTimeout:                  s.Config.WriteTimeout,
+		IdleTimeout:                   s.Config.IdleTimeout,
+		DisableHeaderNamesNormalizing: false,
+		NoDefaultServerHeader:         false,
+		NoDefaultDate:                 false,
+	}
+	s.admin = &fasthttp.Server{
+		Name:               "drmorigin-admin",
+		Handler:            s.handleAdmin,
+		ErrorHandler:       s.handleReadError,
+		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
+		MaxRequestBodySize: MaxAdminBodyBytes,
+		ReadTimeout:        s.Config.ReadTimeout,
+		WriteTimeout:       s.Config.WriteTimeout,
+		IdleTimeout:        s.Config.IdleTimeout,
+	}
+	return nil
+}
+
+// handleReadError answers requests fasthttp could not read: oversized
+// headers (431), bodies (413), and timeouts.
+func (s *Server) handleReadError(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	switch {
+	case errors.As(err, &small):
+		plainError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "request header fields too large")
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		plainError(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
+	default:
+		var te interface{ Timeout() bool }
+		if errors.As(err, &te) && te.Timeout() {
+			plainError(ctx, fasthttp.StatusRequestTimeout, "request timeout")
+			return
+		}
+		plainError(ctx, fasthttp.StatusBadRequest, "malformed request")
+	}
+}
+
+// checkLimits answers 414 and 431 for requests that fit the read buffer but
+// break the named limits. It reports whether the request may go on.
+func checkLimits(ctx *fasthttp.RequestCtx) bool {
+	if len(ctx.Request.Header.RequestURI()) > MaxRequestLineLen {
+		plainError(ctx, fasthttp.StatusRequestURITooLong, "request URI too long")
+		return false
+	}
+	if len(ctx.Request.Header.RawHeaders()) > MaxHeaderBytes {
+		plainError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "request header fields too large")
+		return false
+	}
+	return true
+}
+
+// Serve serves both listeners until ctx is done, then shuts them down.
+func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
+	errc := make(chan error, 2)
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); errc <- s.stream.Serve(stream) }()
+	go func() { defer s.wg.Done(); errc <- s.admin.Serve(admin) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.stream.ShutdownWithContext(shut)
+	_ = s.admin.ShutdownWithContext(shut)
+	s.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
