@@ -15,10 +15,19 @@
 //	i, ok := tr.FragmentAt(25600)          // exact decode time
 //	buf, err = tr.AppendSegment(buf[:0], i, packager.CMAF)
 //
+// Encrypted (e is a *packager.Encryption with the cached *crypto.Key):
+//
+//	init, err := tr.AppendInitEncrypted(nil, packager.CMAF, e) // cache it
+//	s := packager.AcquireScratch()
+//	buf, err = tr.AppendSegmentEncrypted(buf[:0], i, packager.CMAF, e, s)
+//	packager.ReleaseScratch(s)                                   // on error, send nothing from buf
+//
 // Files: library.go (cache), asset.go and ism.go (directory and server
 // manifest), index.go (box walker, sidx, mfra), codec.go (codec strings and
 // Smooth fields), moof.go (moof validation and rewriting, without
-// allocation), segment.go (output segments), file.go (open files that
+// allocation), segment.go (output segments), encrypt.go (cenc, cbcs and
+// PIFF output: protected init segments, in-place sample encryption,
+// senc/saiz/saio), file.go (open files that
 // outlive eviction only as long as a read needs them), errors.go (sentinels
 // and limits).
 package packager

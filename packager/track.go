@@ -1,5 +1,7 @@
 package packager
 
+import "sync"
+
 // Kind is the media type of a track.
 type Kind int
 
@@ -61,6 +63,11 @@ type Track struct {
 	plans   []plan // parallel to Fragments
 	def     sampleDefaults
 	ftypLen int // bytes of Init taken by the source ftyp (0 when none)
+
+	// Encryption state, built on the first encrypted request (crypto()).
+	encOnce sync.Once
+	enc     *trackCrypto
+	encErr  error
 }
 
 // Fragment is one moof+mdat pair of a track file.

@@ -1,0 +1,654 @@
+package packager
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/Eyevinn/mp4ff/hevc"
+	"github.com/Eyevinn/mp4ff/mp4"
+	"github.com/drmorigin/drmorigin/crypto"
+)
+
+// Scheme is a Common Encryption (ISO/IEC 23001-7) protection scheme of the
+// encrypted outputs.
+type Scheme int
+
+// Schemes.
+const (
+	// SchemeCENC is 'cenc': AES-128-CTR, NAL-structured video in
+	// subsamples with protected ranges of whole 16-byte blocks, audio
+	// samples whole; 8-byte per-sample IVs in senc. Output CMAF.
+	SchemeCENC Scheme = iota + 1
+	// SchemeCBCS is 'cbcs': AES-128-CBC, 1:9 pattern from the slice data
+	// on for video, whole blocks for audio, one constant IV per (key,
+	// track) in tenc and no IVs in senc. Output CMAF.
+	SchemeCBCS
+	// SchemePIFF is Smooth Streaming's 'cenc' (PIFF 1.1): the bytes of
+	// SchemeCENC, with the PIFF sample encryption box (uuid
+	// A2394F52-5A9B-4F14-A244-6C427C648DF4, which PlayReady clients read)
+	// after senc, saiz and saio (which ISO/IEC 23001-7 readers, ffmpeg
+	// among them, read: ffmpeg 5.1 ignores the PIFF box). Both boxes hold
+	// the same entries. Output Smooth.
+	SchemePIFF
+)
+
+func (s Scheme) String() string {
+	switch s {
+	case SchemeCENC:
+		return "cenc"
+	case SchemeCBCS:
+		return "cbcs"
+	case SchemePIFF:
+		return "piff"
+	}
+	return fmt.Sprintf("Scheme(%d)", int(s))
+}
+
+// Encryption is what an encrypted output needs: the scheme, the content key
+// and its identifier, the DRM signalling of the init segment, and the asset
+// name that goes into IV derivation. The caller builds one per (locator,
+// scheme) and may share it between goroutines: it is only read.
+type Encryption struct {
+	Scheme Scheme
+	// KID is the key identifier (tenc default_KID).
+	KID [16]byte
+	// Key is the cipher state of the content key, created once per key by
+	// the caller (crypto.NewKey) and cached.
+	Key *crypto.Key
+	// PSSH holds complete pssh boxes that AppendInitEncrypted puts in the
+	// init segment's moov (built with crypto/drm).
+	PSSH [][]byte
+	// Asset names the asset for IV derivation (urls.md "Initialization
+	// vectors"): IVs come from the key and (Asset, track file name,
+	// fragment decode time, sample index). It must not be empty.
+	Asset string
+}
+
+// ErrEncryption is returned (wrapped) by AppendInitEncrypted and
+// AppendSegmentEncrypted when the Encryption is unusable (nil key, unknown
+// scheme, a scheme the output cannot carry) or the track's samples cannot be
+// encrypted (unknown sample entry, parameter sets or NAL units that do not
+// parse, a subsample map larger than saiz can state).
+var ErrEncryption = errors.New("packager: cannot encrypt")
+
+// piffSencUUID is the extended type of the PIFF 1.1 SampleEncryptionBox.
+var piffSencUUID = [16]byte{0xa2, 0x39, 0x4f, 0x52, 0x5a, 0x9b, 0x4f, 0x14, 0xa2, 0x44, 0x6c, 0x42, 0x7c, 0x64, 0x8d, 0xf4}
+
+// ivSize is the per-sample IV size of 'cenc' (and PIFF): 8 bytes, as CMAF
+// (ISO/IEC 23000-19 8.2.3) and PlayReady ask, from FragmentIV.SampleIV8.
+const ivSize = 8
+
+// Scratch holds the per-request buffers of AppendSegmentEncrypted: the
+// rewritten moof, the sample table and the subsample maps. Take one from a
+// pool per request (AcquireScratch) and give it back with ReleaseScratch;
+// do not use it after Release. A Scratch grows to the largest fragment it
+// served and then allocates nothing. It is not safe for concurrent use.
+type Scratch struct {
+	moof    []byte
+	samples []sampleRef
+	subs    []crypto.Subsample
+}
+
+// sampleRef is one sample of a fragment: its range in the mdat box (offset
+// from the mdat header) and its subsample entries s.subs[sub:sub+nsub].
+type sampleRef struct {
+	off, size uint32
+	sub, nsub uint32
+}
+
+// Reset truncates the buffers, keeping their capacity.
+func (s *Scratch) Reset() {
+	s.moof = s.moof[:0]
+	s.samples = s.samples[:0]
+	s.subs = s.subs[:0]
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(Scratch) }}
+
+// AcquireScratch returns an empty Scratch from a pool.
+func AcquireScratch() *Scratch { return scratchPool.Get().(*Scratch) }
+
+// ReleaseScratch resets s and returns it to the pool; do not use s after
+// Release.
+func ReleaseScratch(s *Scratch) {
+	s.Reset()
+	scratchPool.Put(s)
+}
+
+// trackCrypto is what encryption needs to know about a track, worked out
+// once (lazily, on the first encrypted request) and then only read.
+type trackCrypto struct {
+	codec   codecKind
+	lenSize int
+	h264    *crypto.H264ParamSets
+	hevc    *crypto.HEVCParamSets
+	psErr   error  // why the parameter sets did not parse (cbcs needs them)
+	file    string // the track file's name, for IV derivation
+	// hints[scheme-1][i] is 1 + the size of the encryption boxes of
+	// fragment i, once known (0 before): the fragment is then read to
+	// where its mdat goes, and no move is needed.
+	hints [3][]atomic.Int32
+}
+
+type codecKind int
+
+const (
+	codecAudio codecKind = iota
+	codecH264
+	codecHEVC
+)
+
+// crypto returns the track's encryption state, building it on first use.
+func (t *Track) crypto() (*trackCrypto, error) {
+	t.encOnce.Do(func() { t.enc, t.encErr = t.buildCrypto() })
+	return t.enc, t.encErr
+}
+
+func (t *Track) buildCrypto() (*trackCrypto, error) {
+	tc := &trackCrypto{file: filepath.Base(t.Path)}
+	for i := range tc.hints {
+		tc.hints[i] = make([]atomic.Int32, len(t.Fragments))
+	}
+	moov, err := t.decodeMoov()
+	if err != nil {
+		return nil, err
+	}
+	switch se := moov.Trak.Mdia.Minf.Stbl.Stsd.Children[0].(type) {
+	case *mp4.VisualSampleEntryBox:
+		switch se.Type() {
+		case "avc1", "avc3":
+			tc.codec, tc.lenSize = codecH264, 4 // mp4ff accepts 4-byte lengths only
+			nalus := append(slices.Clone(se.AvcC.SPSnalus), se.AvcC.PPSnalus...)
+			tc.h264, tc.psErr = crypto.NewH264ParamSets(nalus...)
+		case "hvc1", "hev1":
+			tc.codec, tc.lenSize = codecHEVC, int(se.HvcC.LengthSizeMinusOne)+1
+			var nalus [][]byte
+			nalus = append(nalus, se.HvcC.GetNalusForType(hevc.NALU_SPS)...)
+			nalus = append(nalus, se.HvcC.GetNalusForType(hevc.NALU_PPS)...)
+			tc.hevc, tc.psErr = crypto.NewHEVCParamSets(nalus...)
+		default:
+			return nil, fmt.Errorf("%w: %s: sample entry %s", ErrEncryption, t.Path, se.Type())
+		}
+	case *mp4.AudioSampleEntryBox:
+		tc.codec = codecAudio
+	default:
+		return nil, fmt.Errorf("%w: %s: sample entry %s", ErrEncryption, t.Path, se.Type())
+	}
+	return tc, nil
+}
+
+// decodeMoov decodes the track's moov (validated when it was indexed).
+func (t *Track) decodeMoov() (*mp4.MoovBox, error) {
+	b, err := mp4.DecodeBox(0, bytes.NewReader(t.Init[t.ftypLen:]))
+	if err != nil {
+		return nil, fmt.Errorf("packager: %s: moov: %w", t.Path, err)
+	}
+	moov, ok := b.(*mp4.MoovBox)
+	if !ok || moov.Trak == nil {
+		return nil, fmt.Errorf("packager: %s: moov did not decode", t.Path)
+	}
+	return moov, nil
+}
+
+// checkEncryption validates e for output out.
+func checkEncryption(out Output, e *Encryption) error {
+	if e == nil || e.Key == nil {
+		return fmt.Errorf("%w: no key", ErrEncryption)
+	}
+	if e.Asset == "" {
+		// Without it, assets sharing a key and track file names would
+		// share IVs.
+		return fmt.Errorf("%w: no asset name for IV derivation", ErrEncryption)
+	}
+	switch {
+	case (e.Scheme == SchemeCENC || e.Scheme == SchemeCBCS) && out == CMAF,
+		e.Scheme == SchemePIFF && out == Smooth:
+		return nil
+	}
+	return fmt.Errorf("%w: scheme %v with output %d", ErrEncryption, e.Scheme, out)
+}
+
+// AppendInitEncrypted appends the track's protected initialization segment
+// to buf: the ftyp of AppendInit, then the moov with the sample entry renamed
+// encv/enca and a sinf (frma with the original format, schm, schi/tenc), and
+// e.PSSH appended to the moov.
+//
+//	tenc cenc, piff: version 0, protected, Per_Sample_IV_Size 8, KID
+//	tenc cbcs:       version 1, pattern 1:9 (video) or 0:0 (audio),
+//	                 Per_Sample_IV_Size 0, constant IV Key.CBCSConstantIV
+//
+// The bytes depend only on the track and e. It allocates (it rebuilds the
+// moov with mp4ff): cache the result. On error it returns buf[:len(buf)].
+func (t *Track) AppendInitEncrypted(buf []byte, out Output, e *Encryption) ([]byte, error) {
+	if err := checkEncryption(out, e); err != nil {
+		return buf, err
+	}
+	tc, err := t.crypto()
+	if err != nil {
+		return buf, err
+	}
+	moov, err := t.decodeMoov()
+	if err != nil {
+		return buf, err
+	}
+	var psshs []*mp4.PsshBox
+	for _, p := range e.PSSH {
+		b, err := mp4.DecodeBox(0, bytes.NewReader(p))
+		if err != nil {
+			return buf, fmt.Errorf("%w: pssh: %v", ErrEncryption, err)
+		}
+		ps, ok := b.(*mp4.PsshBox)
+		if !ok || int(b.Size()) != len(p) {
+			return buf, fmt.Errorf("%w: PSSH entry is not one pssh box", ErrEncryption)
+		}
+		psshs = append(psshs, ps)
+	}
+	scheme, iv := "cenc", make([]byte, ivSize)
+	if e.Scheme == SchemeCBCS {
+		civ := e.Key.CBCSConstantIV(e.Asset, tc.file)
+		scheme, iv = "cbcs", civ[:]
+	}
+	init := mp4.NewMP4Init()
+	init.AddChild(moov)
+	if _, err := mp4.InitProtect(init, nil, iv, scheme, mp4.UUID(e.KID[:]), psshs); err != nil {
+		return buf, fmt.Errorf("%w: %s: %v", ErrEncryption, t.Path, err)
+	}
+	start := len(buf)
+	if out == CMAF {
+		buf = append(buf, ftypCMAF...)
+	} else {
+		buf = append(buf, t.Init[:t.ftypLen]...)
+	}
+	w := bytes.NewBuffer(buf)
+	if err := moov.Encode(w); err != nil {
+		return buf[:start], fmt.Errorf("packager: %s: encode moov: %w", t.Path, err)
+	}
+	return w.Bytes(), nil
+}
+
+// AppendSegmentEncrypted appends fragment i in the form out, encrypted as e
+// says, to buf and returns the extended buffer. out must be CMAF for
+// SchemeCENC and SchemeCBCS and Smooth for SchemePIFF.
+//
+// The segment is that of AppendSegment with the samples encrypted in place
+// and the sample auxiliary information added to the traf after the truns:
+//
+//	moof
+//	└── traf
+//	    ├── tfhd   default-base-is-moof, source track_ID
+//	    ├── tfdt
+//	    ├── trun   data_offset moved by the boxes below
+//	    ├── senc   cenc, piff: 8-byte IV per sample, subsamples for video
+//	    │          (flags 2); cbcs: subsamples only (Per_Sample_IV_Size 0);
+//	    │          cbcs audio: no senc, saiz, saio (nothing per sample)
+//	    ├── saiz   the size of each sample's entry (default when all equal)
+//	    ├── saio   one offset: the first entry in senc, from the moof start
+//	    ├── uuid   piff only: PIFF SampleEncryptionBox A2394F52-…, senc's
+//	    │          entries again, for PlayReady clients
+//	    └── tfxd   Smooth only
+//
+// It fails closed: on any error it returns buf with its original length
+// (nothing appended) and the bytes it had written past that length zeroed,
+// never the clear segment; the caller must send nothing from it. With a warm buf and
+// s it allocates nothing. The same (track, i, out, e) gives the same bytes.
+func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encryption, s *Scratch) ([]byte, error) {
+	start := len(buf)
+	if i < 0 || i >= len(t.Fragments) {
+		return buf, ErrFragmentNotFound
+	}
+	if err := checkEncryption(out, e); err != nil {
+		return buf, err
+	}
+	tc, err := t.crypto()
+	if err != nil {
+		return buf, err
+	}
+	cs := crypto.SchemeCENC
+	if e.Scheme == SchemeCBCS {
+		cs = crypto.SchemeCBCS
+		if tc.psErr != nil {
+			return buf, fmt.Errorf("%w: %s: parameter sets: %v", ErrEncryption, t.Path, tc.psErr)
+		}
+	}
+	s.Reset()
+	fr, p := &t.Fragments[i], t.plans[i]
+	smooth := out == Smooth
+	head := 0
+	if !smooth {
+		head = len(stypCMAF)
+	}
+	grow := int(p.delta)
+	if smooth {
+		grow += tfxdLen
+	}
+	moof, size := int(p.moofSize), int(fr.Size)
+	mlen := moof + grow // the moof before the encryption boxes
+	hint := &tc.hints[e.Scheme-1][i]
+	guess := int(hint.Load()) - 1
+	readOff := max(grow+max(guess, 0), 0)
+	buf = slices.Grow(buf, head+readOff+size)
+	buf = buf[:start+head+readOff+size]
+	copy(buf[start:], stypCMAF[:head])
+	src := start + head + readOff
+	if err := t.read(buf[src:src+size], fr.Offset); err != nil {
+		return failClosed(buf, start, err)
+	}
+	if binary.BigEndian.Uint32(buf[src:]) != uint32(moof) || string(buf[src+4:src+8]) != "moof" ||
+		string(buf[src+moof+4:src+moof+8]) != "mdat" {
+		return failClosed(buf, start, corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i))
+	}
+	s.moof = slices.Grow(s.moof[:0], mlen)[:mlen]
+	if n := writeMoof(s.moof, buf[src:src+moof], grow, smooth, fr.Time, fr.Duration, fr.Offset, t.def); n != mlen {
+		return failClosed(buf, start, corruptf(t.Path, fr.Offset, "fragment %d: moof rewrite size %d, want %d", i, n, mlen))
+	}
+	mdat, mdatLen := src+moof, size-moof
+	at, reason := s.sampleTable(s.moof, mlen, mdatLen, t.def)
+	if reason != "" {
+		return failClosed(buf, start, corruptf(t.Path, fr.Offset, "fragment %d: %s", i, reason))
+	}
+	// Subsample maps, from the clear samples.
+	if tc.codec != codecAudio {
+		for k := range s.samples {
+			sr := &s.samples[k]
+			data := buf[mdat+int(sr.off) : mdat+int(sr.off+sr.size)]
+			n0 := len(s.subs)
+			if tc.codec == codecH264 {
+				s.subs, err = crypto.AppendSubsamplesH264(s.subs, data, tc.lenSize, tc.h264, cs)
+			} else {
+				s.subs, err = crypto.AppendSubsamplesHEVC(s.subs, data, tc.lenSize, tc.hevc, cs)
+			}
+			if err != nil {
+				return failClosed(buf, start, fmt.Errorf("%w: %s fragment %d sample %d: %v", ErrEncryption, t.Path, i, k, err))
+			}
+			sr.sub, sr.nsub = uint32(n0), uint32(len(s.subs)-n0)
+		}
+	}
+	ivs := ivSize
+	if e.Scheme == SchemeCBCS {
+		ivs = 0
+	}
+	encLen, reason := s.encBoxesLen(e.Scheme, ivs, tc.codec != codecAudio)
+	if reason != "" {
+		return failClosed(buf, start, fmt.Errorf("%w: %s fragment %d: %s", ErrEncryption, t.Path, i, reason))
+	}
+	// Move the mdat where it goes, unless it was read there.
+	final := start + head + mlen + encLen
+	if final != mdat {
+		if end := final + mdatLen; end > len(buf) {
+			buf = slices.Grow(buf, end-len(buf))[:end]
+		}
+		copy(buf[final:final+mdatLen], buf[mdat:mdat+mdatLen])
+		if final < mdat {
+			clear(buf[final+mdatLen : mdat+mdatLen]) // no clear media past the end
+		}
+	}
+	if guess != encLen {
+		hint.Store(int32(encLen + 1))
+	}
+	buf = buf[:final+mdatLen]
+	// Encrypt the samples in place.
+	var fiv crypto.FragmentIV
+	var civ [16]byte
+	if e.Scheme == SchemeCBCS {
+		civ = e.Key.CBCSConstantIV(e.Asset, tc.file)
+	} else {
+		fiv = e.Key.FragmentIV(e.Asset, tc.file, fr.Time)
+	}
+	pat := crypto.PatternVideo
+	if tc.codec == codecAudio {
+		pat = crypto.PatternWhole
+	}
+	for k := range s.samples {
+		sr := &s.samples[k]
+		data := buf[final+int(sr.off) : final+int(sr.off+sr.size)]
+		subs := s.subs[sr.sub : sr.sub+sr.nsub]
+		if e.Scheme == SchemeCBCS {
+			err = e.Key.EncryptCBCS(data, civ, subs, pat)
+		} else {
+			var iv [16]byte
+			iv8 := fiv.SampleIV8(uint32(k))
+			copy(iv[:], iv8[:])
+			err = e.Key.EncryptCENC(data, iv, subs)
+		}
+		if err != nil {
+			return failClosed(buf, start, fmt.Errorf("%w: %s fragment %d sample %d: %v", ErrEncryption, t.Path, i, k, err))
+		}
+	}
+	// The moof, with the encryption boxes after the last trun.
+	m := buf[start+head : final]
+	insertGap(m, s.moof, at, encLen)
+	s.putEncBoxes(m[at:at+encLen], at, e.Scheme, ivs, tc.codec != codecAudio, &fiv)
+	return buf, nil
+}
+
+// failClosed zeroes what AppendSegmentEncrypted wrote past start (clear
+// media may be among it) and returns buf[:start] with err.
+func failClosed(buf []byte, start int, err error) ([]byte, error) {
+	clear(buf[start:])
+	return buf[:start], err
+}
+
+// sampleTable fills s.samples from the rewritten moof m (mlen bytes, one traf,
+// data offsets relative to m) for an mdat box of mdatLen bytes that follows
+// m. It returns the offset in m just after the last trun, where the
+// encryption boxes go, or a reason why the moof cannot be served.
+func (s *Scratch) sampleTable(m []byte, mlen, mdatLen int, def sampleDefaults) (at int, reason string) {
+	for pos := 8; pos < len(m); {
+		c, r := nextBox(m, pos, len(m))
+		if r != "" {
+			return 0, r
+		}
+		pos = c.end
+		if !is(c.typ, "traf") {
+			continue
+		}
+		var tf tfhdFields
+		for q := c.start + 8; q < c.end; {
+			cc, r := nextBox(m, q, c.end)
+			if r != "" {
+				return 0, r
+			}
+			q = cc.end
+			bb := m[cc.start:cc.end]
+			switch {
+			case is(cc.typ, "tfhd"):
+				tf, r = parseTfhd(bb)
+				if r != "" {
+					return 0, r
+				}
+				if tf.flags&tfhdDefaultSize == 0 {
+					tf.defSize = def.size
+				}
+			case is(cc.typ, "trun"):
+				tr, r := parseTrun(bb)
+				if r != "" {
+					return 0, r
+				}
+				off := int64(tr.dataOffset) - int64(mlen)
+				e := tr.entries
+				for range tr.count {
+					sz := tf.defSize
+					if tr.flags&trunSampleSize != 0 {
+						q := e
+						if tr.flags&trunSampleDuration != 0 {
+							q += 4
+						}
+						sz = binary.BigEndian.Uint32(bb[q:])
+					}
+					e += tr.entrySize
+					if off < 8 || off+int64(sz) > int64(mdatLen) {
+						return 0, "sample outside the mdat"
+					}
+					s.samples = append(s.samples, sampleRef{off: uint32(off), size: sz})
+					off += int64(sz)
+				}
+				at = cc.end
+			}
+		}
+	}
+	if at == 0 {
+		return 0, "no trun"
+	}
+	return at, ""
+}
+
+// Encryption box sizes.
+const (
+	fullBoxHdr = 12
+	sencHdr    = fullBoxHdr + 4      // senc: sample_count
+	piffHdr    = fullBoxHdr + 16 + 4 // uuid extended type, sample_count
+	saizHdr    = fullBoxHdr + 1 + 4  // default_sample_info_size, sample_count
+	saioLen    = fullBoxHdr + 4 + 4  // entry_count, one 32-bit offset
+)
+
+// entryLen is the size of sample k's auxiliary information.
+func (s *Scratch) entryLen(k, ivs int, subsamples bool) int {
+	n := ivs
+	if subsamples {
+		n += 2 + 6*int(s.samples[k].nsub)
+	}
+	return n
+}
+
+// saizDefault is the saiz default_sample_info_size: the common entry size,
+// or 0 when sizes differ (or are all 0) and a table follows.
+func (s *Scratch) saizDefault(ivs int, subsamples bool) int {
+	if len(s.samples) == 0 {
+		return 0
+	}
+	d := s.entryLen(0, ivs, subsamples)
+	for k := range s.samples {
+		if s.entryLen(k, ivs, subsamples) != d {
+			return 0
+		}
+	}
+	return d
+}
+
+// encBoxesLen is the size of senc, saiz, saio and for PIFF the PIFF box.
+// With neither IVs nor subsamples (cbcs audio: whole samples under the
+// constant IV of tenc) there is no sample auxiliary information and no boxes,
+// as CMAF (ISO/IEC 23000-19 8.2.2.1) recommends.
+func (s *Scratch) encBoxesLen(scheme Scheme, ivs int, subsamples bool) (int, string) {
+	if ivs == 0 && !subsamples {
+		return 0, ""
+	}
+	n := sencHdr
+	for k := range s.samples {
+		l := s.entryLen(k, ivs, subsamples)
+		if l > 255 {
+			return 0, fmt.Sprintf("sample %d has %d subsamples: more than saiz can state", k, s.samples[k].nsub)
+		}
+		n += l
+	}
+	if scheme == SchemePIFF {
+		n += n + piffHdr - sencHdr // the PIFF box repeats senc's entries
+	}
+	n += saizHdr + saioLen
+	if s.saizDefault(ivs, subsamples) == 0 {
+		n += len(s.samples)
+	}
+	return n, ""
+}
+
+// insertGap copies the moof src into dst with gap bytes left free at offset
+// at (inside the traf, after its last trun), and fixes the moof and traf
+// sizes and the trun data offsets for the gap.
+func insertGap(dst, src []byte, at, gap int) {
+	be := binary.BigEndian
+	copy(dst, src[:at])
+	copy(dst[at+gap:], src[at:])
+	be.PutUint32(dst, uint32(len(src)+gap))
+	for pos := 8; pos < len(src); {
+		c, _ := nextBox(src, pos, len(src))
+		pos = c.end
+		if !is(c.typ, "traf") {
+			continue
+		}
+		be.PutUint32(dst[c.start:], uint32(c.end-c.start+gap))
+		for q := c.start + 8; q < c.end; {
+			cc, _ := nextBox(src, q, c.end)
+			q = cc.end
+			if is(cc.typ, "trun") {
+				p := cc.start + 16
+				be.PutUint32(dst[p:], be.Uint32(src[p:])+uint32(gap))
+			}
+		}
+	}
+}
+
+// putEncBoxes writes senc, saiz, saio and for PIFF the PIFF sample
+// encryption box into dst, which is exactly encBoxesLen bytes at offset at of
+// the moof.
+func (s *Scratch) putEncBoxes(dst []byte, at int, scheme Scheme, ivs int, subsamples bool, fiv *crypto.FragmentIV) {
+	if len(dst) == 0 {
+		return
+	}
+	be := binary.BigEndian
+	flags := uint32(0)
+	if subsamples {
+		flags = 2
+	}
+	// senc
+	copy(dst[4:], "senc")
+	be.PutUint32(dst[8:], flags) // version 0
+	be.PutUint32(dst[12:], uint32(len(s.samples)))
+	n := sencHdr
+	for k := range s.samples {
+		if ivs > 0 {
+			iv := fiv.SampleIV8(uint32(k))
+			n += copy(dst[n:], iv[:])
+		}
+		if subsamples {
+			sr := &s.samples[k]
+			be.PutUint16(dst[n:], uint16(sr.nsub))
+			n += 2
+			for _, ss := range s.subs[sr.sub : sr.sub+sr.nsub] {
+				be.PutUint16(dst[n:], ss.Clear)
+				be.PutUint32(dst[n+2:], ss.Protected)
+				n += 6
+			}
+		}
+	}
+	sencLen := n
+	be.PutUint32(dst, uint32(sencLen))
+	// saiz
+	def := s.saizDefault(ivs, subsamples)
+	l := saizHdr
+	if def == 0 {
+		l += len(s.samples)
+	}
+	be.PutUint32(dst[n:], uint32(l))
+	copy(dst[n+4:], "saiz")
+	be.PutUint32(dst[n+8:], 0)
+	dst[n+12] = byte(def)
+	be.PutUint32(dst[n+13:], uint32(len(s.samples)))
+	n += saizHdr
+	if def == 0 {
+		for k := range s.samples {
+			dst[n] = byte(s.entryLen(k, ivs, subsamples))
+			n++
+		}
+	}
+	// saio: the first entry in senc, from the moof start
+	be.PutUint32(dst[n:], saioLen)
+	copy(dst[n+4:], "saio")
+	be.PutUint32(dst[n+8:], 0)
+	be.PutUint32(dst[n+12:], 1)
+	be.PutUint32(dst[n+16:], uint32(at+sencHdr))
+	n += saioLen
+	if scheme != SchemePIFF {
+		return
+	}
+	// PIFF SampleEncryptionBox: uuid, extended type, then senc's payload.
+	be.PutUint32(dst[n:], uint32(sencLen+piffHdr-sencHdr))
+	copy(dst[n+4:], "uuid")
+	copy(dst[n+8:], piffSencUUID[:])
+	copy(dst[n+24:], dst[8:sencLen])
+}
