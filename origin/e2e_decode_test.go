@@ -25,6 +25,8 @@ type trackPlan struct {
 	bitrate int
 	init    string
 	media   []string
+	// playlist is the HLS media playlist the plan came from.
+	playlist string
 }
 
 func (p trackPlan) key() string { return p.name + "@" + strconv.Itoa(p.bitrate) }
@@ -170,7 +172,7 @@ func planHLS(t *testing.T, o *testOrigin, manifestURL string, body []byte) []tra
 		if media.Map == nil {
 			t.Fatalf("media playlist %s has no EXT-X-MAP", u)
 		}
-		plan := trackPlan{init: resolve(t, u, media.Map.URI), bitrate: bitrateOf(t, u)}
+		plan := trackPlan{init: resolve(t, u, media.Map.URI), bitrate: bitrateOf(t, u), playlist: u}
 		for _, s := range media.Segments {
 			if s != nil {
 				plan.media = append(plan.media, resolve(t, u, s.URI))

@@ -249,7 +249,7 @@ func (s *Server) listPaths(c context.Context, ctx *fasthttp.RequestCtx, name str
 // implemented reports whether this build can serve format f with encryption
 // e: the one switch that listPaths and the handlers' fail-closed gate share.
 func implemented(f Format, e Encryption) bool {
-	return !f.IsTS() && e == EncryptionUnset
+	return !f.IsTS() && f.Allows(e)
 }
 
 type assetInfo struct {

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -85,6 +86,7 @@ type streamState struct {
 	resolved *keyclient.Resolved
 	asset    *packager.Asset
 	enc      Encryption // the encryption to apply (EncryptionUnset: clear)
+	format   Format
 }
 
 // prepare resolves the locator, checks its time window, finds its asset and
@@ -113,7 +115,7 @@ func (s *Server) prepare(r *StreamRequest) (streamState, error) {
 	if err != nil {
 		return st, err
 	}
-	st.resolved, st.asset, st.enc = res, asset, enc
+	st.resolved, st.asset, st.enc, st.format = res, asset, enc, r.Format
 	return st, nil
 }
 
@@ -206,11 +208,20 @@ func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st stream
 		return err
 	}
 	b := ctx.Response.SwapBody(nil)
-	b, err = t.AppendInit(b[:0], out)
-	ctx.Response.SwapBody(b)
+	if st.enc == EncryptionUnset || st.enc == EncryptionCBC {
+		// HLS AES-128 leaves the EXT-X-MAP section clear (urls.md).
+		b, err = t.AppendInit(b[:0], out)
+	} else {
+		var e *packager.Encryption
+		if e, err = s.encryption(ctx, st, t, true); err == nil {
+			b, err = t.AppendInitEncrypted(b[:0], out, e)
+		}
+	}
 	if err != nil {
+		ctx.Response.SwapBody(b[:0])
 		return err
 	}
+	ctx.Response.SwapBody(b)
 	s.segmentHeaders(ctx, r, t, -1)
 	return nil
 }
@@ -229,13 +240,81 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 		return errNotFound
 	}
 	b := ctx.Response.SwapBody(nil)
-	b, err = t.AppendSegment(b[:0], i, out)
-	ctx.Response.SwapBody(b)
+	switch st.enc {
+	case EncryptionUnset:
+		b, err = t.AppendSegment(b[:0], i, out)
+	case EncryptionCBC:
+		b, err = s.appendCBCSegment(b[:0], st, t, i, out)
+	default:
+		var e *packager.Encryption
+		if e, err = s.encryption(ctx, st, t, false); err == nil {
+			sc := packager.AcquireScratch()
+			b, err = t.AppendSegmentEncrypted(b[:0], i, out, e, sc)
+			packager.ReleaseScratch(sc)
+		}
+	}
 	if err != nil {
+		// Fail closed: whatever was written (clear bytes included) is
+		// dropped before the error answer.
+		ctx.Response.SwapBody(b[:0])
 		return err
 	}
+	ctx.Response.SwapBody(b)
 	s.segmentHeaders(ctx, r, t, i)
 	return nil
+}
+
+// appendCBCSegment is HLS AES-128: the clear segment, then the whole of it
+// encrypted in place with AES-128-CBC and PKCS#7 under the derived segment
+// IV that the playlist states.
+func (s *Server) appendCBCSegment(b []byte, st streamState, t *packager.Track, i int, out packager.Output) ([]byte, error) {
+	k, err := trackKey(st.resolved, EncryptionCBC, t)
+	if err != nil {
+		return b, err
+	}
+	ck, err := s.keys.get(k)
+	if err != nil {
+		return b, err
+	}
+	b, err = t.AppendSegment(b, i, out)
+	if err != nil {
+		return b, err
+	}
+	iv := ck.SegmentIV(st.resolved.Locator.AssetName, filepath.Base(t.Path), t.Fragments[i].Time)
+	return ck.AppendCBCSegment(b[:0], b, iv), nil
+}
+
+// encryption is the packager's view of how track t is encrypted for this
+// request; withPSSH adds the pssh boxes that init segments carry.
+func (s *Server) encryption(ctx *fasthttp.RequestCtx, st streamState, t *packager.Track, withPSSH bool) (*packager.Encryption, error) {
+	k, err := trackKey(st.resolved, st.enc, t)
+	if err != nil {
+		return nil, err
+	}
+	ck, err := s.keys.get(k)
+	if err != nil {
+		return nil, err
+	}
+	e := &packager.Encryption{KID: k.KID, Key: ck, Asset: st.resolved.Locator.AssetName}
+	switch st.enc {
+	case EncryptionCENC:
+		e.Scheme = packager.SchemeCENC
+		if outputOf(st.format) == packager.Smooth {
+			e.Scheme = packager.SchemePIFF
+		}
+	case EncryptionPIFF:
+		e.Scheme = packager.SchemePIFF
+	default:
+		e.Scheme = packager.SchemeCBCS
+	}
+	if withPSSH {
+		sig, err := signalFor(st.resolved.Policy, st.enc, k, st.resolved.Locator.Name, s.baseURL(ctx))
+		if err != nil {
+			return nil, err
+		}
+		e.PSSH = sig.pssh
+	}
+	return e, nil
 }
 
 // segmentHeaders sets the headers of an init (i < 0) or media segment whose
@@ -264,10 +343,11 @@ func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st st
 	if r.Kind == KindMediaPlaylist && r.Format != FormatM3U8CMAF {
 		return httpErrorf(fasthttp.StatusBadRequest, "Manifest(track) is an HLS media playlist: it takes format=m3u8-cmaf")
 	}
-	key := manifestKey(r, st.enc, s.baseURL(ctx))
+	base := s.baseURL(ctx)
+	key := manifestKey(r, st.enc, base)
 	e := s.manifests.get(key, st.resolved)
 	if e == nil {
-		body, ctype, err := s.buildManifest(r, st)
+		body, ctype, err := s.buildManifest(r, st, base)
 		if err != nil {
 			return err
 		}
@@ -280,9 +360,16 @@ func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st st
 	return nil
 }
 
-func (s *Server) buildManifest(r *StreamRequest, st streamState) ([]byte, []byte, error) {
+func (s *Server) buildManifest(r *StreamRequest, st streamState, base string) ([]byte, []byte, error) {
 	p := presentationOf(st.asset)
 	o := manifest.Options{URLOptions: r.URLOptions(st.enc)}
+	if st.enc != EncryptionUnset {
+		pr, err := s.protectionOf(st, st.enc, base)
+		if err != nil {
+			return nil, nil, err
+		}
+		o.Protection = pr
+	}
 	switch r.Format {
 	case FormatSmooth:
 		b, err := manifest.Smooth(p, o)

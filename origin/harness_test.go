@@ -201,12 +201,19 @@ func needTool(t *testing.T, name, pkg string) string {
 // and returns the frame lines of -f framemd5 for the streams in maps.
 func framemd5(t *testing.T, input string, stdin []byte, extra ...string) []string {
 	t.Helper()
+	return framemd5In(t, nil, input, stdin, extra...)
+}
+
+// framemd5In is framemd5 with input options (given before -i).
+func framemd5In(t *testing.T, inputOpts []string, input string, stdin []byte, extra ...string) []string {
+	t.Helper()
 	needTool(t, "ffmpeg", "ffmpeg")
 	args := []string{"-nostdin", "-loglevel", "error"}
 	if input == "-" {
 		args = []string{"-loglevel", "error"}
 		input = "pipe:0"
 	}
+	args = append(args, inputOpts...)
 	args = append(args, "-i", input)
 	args = append(args, extra...)
 	args = append(args, "-f", "framemd5", "-")

@@ -124,6 +124,7 @@ type Server struct {
 
 	manifests *manifestCache
 	verifier  *token.Verifier
+	keys      keyCache
 	stream    *fasthttp.Server
 	admin     *fasthttp.Server
 	wg        sync.WaitGroup

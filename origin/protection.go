@@ -1,0 +1,207 @@
+package origin
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/drmorigin/drmorigin/crypto"
+	"github.com/drmorigin/drmorigin/crypto/drm"
+	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/manifest"
+	"github.com/drmorigin/drmorigin/packager"
+)
+
+// keyCache holds one crypto.Key (expanded AES key) per content key, so the
+// segment path never expands a key: a hit is a map lookup under a mutex
+// and allocates nothing. It is bounded by starting over when full, which
+// costs one key expansion per key afterwards.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]*crypto.Key
+}
+
+// maxCachedKeys bounds keyCache.
+const maxCachedKeys = 1 << 14
+
+func (c *keyCache) get(k *keyclient.Key) (*crypto.Key, error) {
+	var id [32]byte
+	copy(id[:16], k.KID[:])
+	copy(id[16:], k.Value[:])
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ck, ok := c.m[id]; ok {
+		return ck, nil
+	}
+	ck, err := crypto.NewKey(k.Value[:])
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil || len(c.m) >= maxCachedKeys {
+		c.m = make(map[[32]byte]*crypto.Key)
+	}
+	c.m[id] = ck
+	return ck, nil
+}
+
+// errNoKey: a locator enables a scheme but holds no key for a track. The
+// key cannot be resolved, so the answer is 503, never clear media.
+var errNoKey = &httpError{status: fasthttp.StatusServiceUnavailable, msg: "service unavailable: no content key for this track"}
+
+func kindOf(t *packager.Track) string {
+	if t.Kind == packager.Audio {
+		return "audio"
+	}
+	return "video"
+}
+
+// trackKey finds the content key that encrypts track t with enc.
+func trackKey(res *keyclient.Resolved, enc Encryption, t *packager.Track) (*keyclient.Key, error) {
+	k, ok := res.KeyFor(keyclient.Scheme(enc.Scheme()), kindOf(t), t.Name)
+	if !ok {
+		return nil, errNoKey
+	}
+	return k, nil
+}
+
+// expandTemplate fills a license or key URL template of the streaming
+// policy: {ContentKeyId} is the KID as a lowercase GUID, {AlternativeMediaId}
+// the locator name (drmorigin keeps no separate alternative id); a relative
+// template ("/keys/…") is prefixed with the public base URL.
+func expandTemplate(tmpl string, kid keyclient.KID, locator, base string) string {
+	if tmpl == "" {
+		return ""
+	}
+	s := strings.ReplaceAll(tmpl, "{ContentKeyId}", kid.String())
+	s = strings.ReplaceAll(s, "{AlternativeMediaId}", locator)
+	if strings.HasPrefix(s, "/") {
+		s = strings.TrimSuffix(base, "/") + s
+	}
+	return s
+}
+
+// drmSignal is what one key signals: the manifest systems and the pssh boxes
+// of its init segments.
+type drmSignal struct {
+	systems []manifest.System
+	pssh    [][]byte
+}
+
+// signalFor builds the DRM signalling of key k under enc from the policy's
+// DRM configuration.
+func signalFor(p *keyclient.StreamingPolicy, enc Encryption, k *keyclient.Key, locator, base string) (drmSignal, error) {
+	var sig drmSignal
+	var d *keyclient.DRM
+	scheme := drm.SchemeCENC
+	switch enc {
+	case EncryptionCENC, EncryptionPIFF:
+		if p.CommonEncryptionCenc != nil {
+			d = &p.CommonEncryptionCenc.DRM
+		}
+	case EncryptionCBCS, EncryptionCBCSAAPL:
+		scheme = drm.SchemeCBCS
+		if p.CommonEncryptionCbcs != nil {
+			d = &p.CommonEncryptionCbcs.DRM
+		}
+	default:
+		return sig, nil
+	}
+	if d == nil {
+		return sig, nil
+	}
+	kids := [][16]byte{k.KID}
+	if d.Widevine != nil && enc != EncryptionCBCSAAPL {
+		box, err := drm.WidevinePSSH(kids, scheme)
+		if err != nil {
+			return sig, fmt.Errorf("widevine pssh: %w", err)
+		}
+		sig.systems = append(sig.systems, manifest.System{Kind: manifest.Widevine, PSSH: box,
+			LicenseURL: expandTemplate(d.Widevine.LicenseURLTemplate, k.KID, locator, base)})
+		sig.pssh = append(sig.pssh, box)
+	}
+	if d.PlayReady != nil && enc != EncryptionCBCSAAPL {
+		la := expandTemplate(d.PlayReady.LicenseURLTemplate, k.KID, locator, base)
+		pro, err := drm.PlayReadyHeader(k.KID, k.Value, scheme, la)
+		if err != nil {
+			return sig, fmt.Errorf("playready header: %w", err)
+		}
+		box := drm.PlayReadyPSSH(kids, pro)
+		sig.systems = append(sig.systems, manifest.System{Kind: manifest.PlayReady, PSSH: box, PRO: pro, LicenseURL: la})
+		sig.pssh = append(sig.pssh, box)
+	}
+	if d.ClearKey != nil && enc != EncryptionCBCSAAPL {
+		sig.systems = append(sig.systems, manifest.System{Kind: manifest.ClearKey,
+			LicenseURL: expandTemplate(d.ClearKey.LicenseURLTemplate, k.KID, locator, base)})
+		sig.pssh = append(sig.pssh, drm.CommonPSSH(kids))
+	}
+	if d.FairPlay != nil && (enc == EncryptionCBCS || enc == EncryptionCBCSAAPL) {
+		tmpl := d.FairPlay.LicenseURLTemplate
+		if tmpl == "" {
+			tmpl = keyclient.DefaultFairPlayURLTemplate
+		}
+		sig.systems = append(sig.systems, manifest.System{Kind: manifest.FairPlay,
+			LicenseURL: expandTemplate(tmpl, k.KID, locator, base)})
+	}
+	return sig, nil
+}
+
+func methodOf(e Encryption) manifest.Method {
+	switch e {
+	case EncryptionCENC, EncryptionPIFF:
+		return manifest.MethodCENC
+	case EncryptionCBCS:
+		return manifest.MethodCBCS
+	case EncryptionCBCSAAPL:
+		return manifest.MethodSampleAES
+	}
+	return manifest.MethodAES128
+}
+
+// protectionOf describes, for the manifest builders, how every track of the
+// asset is encrypted with enc.
+func (s *Server) protectionOf(st streamState, enc Encryption, base string) (*manifest.Protection, error) {
+	res := st.resolved
+	pr := &manifest.Protection{Method: methodOf(enc), Tracks: make([]manifest.TrackProtection, len(st.asset.Tracks))}
+	for i, t := range st.asset.Tracks {
+		k, err := trackKey(res, enc, t)
+		if err != nil {
+			return nil, err
+		}
+		tp := manifest.TrackProtection{KID: k.KID}
+		if enc == EncryptionCBC {
+			if p := res.Policy.EnvelopeEncryption; p != nil {
+				tmpl := p.KeyURLTemplate
+				if tmpl == "" {
+					tmpl = keyclient.BuiltinAESKeyURLTemplate
+				}
+				tp.KeyURI = expandTemplate(tmpl, k.KID, res.Locator.Name, base)
+			}
+			ck, err := s.keys.get(k)
+			if err != nil {
+				return nil, err
+			}
+			tp.IV = segmentIVs(ck, res.Locator.AssetName, t)
+		} else {
+			sig, err := signalFor(res.Policy, enc, k, res.Locator.Name, base)
+			if err != nil {
+				return nil, err
+			}
+			tp.Systems = sig.systems
+		}
+		pr.Tracks[i] = tp
+	}
+	return pr, nil
+}
+
+// segmentIVs is the explicit IV of each of t's segments for HLS AES-128:
+// derived from the key, asset, track file and the segment's decode time, as
+// the segment encryption derives it.
+func segmentIVs(k *crypto.Key, asset string, t *packager.Track) func(int) [16]byte {
+	file := filepath.Base(t.Path)
+	return func(i int) [16]byte {
+		return k.SegmentIV(asset, file, t.Fragments[i].Time)
+	}
+}
