@@ -69,3 +69,41 @@ func TestBrowserPlaysClear(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserPlaysEncrypted: shaka-player plays DASH cenc with a ClearKey
+// license from the origin's key delivery (token in the request), hls.js
+// plays HLS AES-128 with its key from key delivery; with no token or a
+// wrong one, playback fails.
+func TestBrowserPlaysEncrypted(t *testing.T) {
+	web := webDir(t)
+	o := startOriginWith(t, mediaRoot(t), "", func(c *originConfig) { c.PlayerDir = web })
+	if r := o.api("PUT", "/api/v1/contentKeyPolicies/premium", tokenPolicy("premium", nil)); r.status/100 != 2 {
+		t.Fatalf("PUT policy: %s", r)
+	}
+	o.locator("ck", "demo", "Predefined_ClearKey", map[string]any{"defaultContentKeyPolicyName": "premium"})
+	good := mint(t, testSecret, "HS256", nil)
+	bad := mint(t, []byte("not-the-policy-secret-not-the-po"), "HS256", nil)
+	for _, c := range []struct{ name, url, player string }{
+		{"shaka DASH cenc ClearKey", "/ck/demo.ism/manifest(format=mpd-time-csf,encryption=cenc)", "shaka"},
+		{"hls.js HLS AES-128", "/ck/demo.ism/manifest(format=m3u8-cmaf,encryption=cbc)", "hls"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := play(t, o, web, o.base+c.url, "--player", c.player, "--token", good, "--seconds", "3")
+			if !r.OK {
+				t.Fatalf("%s did not play %s with a good token: %+v", c.player, c.url, r)
+			}
+			t.Logf("good token: reached %.2fs, decoded %v", r.CurrentTime, r.Decoded)
+			for _, tok := range []struct{ name, value string }{{"no token", ""}, {"wrong token", bad}} {
+				args := []string{"--player", c.player, "--seconds", "2", "--timeout", "15000"}
+				if tok.value != "" {
+					args = append(args, "--token", tok.value)
+				}
+				r := play(t, o, web, o.base+c.url, args...)
+				if r.OK || r.CurrentTime >= 2 {
+					t.Errorf("%s played with %s: %+v", c.player, tok.name, r)
+				}
+				t.Logf("%s: failed as it should: %s", tok.name, r.Error)
+			}
+		})
+	}
+}
