@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/valyala/fasthttp"
 
@@ -246,12 +247,14 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 	case EncryptionCBC:
 		b, err = s.appendCBCSegment(b[:0], st, t, i, out)
 	default:
-		var e *packager.Encryption
-		if e, err = s.encryption(ctx, st, t, false); err == nil {
+		e := encryptionPool.Get().(*packager.Encryption)
+		if err = s.fillEncryption(e, ctx, st, t, false); err == nil {
 			sc := packager.AcquireScratch()
 			b, err = t.AppendSegmentEncrypted(b[:0], i, out, e, sc)
 			packager.ReleaseScratch(sc)
 		}
+		*e = packager.Encryption{}
+		encryptionPool.Put(e)
 	}
 	if err != nil {
 		// Fail closed: whatever was written (clear bytes included) is
@@ -284,18 +287,28 @@ func (s *Server) appendCBCSegment(b []byte, st streamState, t *packager.Track, i
 	return ck.AppendCBCSegment(b[:0], b, iv), nil
 }
 
+// encryptionPool recycles the per-request packager.Encryption of media
+// segments, so the segment path allocates nothing for it.
+var encryptionPool = sync.Pool{New: func() any { return new(packager.Encryption) }}
+
 // encryption is the packager's view of how track t is encrypted for this
 // request; withPSSH adds the pssh boxes that init segments carry.
 func (s *Server) encryption(ctx *fasthttp.RequestCtx, st streamState, t *packager.Track, withPSSH bool) (*packager.Encryption, error) {
+	e := new(packager.Encryption)
+	return e, s.fillEncryption(e, ctx, st, t, withPSSH)
+}
+
+// fillEncryption fills e for track t of this request.
+func (s *Server) fillEncryption(e *packager.Encryption, ctx *fasthttp.RequestCtx, st streamState, t *packager.Track, withPSSH bool) error {
 	k, err := trackKey(st.resolved, st.enc, t)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ck, err := s.keys.get(k)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	e := &packager.Encryption{KID: k.KID, Key: ck, Asset: st.resolved.Locator.AssetName}
+	*e = packager.Encryption{KID: k.KID, Key: ck, Asset: st.resolved.Locator.AssetName}
 	switch st.enc {
 	case EncryptionCENC:
 		e.Scheme = packager.SchemeCENC
@@ -310,11 +323,11 @@ func (s *Server) encryption(ctx *fasthttp.RequestCtx, st streamState, t *package
 	if withPSSH {
 		sig, err := signalFor(st.resolved.Policy, st.enc, k, st.resolved.Locator.Name, s.baseURL(ctx))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		e.PSSH = sig.pssh
 	}
-	return e, nil
+	return nil
 }
 
 // segmentHeaders sets the headers of an init (i < 0) or media segment whose

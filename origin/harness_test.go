@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,8 @@ const testToken = "test-admin-token"
 // testOrigin is a running origin on loopback ports, with real stores and
 // real assets.
 type testOrigin struct {
-	t        *testing.T
+	t        testing.TB
+	srv      *origin.Server
 	base     string // streaming listener
 	admin    string // management listener
 	root     string // asset root
@@ -36,7 +38,7 @@ type testOrigin struct {
 }
 
 // mediaRoot is the committed demo content.
-func mediaRoot(t *testing.T) string {
+func mediaRoot(t testing.TB) string {
 	root, err := filepath.Abs("../testdata/media")
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +51,7 @@ func mediaRoot(t *testing.T) string {
 
 // startOrigin runs an origin over assets under root with the store at
 // storeURL ("" for a fresh embedded store in a temp dir).
-func startOrigin(t *testing.T, root, storeURL string) *testOrigin {
+func startOrigin(t testing.TB, root, storeURL string) *testOrigin {
 	t.Helper()
 	return startOriginWith(t, root, storeURL, nil)
 }
@@ -57,7 +59,7 @@ func startOrigin(t *testing.T, root, storeURL string) *testOrigin {
 type originConfig = origin.Config
 
 // startOriginWith is startOrigin with a hook to adjust the origin's Config.
-func startOriginWith(t *testing.T, root, storeURL string, adjust func(*originConfig)) *testOrigin {
+func startOriginWith(t testing.TB, root, storeURL string, adjust func(*originConfig)) *testOrigin {
 	t.Helper()
 	if storeURL == "" {
 		storeURL = "file://" + filepath.Join(t.TempDir(), "store.db")
@@ -98,7 +100,7 @@ func startOriginWith(t *testing.T, root, storeURL string, adjust func(*originCon
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &testOrigin{t: t, base: "http://" + ln.Addr().String(), admin: "http://" + aln.Addr().String(),
+	o := &testOrigin{t: t, srv: srv, base: "http://" + ln.Addr().String(), admin: "http://" + aln.Addr().String(),
 		root: root, resolver: res, cancel: cancel, done: make(chan error, 1)}
 	go func() { o.done <- srv.Serve(ctx, ln, aln) }()
 	t.Cleanup(func() {
@@ -129,7 +131,7 @@ func (r *response) String() string {
 }
 
 // do makes one HTTP request and returns the whole answer.
-func do(t *testing.T, method, url string, body []byte, hdr ...string) *response {
+func do(t testing.TB, method, url string, body []byte, hdr ...string) *response {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
@@ -188,7 +190,7 @@ func (o *testOrigin) locator(name, asset, policy string, extra map[string]any) {
 }
 
 // needTool fails (never skips) when a tool the test needs is missing.
-func needTool(t *testing.T, name, pkg string) string {
+func needTool(t testing.TB, name, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
@@ -247,3 +249,7 @@ func md5s(lines []string) []string {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func jsonInto(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func itoa(v int) string { return strconv.Itoa(v) }

@@ -223,3 +223,7 @@ func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 	}
 	return nil
 }
+
+// StreamHandler is the streaming listener's handler, for in-process
+// benchmarks and tests (Serve is the way to run it).
+func (s *Server) StreamHandler() fasthttp.RequestHandler { return s.handleStream }

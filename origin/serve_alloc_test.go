@@ -1,0 +1,70 @@
+//go:build !race
+
+package origin_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestAllocsServeSegment: a whole segment request, through fasthttp, makes
+// a small constant number of allocations that does not grow with the
+// number of samples in the segment (quality.md): the same count for a
+// fragment of ~10 AAC frames and one of ~1,000.
+func TestAllocsServeSegment(t *testing.T) {
+	needTool(t, "ffmpeg", "ffmpeg")
+	root := t.TempDir()
+	for _, a := range []struct {
+		name string
+		frag string // -frag_duration in µs
+		secs string
+	}{{"few", "213334", "1"}, {"many", "21333334", "22"}} {
+		dir := filepath.Join(root, a.name)
+		os.MkdirAll(dir, 0o755)
+		out, err := exec.Command("ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi",
+			"-i", "sine=frequency=440:sample_rate=48000:duration="+a.secs, "-c:a", "aac", "-b:a", "64k",
+			"-frag_duration", a.frag, "-movflags", "+frag_keyframe+empty_moov+default_base_moof",
+			"-f", "mp4", filepath.Join(dir, "audio.mp4")).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ffmpeg: %v: %s", err, out)
+		}
+	}
+	o := startOrigin(t, root, "")
+	p := newInProcess(o)
+	counts := map[string]float64{}
+	for _, a := range []string{"few", "many"} {
+		o.locator(a+"-clear", a, "Predefined_ClearStreamingOnly", nil)
+		o.locator(a+"-drm", a, "Predefined_MultiDrmStreaming", nil)
+		var info struct {
+			Tracks []struct{ Bitrate, Fragments int }
+		}
+		if r := o.api("GET", "/api/v1/assets/"+a, nil); r.status != 200 || jsonInto(r.body, &info) != nil || len(info.Tracks) != 1 {
+			t.Fatalf("asset %s: %s", a, r)
+		}
+		br := itoa(info.Tracks[0].Bitrate)
+		for _, c := range []struct{ scheme, path string }{
+			{"clear", "/" + a + "-clear/" + a + ".ism/QualityLevels(" + br + ")/Fragments(audio=0,format=mpd-time-csf)"},
+			{"cenc", "/" + a + "-drm/" + a + ".ism/QualityLevels(" + br + ")/Fragments(audio=0,format=mpd-time-csf,encryption=cenc)"},
+			{"cbcs", "/" + a + "-drm/" + a + ".ism/QualityLevels(" + br + ")/Fragments(audio=0,format=mpd-time-csf,encryption=cbcs)"},
+		} {
+			req := getRequest(c.path)
+			n, err := p.serve(req)
+			if err != nil || n < 1000 {
+				t.Fatalf("%s: %d bytes, %v", c.path, n, err)
+			}
+			counts[a+"/"+c.scheme] = testing.AllocsPerRun(50, func() { p.serve(req) })
+		}
+	}
+	t.Logf("allocations per request: %v", counts)
+	for _, s := range []string{"clear", "cenc", "cbcs"} {
+		few, many := counts["few/"+s], counts["many/"+s]
+		if few != many {
+			t.Errorf("%s: %v allocations for ~10 samples, %v for ~1,000: the count grows with the samples", s, few, many)
+		}
+		if many > 4 {
+			t.Errorf("%s: %v allocations per segment request, want a small constant (<= 4)", s, many)
+		}
+	}
+}

@@ -1,0 +1,121 @@
+package origin_test
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// memConn is a net.Conn that reads one request and counts what is written,
+// so a whole request can be served in-process through fasthttp without
+// sockets (fasthttp's own allocation tests do the same).
+type memConn struct {
+	r       bytes.Reader
+	written int64
+}
+
+func (c *memConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c *memConn) Write(p []byte) (int, error) { c.written += int64(len(p)); return len(p), nil }
+func (c *memConn) Close() error                { return nil }
+func (c *memConn) LocalAddr() net.Addr         { return memAddr }
+func (c *memConn) RemoteAddr() net.Addr        { return memAddr }
+func (c *memConn) SetDeadline(time.Time) error { return nil }
+func (c *memConn) SetReadDeadline(time.Time) error {
+	return nil
+}
+func (c *memConn) SetWriteDeadline(time.Time) error { return nil }
+
+var memAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+
+// inProcess serves raw requests through the origin's streaming handler.
+type inProcess struct {
+	srv  *fasthttp.Server
+	conn memConn
+}
+
+func newInProcess(o *testOrigin) *inProcess {
+	return &inProcess{srv: &fasthttp.Server{Handler: o.srv.StreamHandler(), ReadBufferSize: 24 << 10}}
+}
+
+// serve answers one request and returns the bytes written.
+func (p *inProcess) serve(req []byte) (int64, error) {
+	p.conn.r.Reset(req)
+	p.conn.written = 0
+	err := p.srv.ServeConn(&p.conn)
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return p.conn.written, err
+	}
+	return p.conn.written, nil
+}
+
+func getRequest(path string) []byte {
+	return []byte("GET " + path + " HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n")
+}
+
+// benchOrigin publishes the demo under clear and encrypted locators.
+func benchOrigin(b *testing.B) *testOrigin {
+	o := startOrigin(b, mediaRoot(b), "")
+	o.locator("clear", "demo", "Predefined_ClearStreamingOnly", nil)
+	o.locator("drm", "demo", "Predefined_MultiDrmStreaming", nil)
+	o.locator("env", "demo", "Predefined_ClearKey", nil)
+	return o
+}
+
+// The first 2 s video segment of the 640x360 rendition (169 KB).
+const videoSeg = "/demo.ism/QualityLevels(600000)/Fragments(video=0"
+
+func BenchmarkServeSegment(b *testing.B) {
+	o := benchOrigin(b)
+	p := newInProcess(o)
+	for _, c := range []struct{ name, path string }{
+		{"Clear", "/clear" + videoSeg + ",format=mpd-time-csf)"},
+		{"EncryptCENC", "/drm" + videoSeg + ",format=mpd-time-csf,encryption=cenc)"},
+		{"EncryptCBCS", "/drm" + videoSeg + ",format=mpd-time-csf,encryption=cbcs)"},
+		{"EncryptPIFF", "/drm" + videoSeg + ",encryption=piff)"},
+		{"EncryptCBC", "/env" + videoSeg + ",format=m3u8-cmaf,encryption=cbc).m4s"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			req := getRequest(c.path)
+			n, err := p.serve(req)
+			if err != nil || n < 100000 {
+				b.Fatalf("warm-up: %d bytes, %v", n, err)
+			}
+			b.SetBytes(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.serve(req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkServeManifest(b *testing.B) {
+	o := benchOrigin(b)
+	p := newInProcess(o)
+	for _, c := range []struct{ name, path string }{
+		{"DASH", "/clear/demo.ism/manifest(format=mpd-time-csf)"},
+		{"HLS", "/clear/demo.ism/manifest(format=m3u8-cmaf)"},
+		{"DASHEncryptCENC", "/drm/demo.ism/manifest(format=mpd-time-csf,encryption=cenc)"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			req := getRequest(c.path)
+			n, err := p.serve(req)
+			if err != nil || n < 500 {
+				b.Fatalf("warm-up: %d bytes, %v", n, err)
+			}
+			b.SetBytes(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.serve(req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
