@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/origin"
+	"github.com/drmorigin/drmorigin/origin/token"
 	"github.com/drmorigin/drmorigin/packager"
 )
 
@@ -120,9 +123,11 @@ func redactURL(s string) string {
 }
 
 // provisionDemo publishes every asset under the storage root under a clear
-// demo locator and prints the streaming URLs the origin's own listPaths gives
-// for them.
-func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *packager.Library, addr, adminAddr net.Addr, token string, w io.Writer) error {
+// locator and a ClearKey locator (DASH cenc with ClearKey licenses, HLS
+// AES-128) whose keys need a token, and prints the streaming URLs the
+// origin's own listPaths gives for them, with a token to play the
+// protected ones.
+func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *packager.Library, addr, adminAddr net.Addr, adminToken string, w io.Writer) error {
 	entries, err := os.ReadDir(c.StorageRoot)
 	if err != nil {
 		return fmt.Errorf("read storage root: %w", err)
@@ -140,28 +145,65 @@ func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *
 		}
 	}
 	sort.Strings(names)
+	// A token-restricted content key policy with a fresh secret each start:
+	// tokens minted below are valid for this run.
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return err
+	}
+	restriction := map[string]any{"type": "token", "tokenType": "jwt", "issuer": demoIssuer, "audience": demoAudience,
+		"primaryVerificationKey": map[string]any{"type": "symmetric", "value": base64.StdEncoding.EncodeToString(secret)}}
+	policy, _ := json.Marshal(map[string]any{"name": "demo", "options": []any{
+		map[string]any{"name": "aes", "configuration": map[string]any{"type": "aesEnvelope"}, "restriction": restriction},
+		map[string]any{"name": "clearkey", "configuration": map[string]any{"type": "clearKey"}, "restriction": restriction},
+	}})
+	if _, _, err := svc.Put(ctx, keyclient.KindContentKeyPolicies, "demo", policy); err != nil {
+		return fmt.Errorf("demo content key policy: %w", err)
+	}
+	tok, err := token.MintJWT(secret, "HS256", token.MintOptions{Issuer: demoIssuer, Audience: demoAudience, Lifetime: 24 * time.Hour})
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "\nDemo content from %s:\n", c.StorageRoot)
 	for _, asset := range names {
-		name := asset + "-clear"
-		body, _ := json.Marshal(map[string]any{"name": name, "assetName": asset, "streamingPolicyName": "Predefined_ClearStreamingOnly"})
-		if _, _, err := svc.Put(ctx, keyclient.KindStreamingLocators, name, body); err != nil {
-			return fmt.Errorf("locator %s: %w", name, err)
-		}
-		paths, err := fetchPaths(ctx, "http://"+loopbackHost(adminAddr), token, name)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "  asset %s, locator %s (%s):\n", asset, name, "Predefined_ClearStreamingOnly")
-		for _, p := range paths {
-			fmt.Fprintf(w, "    %s%s\n", base, p)
-		}
-		if c.PlayerDir != "" && len(paths) > 0 {
-			fmt.Fprintf(w, "    in the browser: %s/player/?url=%s\n", base, url.QueryEscape(base+paths[0]))
+		for _, l := range []struct{ name, policy, keyPolicy string }{
+			{asset + "-clear", keyclient.PredefinedClearStreamingOnly, ""},
+			{asset + "-clearkey", keyclient.PredefinedClearKey, "demo"},
+		} {
+			m := map[string]any{"name": l.name, "assetName": asset, "streamingPolicyName": l.policy}
+			if l.keyPolicy != "" {
+				m["defaultContentKeyPolicyName"] = l.keyPolicy
+			}
+			body, _ := json.Marshal(m)
+			if _, _, err := svc.Put(ctx, keyclient.KindStreamingLocators, l.name, body); err != nil {
+				return fmt.Errorf("locator %s: %w", l.name, err)
+			}
+			paths, err := fetchPaths(ctx, "http://"+loopbackHost(adminAddr), adminToken, l.name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "  asset %s, locator %s (%s):\n", asset, l.name, l.policy)
+			for _, p := range paths {
+				fmt.Fprintf(w, "    %s%s\n", base, p)
+			}
+			if c.PlayerDir != "" && len(paths) > 0 {
+				q := "url=" + url.QueryEscape(base+paths[0])
+				if l.keyPolicy != "" {
+					q += "&token=" + url.QueryEscape(tok)
+				}
+				fmt.Fprintf(w, "    in the browser: %s/player/?%s\n", base, q)
+			}
 		}
 	}
+	fmt.Fprintf(w, "Keys of the -clearkey locators need this token (Authorization: Bearer, or ?token=):\n  %s\n", tok)
 	fmt.Fprintf(w, "Play one with: ffplay '<URL>'   (or open it in any DASH/HLS player)\n\n")
 	return nil
 }
+
+const (
+	demoIssuer   = "https://drmorigin.demo/"
+	demoAudience = "urn:drmorigin:demo"
+)
 
 func loopbackHost(a net.Addr) string {
 	host, port, err := net.SplitHostPort(a.String())
