@@ -3,9 +3,10 @@
 // the packager: the origin converts an indexed asset into a Presentation.
 //
 // Builders: DASH (dash.go, mpd-time-csf and mpd-time-cmaf), HLSMultivariant
-// and HLSMedia (hls.go, m3u8-cmaf), Smooth (smooth.go). Every URL they
-// write is relative to the manifest's own URL and has one of the shapes of
-// shared/spec/urls.md (url.go). Output is deterministic: the same
+// and HLSMedia (hls.go: m3u8-cmaf, and with Options.HLSFormat the MPEG-2 TS
+// formats m3u8-aapl, m3u8-aapl-v4 and m3u8-aapl-v3 of hls_ts.go), Smooth
+// (smooth.go). Every URL they write is relative to the manifest's own URL
+// and has one of the shapes of shared/spec/urls.md (url.go). Output is deterministic: the same
 // Presentation and Options give the same bytes. A Presentation that a format
 // cannot express gives an error wrapping ErrInvalidPresentation that names
 // the track and field at fault (validate.go).

@@ -7,17 +7,28 @@ import (
 // hlsAudioGroup is the GROUP-ID of the audio renditions.
 const hlsAudioGroup = "audio"
 
-// HLSMultivariant returns the m3u8-cmaf multivariant playlist of p (RFC 8216,
-// version 7): every audio track as an EXT-X-MEDIA rendition of one group, the
-// first one DEFAULT, and every video track as an EXT-X-STREAM-INF variant
-// that references that group. BANDWIDTH adds the variant's peak to the
-// highest audio peak, AVERAGE-BANDWIDTH its average to the highest audio
-// average. A presentation without video gets one variant per audio track
-// and no EXT-X-MEDIA. A protected presentation repeats every distinct key
-// tag of its media playlists, without IV, as EXT-X-SESSION-KEY right after
-// the header (hls_protection.go).
+// HLSMultivariant returns the multivariant playlist of p in the format
+// o.HLSFormat states.
+//
+// m3u8-cmaf (HLSCMAF, RFC 8216 version 7) and m3u8-aapl (HLSTSv4, version
+// 4): every audio track as an EXT-X-MEDIA rendition of one group, the first
+// one DEFAULT, and every video track as an EXT-X-STREAM-INF variant that
+// references that group. BANDWIDTH adds the variant's peak to the highest
+// audio peak, AVERAGE-BANDWIDTH its average to the highest audio average.
+//
+// m3u8-aapl-v3 (HLSTSv3, version 3): no EXT-X-MEDIA; every video track is
+// an EXT-X-STREAM-INF variant into whose segments the default audio track
+// (the first audio track of p) is muxed, so CODECS lists the video codec
+// and that audio codec, and BANDWIDTH (AVERAGE-BANDWIDTH) adds that track's
+// peak (average); there is no AUDIO attribute.
+//
+// In every format a presentation without video gets one variant per audio
+// track and no EXT-X-MEDIA. A protected presentation repeats every distinct
+// key tag of its media playlists, without IV, as EXT-X-SESSION-KEY right
+// after the header (hls_protection.go); with KEYFORMAT (cbcs-aapl) the TS
+// formats state version 5 (hls_ts.go).
 func HLSMultivariant(p *Presentation, o Options) ([]byte, error) {
-	if err := validate(p, o); err != nil {
+	if err := validateHLS(p, o); err != nil {
 		return nil, err
 	}
 	var video, audio []*Track
@@ -29,19 +40,32 @@ func HLSMultivariant(p *Presentation, o Options) ([]byte, error) {
 		}
 	}
 
-	sessionKeys, err := hlsSessionKeys(p, o)
+	sessionKeys, keyFormat, err := hlsSessionKeys(p, o, len(video) > 0)
 	if err != nil {
 		return nil, err
 	}
 
 	var b strings.Builder
-	b.WriteString("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n")
+	b.WriteString("#EXTM3U\n#EXT-X-VERSION:" + itoa(int64(hlsVersion(o.HLSFormat, keyFormat))) + "\n#EXT-X-INDEPENDENT-SEGMENTS\n")
 	b.WriteString(sessionKeys)
 
 	if len(video) == 0 {
 		b.WriteString("\n")
 		for _, t := range audio {
 			writeStreamInf(&b, t, nil, o)
+		}
+		return []byte(b.String()), nil
+	}
+
+	if o.HLSFormat == HLSTSv3 {
+		var muxed *variantAudio
+		if len(audio) > 0 {
+			a := audio[0]
+			muxed = &variantAudio{peak: peak(a), avg: a.Bitrate, codecs: appendUnique(nil, strings.Split(a.Codecs, ",")...), muxed: true}
+		}
+		b.WriteString("\n")
+		for _, t := range video {
+			writeStreamInf(&b, t, muxed, o)
 		}
 		return []byte(b.String()), nil
 	}
@@ -81,10 +105,12 @@ func HLSMultivariant(p *Presentation, o Options) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-// variantAudio is what a video variant adds for its audio group.
+// variantAudio is what a video variant adds for its audio group, or, when
+// muxed (m3u8-aapl-v3), for the audio track muxed into its segments.
 type variantAudio struct {
 	peak, avg int
 	codecs    []string
+	muxed     bool
 }
 
 // writeStreamInf writes one EXT-X-STREAM-INF variant and its URI line.
@@ -103,7 +129,7 @@ func writeStreamInf(b *strings.Builder, t *Track, a *variantAudio, o Options) {
 			b.WriteString(",FRAME-RATE=" + fr)
 		}
 	}
-	if a != nil && len(a.codecs) > 0 {
+	if a != nil && !a.muxed && len(a.codecs) > 0 {
 		b.WriteString(`,AUDIO="` + hlsAudioGroup + `"`)
 	}
 	b.WriteString("\n" + mediaPlaylistURL(t, o) + "\n")
@@ -127,22 +153,33 @@ func appendUnique(list []string, vs ...string) []string {
 	return list
 }
 
-// HLSMedia returns the m3u8-cmaf media playlist of track t of p (a VOD
-// playlist with EXT-X-MAP). Its URLs are relative to the playlist's own URL,
-// QualityLevels({bitrate})/Manifest(...): Fragments({track}=i{opts}).mp4 for
-// the initialization segment and Fragments({track}={time}{opts}).m4s for
-// each media segment. EXTINF states each duration exactly (three to six
-// decimals); EXT-X-TARGETDURATION is the longest one rounded up to an
+// HLSMedia returns the media playlist of track t of p (a VOD playlist) in
+// the format o.HLSFormat states. Its URLs are relative to the playlist's own
+// URL, QualityLevels({bitrate})/Manifest(...).
+//
+// m3u8-cmaf (version 7): EXT-X-MAP with Fragments({track}=i{opts}).mp4, then
+// Fragments({track}={time}{opts}).m4s for each media segment.
+//
+// m3u8-aapl and m3u8-aapl-v3 (version 4 and 3, 5 with KEYFORMAT): no
+// EXT-X-MAP, Fragments({track}={time}{opts}).ts for each media segment. In
+// m3u8-aapl-v3 a video track's playlist is that of its variant: the default
+// audio track is muxed into its segments, which follow the video track's
+// timeline; an audio track has a playlist of its own only when p has no
+// video (ErrNoMediaPlaylist otherwise).
+//
+// EXTINF states each duration exactly (three to six decimals, which version
+// 3 allows); EXT-X-TARGETDURATION is the longest one rounded up to an
 // integer, which meets RFC 8216 section 4.3.3.1 (each EXTINF rounded to the
-// nearest integer is at most the target) and is what grafov/m3u8 and
-// other tools compute from the segments.
+// nearest integer is at most the target) and is what grafov/m3u8 and other
+// tools compute from the segments.
 //
 // With o.Protection, the track's key tags (hls_protection.go hlsKeys) come
 // after EXT-X-MAP, so the initialization section stays clear: once, or,
 // when TrackProtection.IV is set, before every segment with that segment's
-// IV=0x…. EXT-X-VERSION 7 covers them (KEYFORMAT needs 5, IV 2).
+// IV=0x…. EXT-X-VERSION 7 covers them (KEYFORMAT needs 5, IV 2). TS
+// playlists always write them before every segment with its IV (hls_ts.go).
 func HLSMedia(p *Presentation, t *Track, o Options) ([]byte, error) {
-	if err := validate(p, o); err != nil {
+	if err := validateHLS(p, o); err != nil {
 		return nil, err
 	}
 	if t == nil {
@@ -151,6 +188,10 @@ func HLSMedia(p *Presentation, t *Track, o Options) ([]byte, error) {
 	if err := validateTrack(t); err != nil {
 		return nil, err
 	}
+	ts := o.HLSFormat.ts()
+	if o.HLSFormat == HLSTSv3 && t.Kind == Audio && hasVideo(p) {
+		return nil, noMediaPlaylist("presentation %q: track %s: m3u8-aapl-v3 muxes the default audio track into the video variants and has no audio media playlists", p.Name, t.label())
+	}
 	var keys []hlsKey
 	var tp *TrackProtection
 	if o.Protection != nil {
@@ -158,9 +199,8 @@ func HLSMedia(p *Presentation, t *Track, o Options) ([]byte, error) {
 		if i < 0 {
 			return nil, invalid("presentation %q: track %s is not one of its tracks", p.Name, t.label())
 		}
-		tp = o.trackProtection(i)
 		var err error
-		if keys, err = hlsKeys(t, tp, o.Protection.Method); err != nil {
+		if keys, tp, err = hlsTrackKeys(p, i, o); err != nil {
 			return nil, err
 		}
 	}
@@ -168,12 +208,18 @@ func HLSMedia(p *Presentation, t *Track, o Options) ([]byte, error) {
 	for _, s := range t.Segments {
 		target = max(target, ceilSeconds(s.Duration, t.Timescale))
 	}
+	ext := ".m4s"
+	if ts {
+		ext = ".ts"
+	}
 	var b strings.Builder
 	b.Grow(64 * (len(t.Segments) + 8))
-	b.WriteString("#EXTM3U\n#EXT-X-VERSION:7\n")
+	b.WriteString("#EXTM3U\n#EXT-X-VERSION:" + itoa(int64(hlsVersion(o.HLSFormat, hasKeyFormat(keys)))) + "\n")
 	b.WriteString("#EXT-X-TARGETDURATION:" + utoa(target) + "\n")
 	b.WriteString("#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n")
-	b.WriteString(`#EXT-X-MAP:URI="` + initURL(t, o, ".mp4") + "\"\n")
+	if !ts {
+		b.WriteString(`#EXT-X-MAP:URI="` + initURL(t, o, ".mp4") + "\"\n")
+	}
 	if tp != nil && tp.IV == nil {
 		for _, k := range keys {
 			k.write(&b, "#EXT-X-KEY:", nil)
@@ -187,7 +233,7 @@ func HLSMedia(p *Presentation, t *Track, o Options) ([]byte, error) {
 			}
 		}
 		b.WriteString("#EXTINF:" + seconds(s.Duration, t.Timescale, 3, 6) + ",\n")
-		b.WriteString(segmentURL(t, s.Time, o, ".m4s") + "\n")
+		b.WriteString(segmentURL(t, s.Time, o, ext) + "\n")
 	}
 	b.WriteString("#EXT-X-ENDLIST\n")
 	return []byte(b.String()), nil

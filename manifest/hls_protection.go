@@ -110,19 +110,27 @@ func hexIV(iv [16]byte) string {
 	return "0x" + strings.ToUpper(hex.EncodeToString(iv[:]))
 }
 
-// hlsSessionKeys returns the distinct key tags of all tracks, in track
-// order, as EXT-X-SESSION-KEY lines (without IVs).
-func hlsSessionKeys(p *Presentation, o Options) (string, error) {
+// hlsSessionKeys returns the distinct key tags of the tracks whose media
+// playlists the multivariant playlist references, in track order, as
+// EXT-X-SESSION-KEY lines (without IVs), and whether one has a KEYFORMAT.
+// Those are all tracks, except in m3u8-aapl-v3 with video (hasVideo): the
+// video tracks only, whose key tags cover their muxed audio (hls_ts.go).
+func hlsSessionKeys(p *Presentation, o Options, hasVideo bool) (string, bool, error) {
 	if o.Protection == nil {
-		return "", nil
+		return "", false, nil
 	}
 	var b strings.Builder
 	seen := map[hlsKey]bool{}
+	keyFormat := false
 	for i := range p.Tracks {
-		keys, err := hlsKeys(&p.Tracks[i], o.trackProtection(i), o.Protection.Method)
-		if err != nil {
-			return "", err
+		if o.HLSFormat == HLSTSv3 && hasVideo && p.Tracks[i].Kind != Video {
+			continue
 		}
+		keys, _, err := hlsTrackKeys(p, i, o)
+		if err != nil {
+			return "", false, err
+		}
+		keyFormat = keyFormat || hasKeyFormat(keys)
 		for _, k := range keys {
 			if !seen[k] {
 				seen[k] = true
@@ -130,5 +138,15 @@ func hlsSessionKeys(p *Presentation, o Options) (string, error) {
 			}
 		}
 	}
-	return b.String(), nil
+	return b.String(), keyFormat, nil
+}
+
+// hasKeyFormat reports whether one of keys has a KEYFORMAT attribute.
+func hasKeyFormat(keys []hlsKey) bool {
+	for _, k := range keys {
+		if k.keyFormat != "" {
+			return true
+		}
+	}
+	return false
 }
