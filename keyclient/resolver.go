@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -101,7 +102,7 @@ func (r *Resolver) Resolve(ctx context.Context, name string) (*Resolved, error) 
 		if e.res != nil {
 			if !e.refreshing {
 				e.refreshing = true
-				go r.refresh(name, r.gen)
+				go r.refresh(strings.Clone(name), r.gen)
 			}
 			res := e.res
 			r.mu.Unlock()
@@ -118,6 +119,9 @@ func (r *Resolver) Resolve(ctx context.Context, name string) (*Resolved, error) 
 			return nil, fmt.Errorf("streaming locator %s: %w: %w", name, ErrUnavailable, ctx.Err())
 		}
 	}
+	// name may alias a buffer the caller reuses (the origin passes a view
+	// of fasthttp's request path): copy it before it becomes a map key.
+	name = strings.Clone(name)
 	c := &call{done: make(chan struct{})}
 	r.inflight[name] = c
 	gen := r.gen

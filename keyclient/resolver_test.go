@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/keyclient/redistest"
@@ -282,4 +283,36 @@ func TestResolverOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, func() bool { _, err := r.Resolve(ctx, "cached"); return err == nil })
+}
+
+// TestResolverCopiesName: callers may pass a name that aliases a buffer
+// they reuse (the origin passes a view of fasthttp's request path). The
+// resolver must not keep that string: overwriting the buffer must not move
+// a cached entry to another name. (Seen under load in the bench suite: one
+// locator answered with another's streaming policy.)
+func TestResolverCopiesName(t *testing.T) {
+	s := setup(t, newBolt(t))
+	if _, _, err := s.Put(ctx, keyclient.KindStreamingLocators, "loc2",
+		[]byte(`{"assetName":"bbb","streamingPolicyName":"Predefined_ClearStreamingOnly"}`)); err != nil {
+		t.Fatal(err)
+	}
+	// A mutated map key only misleads a lookup when the hashes meet, which
+	// a fresh map's random seed makes likely over many tries.
+	for try := 0; try < 1000; try++ {
+		r := keyclient.NewResolver(s, keyclient.ResolverConfig{})
+		buf := []byte("loc1")
+		aliased := unsafe.String(unsafe.SliceData(buf), len(buf))
+		if _, err := r.Resolve(ctx, aliased); err != nil {
+			t.Fatal(err)
+		}
+		copy(buf, "loc2") // the caller reuses its buffer for the next request
+		res, err := r.Resolve(ctx, "loc2")
+		if err != nil || res.Policy.Name != keyclient.PredefinedClearStreamingOnly {
+			t.Fatalf("try %d: loc2 resolved to %v (%v): the cache kept the caller's buffer as a key", try, res.Policy.Name, err)
+		}
+		res, err = r.Resolve(ctx, "loc1")
+		if err != nil || res.Policy.Name != keyclient.PredefinedMultiDrmStreaming {
+			t.Fatalf("try %d: loc1 resolved to %v (%v)", try, res.Policy.Name, err)
+		}
+	}
 }
