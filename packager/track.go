@@ -68,6 +68,11 @@ type Track struct {
 	encOnce sync.Once
 	enc     *trackCrypto
 	encErr  error
+
+	// TS state, built on the first TS request (tsState()).
+	tsOnce sync.Once
+	tsSt   *tsTrack
+	tsErr  error
 }
 
 // Fragment is one moof+mdat pair of a track file.

@@ -64,6 +64,10 @@ const (
 	maxASCInPMT     = 64
 )
 
+// errSAESHEVC is the SAMPLE-AES error of an HEVC configuration, made once so
+// that Reset does not allocate.
+var errSAESHEVC = fmt.Errorf("SAMPLE-AES for %s in TS: %w (Apple defines it for H.264 and AAC)", HEVC, ErrNotSupported)
+
 // Reset prepares the muxer for segments of the given streams; either may be
 // nil (audio-only or video-only segments). The configurations are validated
 // here and an error in them is returned by every AppendSegment until the
@@ -79,7 +83,7 @@ func (m *Muxer) Reset(video, audio *StreamConfig) {
 		st := pmtStream{pid: PIDVideo, streamType: StreamTypeH264}
 		if video.Codec == HEVC {
 			st.streamType = StreamTypeHEVC
-			m.saesErr = fmt.Errorf("SAMPLE-AES for %s in TS: %w (Apple defines it for H.264 and AAC)", HEVC, ErrNotSupported)
+			m.saesErr = errSAESHEVC
 		}
 		streams[n] = st
 		saes[n] = pmtStream{pid: PIDVideo, streamType: StreamTypeH264SAES, desc: videoDescSAES}

@@ -1,0 +1,97 @@
+package packager_test
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drmorigin/drmorigin/crypto"
+	"github.com/drmorigin/drmorigin/packager"
+)
+
+// FuzzTSSegment feeds a track file to the indexer and, when it is accepted,
+// cuts every fragment as a TS segment: alone, with SAMPLE-AES, and for video
+// with the demo's English audio muxed in. It must never panic; a segment
+// is whole TS packets, and on error nothing is appended. Seeds: the track
+// files under testdata/media as FuzzIndex seeds them.
+func FuzzTSSegment(f *testing.F) {
+	root := mediaRoot(f)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, ".ism") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if len(b) <= maxWholeSeed {
+			f.Add(b)
+		}
+		f.Add(b[:min(len(b), 32768)])
+		return nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	key, err := crypto.NewKey(testKey[:])
+	if err != nil {
+		f.Fatal(err)
+	}
+	demo := packager.NewLibrary(root, 1)
+	f.Cleanup(func() { demo.Close() })
+	da, err := demo.Asset("demo")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var audio *packager.Track
+	for _, tr := range da.Tracks {
+		if filepath.Base(tr.Path) == "audio_eng.mp4" {
+			audio = tr
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > maxFuzzFile {
+			t.Skip()
+		}
+		dir := t.TempDir()
+		if err := os.Mkdir(filepath.Join(dir, "a"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "a", "t.mp4"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		lib := packager.NewLibrary(dir, 1)
+		defer lib.Close()
+		a, err := lib.Asset("a")
+		if err != nil {
+			return
+		}
+		s := packager.AcquireTSScratch()
+		defer packager.ReleaseTSScratch(s)
+		buf := []byte("prefix")
+		for _, tr := range a.Tracks {
+			var muxed []*packager.Track
+			if tr.Kind == packager.Video {
+				muxed = append(muxed, audio)
+			}
+			for _, au := range append(muxed, nil) {
+				for _, o := range []packager.TSOptions{{}, {Encrypter: key, IV: [16]byte{1}}} {
+					for i := range tr.Fragments {
+						out, err := tr.AppendSegmentTS(buf, i, au, o, s)
+						if err != nil {
+							if string(out) != "prefix" {
+								t.Fatalf("fragment %d: error %v with %d bytes appended", i, err, len(out)-6)
+							}
+							continue
+						}
+						if (len(out)-6)%188 != 0 || len(out) == 6 {
+							t.Fatalf("fragment %d: %d bytes of TS", i, len(out)-6)
+						}
+					}
+				}
+			}
+		}
+	})
+}
