@@ -59,6 +59,8 @@ func TestBrowserPlaysClear(t *testing.T) {
 		{"shaka DASH CMAF", "/clear-demo/demo.ism/manifest(format=mpd-time-cmaf)", "shaka"},
 		{"hls.js HLS CMAF", "/clear-demo/demo.ism/manifest(format=m3u8-cmaf)", "hls"},
 		{"dash.js Smooth", "/clear-demo/demo.ism/manifest", "dashjs"},
+		{"hls.js HLS TS", "/clear-demo/demo.ism/manifest(format=m3u8-aapl)", "hls"},
+		{"hls.js HLS TS v3", "/clear-demo/demo.ism/manifest(format=m3u8-aapl-v3)", "hls"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := play(t, o, web, o.base+c.url, "--player", c.player, "--seconds", "3")
@@ -86,6 +88,7 @@ func TestBrowserPlaysEncrypted(t *testing.T) {
 	for _, c := range []struct{ name, url, player string }{
 		{"shaka DASH cenc ClearKey", "/ck/demo.ism/manifest(format=mpd-time-csf,encryption=cenc)", "shaka"},
 		{"hls.js HLS AES-128", "/ck/demo.ism/manifest(format=m3u8-cmaf,encryption=cbc)", "hls"},
+		{"hls.js HLS TS AES-128", "/ck/demo.ism/manifest(format=m3u8-aapl,encryption=cbc)", "hls"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := play(t, o, web, o.base+c.url, "--player", c.player, "--token", good, "--seconds", "3")

@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/manifest"
 	"github.com/drmorigin/drmorigin/packager"
 )
 
@@ -45,6 +46,10 @@ func statusOf(err error) (int, string) {
 		errors.Is(err, packager.ErrInvalidName),
 		errors.Is(err, packager.ErrFragmentNotFound):
 		return fasthttp.StatusNotFound, "not found"
+	case errors.Is(err, manifest.ErrNoMediaPlaylist):
+		return fasthttp.StatusNotFound, "not found"
+	case errors.Is(err, manifest.ErrUnsupportedProtection):
+		return fasthttp.StatusBadRequest, err.Error()
 	case errors.Is(err, keyclient.ErrUnavailable):
 		return fasthttp.StatusServiceUnavailable, "service unavailable: the key store cannot be reached"
 	case errors.Is(err, packager.ErrCorrupt):

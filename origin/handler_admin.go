@@ -189,6 +189,7 @@ var (
 		keyclient.SchemeCENC: "CommonEncryptionCenc", keyclient.SchemeCBCS: "CommonEncryptionCbcs",
 	}
 	allFormats = []Format{FormatMPDTimeCSF, FormatMPDTimeCMAF, FormatM3U8CMAF, FormatM3U8AAPL, FormatM3U8AAPLV3, FormatSmooth}
+	// m3u8-aapl-v4 is m3u8-aapl under another name: listPaths gives one.
 )
 
 // listPaths answers every streaming path the locator can be played with now:
@@ -249,7 +250,7 @@ func (s *Server) listPaths(c context.Context, ctx *fasthttp.RequestCtx, name str
 // implemented reports whether this build can serve format f with encryption
 // e: the one switch that listPaths and the handlers' fail-closed gate share.
 func implemented(f Format, e Encryption) bool {
-	return !f.IsTS() && f.Allows(e)
+	return f.Allows(e)
 }
 
 type assetInfo struct {

@@ -2,12 +2,14 @@ package origin
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/drmorigin/drmorigin/crypto"
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/manifest"
 	"github.com/drmorigin/drmorigin/packager"
@@ -168,13 +170,10 @@ func selectEncryption(r *StreamRequest, p *keyclient.StreamingPolicy) (Encryptio
 // a (format, encryption) pair this build does not implement is refused, so
 // an encrypted request never gets clear media.
 func available(f Format, enc Encryption) error {
-	switch {
-	case implemented(f, enc):
+	if implemented(f, enc) {
 		return nil
-	case f.IsTS():
-		return httpErrorf(fasthttp.StatusNotImplemented, "format=%s (MPEG-2 TS) is not available on this origin yet", f)
 	}
-	return httpErrorf(fasthttp.StatusForbidden, "encryption=%s is not available on this origin yet", enc)
+	return httpErrorf(fasthttp.StatusForbidden, "encryption=%s is not available on this origin with format=%s", enc, f)
 }
 
 func outputOf(f Format) packager.Output {
@@ -241,10 +240,12 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 		return errNotFound
 	}
 	b := ctx.Response.SwapBody(nil)
-	switch st.enc {
-	case EncryptionUnset:
+	switch {
+	case r.Format.IsTS():
+		b, err = s.appendTSSegment(b[:0], r, st, t, i)
+	case st.enc == EncryptionUnset:
 		b, err = t.AppendSegment(b[:0], i, out)
-	case EncryptionCBC:
+	case st.enc == EncryptionCBC:
 		b, err = s.appendCBCSegment(b[:0], st, t, i, out)
 	default:
 		e := encryptionPool.Get().(*packager.Encryption)
@@ -265,6 +266,70 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 	ctx.Response.SwapBody(b)
 	s.segmentHeaders(ctx, r, t, i)
 	return nil
+}
+
+// defaultAudio is the audio that m3u8-aapl-v3 muxes into video segments:
+// the first audio track in server-manifest order (urls.md, "TS formats").
+func defaultAudio(a *packager.Asset) *packager.Track {
+	for _, t := range a.Tracks {
+		if t.Kind == packager.Audio {
+			return t
+		}
+	}
+	return nil
+}
+
+// appendTSSegment cuts fragment i of t into an MPEG-2 TS segment: alone
+// (m3u8-aapl), or with the default audio muxed in (m3u8-aapl-v3 video);
+// SAMPLE-AES (cbcs-aapl) inside the muxer, AES-128 (cbc) over the whole
+// segment, both under the derived segment IV the playlist states.
+func (s *Server) appendTSSegment(b []byte, r *StreamRequest, st streamState, t *packager.Track, i int) ([]byte, error) {
+	var audio *packager.Track
+	if r.Format == FormatM3U8AAPLV3 {
+		if t.Kind == packager.Audio && hasVideo(st.asset) {
+			return b, errNotFound // v3 has no audio playlists when there is video
+		}
+		if t.Kind == packager.Video {
+			audio = defaultAudio(st.asset)
+		}
+	}
+	var o packager.TSOptions
+	var ck *crypto.Key
+	if st.enc != EncryptionUnset {
+		k, err := trackKey(st.resolved, st.enc, t)
+		if err != nil {
+			return b, err
+		}
+		if ck, err = s.keys.get(k); err != nil {
+			return b, err
+		}
+		o.IV = ck.SegmentIV(st.resolved.Locator.AssetName, filepath.Base(t.Path), t.Fragments[i].Time)
+		if st.enc == EncryptionCBCSAAPL {
+			o.Encrypter = ck
+		}
+	}
+	sc := packager.AcquireTSScratch()
+	b, err := t.AppendSegmentTS(b, i, audio, o, sc)
+	packager.ReleaseTSScratch(sc)
+	if err != nil {
+		if errors.Is(err, packager.ErrSampleAESHEVC) {
+			return b, httpErrorf(fasthttp.StatusBadRequest, "encryption=cbcs-aapl on MPEG-2 TS is defined for H.264 and AAC only: use format=m3u8-cmaf")
+		}
+		return b, err
+	}
+	if st.enc == EncryptionCBC {
+		b = ck.AppendCBCSegment(b[:0], b, o.IV)
+	}
+	return b, nil
+}
+
+func hasVideo(a *packager.Asset) bool {
+	for _, t := range a.Tracks {
+		if t.Kind == packager.Video {
+			return true
+		}
+	}
+	return false
 }
 
 // appendCBCSegment is HLS AES-128: the clear segment, then the whole of it
@@ -344,7 +409,11 @@ func (s *Server) segmentHeaders(ctx *fasthttp.RequestCtx, r *StreamRequest, t *p
 		h = fnv64aUint(h, uint64(f.Size))
 	}
 	var tag [18]byte
-	ctx.SetContentTypeBytes(contentTypeOf(t))
+	if r.Format.IsTS() && i >= 0 {
+		ctx.SetContentTypeBytes(ctTS)
+	} else {
+		ctx.SetContentTypeBytes(contentTypeOf(t))
+	}
 	ctx.Response.Header.SetBytesKV(hdrCacheControl, valImmutable)
 	serveBody(ctx, appendETag(tag[:0], h), true, true)
 }
@@ -353,8 +422,8 @@ func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st st
 	if err := available(r.Format, st.enc); err != nil {
 		return err
 	}
-	if r.Kind == KindMediaPlaylist && r.Format != FormatM3U8CMAF {
-		return httpErrorf(fasthttp.StatusBadRequest, "Manifest(track) is an HLS media playlist: it takes format=m3u8-cmaf")
+	if r.Kind == KindMediaPlaylist && r.Format.Protocol() != "hls" {
+		return httpErrorf(fasthttp.StatusBadRequest, "Manifest(track) is an HLS media playlist: it takes an HLS format= (m3u8-cmaf, m3u8-aapl, m3u8-aapl-v3)")
 	}
 	base := s.baseURL(ctx)
 	key := manifestKey(r, st.enc, base)
@@ -391,7 +460,14 @@ func (s *Server) buildManifest(r *StreamRequest, st streamState, base string) ([
 		o.CMAF = r.Format == FormatMPDTimeCMAF
 		b, err := manifest.DASH(p, o)
 		return b, ctDASH, err
-	case FormatM3U8CMAF:
+	case FormatM3U8CMAF, FormatM3U8AAPL, FormatM3U8AAPLV4, FormatM3U8AAPLV3:
+		o.HLSFormat = manifest.HLSCMAF
+		switch r.Format {
+		case FormatM3U8AAPL, FormatM3U8AAPLV4:
+			o.HLSFormat = manifest.HLSTSv4
+		case FormatM3U8AAPLV3:
+			o.HLSFormat = manifest.HLSTSv3
+		}
 		if r.Kind == KindManifest {
 			b, err := manifest.HLSMultivariant(p, o)
 			return b, ctHLS, err

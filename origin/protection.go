@@ -171,6 +171,14 @@ func (s *Server) protectionOf(st streamState, enc Encryption, base string) (*man
 			return nil, err
 		}
 		tp := manifest.TrackProtection{KID: k.KID}
+		if st.format.IsTS() && enc != EncryptionUnset {
+			// Every TS segment states its IV: AES-128 and SAMPLE-AES alike.
+			ck, err := s.keys.get(k)
+			if err != nil {
+				return nil, err
+			}
+			tp.IV = segmentIVs(ck, res.Locator.AssetName, t)
+		}
 		if enc == EncryptionCBC {
 			if p := res.Policy.EnvelopeEncryption; p != nil {
 				tmpl := p.KeyURLTemplate
