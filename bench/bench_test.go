@@ -1,0 +1,234 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Eyevinn/mp4ff/mp4"
+)
+
+func TestParseSmooth(t *testing.T) {
+	const ism = `<SmoothStreamingMedia MajorVersion="2" MinorVersion="2" Duration="60000000" TimeScale="10000000">
+  <StreamIndex Type="video" Name="video" Chunks="3" QualityLevels="2" Url="QualityLevels({bitrate})/Fragments(video={start time})" TimeScale="12800">
+    <QualityLevel Index="0" Bitrate="600000"/><QualityLevel Index="1" Bitrate="250000"/>
+    <c t="0" d="25600" r="2"/><c d="12800"/>
+  </StreamIndex>
+  <StreamIndex Type="audio" Name="audio" Chunks="2" QualityLevels="1" Url="QualityLevels({bitrate})/Fragments(audio={start time})">
+    <QualityLevel Index="0" Bitrate="96000"/>
+    <c t="0" d="20000000"/><c d="20000000"/>
+  </StreamIndex>
+</SmoothStreamingMedia>`
+	p, err := Parse("http://127.0.0.1/loc/a.ism/manifest", []byte(ism))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, a := p.Video(), p.Audio()
+	if len(v) != 2 || len(a) != 1 || v[0].Bandwidth != 600000 {
+		t.Fatalf("tracks %d video %d audio", len(v), len(a))
+	}
+	if n := len(v[0].Segments); n != 3 {
+		t.Errorf("video segments %d, want 3 (Chunks)", n)
+	}
+	if got, want := v[1].SegmentURL(2), "http://127.0.0.1/loc/a.ism/QualityLevels(250000)/Fragments(video=51200)"; got != want {
+		t.Errorf("url %s, want %s", got, want)
+	}
+	if d := a[0].Duration(); d != 4*time.Second {
+		t.Errorf("audio duration %v", d)
+	}
+}
+
+func TestParseHLSRelative(t *testing.T) {
+	pl := "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nQualityLevels(1)/Fragments(v=0,format=m3u8-cmaf).m4s\n#EXTINF:2,\n../b/x.m4s\n#EXTINF:2,\nhttp://other/y.m4s\n#EXT-X-ENDLIST\n"
+	p, err := Parse("http://h/l/a.ism/manifest(format=m3u8-cmaf)?x=1", []byte(pl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := p.Tracks[0]
+	want := []string{"http://h/l/a.ism/QualityLevels(1)/Fragments(v=0,format=m3u8-cmaf).m4s", "http://h/l/b/x.m4s", "http://other/y.m4s"}
+	for i, w := range want {
+		if got := tr.SegmentURL(i); got != w {
+			t.Errorf("segment %d: %s, want %s", i, got, w)
+		}
+	}
+}
+
+func TestValidMedia(t *testing.T) {
+	ts := make([]byte, 188*3)
+	for i := 0; i < len(ts); i += 188 {
+		ts[i] = 0x47
+	}
+	for _, c := range []struct {
+		b  []byte
+		ok bool
+	}{
+		{[]byte{0, 0, 0, 8, 'm', 'o', 'o', 'f'}, true},
+		{[]byte{0, 0, 0, 8, 's', 't', 'y', 'p'}, true},
+		{ts, true},
+		{[]byte("<html>"), false},
+		{[]byte{0, 0, 0, 8, 'x', 'x', 'x', 'x'}, false},
+		{nil, false},
+	} {
+		if got := ValidMedia(c.b); got != c.ok {
+			t.Errorf("ValidMedia(%q) = %v", c.b, got)
+		}
+	}
+}
+
+// TestSynthesize lengthens the demo's 640x360 track and checks that its
+// decode times continue without a gap.
+func TestSynthesize(t *testing.T) {
+	src := t.TempDir()
+	if err := LinkAsset("../testdata/media/demo", src); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []string{"video_320x180.mp4", "audio_eng.mp4", "audio_fra.mp4"} {
+		os.Remove(filepath.Join(src, e))
+	}
+	dst := filepath.Join(t.TempDir(), "long")
+	if err := Synthesize(src, dst, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dst, "video_640x360.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mf, err := mp4.DecodeFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trex, _ := mf.Init.Moov.Mvex.GetTrex(mf.Init.Moov.Trak.Tkhd.TrackID)
+	var next uint64
+	n := 0
+	for _, s := range mf.Segments {
+		for _, fr := range s.Fragments {
+			if got := fr.Moof.Traf.Tfdt.BaseMediaDecodeTime(); got != next {
+				t.Fatalf("fragment %d: tfdt %d, want %d", n, got, next)
+			}
+			if fr.Moof.Mfhd.SequenceNumber != uint32(n+1) {
+				t.Fatalf("fragment %d: sequence %d", n, fr.Moof.Mfhd.SequenceNumber)
+			}
+			ss, err := fr.GetFullSamples(trex)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, smp := range ss {
+				next += uint64(smp.Dur)
+			}
+			n++
+		}
+	}
+	ts := uint64(mf.Init.Moov.Trak.Mdia.Mdhd.Timescale)
+	if d := time.Duration(next * uint64(time.Second) / ts); d < 30*time.Second || d > 40*time.Second || n%4 != 0 {
+		t.Errorf("%d fragments, %v: want whole loops of the 8 s demo, at least 30 s", n, d)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "demo.ism")); err != nil {
+		t.Errorf("server manifest not copied: %v", err)
+	}
+}
+
+// TestReportShape pins report.json's shape: nested objects down to figures
+// {"value", "target", "unit"}.
+func TestReportShape(t *testing.T) {
+	s := &suite{report: map[string]any{}}
+	s.set("cost_factor.cenc", NewFigure(1.05, 1.10, "ratio"))
+	s.set("floor_multiple.mpd-time-csf.none", NewFigure(1.2, 1.1, "x floor"))
+	s.set("floor_multiple.mpd-time-csf.cenc", UnavailableFigure(1.7, "x floor", "unavailable (status 403)"))
+	b, err := json.Marshal(s.report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	cf := m["cost_factor"]["cenc"].(map[string]any)
+	if cf["value"] != 1.05 || cf["target"] != 1.1 || cf["unit"] != "ratio" || cf["met"] != true {
+		t.Errorf("cost_factor.cenc = %v", cf)
+	}
+	fm := m["floor_multiple"]["mpd-time-csf"].(map[string]any)
+	if none := fm["none"].(map[string]any); none["met"] != false {
+		t.Errorf("floor_multiple none = %v", none)
+	}
+	if enc := fm["cenc"].(map[string]any); enc["value"] != nil || !strings.Contains(enc["unavailable"].(string), "403") {
+		t.Errorf("floor_multiple cenc = %v", enc)
+	}
+	if _, ok := peers()["nginx-vod-module"]; !ok {
+		t.Error("no peers")
+	}
+}
+
+func TestHTMLAndTimeline(t *testing.T) {
+	rec := NewRecorder()
+	now := time.Now()
+	for i := range 100 {
+		rec.Add(KindSegment, now, time.Duration(i)*time.Millisecond, 1000, "")
+	}
+	rec.Add(KindManifest, now, time.Millisecond, 10, "500")
+	sum := rec.Summary(time.Second)
+	if len(sum) != 2 || sum[0].Kind != KindManifest || sum[1].P99ms != 98 || sum[1].Maxms != 99 {
+		t.Fatalf("summary %+v", sum)
+	}
+	var b strings.Builder
+	PrintTable(&b, sum)
+	if !strings.Contains(b.String(), "500×1") {
+		t.Errorf("table:\n%s", b.String())
+	}
+	charts := TimelineCharts("x", rec.Timeline(time.Second))
+	charts = append(charts, Chart{Title: "bars", Bars: []Bar{{Label: "a", Value: 1.2, Target: 1.1, Peer: 1.7}, {Label: "b", Value: math.NaN(), Target: 1.7, Peer: 2.5, Note: "n/a"}}})
+	var h strings.Builder
+	if err := WriteHTML(&h, "t", []string{"line"}, charts); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(h.String(), "<svg"); n != 3 {
+		t.Errorf("%d svg plots, want 3", n)
+	}
+}
+
+func TestProcAndMetrics(t *testing.T) {
+	if _, err := ProcCPU(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	if rss, err := ProcRSS(os.Getpid()); err != nil || rss <= 0 {
+		t.Fatalf("rss %d %v", rss, err)
+	}
+	m := ParseMetrics([]byte("# HELP go_goroutines x\ngo_goroutines 21\nprocess_resident_memory_bytes 1.71008e+07\nother{a=\"b\"} 3\n"),
+		"go_goroutines", "process_resident_memory_bytes")
+	if m["go_goroutines"] != 21 || m["process_resident_memory_bytes"] != 1.71008e7 {
+		t.Errorf("metrics %v", m)
+	}
+	if _, ok := parseBenchLine("BenchmarkEncryptCENCSample-2   	 1000000	      1036 ns/op	 988.40 MB/s	       0 B/op	       0 allocs/op"); !ok {
+		t.Error("bench line not parsed")
+	}
+}
+
+// TestFloorCPU serves bodies from an in-process floor server and reads this
+// process's CPU time around the requests, as the suite does for a child.
+func TestFloorCPU(t *testing.T) {
+	f := &FloorServer{Bodies: map[string][]byte{"/a/0": make([]byte, 64<<10), "/a/1": make([]byte, 32<<10)}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go f.Serve(ln)
+	defer f.Close()
+	base := "http://" + ln.Addr().String()
+	res, err := measureCPU(context.Background(), os.Getpid(), []string{base + "/a/0", base + "/a/1"}, 2, 20*time.Millisecond, 3*time.Second, ValidAny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests == 0 || len(res.Errors) != 0 || res.Bytes != res.Requests/2*(96<<10) {
+		t.Errorf("requests %d, bytes %d, errors %v", res.Requests, res.Bytes, res.Errors)
+	}
+	c := NewClient(NewRecorder(), 1)
+	if r := c.Get(KindSegment, base+"/nope", false, nil); r.Status != 404 {
+		t.Errorf("unknown path: %d", r.Status)
+	}
+}

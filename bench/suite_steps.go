@@ -1,0 +1,383 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Names of the assets the suite puts under its storage root.
+const (
+	longAsset  = "long2h" // synthesized two-hour asset (soak, manifests)
+	coldAssetA = "cold-a" // never requested before the cold-start figure
+	coldAssetB = "cold-b"
+)
+
+// manifestName is the {name} of an asset's URLs: its server manifest's
+// base name, else the directory name.
+func manifestName(dir string) string {
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.ism")); len(m) == 1 {
+		return strings.TrimSuffix(filepath.Base(m[0]), filepath.Ext(m[0]))
+	}
+	return filepath.Base(dir)
+}
+
+func locatorName(asset, enc string) string { return "bench-" + asset + "-" + enc }
+
+func (s *suite) prepare(ctx context.Context) error {
+	root := filepath.Join(s.tmp, "media")
+	src := filepath.Join(s.cfg.Media, s.cfg.Asset)
+	if err := LinkAsset(src, filepath.Join(root, s.cfg.Asset)); err != nil {
+		return fmt.Errorf("%w: asset %s: %v", errFatal, src, err)
+	}
+	began := time.Now()
+	if err := Synthesize(src, filepath.Join(root, longAsset), 2*time.Hour); err != nil {
+		return fmt.Errorf("%w: synthesize: %v", errFatal, err)
+	}
+	var size int64
+	entries, _ := os.ReadDir(filepath.Join(root, longAsset))
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil {
+			size += fi.Size()
+		}
+	}
+	fmt.Fprintf(s.cfg.Stderr, "   synthesized a two-hour asset from %s: %s in %.1fs\n", s.cfg.Asset, HumanBytes(float64(size)), time.Since(began).Seconds())
+	for _, a := range []string{coldAssetA, coldAssetB} {
+		if err := LinkAsset(filepath.Join(root, longAsset), filepath.Join(root, a)); err != nil {
+			return fmt.Errorf("%w: %v", errFatal, err)
+		}
+	}
+	bin := s.cfg.Origin
+	if bin == "" {
+		bin = filepath.Join(s.tmp, "drmorigin")
+		cmd := exec.CommandContext(ctx, goTool(), "build", "-o", bin, "./cmd/drmorigin")
+		cmd.Dir = s.cfg.Repo
+		cmd.Stdout, cmd.Stderr = s.cfg.Stderr, s.cfg.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%w: build drmorigin: %v", errFatal, err)
+		}
+	}
+	o, err := startOrigin(bin, s.cfg.OriginCore, root, filepath.Join(s.tmp, "data"), s.log)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errFatal, err)
+	}
+	s.origin = o
+	fmt.Fprintf(s.cfg.Stderr, "   drmorigin pid %d on %s (core %q), admin %s\n", o.pid, o.base, s.cfg.OriginCore, o.admin)
+	for _, enc := range []string{"none", "cenc", "cbcs", "cbc"} {
+		if err := o.locator(locatorName(s.cfg.Asset, enc), s.cfg.Asset, PolicyFor(enc)); err != nil {
+			return fmt.Errorf("%w: %v", errFatal, err)
+		}
+	}
+	for _, a := range []string{longAsset, coldAssetA, coldAssetB} {
+		if err := o.locator(locatorName(a, "none"), a, PolicyFor("none")); err != nil {
+			return fmt.Errorf("%w: %v", errFatal, err)
+		}
+	}
+	return nil
+}
+
+func (s *suite) manifestURL(asset string, c Combo) string {
+	enc := c.Enc
+	if enc == "cbcs-aapl" {
+		enc = "cbcs"
+	}
+	name := manifestName(filepath.Join(s.tmp, "media", asset))
+	return s.origin.base + ManifestPath(locatorName(asset, enc), name, c)
+}
+
+// probeMatrix loads every (format, encryption) manifest and its first video
+// segment, and marks those the origin refuses.
+func (s *suite) probeMatrix(ctx context.Context) error {
+	c := NewClient(NewRecorder(), 4)
+	rows := [][]string{{"format", "encryption", "status", "video segments", "manifest URL"}}
+	for _, cb := range Matrix {
+		st := &comboState{Combo: cb, URL: s.manifestURL(s.cfg.Asset, cb)}
+		s.combos[cb] = st
+		p, err := Load(c, st.URL, false)
+		var se *StatusError
+		switch {
+		case errors.As(err, &se):
+			st.Unavailable = fmt.Sprintf("unavailable (status %d)", se.Status)
+		case err != nil:
+			st.Unavailable = fmt.Sprintf("unavailable (%v)", err)
+		default:
+			st.Pres = p
+			tracks := p.Video()
+			if len(tracks) == 0 {
+				tracks = p.Tracks
+			}
+			if len(tracks) == 0 || len(tracks[0].Segments) == 0 {
+				st.Unavailable = "unavailable (no segments in the manifest)"
+				break
+			}
+			t := tracks[0]
+			st.Valid = ValidMedia
+			if t.Encrypted {
+				st.Valid = ValidAny
+			}
+			for i := range t.Segments {
+				st.Segments = append(st.Segments, t.SegmentURL(i))
+			}
+			r := c.Get(KindSegment, st.Segments[0], false, st.Valid)
+			if r.Err != "" {
+				if r.Status != 0 && r.Err != ErrInvalid {
+					st.Unavailable = fmt.Sprintf("unavailable (status %d)", r.Status)
+				} else {
+					st.Unavailable = "unavailable (segment: " + r.Err + ")"
+				}
+			}
+		}
+		status := "ok"
+		if st.Unavailable != "" {
+			status = st.Unavailable
+		}
+		rows = append(rows, []string{cb.Format, cb.Enc, status, fmt.Sprint(len(st.Segments)), strings.TrimPrefix(st.URL, s.origin.base)})
+	}
+	s.say("(format, encryption) pairs on asset %s:", s.cfg.Asset)
+	s.table(rows)
+	return nil
+}
+
+// cpuBudget is the server CPU time of one measurement and the number of
+// interleaved rounds whose median is reported (the machine is shared and
+// noisy: one round can be twice another).
+func (s *suite) cpuBudget() (minCPU, maxWall time.Duration, rounds int) {
+	if s.cfg.Short {
+		return 400 * time.Millisecond, 10 * time.Second, 5
+	}
+	return time.Second, 30 * time.Second, 7
+}
+
+const cpuConns = 4
+
+// median returns the median per-request CPU time of rs, and the minimum
+// and maximum.
+func median(rs []cpuResult) (med, lo, hi time.Duration) {
+	if len(rs) == 0 {
+		return 0, 0, 0
+	}
+	v := make([]time.Duration, len(rs))
+	for i, r := range rs {
+		v[i] = r.perRequest()
+	}
+	slices.Sort(v)
+	return v[len(v)/2], v[0], v[len(v)-1]
+}
+
+// clean drops the rounds that saw an error response: a 4xx is cheap and
+// would make the origin look faster than the floor.
+func clean(rs []cpuResult) []cpuResult {
+	var out []cpuResult
+	for _, r := range rs {
+		if len(r.Errors) == 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// medianFloat returns the median, minimum and maximum of xs.
+func medianFloat(xs []float64) (med, lo, hi float64) {
+	if len(xs) == 0 {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	v := slices.Clone(xs)
+	slices.Sort(v)
+	return v[len(v)/2], v[0], v[len(v)-1]
+}
+
+// perRound divides each round's CPU per request of num by den's of the
+// same round (measured seconds apart, so they share the machine's mood),
+// with extra added to the denominator, in µs.
+func perRound(num, den []cpuResult, extraUS float64) []float64 {
+	var out []float64
+	for i := range min(len(num), len(den)) {
+		if len(num[i].Errors) > 0 || len(den[i].Errors) > 0 {
+			continue
+		}
+		out = append(out, (float64(num[i].perRequest())/1e3)/(float64(den[i].perRequest())/1e3+extraUS))
+	}
+	return out
+}
+
+// totals sums requests, bytes, CPU and errors over rounds.
+func totals(rs []cpuResult) (reqs, bytes int64, cpu time.Duration, errs map[string]int64) {
+	errs = map[string]int64{}
+	for _, r := range rs {
+		reqs += r.Requests
+		bytes += r.Bytes
+		cpu += r.CPU
+		for k, n := range r.Errors {
+			errs[k] += n
+		}
+	}
+	return
+}
+
+// measureCPUPerSegment measures, in interleaved rounds, the copy-only
+// floor (the clear video segments of each format served from memory by a
+// process of its own on the origin's core) and drmorigin's CPU time per
+// video segment for every available (format, encryption); it reports the
+// medians and drmorigin's as multiples of the floor.
+func (s *suite) measureCPUPerSegment(ctx context.Context) error {
+	c := NewClient(NewRecorder(), 4)
+	bodies := map[string][]byte{}
+	paths := map[string][]string{}
+	for _, cb := range Matrix {
+		st := s.combos[cb]
+		if cb.Enc != "none" || st == nil || st.Unavailable != "" {
+			continue
+		}
+		for i, u := range st.Segments {
+			r := c.Get(KindSegment, u, true, st.Valid)
+			if r.Err != "" {
+				return fmt.Errorf("%s segment %s: %s", cb, u, r.Err)
+			}
+			p := fmt.Sprintf("/%s/%d", cb.Format, i)
+			bodies[p] = r.Body
+			paths[cb.Format] = append(paths[cb.Format], p)
+		}
+	}
+	if len(bodies) > 0 {
+		self := s.cfg.Self
+		if self == "" {
+			var err error
+			if self, err = os.Executable(); err != nil {
+				return err
+			}
+		}
+		f, err := startFloor(self, s.cfg.OriginCore, filepath.Join(s.tmp, "floor"), bodies, s.log)
+		if err != nil {
+			return err
+		}
+		s.floor = f
+		defer func() { f.stop(); s.floor = nil }()
+	}
+	minCPU, maxWall, rounds := s.cpuBudget()
+	for r := range rounds {
+		fmt.Fprintf(s.cfg.Stderr, "   round %d of %d\n", r+1, rounds)
+		for _, cb := range Matrix {
+			st := s.combos[cb]
+			if st == nil || st.Unavailable != "" || ctx.Err() != nil {
+				continue
+			}
+			if cb.Enc == "none" && s.floor != nil {
+				var urls []string
+				for _, p := range paths[cb.Format] {
+					urls = append(urls, s.floor.base+p)
+				}
+				res, err := measureCPU(ctx, s.floor.pid, urls, cpuConns, minCPU, maxWall, ValidAny)
+				if err != nil {
+					return fmt.Errorf("floor %s: %w", cb.Format, err)
+				}
+				st.FloorCPUs = append(st.FloorCPUs, res)
+			}
+			res, err := measureCPU(ctx, s.origin.pid, st.Segments, cpuConns, minCPU, maxWall, st.Valid)
+			if err != nil {
+				return fmt.Errorf("%s: %w", cb, err)
+			}
+			st.CPUs = append(st.CPUs, res)
+		}
+	}
+	s.reportFloor(rounds)
+	s.reportMultiples(rounds)
+	return nil
+}
+
+func (s *suite) reportFloor(rounds int) {
+	rows := [][]string{{"format", "µs/segment", "(median / max)", "segment bytes", "segments", "server CPU s", "errors"}}
+	for _, cb := range Matrix {
+		st := s.combos[cb]
+		if cb.Enc != "none" || st == nil || len(st.FloorCPUs) == 0 {
+			continue
+		}
+		med, lo, hi := median(clean(st.FloorCPUs))
+		reqs, bytes, cpu, errs := totals(st.FloorCPUs)
+		fig := NewFigure(float64(lo)/1e3, math.NaN(), "µs")
+		fig.Detail = map[string]any{"best_of_rounds_us": float64(lo) / 1e3, "median_us": float64(med) / 1e3, "max_us": float64(hi) / 1e3, "rounds": len(st.FloorCPUs),
+			"segment_bytes": bytes / max(reqs, 1), "segments": reqs}
+		s.set("floor_cpu_per_segment."+cb.Format, fig)
+		rows = append(rows, []string{cb.Format, fmt.Sprintf("%.1f", float64(lo)/1e3), fmt.Sprintf("%.1f / %.1f", float64(med)/1e3, float64(hi)/1e3),
+			fmt.Sprint(bytes / max(reqs, 1)), fmt.Sprint(reqs), fmt.Sprintf("%.2f", cpu.Seconds()), FormatErrors(errs)})
+	}
+	s.say("copy-only floor: the same video segment bytes served from memory (fasthttp, own process, pinned like the origin); best of %d rounds:", rounds)
+	s.table(rows)
+}
+
+func (s *suite) reportMultiples(rounds int) {
+	rows := [][]string{{"format", "scheme", "µs/segment", "x floor", "per round: median (min-max)", "target", "nginx-vod", "verdict", "errors"}}
+	var bars []Bar
+	for _, cb := range Matrix {
+		st := s.combos[cb]
+		target, peer := Targets(cb)
+		key := "floor_multiple." + cb.Format + "." + cb.Enc
+		clear := s.combos[Combo{cb.Format, "none"}]
+		tgt, pr := fmt.Sprintf("<= %.1f", target), fmt.Sprintf("%.1f", peer)
+		if st.Unavailable != "" || len(st.CPUs) == 0 {
+			why := st.Unavailable
+			if why == "" {
+				why = "unavailable (not measured)"
+			}
+			s.set(key, UnavailableFigure(target, "x floor", why))
+			rows = append(rows, []string{cb.Format, cb.Enc, "-", "-", "", tgt, pr, why, ""})
+			bars = append(bars, Bar{Label: cb.String(), Value: math.NaN(), Target: target, Peer: peer, Note: "n/a"})
+			continue
+		}
+		_, _, _, errs := totals(st.CPUs)
+		good := clean(st.CPUs)
+		reqs, bytes, _, _ := totals(good)
+		if len(good) == 0 {
+			why := "invalid (every round had errors: " + FormatErrors(errs) + ")"
+			s.set(key, UnavailableFigure(target, "x floor", why))
+			rows = append(rows, []string{cb.Format, cb.Enc, "-", "-", "", tgt, pr, why, FormatErrors(errs)})
+			bars = append(bars, Bar{Label: cb.String(), Value: math.NaN(), Target: target, Peer: peer, Note: "errors"})
+			continue
+		}
+		med, lo, hi := median(good)
+		us := float64(lo) / 1e3
+		span := ""
+		cpuFig := NewFigure(us, math.NaN(), "µs")
+		cpuFig.Detail = map[string]any{"best_of_rounds_us": us, "median_us": float64(med) / 1e3, "max_us": float64(hi) / 1e3, "rounds": len(st.CPUs),
+			"segment_bytes": bytes / max(reqs, 1), "segments": reqs, "errors": errs}
+		s.set("cpu_per_segment."+cb.Format+"."+cb.Enc, cpuFig)
+		if clear == nil || len(clean(clear.FloorCPUs)) == 0 {
+			why := "unavailable (no floor: clear " + cb.Format + " unavailable)"
+			s.set(key, UnavailableFigure(target, "x floor", why))
+			rows = append(rows, []string{cb.Format, cb.Enc, fmt.Sprintf("%.1f", us), "-", span, tgt, pr, why, FormatErrors(errs)})
+			bars = append(bars, Bar{Label: cb.String(), Value: math.NaN(), Target: target, Peer: peer, Note: "no floor"})
+			continue
+		}
+		_, floor, _ := median(clean(clear.FloorCPUs))
+		// Best of the rounds for both: a busy neighbour only ever adds CPU
+		// time. The per-round multiples (floor and origin measured seconds
+		// apart) show the spread.
+		mult := float64(lo) / float64(floor)
+		rmed, rlo, rhi := medianFloat(perRound(st.CPUs, clear.FloorCPUs, 0))
+		span = fmt.Sprintf("%.2f (%.2f-%.2f)", rmed, rlo, rhi)
+		fig := NewFigure(mult, target, "x floor")
+		fig.Detail = map[string]any{"cpu_per_segment_us": us, "floor_cpu_per_segment_us": float64(floor) / 1e3,
+			"round_multiples_median": rmed, "round_multiples_min": rlo, "round_multiples_max": rhi,
+			"method":   "best of rounds: lowest origin CPU per segment ÷ lowest floor CPU per segment",
+			"segments": reqs, "segment_bytes": bytes / max(reqs, 1), "nginx_vod_module": peer, "errors": errs, "rounds": len(st.CPUs), "clean_rounds": len(good)}
+		s.set(key, fig)
+		v := "met"
+		if !*fig.Met {
+			v = "MISSED"
+		}
+		if len(errs) > 0 {
+			v += fmt.Sprintf(" (%d of %d rounds had errors, left out)", len(st.CPUs)-len(good), len(st.CPUs))
+		}
+		rows = append(rows, []string{cb.Format, cb.Enc, fmt.Sprintf("%.1f", us), fmt.Sprintf("%.2f", mult), span, tgt, pr, v, FormatErrors(errs)})
+		bars = append(bars, Bar{Label: cb.String(), Value: mult, Target: target, Peer: peer})
+	}
+	s.say("drmorigin CPU time per video segment and its multiple of the floor, best of %d rounds (per-round multiples beside), nginx-vod-module's multiples from quality.md:", rounds)
+	s.table(rows)
+	s.charts = append(s.charts, Chart{Title: "CPU time per video segment, multiple of the copy-only floor", YLabel: "x floor", Bars: bars})
+}
