@@ -33,6 +33,8 @@ type config struct {
 	ManifestCache   string
 	LogLevel        string
 	PlayerDir       string
+	KeyOrigins      []string
+	TokenSkew       time.Duration
 	CacheTTL        time.Duration
 	AdminURL        string
 	tokenFromConfig bool
@@ -56,6 +58,8 @@ var defaults = []struct {
 	{"cache.manifestControl", "manifest-cache-control", "public, max-age=30", "Cache-Control of manifests and playlists"},
 	{"cache.ttl", "cache-ttl", "5m", "how long a resolved locator is cached without a change message"},
 	{"log.level", "log-level", "info", "debug, info, warn or error"},
+	{"keys.allowedOrigins", "key-allowed-origins", "", "comma-separated browser origins allowed to call key delivery (default: any; the Origin is echoed)"},
+	{"keys.tokenSkew", "token-skew", "2m", "clock skew allowed on token exp/nbf"},
 	{"player.dir", "player-dir", "", "enable the demo player page at /player/, with player.html and the npm libraries (make web) in this directory"},
 }
 
@@ -100,7 +104,19 @@ func loadConfig(fs *pflag.FlagSet) (*config, error) {
 	if err != nil || ttl <= 0 {
 		return nil, fmt.Errorf("cache.ttl %q: want a positive duration such as 5m", v.GetString("cache.ttl"))
 	}
+	skew, err := time.ParseDuration(v.GetString("keys.tokenSkew"))
+	if err != nil || skew < 0 {
+		return nil, fmt.Errorf("keys.tokenSkew %q: want a duration such as 2m", v.GetString("keys.tokenSkew"))
+	}
+	var origins []string
+	for _, o := range strings.Split(v.GetString("keys.allowedOrigins"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
 	c := &config{
+		KeyOrigins:    origins,
+		TokenSkew:     skew,
 		Listen:        v.GetString("listen"),
 		AdminListen:   v.GetString("admin.listen"),
 		AdminToken:    v.GetString("admin.token"),

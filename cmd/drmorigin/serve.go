@@ -72,6 +72,8 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 			PublicBaseURL:        c.PublicBaseURL,
 			ManifestCacheControl: c.ManifestCache,
 			PlayerDir:            c.PlayerDir,
+			KeyAllowedOrigins:    c.KeyOrigins,
+			TokenSkew:            c.TokenSkew,
 			Logger:               logger.With("component", "origin"),
 		},
 		Assets:   lib,
