@@ -61,14 +61,3 @@ func isPSSH(b []byte) bool {
 func isPRO(b []byte) bool {
 	return len(b) >= 10 && int(binary.LittleEndian.Uint32(b)) == len(b) && binary.LittleEndian.Uint16(b[4:]) > 0
 }
-
-// systems returns the systems of tp of kind k, in order.
-func (tp *TrackProtection) systems(k SystemKind) []*System {
-	var out []*System
-	for i := range tp.Systems {
-		if tp.Systems[i].Kind == k {
-			out = append(out, &tp.Systems[i])
-		}
-	}
-	return out
-}

@@ -171,8 +171,9 @@ func (s *Server) protectionOf(st streamState, enc Encryption, base string) (*man
 			return nil, err
 		}
 		tp := manifest.TrackProtection{KID: k.KID}
-		if st.format.IsTS() && enc != EncryptionUnset {
-			// Every TS segment states its IV: AES-128 and SAMPLE-AES alike.
+		if enc == EncryptionCBC || st.format.IsTS() {
+			// HLS AES-128 states each segment's IV, and so does every TS
+			// segment (SAMPLE-AES too), as the segment encryption derives it.
 			ck, err := s.keys.get(k)
 			if err != nil {
 				return nil, err
@@ -187,11 +188,6 @@ func (s *Server) protectionOf(st streamState, enc Encryption, base string) (*man
 				}
 				tp.KeyURI = expandTemplate(tmpl, k.KID, res.Locator.Name, base)
 			}
-			ck, err := s.keys.get(k)
-			if err != nil {
-				return nil, err
-			}
-			tp.IV = segmentIVs(ck, res.Locator.AssetName, t)
 		} else {
 			sig, err := signalFor(res.Policy, enc, k, res.Locator.Name, base)
 			if err != nil {
@@ -204,8 +200,8 @@ func (s *Server) protectionOf(st streamState, enc Encryption, base string) (*man
 	return pr, nil
 }
 
-// segmentIVs is the explicit IV of each of t's segments for HLS AES-128:
-// derived from the key, asset, track file and the segment's decode time, as
+// segmentIVs is the explicit IV of each of t's segments for HLS AES-128
+// and SAMPLE-AES on TS: derived from the key, asset, track file and the segment's decode time, as
 // the segment encryption derives it.
 func segmentIVs(k *crypto.Key, asset string, t *packager.Track) func(int) [16]byte {
 	file := filepath.Base(t.Path)

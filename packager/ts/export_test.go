@@ -41,10 +41,3 @@ func UnescapeRBSP(dst, b []byte) []byte {
 	}
 	return append(dst, b[start:]...)
 }
-
-// EncryptNAL returns nal as appendEncryptedNAL writes it.
-func EncryptNAL(nal []byte, enc CBCEncrypter, iv [16]byte) []byte {
-	var m Muxer
-	m.appendEncryptedNAL(nal, enc, &iv)
-	return m.buf
-}
