@@ -62,10 +62,10 @@ BENCH_LOAD_CORE   ?= 1
 BENCH_OUT         ?= bench/out
 BENCH_TASKSET     := $(if $(shell command -v taskset 2>/dev/null),taskset -c $(BENCH_LOAD_CORE))
 
-bench: ## the bench suite, every figure of quality.md "Fast" into bench/out/report.json (SHORT=1 quick, SOAK=10m)
+bench: ## the bench suite, every figure of quality.md "Fast" into bench/out/report.json (SHORT=1 quick, SOAK=10m, ONLY=cpu,…)
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/drmorigin ./cmd/drmorigin
 	$(GO) build -o bin/drmbench ./bench/cmd/drmbench
-	$(BENCH_TASKSET) ./bin/drmbench suite $(if $(SHORT),--short) $(if $(SOAK),--soak $(SOAK)) \
+	$(BENCH_TASKSET) ./bin/drmbench suite $(if $(SHORT),--short) $(if $(SOAK),--soak $(SOAK)) $(if $(ONLY),--only $(ONLY)) \
 		--origin bin/drmorigin --origin-core "$(BENCH_ORIGIN_CORE)" --load-core "$(BENCH_LOAD_CORE)" --out $(BENCH_OUT)
 
 bench-short: ## the quick bench suite (make bench SHORT=1)

@@ -43,6 +43,10 @@ type SuiteConfig struct {
 	OriginCore, LoadCore string
 	// SkipGoBench skips `go test -bench` (for quick runs of the rest).
 	SkipGoBench bool
+	// Only, when set, names the measuring steps to run ("cpu", "manifest",
+	// "cold", "soak"; the setup steps always run): for iterating on one
+	// figure. The report then holds only those figures.
+	Only []string
 	// Stdout receives the report; Stderr progress and child output.
 	Stdout, Stderr io.Writer
 }
@@ -78,6 +82,7 @@ type suite struct {
 	charts []Chart
 
 	rawCTR, rawCBC float64 // bytes per second
+	segAsset       string  // the asset of the CPU-per-segment figures (SegAssetName, else Asset)
 	origin         *originProc
 	floor          *floorProc
 	combos         map[Combo]*comboState
@@ -127,22 +132,25 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) error {
 		}
 	}()
 	steps := []struct {
-		name string
-		fn   func(context.Context) error
+		name, only string
+		fn         func(context.Context) error
 	}{
-		{"go benchmarks", s.goBenchmarks},
-		{"raw cipher speed", s.cipherSpeeds},
-		{"media and origin", s.prepare},
-		{"matrix", s.probeMatrix},
-		{"CPU per segment (floor and drmorigin)", s.measureCPUPerSegment},
-		{"cost factors", s.costFactors},
-		{"manifest latency", s.manifestLatency},
-		{"cold start", s.coldStart},
-		{"memory soak", s.soak},
+		{"go benchmarks", "gobench", s.goBenchmarks},
+		{"raw cipher speed", "", s.cipherSpeeds},
+		{"media and origin", "", s.prepare},
+		{"matrix", "", s.probeMatrix},
+		{"CPU per segment (floor and drmorigin)", "cpu", s.measureCPUPerSegment},
+		{"cost factors", "cpu", s.costFactors},
+		{"manifest latency", "manifest", s.manifestLatency},
+		{"cold start", "cold", s.coldStart},
+		{"memory soak", "soak", s.soak},
 	}
 	for _, st := range steps {
 		if ctx.Err() != nil {
 			break
+		}
+		if st.only != "" && len(cfg.Only) > 0 && !slices.Contains(cfg.Only, st.only) {
+			continue
 		}
 		fmt.Fprintf(cfg.Stderr, "== %s\n", st.name)
 		began := time.Now()

@@ -239,6 +239,13 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 	if !ok {
 		return errNotFound
 	}
+	if st.enc == EncryptionUnset && !r.Format.IsTS() && len(ctx.Request.Header.PeekBytes(hdrRange)) == 0 {
+		// Clear fMP4: the sample data goes out from the page cache. Range
+		// requests (rare) take the buffered path below.
+		if ok, err := s.serveMappedSegment(ctx, r, t, i, out); ok || err != nil {
+			return err
+		}
+	}
 	b := ctx.Response.SwapBody(nil)
 	switch {
 	case r.Format.IsTS():

@@ -151,7 +151,9 @@ func TestDamagedFiles(t *testing.T) {
 }
 
 // TestFileChangedAfterIndex: a track file cut short or overwritten after it
-// was indexed gives ErrCorrupt from AppendSegment, not a bad segment.
+// was indexed (and mapped: the first segment maps it) gives ErrCorrupt from
+// AppendSegment and AppendSegmentMapped, not a bad segment, and the
+// mapping's page past the new end (SIGBUS) does not end the process.
 func TestFileChangedAfterIndex(t *testing.T) {
 	root := t.TempDir()
 	path := filepath.Join(root, "a", "v.mp4")
@@ -164,13 +166,22 @@ func TestFileChangedAfterIndex(t *testing.T) {
 	}
 	tr := a.Tracks[0]
 	last := len(tr.Fragments) - 1
-	if err := os.Truncate(path, tr.Fragments[last].Offset+100); err != nil {
+	if _, err := tr.AppendSegment(nil, 0, packager.CMAF); err != nil {
+		t.Fatal(err)
+	}
+	// Cut the file at the page boundary before the last fragment: its
+	// first byte is then on a mapped page wholly past the end (SIGBUS).
+	if err := os.Truncate(path, tr.Fragments[last].Offset&^4095); err != nil {
 		t.Fatal(err)
 	}
 	buf := []byte("keep")
 	buf, err = tr.AppendSegment(buf, last, packager.CMAF)
 	if !errors.Is(err, packager.ErrCorrupt) || string(buf) != "keep" {
 		t.Errorf("truncated: %v, buffer %q", err, buf)
+	}
+	ms, err := tr.AppendSegmentMapped([]byte("keep"), last, packager.CMAF)
+	if !errors.Is(err, packager.ErrCorrupt) || string(ms.Head) != "keep" || ms.Payload != nil {
+		t.Errorf("truncated, mapped: %v, head %q, payload %d bytes", err, ms.Head, len(ms.Payload))
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {

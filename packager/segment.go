@@ -3,6 +3,7 @@ package packager
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"slices"
 )
 
@@ -107,15 +108,111 @@ func (t *Track) AppendSegment(buf []byte, i int, out Output) ([]byte, error) {
 }
 
 // read reads exactly len(p) bytes at off from the track file.
-func (t *Track) read(p []byte, off int64) error {
-	f, err := t.file.acquire()
+func (t *Track) read(p []byte, off int64) error { return t.file.readAt(p, off) }
+
+// MappedSegment is a media segment in two parts: Head, written into the
+// caller's buffer (styp, the rewritten moof, the mdat header), and Payload,
+// the mdat's sample data as a read-only slice of the track file's mapping,
+// that is of the page cache. Writing Payload to a socket copies it once,
+// in the kernel, as a static file server does; reading it into a buffer
+// first would copy it twice. Payload stays valid until Release, which must
+// be called exactly once.
+type MappedSegment struct {
+	Head, Payload []byte
+	tf            *trackFile
+}
+
+// Release lets the track file be unmapped (after eviction).
+func (m *MappedSegment) Release() {
+	if m.tf != nil {
+		m.tf.release()
+		m.tf = nil
+	}
+	m.Payload = nil
+}
+
+// WriteTo writes Payload to w. A fault reading the mapping (the file was
+// cut short under it) is an error, not the end of the process.
+func (m *MappedSegment) WriteTo(w io.Writer) (n int64, err error) {
+	var k int
+	gerr := guardMapped(func() { k, err = w.Write(m.Payload) })
+	if gerr != nil {
+		return int64(k), gerr
+	}
+	return int64(k), err
+}
+
+// ReadAt copies Payload from off into p; io.EOF at the end.
+func (m *MappedSegment) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(len(m.Payload)) {
+		return 0, io.EOF
+	}
+	var n int
+	if err := guardMapped(func() { n = copy(p, m.Payload[off:]) }); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// AppendSegmentMapped is AppendSegment with the sample data left in the
+// track file's mapping: the segment is Head followed by Payload. When the
+// file is not mapped, Head is the whole segment and Payload is nil. On
+// error nothing is held and Head is buf with its original length.
+func (t *Track) AppendSegmentMapped(buf []byte, i int, out Output) (MappedSegment, error) {
+	if i < 0 || i >= len(t.Fragments) {
+		return MappedSegment{Head: buf}, ErrFragmentNotFound
+	}
+	if out != CMAF && out != Smooth {
+		return MappedSegment{Head: buf}, fmt.Errorf("packager: unknown output %d", out)
+	}
+	_, data, err := t.file.acquire()
 	if err != nil {
-		return err
+		return MappedSegment{Head: buf}, err
 	}
-	n, err := f.ReadAt(p, off)
-	t.file.release()
-	if n < len(p) {
-		return corruptf(t.Path, off, "short read (%d of %d bytes): %v", n, len(p), err)
+	fr, p := &t.Fragments[i], t.plans[i]
+	if data == nil || fr.Offset < 0 || fr.Offset+fr.Size > int64(len(data)) {
+		t.file.release()
+		b, err := t.AppendSegment(buf, i, out)
+		return MappedSegment{Head: b}, err
 	}
-	return nil
+	ms := MappedSegment{Head: buf, tf: t.file}
+	frag := data[fr.Offset : fr.Offset+fr.Size]
+	moof := int(p.moofSize)
+	grow := int(p.delta)
+	if out == Smooth {
+		grow += tfxdLen
+	}
+	start := len(buf)
+	var mdatHead int
+	err = guardMapped(func() {
+		if binary.BigEndian.Uint32(frag) != uint32(moof) || string(frag[4:8]) != "moof" || string(frag[moof+4:moof+8]) != "mdat" {
+			return
+		}
+		mdatHead = 8
+		if binary.BigEndian.Uint32(frag[moof:]) == 1 {
+			mdatHead = 16
+		}
+		if out == CMAF {
+			buf = append(buf, stypCMAF...)
+		}
+		if out == CMAF && !p.rewrite {
+			buf = append(buf, frag[:moof+mdatHead]...)
+			return
+		}
+		at := len(buf)
+		buf = slices.Grow(buf, moof+grow+mdatHead)[:at+moof+grow]
+		n := writeMoof(buf[at:], frag[:moof], grow, out == Smooth, fr.Time, fr.Duration, fr.Offset, t.def)
+		buf = append(buf[:at+n], frag[moof:moof+mdatHead]...)
+	})
+	if err != nil {
+		err = corruptf(t.Path, fr.Offset, "fragment %d: %v", i, err)
+	} else if mdatHead == 0 {
+		err = corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i)
+	}
+	if err != nil {
+		ms.Release()
+		return MappedSegment{Head: buf[:start]}, err
+	}
+	ms.Head, ms.Payload = buf, frag[moof+mdatHead:]
+	return ms, nil
 }

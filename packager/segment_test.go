@@ -130,3 +130,81 @@ func TestAppendSegmentErrors(t *testing.T) {
 		t.Errorf("Smooth init is not the source init: %v", err)
 	}
 }
+
+// TestAppendSegmentMapped: Head followed by Payload is AppendSegment's
+// segment, byte for byte, for every fragment of every demo track in both
+// outputs. With mapping off, AppendSegment reads with pread and
+// AppendSegmentMapped puts the whole segment in Head.
+func TestAppendSegmentMapped(t *testing.T) {
+	t.Run("mapped", func(t *testing.T) { testAppendSegmentMapped(t, true) })
+	t.Run("pread", func(t *testing.T) {
+		defer packager.SetMapFiles(packager.SetMapFiles(false))
+		testAppendSegmentMapped(t, false)
+	})
+}
+
+func testAppendSegmentMapped(t *testing.T, mapped bool) {
+	lib := packager.NewLibrary(mediaRoot(t), 4)
+	defer lib.Close()
+	for _, name := range []string{"demo", "hevc", "legacy"} {
+		a, err := lib.Asset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range a.Tracks {
+			for i := range tr.Fragments {
+				for _, out := range []packager.Output{packager.CMAF, packager.Smooth} {
+					want, err := tr.AppendSegment(nil, i, out)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ms, err := tr.AppendSegmentMapped([]byte("x"), i, out)
+					if err != nil {
+						t.Fatalf("%s fragment %d: %v", tr.Name, i, err)
+					}
+					if (len(ms.Payload) > 0) != mapped {
+						t.Errorf("%s fragment %d: mapped %v, payload of %d bytes", tr.Name, i, mapped, len(ms.Payload))
+					}
+					got := append(bytes.Clone(ms.Head), ms.Payload...)
+					ms.Release()
+					if string(got[:1]) != "x" || !bytes.Equal(got[1:], want) {
+						t.Fatalf("%s fragment %d output %d: mapped segment differs", tr.Name, i, out)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMappedPayloadOutlivesEviction: a payload taken before its asset is
+// evicted stays readable until Release (the file is unmapped after).
+func TestMappedPayloadOutlivesEviction(t *testing.T) {
+	lib := packager.NewLibrary(mediaRoot(t), 1)
+	defer lib.Close()
+	a, err := lib.Asset("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := a.Tracks[0]
+	want, err := tr.AppendSegment(nil, 1, packager.CMAF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := tr.AppendSegmentMapped(nil, 1, packager.CMAF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lib.Asset("hevc"); err != nil { // evicts demo
+		t.Fatal(err)
+	}
+	got := append(bytes.Clone(ms.Head), ms.Payload...)
+	ms.Release()
+	ms.Release() // a second Release is harmless
+	if !bytes.Equal(got, want) {
+		t.Fatal("payload changed after eviction")
+	}
+	// The evicted track reopens its file for the next read.
+	if b, err := tr.AppendSegment(nil, 1, packager.CMAF); err != nil || !bytes.Equal(b, want) {
+		t.Fatalf("after eviction: %v", err)
+	}
+}

@@ -133,8 +133,13 @@ func runSuite(ctx context.Context, args []string) error {
 	originCore := fs.String("origin-core", "0", "taskset CPU list for the origin and the floor server (empty: unpinned)")
 	loadCore := fs.String("load-core", "1", "CPU list this process runs on (recorded; pin it with taskset)")
 	skipGo := fs.Bool("skip-go-bench", false, "skip the Go benchmarks")
+	only := fs.String("only", "", "comma-separated steps to run: gobench, cpu, manifest, cold, soak (default: all)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var steps []string
+	if *only != "" {
+		steps = strings.Split(*only, ",")
 	}
 	abs := func(p string) string {
 		if a, err := filepath.Abs(p); err == nil {
@@ -145,7 +150,7 @@ func runSuite(ctx context.Context, args []string) error {
 	self, _ := os.Executable()
 	return bench.RunSuite(ctx, bench.SuiteConfig{Repo: abs(*repo), Out: abs(*out), Media: abs(*media), Asset: *asset,
 		Origin: absIf(*origin), Self: self, Short: *short, Soak: *soak, Players: *players, OriginCore: *originCore,
-		LoadCore: *loadCore, SkipGoBench: *skipGo})
+		LoadCore: *loadCore, SkipGoBench: *skipGo, Only: steps})
 }
 
 func absIf(p string) string {

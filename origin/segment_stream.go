@@ -1,0 +1,78 @@
+package origin
+
+import (
+	"io"
+	"sync"
+
+	"github.com/drmorigin/drmorigin/packager"
+	"github.com/valyala/fasthttp"
+)
+
+// segmentStream is the body of a clear fMP4 segment whose sample data is
+// written to the connection straight from the track file's mapping: the
+// head (styp, moof, mdat header) from a pooled buffer, then the payload.
+// A buffered body would read the payload into memory first, a second copy
+// of every byte. fasthttp calls WriteTo to send it and Close when done (or
+// when the response is dropped), which releases the mapping.
+type segmentStream struct {
+	head []byte
+	ms   packager.MappedSegment
+	off  int // bytes already given out by Read
+	open bool
+}
+
+var segmentStreamPool = sync.Pool{New: func() any { return &segmentStream{head: make([]byte, 0, 4<<10)} }}
+
+// serveMappedSegment answers fragment i of t in the form out with a
+// segmentStream. It reports false, having set nothing, when the file is
+// not mapped; the caller then serves a buffered body.
+func (s *Server) serveMappedSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, t *packager.Track, i int, out packager.Output) (bool, error) {
+	ss := segmentStreamPool.Get().(*segmentStream)
+	ms, err := t.AppendSegmentMapped(ss.head[:0], i, out)
+	if err != nil || ms.Payload == nil {
+		ss.head = ms.Head[:0]
+		segmentStreamPool.Put(ss)
+		return false, err
+	}
+	ss.head, ss.ms, ss.off, ss.open = ms.Head, ms, 0, true
+	ctx.Response.SetBodyStream(ss, len(ss.head)+len(ss.ms.Payload))
+	s.segmentHeaders(ctx, r, t, i)
+	return true, nil
+}
+
+// WriteTo writes the head, then the payload from the mapping.
+func (ss *segmentStream) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(ss.head[ss.off:])
+	ss.off += n
+	if err != nil {
+		return int64(n), err
+	}
+	m, err := ss.ms.WriteTo(w)
+	return int64(n) + m, err
+}
+
+// Read is the plain io.Reader form of WriteTo, for callers that read the
+// body (fasthttp's Body on a stream).
+func (ss *segmentStream) Read(p []byte) (int, error) {
+	if ss.off < len(ss.head) {
+		n := copy(p, ss.head[ss.off:])
+		ss.off += n
+		return n, nil
+	}
+	n, err := ss.ms.ReadAt(p, int64(ss.off-len(ss.head)))
+	ss.off += n
+	return n, err
+}
+
+// Close releases the mapping and returns the stream to its pool.
+func (ss *segmentStream) Close() error {
+	if !ss.open {
+		return nil
+	}
+	ss.open = false
+	ss.ms.Release()
+	ss.ms = packager.MappedSegment{}
+	ss.head = ss.head[:0]
+	segmentStreamPool.Put(ss)
+	return nil
+}
