@@ -193,8 +193,26 @@ func TestHTMLAndTimeline(t *testing.T) {
 }
 
 func TestProcAndMetrics(t *testing.T) {
-	if _, err := ProcCPU(os.Getpid()); err != nil {
+	// The nanosecond clock and the tick clock agree on a CPU-bound stretch.
+	ns0, err := ProcCPU(os.Getpid())
+	if err != nil {
 		t.Fatal(err)
+	}
+	tk0, err := ProcCPUTicks(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := uint64(1)
+	for began := time.Now(); time.Since(began) < 300*time.Millisecond; {
+		for range 1000 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+	}
+	ns1, _ := ProcCPU(os.Getpid())
+	tk1, _ := ProcCPUTicks(os.Getpid())
+	dns, dtk := ns1-ns0, tk1-tk0
+	if x == 0 || dns < 200*time.Millisecond || dns < dtk-40*time.Millisecond || dns > dtk+40*time.Millisecond {
+		t.Errorf("CPU over a 300 ms busy loop: schedstat %v, ticks %v", dns, dtk)
 	}
 	if rss, err := ProcRSS(os.Getpid()); err != nil || rss <= 0 {
 		t.Fatalf("rss %d %v", rss, err)

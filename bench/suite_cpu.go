@@ -119,8 +119,7 @@ func (r cpuResult) perRequest() time.Duration {
 
 // measureCPU drives urls round robin over conns connections and reads the
 // CPU time of pid (utime+stime from /proc/PID/stat) before and after, in
-// batches, until at least minCPU was spent (so that the 10 ms tick is
-// ≤ 1 %) or maxWall passed.
+// batches, until at least minCPU was spent or maxWall passed.
 func measureCPU(ctx context.Context, pid int, urls []string, conns int, minCPU, maxWall time.Duration, valid Validator) (cpuResult, error) {
 	warm := NewRecorder()
 	c := NewClient(warm, conns)
@@ -137,7 +136,7 @@ func measureCPU(ctx context.Context, pid int, urls []string, conns int, minCPU, 
 	}
 	start := time.Now()
 	var next atomic.Int64
-	batch := int64(64 * conns)
+	batch := int64(16 * conns)
 	var res cpuResult
 	for {
 		limit := next.Load() + batch

@@ -110,10 +110,45 @@ func TestCTRPieces(t *testing.T) {
 		got := bytes.Clone(data)
 		c := ctrState{hi: 0x0102030000000000, ksPos: BlockSize}
 		for p := 0; p < len(got); p += step {
-			k.ctrXOR(&c, got[p:min(p+step, len(got))])
+			k.ctrXOR(&c, got[p:min(p+step, len(got))], got[p:min(p+step, len(got))])
 		}
 		if !bytes.Equal(got, want) {
 			t.Fatalf("step %d differs", step)
 		}
+	}
+}
+
+// TestEncryptCENCTo: encrypting from one buffer into another gives the
+// in-place result, leaves the source alone, and covers clear ranges, gaps
+// of every length and the tail.
+func TestEncryptCENCTo(t *testing.T) {
+	k, _ := NewKey(bytes.Repeat([]byte{9}, 16))
+	src := make([]byte, 5000)
+	for i := range src {
+		src[i] = byte(i*7 + 3)
+	}
+	orig := bytes.Clone(src)
+	maps := [][]Subsample{nil, {{Clear: 5, Protected: 4995}}, {{Clear: 100, Protected: 33}, {Clear: 1, Protected: 0}, {Clear: 17, Protected: 4849}},
+		{{Clear: 4000, Protected: 1000}}, {{Clear: 5000}}}
+	for mi, subs := range maps {
+		for _, iv := range [][16]byte{{1, 2, 3}, {0xff, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf0}} {
+			want := bytes.Clone(src)
+			if err := k.EncryptCENC(want, iv, subs); err != nil {
+				t.Fatal(err)
+			}
+			got := bytes.Repeat([]byte{0xAA}, len(src))
+			if err := k.EncryptCENCTo(got, src, iv, subs); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("map %d iv %x: differs from in place", mi, iv)
+			}
+			if !bytes.Equal(src, orig) {
+				t.Fatalf("map %d: source changed", mi)
+			}
+		}
+	}
+	if err := k.EncryptCENCTo(make([]byte, 3), src[:4], [16]byte{}, nil); err != ErrLength {
+		t.Fatalf("lengths differ: %v", err)
 	}
 }

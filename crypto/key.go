@@ -16,6 +16,9 @@ const BlockSize = 16
 // ErrKeySize is returned by NewKey when the key is not 16 bytes long.
 var ErrKeySize = errors.New("crypto: content key must be 16 bytes")
 
+// ErrLength is returned when a destination is not as long as its source.
+var ErrLength = errors.New("crypto: destination and source lengths differ")
+
 // ivLabel is the block that, encrypted under the content key, gives the key of
 // the IV derivation (see iv.go). Its low 8 bytes are all ones, so it is never a
 // CTR counter block of a sample (those have a block counter below 2^36 there).

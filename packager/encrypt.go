@@ -332,11 +332,27 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	hint := &tc.hints[e.Scheme-1][i]
 	guess := int(hint.Load()) - 1
 	readOff := max(grow+max(guess, 0), 0)
+	_, fileData, err := t.file.acquire()
+	if err != nil {
+		return failClosed(buf, start, err)
+	}
+	defer t.file.release()
+	// From a mapped file only the moof and the mdat header are read into
+	// buf: the sample data is encrypted straight from the mapping into its
+	// place in buf, one pass instead of a read and an in-place pass.
+	var mapped []byte // the mdat box in the mapping, when mapped
+	if fileData != nil && fr.Offset >= 0 && fr.Offset+fr.Size <= int64(len(fileData)) {
+		mapped = fileData[fr.Offset+int64(moof) : fr.Offset+fr.Size]
+	}
 	buf = slices.Grow(buf, head+readOff+size)
 	buf = buf[:start+head+readOff+size]
 	copy(buf[start:], stypCMAF[:head])
 	src := start + head + readOff
-	if err := t.read(buf[src:src+size], fr.Offset); err != nil {
+	readLen := size
+	if mapped != nil {
+		readLen = min(moof+16, size)
+	}
+	if err := t.read(buf[src:src+readLen], fr.Offset); err != nil {
 		return failClosed(buf, start, err)
 	}
 	if binary.BigEndian.Uint32(buf[src:]) != uint32(moof) || string(buf[src+4:src+8]) != "moof" ||
@@ -352,21 +368,42 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	if reason != "" {
 		return failClosed(buf, start, corruptf(t.Path, fr.Offset, "fragment %d: %s", i, reason))
 	}
+	if mapped != nil && !s.samplesInOrder() {
+		// Samples out of order or overlapping: read the whole mdat and
+		// encrypt in place, as for an unmapped file.
+		if err := t.read(buf[mdat:mdat+mdatLen], fr.Offset+int64(moof)); err != nil {
+			return failClosed(buf, start, err)
+		}
+		mapped = nil
+	}
+	in := mapped // the clear mdat box the samples are read from
+	if in == nil {
+		in = buf[mdat : mdat+mdatLen]
+	}
 	// Subsample maps, from the clear samples.
 	if tc.codec != codecAudio {
-		for k := range s.samples {
-			sr := &s.samples[k]
-			data := buf[mdat+int(sr.off) : mdat+int(sr.off+sr.size)]
-			n0 := len(s.subs)
-			if tc.codec == codecH264 {
-				s.subs, err = crypto.AppendSubsamplesH264(s.subs, data, tc.lenSize, tc.h264, cs)
-			} else {
-				s.subs, err = crypto.AppendSubsamplesHEVC(s.subs, data, tc.lenSize, tc.hevc, cs)
+		gerr := guardMapped(func() {
+			for k := range s.samples {
+				sr := &s.samples[k]
+				data := in[sr.off : sr.off+sr.size]
+				n0 := len(s.subs)
+				if tc.codec == codecH264 {
+					s.subs, err = crypto.AppendSubsamplesH264(s.subs, data, tc.lenSize, tc.h264, cs)
+				} else {
+					s.subs, err = crypto.AppendSubsamplesHEVC(s.subs, data, tc.lenSize, tc.hevc, cs)
+				}
+				if err != nil {
+					err = fmt.Errorf("%w: %s fragment %d sample %d: %v", ErrEncryption, t.Path, i, k, err)
+					return
+				}
+				sr.sub, sr.nsub = uint32(n0), uint32(len(s.subs)-n0)
 			}
-			if err != nil {
-				return failClosed(buf, start, fmt.Errorf("%w: %s fragment %d sample %d: %v", ErrEncryption, t.Path, i, k, err))
-			}
-			sr.sub, sr.nsub = uint32(n0), uint32(len(s.subs)-n0)
+		})
+		if gerr != nil {
+			err = corruptf(t.Path, fr.Offset, "fragment %d: %v", i, gerr)
+		}
+		if err != nil {
+			return failClosed(buf, start, err)
 		}
 	}
 	ivs := ivSize
@@ -377,22 +414,27 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	if reason != "" {
 		return failClosed(buf, start, fmt.Errorf("%w: %s fragment %d: %s", ErrEncryption, t.Path, i, reason))
 	}
-	// Move the mdat where it goes, unless it was read there.
+	// Put the mdat where it goes: from the mapping it is written there by
+	// the encryption below; a read mdat is moved unless it was read there.
 	final := start + head + mlen + encLen
-	if final != mdat {
-		if end := final + mdatLen; end > len(buf) {
-			buf = slices.Grow(buf, end-len(buf))[:end]
-		}
+	if end := final + mdatLen; end > len(buf) {
+		buf = slices.Grow(buf, end-len(buf))[:end]
+	}
+	if lo, hi := final+mdatLen, mdat+readLen-moof; mapped != nil && lo < hi {
+		clear(buf[lo:hi]) // the mdat head read, past the end: no clear media left behind
+	}
+	if mapped == nil && final != mdat {
 		copy(buf[final:final+mdatLen], buf[mdat:mdat+mdatLen])
 		if final < mdat {
 			clear(buf[final+mdatLen : mdat+mdatLen]) // no clear media past the end
 		}
+		in = buf[final : final+mdatLen]
 	}
 	if guess != encLen {
 		hint.Store(int32(encLen + 1))
 	}
 	buf = buf[:final+mdatLen]
-	// Encrypt the samples in place.
+	dst := buf[final:]
 	var fiv crypto.FragmentIV
 	var civ [16]byte
 	if e.Scheme == SchemeCBCS {
@@ -404,27 +446,60 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	if tc.codec == codecAudio {
 		pat = crypto.PatternWhole
 	}
-	for k := range s.samples {
-		sr := &s.samples[k]
-		data := buf[final+int(sr.off) : final+int(sr.off+sr.size)]
-		subs := s.subs[sr.sub : sr.sub+sr.nsub]
-		if e.Scheme == SchemeCBCS {
-			err = e.Key.EncryptCBCS(data, civ, subs, pat)
-		} else {
-			var iv [16]byte
-			iv8 := fiv.SampleIV8(uint32(k))
-			copy(iv[:], iv8[:])
-			err = e.Key.EncryptCENC(data, iv, subs)
+	gerr := guardMapped(func() {
+		prev := 0 // from a mapping: the bytes of dst written so far
+		for k := range s.samples {
+			sr := &s.samples[k]
+			lo, hi := int(sr.off), int(sr.off+sr.size)
+			if mapped != nil {
+				copy(dst[prev:lo], in[prev:lo]) // the mdat header, gaps
+				prev = hi
+			}
+			subs := s.subs[sr.sub : sr.sub+sr.nsub]
+			if e.Scheme == SchemeCBCS {
+				if mapped != nil {
+					copy(dst[lo:hi], in[lo:hi])
+				}
+				err = e.Key.EncryptCBCS(dst[lo:hi], civ, subs, pat)
+			} else {
+				var iv [16]byte
+				iv8 := fiv.SampleIV8(uint32(k))
+				copy(iv[:], iv8[:])
+				err = e.Key.EncryptCENCTo(dst[lo:hi], in[lo:hi], iv, subs)
+			}
+			if err != nil {
+				err = fmt.Errorf("%w: %s fragment %d sample %d: %v", ErrEncryption, t.Path, i, k, err)
+				return
+			}
 		}
-		if err != nil {
-			return failClosed(buf, start, fmt.Errorf("%w: %s fragment %d sample %d: %v", ErrEncryption, t.Path, i, k, err))
+		if mapped != nil {
+			copy(dst[prev:], in[prev:])
 		}
+	})
+	if gerr != nil {
+		err = corruptf(t.Path, fr.Offset, "fragment %d: %v", i, gerr)
+	}
+	if err != nil {
+		return failClosed(buf, start, err)
 	}
 	// The moof, with the encryption boxes after the last trun.
 	m := buf[start+head : final]
 	insertGap(m, s.moof, at, encLen)
 	s.putEncBoxes(m[at:at+encLen], at, e.Scheme, ivs, tc.codec != codecAudio, &fiv)
 	return buf, nil
+}
+
+// samplesInOrder reports whether s.samples lie in the mdat in order,
+// without overlapping.
+func (s *Scratch) samplesInOrder() bool {
+	end := uint32(0)
+	for _, sr := range s.samples {
+		if sr.off < end {
+			return false
+		}
+		end = sr.off + sr.size
+	}
+	return true
 }
 
 // failClosed zeroes what AppendSegmentEncrypted wrote past start (clear
