@@ -173,9 +173,9 @@ func (s *suite) probeMatrix(ctx context.Context) error {
 // suite takes many.
 func (s *suite) cpuBudget() (minCPU, maxWall time.Duration, rounds int) {
 	if s.cfg.Short {
-		return 150 * time.Millisecond, 5 * time.Second, 11
+		return 80 * time.Millisecond, 5 * time.Second, 25
 	}
-	return 300 * time.Millisecond, 10 * time.Second, 21
+	return 150 * time.Millisecond, 10 * time.Second, 41
 }
 
 const cpuConns = 4

@@ -93,6 +93,7 @@ type Scratch struct {
 	moof    []byte
 	samples []sampleRef
 	subs    []crypto.Subsample
+	pattern crypto.PatternBatch // cbcs video: the samples' ranges, four chains at a time
 }
 
 // sampleRef is one sample of a fragment: its range in the mdat box (offset
@@ -446,7 +447,9 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	if tc.codec == codecAudio {
 		pat = crypto.PatternWhole
 	}
+	s.pattern.Reset(e.Key, civ)
 	gerr := guardMapped(func() {
+		defer s.pattern.Flush()
 		prev := 0 // from a mapping: the bytes of dst written so far
 		for k := range s.samples {
 			sr := &s.samples[k]
@@ -460,7 +463,11 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 				if mapped != nil {
 					copy(dst[lo:hi], in[lo:hi])
 				}
-				err = e.Key.EncryptCBCS(dst[lo:hi], civ, subs, pat)
+				if pat == crypto.PatternVideo {
+					err = s.pattern.AddSample(dst[lo:hi], subs)
+				} else {
+					err = e.Key.EncryptCBCS(dst[lo:hi], civ, subs, pat)
+				}
 			} else {
 				var iv [16]byte
 				iv8 := fiv.SampleIV8(uint32(k))

@@ -245,7 +245,16 @@ func leastCTO(moof []byte) int64 {
 // depend only on (t, i, audio, o). On error buf is returned with its
 // original length and nothing written past it. With a warm buf and s it
 // allocates nothing.
-func (t *Track) AppendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s *TSScratch) ([]byte, error) {
+func (t *Track) AppendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s *TSScratch) (out []byte, err error) {
+	// The samples are read from the track files' mappings: a file cut
+	// short under its mapping faults, and that is an error here.
+	if gerr := guardMapped(func() { out, err = t.appendSegmentTS(buf, i, audio, o, s) }); gerr != nil {
+		return buf, corruptf(t.Path, 0, "segment %d: %v", i, gerr)
+	}
+	return out, err
+}
+
+func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s *TSScratch) ([]byte, error) {
 	if i < 0 || i >= len(t.Fragments) {
 		return buf, ErrFragmentNotFound
 	}
@@ -282,10 +291,19 @@ func (t *Track) AppendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	}
 	s.data = slices.Grow(s.data[:0], int(total))[:total]
 	d := s.data
-	own := d[:fr.Size]
-	if err := t.readFragment(own, i); err != nil {
+	own, held, err := t.fragment(d[:fr.Size], i)
+	if err != nil {
 		return buf, err
 	}
+	heldAudio := 0 // references to audio's file taken by audio.fragment
+	defer func() {
+		if held {
+			t.file.release()
+		}
+		for range heldAudio {
+			audio.file.release()
+		}
+	}()
 	d = d[fr.Size:]
 	var reason string
 	mine := &s.video
@@ -302,11 +320,14 @@ func (t *Track) AppendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 		}
 		for j := first; j <= last; j++ {
 			afr := &audio.Fragments[j]
-			ad := d[:afr.Size]
-			d = d[afr.Size:]
-			if err := audio.readFragment(ad, j); err != nil {
+			ad, held, err := audio.fragment(d[:afr.Size], j)
+			if err != nil {
 				return buf, err
 			}
+			if held {
+				heldAudio++
+			}
+			d = d[afr.Size:]
 			n0 := len(s.audio)
 			if s.audio, reason = appendTSSamples(s.audio, ad, int(audio.plans[j].moofSize), afr, audio.def, ast.defFlags, false); reason != "" {
 				return buf, corruptf(audio.Path, afr.Offset, "fragment %d: %s", j, reason)
@@ -348,19 +369,35 @@ func (t *Track) AppendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	return out, nil
 }
 
-// readFragment reads fragment i (moof through the end of mdat) into p, which
-// is Fragments[i].Size bytes, and checks that it is still what was indexed.
-func (t *Track) readFragment(p []byte, i int) error {
+// fragment returns fragment i (moof through the end of mdat) and checks
+// that it is still what was indexed. When the file's mapping covers it, it
+// is a slice of the mapping, held is true and the caller must call
+// t.file.release after its last use of it (and read it under guardMapped);
+// otherwise it is read into p, which is Fragments[i].Size bytes.
+func (t *Track) fragment(p []byte, i int) (b []byte, held bool, err error) {
 	fr := &t.Fragments[i]
-	if err := t.read(p, fr.Offset); err != nil {
-		return err
+	_, data, err := t.file.acquire()
+	if err != nil {
+		return nil, false, err
+	}
+	if data != nil && fr.Offset >= 0 && fr.Offset+fr.Size <= int64(len(data)) {
+		b, held = data[fr.Offset:fr.Offset+fr.Size], true
+	} else {
+		t.file.release()
+		if err := t.read(p, fr.Offset); err != nil {
+			return nil, false, err
+		}
+		b = p
 	}
 	moof := int(t.plans[i].moofSize)
-	if len(p) < moof+8 || binary.BigEndian.Uint32(p) != uint32(moof) || string(p[4:8]) != "moof" ||
-		string(p[moof+4:moof+8]) != "mdat" {
-		return corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i)
+	if len(b) < moof+8 || binary.BigEndian.Uint32(b) != uint32(moof) || string(b[4:8]) != "moof" ||
+		string(b[moof+4:moof+8]) != "mdat" {
+		if held {
+			t.file.release()
+		}
+		return nil, false, corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i)
 	}
-	return nil
+	return b, held, nil
 }
 
 // timeBefore reports whether a/aScale < b/bScale (seconds), exactly.

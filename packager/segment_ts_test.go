@@ -412,4 +412,15 @@ func TestTSDeterministic(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// Read with pread instead of from the mapping: the same bytes.
+	old := packager.SetMapFiles(false)
+	defer packager.SetMapFiles(old)
+	unmapped := openAsset(t, "demo")
+	s = packager.AcquireTSScratch()
+	defer packager.ReleaseTSScratch(s)
+	for _, r := range reqs {
+		if got := cut(unmapped, r, s); !bytes.Equal(got, want[r]) {
+			t.Errorf("%v: bytes differ read with pread", r)
+		}
+	}
 }
