@@ -13,4 +13,6 @@ func cbcEncAsm(xk *byte, iv *[16]byte, dst *byte, src *byte, n int) { panic("unr
 
 func ctrAsm(xk *byte, hi uint64, lo uint64, dst *byte, src *byte, n int) { panic("unreachable") }
 
-func cbcsLanes4Asm(xk *byte, ptrs *[4]*byte, ivs *[4][16]byte, strides *[4]int, n int) { panic("unreachable") }
+func cbcsLanes4Asm(xk *byte, ptrs *[4]*byte, ivs *[4][16]byte, strides *[4]int, n int) {
+	panic("unreachable")
+}
