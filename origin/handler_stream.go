@@ -432,15 +432,20 @@ func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st st
 	if r.Kind == KindMediaPlaylist && r.Format.Protocol() != "hls" {
 		return httpErrorf(fasthttp.StatusBadRequest, "Manifest(track) is an HLS media playlist: it takes an HLS format= (m3u8-cmaf, m3u8-aapl, m3u8-aapl-v3)")
 	}
-	base := s.baseURL(ctx)
-	key := manifestKey(r, st.enc, base)
+	kb := keyBufPool.Get().(*[]byte)
+	defer keyBufPool.Put(kb)
+	buf := s.appendBaseURL((*kb)[:0], ctx)
+	n := len(buf)
+	buf = appendManifestKey(buf, r, st.enc, buf[:n])
+	*kb = buf
+	base, key := buf[:n], buf[n:]
 	e := s.manifests.get(key, st.resolved)
 	if e == nil {
-		body, ctype, err := s.buildManifest(r, st, base)
+		body, ctype, err := s.buildManifest(r, st, string(base))
 		if err != nil {
 			return err
 		}
-		e = s.manifests.put(key, st.resolved, body, ctype)
+		e = s.manifests.put(string(key), st.resolved, body, ctype)
 	}
 	ctx.SetContentTypeBytes(e.contentType)
 	ctx.Response.Header.Set("Cache-Control", s.Config.ManifestCacheControl)
@@ -496,9 +501,18 @@ func (s *Server) baseURL(ctx *fasthttp.RequestCtx) string {
 	if s.Config.PublicBaseURL != "" {
 		return s.Config.PublicBaseURL
 	}
-	scheme := "http"
-	if ctx.IsTLS() {
-		scheme = "https"
+	return string(s.appendBaseURL(nil, ctx))
+}
+
+// appendBaseURL appends baseURL(ctx) to dst.
+func (s *Server) appendBaseURL(dst []byte, ctx *fasthttp.RequestCtx) []byte {
+	if s.Config.PublicBaseURL != "" {
+		return append(dst, s.Config.PublicBaseURL...)
 	}
-	return scheme + "://" + string(ctx.Host())
+	if ctx.IsTLS() {
+		dst = append(dst, "https://"...)
+	} else {
+		dst = append(dst, "http://"...)
+	}
+	return append(dst, ctx.Host()...)
 }

@@ -2,8 +2,10 @@ package origin
 
 import (
 	"container/list"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/drmorigin/drmorigin/keyclient"
 )
@@ -32,37 +34,58 @@ func newManifestCache(max int) *manifestCache {
 	return &manifestCache{max: max, ll: list.New(), items: make(map[string]*list.Element)}
 }
 
-func manifestKey(r *StreamRequest, enc Encryption, baseURL string) string {
-	var b strings.Builder
-	b.WriteString(r.Locator)
-	b.WriteByte(0)
-	b.WriteString(strings.ToLower(r.Name))
-	b.WriteByte(0)
-	b.WriteString(r.Format.String())
-	b.WriteByte(0)
-	b.WriteString(enc.String())
-	b.WriteByte(0)
+// appendManifestKey appends the cache key of a manifest to dst: locator,
+// asset, format, encryption, the track of a media playlist, and base, the
+// base URL its key and license URLs are made from. Built in a pooled
+// buffer and looked up as string(key), a cache hit allocates nothing.
+func appendManifestKey(dst []byte, r *StreamRequest, enc Encryption, base []byte) []byte {
+	dst = append(dst, r.Locator...)
+	dst = append(dst, 0)
+	dst = appendLower(dst, r.Name)
+	dst = append(dst, 0)
+	dst = append(dst, r.Format.String()...)
+	dst = append(dst, 0)
+	dst = append(dst, enc.String()...)
+	dst = append(dst, 0)
 	if r.Kind == KindMediaPlaylist {
-		b.WriteString(strings.ToLower(r.Track))
-		b.WriteByte('@')
-		b.WriteString(itoa(r.Bitrate))
+		dst = appendLower(dst, r.Track)
+		dst = append(dst, '@')
+		dst = strconv.AppendInt(dst, int64(r.Bitrate), 10)
 	}
-	b.WriteByte(0)
-	b.WriteString(baseURL)
-	return b.String()
+	dst = append(dst, 0)
+	return append(dst, base...)
 }
 
-func (c *manifestCache) get(key string, res *keyclient.Resolved) *manifestEntry {
+// appendLower appends s in lower case (ASCII without allocating).
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(dst, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+var keyBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+func (c *manifestCache) get(key []byte, res *keyclient.Resolved) *manifestEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[key]
+	el, ok := c.items[string(key)]
 	if !ok {
 		return nil
 	}
 	e := el.Value.(*manifestEntry)
 	if e.resolved != res {
 		c.ll.Remove(el)
-		delete(c.items, key)
+		delete(c.items, e.key)
 		return nil
 	}
 	c.ll.MoveToFront(el)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 
 	"github.com/Eyevinn/mp4ff/bits"
@@ -17,6 +18,7 @@ import (
 // mdat payload.
 type indexer struct {
 	f         *os.File
+	data      []byte // the file mapped read-only, or nil: read with pread
 	path      string
 	size      int64
 	buf       []byte
@@ -32,6 +34,10 @@ type hdr struct {
 }
 
 func (ix *indexer) readAt(p []byte, off int64) error {
+	if off >= 0 && off+int64(len(p)) <= int64(len(ix.data)) {
+		copy(p, ix.data[off:])
+		return nil
+	}
 	n, err := ix.f.ReadAt(p, off)
 	if n == len(p) {
 		return nil
@@ -100,11 +106,18 @@ func openTrack(path string) (t *Track, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("packager: open %s: %w", path, err)
 	}
+	var data []byte
+	// The walk reads the mapping: a file cut short under it faults, and
+	// that must be an error (SetPanicOnFault), not the end of the process.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			t, err = nil, corruptf(path, 0, "undecodable: %v", r)
 		}
 		if err != nil {
+			if data != nil {
+				_ = unmapFile(data)
+			}
 			_ = f.Close()
 		}
 	}()
@@ -112,8 +125,18 @@ func openTrack(path string) (t *Track, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("packager: stat %s: %w", path, err)
 	}
-	t = &Track{Path: path, file: &trackFile{path: path, f: f}}
-	ix := &indexer{f: f, path: path, size: fi.Size(), t: t, firstMoof: -1}
+	tf := &trackFile{path: path, f: f}
+	if mapFiles {
+		// The same mapping serves the segments later.
+		if d, err := mapFile(f); err == nil && d != nil {
+			data, tf.data = d, d
+		}
+	}
+	t = &Track{Path: path, file: tf}
+	ix := &indexer{f: f, data: data, path: path, size: min(fi.Size(), int64(len(data))), t: t, firstMoof: -1}
+	if data == nil {
+		ix.size = fi.Size()
+	}
 	if err := ix.build(); err != nil {
 		return nil, err
 	}
@@ -218,11 +241,8 @@ const readAhead = 8 << 10
 // with the mdat after it and appends the pair to the index. It returns the
 // offset after the box (or pair) and whether it was a moof.
 func (ix *indexer) pair(off int64) (int64, bool, error) {
-	if cap(ix.buf) < readAhead {
-		ix.buf = make([]byte, readAhead)
-	}
-	b := ix.buf[:min(int64(readAhead), ix.size-off)]
-	if err := ix.readAt(b, off); err != nil {
+	b, err := ix.view(off, min(int64(readAhead), ix.size-off))
+	if err != nil {
 		return 0, false, err
 	}
 	h, err := ix.parseHeader(b, off)
@@ -238,11 +258,7 @@ func (ix *indexer) pair(off int64) (int64, bool, error) {
 	// The moof and the header of the mdat after it.
 	n := min(h.size+16, ix.size-off)
 	if n > int64(len(b)) {
-		if int64(cap(ix.buf)) < n {
-			ix.buf = append(ix.buf[:cap(ix.buf)], make([]byte, n-int64(cap(ix.buf)))...)
-		}
-		b = ix.buf[:n]
-		if err := ix.readAt(b[readAhead:], off+readAhead); err != nil {
+		if b, err = ix.view(off, n); err != nil {
 			return 0, false, err
 		}
 	}
@@ -290,6 +306,20 @@ func (ix *indexer) pair(off int64) (int64, bool, error) {
 	ix.t.plans = append(ix.t.plans, plan{moofSize: int32(h.size), delta: int32(mi.delta), rewrite: mi.rewrite})
 	ix.infos = append(ix.infos, mi)
 	return off + size, true, nil
+}
+
+// view returns the n bytes at off: a slice of the file's mapping (no copy,
+// no syscall: a walk of a two-hour file touches thousands of moofs), or
+// read into ix.buf, valid until the next view.
+func (ix *indexer) view(off, n int64) ([]byte, error) {
+	if off >= 0 && off+n <= int64(len(ix.data)) {
+		return ix.data[off : off+n], nil
+	}
+	if int64(cap(ix.buf)) < n {
+		ix.buf = make([]byte, max(n, readAhead))
+	}
+	b := ix.buf[:n]
+	return b, ix.readAt(b, off)
 }
 
 func (ix *indexer) reset() {
