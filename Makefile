@@ -7,7 +7,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # run with a spurious "context deadline exceeded" (golang/go#75804, fixed in 1.27).
 FUZZTIME  ?= 5000x
 # Fuzz targets as package:Func, each run for FUZZTIME by `make fuzz`.
-FUZZ_TARGETS ?= ./origin:FuzzParseStreamURL ./origin/token:FuzzJWT ./origin/token:FuzzSWT ./packager:FuzzIndex ./packager/ts:FuzzAppendSegment ./keyclient:FuzzLocatorJSON ./keyclient:FuzzPolicyJSON ./crypto:FuzzSubsamplesH264 ./crypto:FuzzSubsamplesHEVC
+FUZZ_TARGETS ?= ./origin:FuzzParseStreamURL ./origin/token:FuzzJWT ./origin/token:FuzzSWT ./packager:FuzzIndex ./packager/ts:FuzzAppendSegment ./keyclient:FuzzLocatorJSON ./keyclient:FuzzPolicyJSON ./crypto:FuzzSubsamplesH264 ./crypto:FuzzSubsamplesHEVC ./crypto:FuzzPatternBatch
 
 .PHONY: help build run web test test-race test-alloc fuzz golden bench bench-short cover vet deps demo-media clean
 

@@ -113,3 +113,15 @@ func (b *PatternBatch) step() {
 		b.lanes[l] = r
 	}
 }
+
+// EncryptPatterns encrypts each range in place under the 1:9 pattern from
+// its start, every chain from iv, four chains at a time: HLS SAMPLE-AES
+// video NAL units (packager/ts.PatternEncrypter).
+func (k *Key) EncryptPatterns(ranges [][]byte, iv [16]byte) {
+	var b PatternBatch
+	b.Reset(k, iv)
+	for _, r := range ranges {
+		b.Add(r)
+	}
+	b.Flush()
+}

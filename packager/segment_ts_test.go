@@ -424,3 +424,43 @@ func TestTSDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// cbcOnly hides crypto.Key's EncryptPatterns, so the muxer encrypts one
+// NAL unit at a time.
+type cbcOnly struct{ k *crypto.Key }
+
+func (c cbcOnly) EncryptCBC(buf []byte, iv *[16]byte) { c.k.EncryptCBC(buf, iv) }
+
+// TestTSSampleAESBatched: SAMPLE-AES segments made with the batched
+// pattern encryption (four NAL units at a time) are byte for byte those
+// made one NAL unit at a time, muxed or not.
+func TestTSSampleAESBatched(t *testing.T) {
+	key, err := crypto.NewKey(testKey[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := openAsset(t, "demo")
+	v, au := trackFile(t, a, "video_640x360.mp4"), trackFile(t, a, "audio_eng.mp4")
+	s := packager.AcquireTSScratch()
+	defer packager.ReleaseTSScratch(s)
+	iv := [16]byte{7, 7, 7}
+	for i := range v.Fragments {
+		for _, audio := range []*packager.Track{nil, au} {
+			batched, err := v.AppendSegmentTS(nil, i, audio, packager.TSOptions{Encrypter: key, IV: iv}, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			serial, err := v.AppendSegmentTS(nil, i, audio, packager.TSOptions{Encrypter: cbcOnly{key}, IV: iv}, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(batched, serial) {
+				t.Fatalf("segment %d (muxed %v): batched SAMPLE-AES differs from one NAL at a time", i, audio != nil)
+			}
+			clearSeg, _ := v.AppendSegmentTS(nil, i, audio, packager.TSOptions{}, s)
+			if bytes.Equal(batched, clearSeg) {
+				t.Fatalf("segment %d: not encrypted", i)
+			}
+		}
+	}
+}

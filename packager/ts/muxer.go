@@ -23,6 +23,10 @@ type Muxer struct {
 	nVideo       int
 	scratch      []byte   // SAMPLE-AES: a NAL unit without emulation prevention
 	iv           [16]byte // SAMPLE-AES: the chain, kept here so it does not escape
+	pre          []byte   // SAMPLE-AES with a PatternEncrypter: the segment's video NAL units, encrypted
+	preNALs      []saesNAL
+	preRanges    [][]byte
+	preNext      int // the next of preNALs appendVideoPES takes
 }
 
 // pesEntry is one PES packet of the segment, built in Muxer.buf.
@@ -190,6 +194,10 @@ func (m *Muxer) AppendSegment(dst []byte, videoSamples, audioSamples []Sample, o
 	}
 	m.buf = m.buf[:0]
 	m.pes = m.pes[:0]
+	m.preNALs, m.preNext = m.preNALs[:0], 0
+	if pe, ok := enc.(PatternEncrypter); ok && len(videoSamples) > 0 {
+		m.preEncrypt(videoSamples, pe, opts.IV)
+	}
 	for i := range videoSamples {
 		if err := m.appendVideoPES(&videoSamples[i], enc, &opts.IV); err != nil {
 			return dst, fmt.Errorf("video sample %d (dts %d): %w", i, videoSamples[i].DTS, err)

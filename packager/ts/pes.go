@@ -126,11 +126,11 @@ func (m *Muxer) appendVideoPES(s *Sample, enc CBCEncrypter, iv *[16]byte) error 
 			continue
 		}
 		m.buf = append(m.buf, 0, 0, 0, 1)
-		if enc != nil && n > saesVideoClear+16 {
-			if t := nalType(c.Codec, nal[0]); t == h264NonIDR || t == h264IDR {
+		if enc != nil && m.encryptsNAL(nal[0], n) {
+			if !m.appendPreEncryptedNAL(nal) {
 				m.appendEncryptedNAL(nal, enc, iv)
-				continue
 			}
+			continue
 		}
 		m.buf = append(m.buf, nal...)
 	}

@@ -10,6 +10,17 @@ type CBCEncrypter interface {
 	EncryptCBC(buf []byte, iv *[16]byte)
 }
 
+// PatternEncrypter is a CBCEncrypter that can also encrypt many ranges at
+// once, each under the 1:9 pattern from its start (one 16-byte block
+// encrypted, nine skipped; a block that does not fit whole stays clear),
+// each chain starting from iv. A segment's NAL units are independent
+// chains, so an implementation can interleave them (crypto.Key runs four
+// at a time); the muxer then encrypts a whole segment's video in one call.
+type PatternEncrypter interface {
+	CBCEncrypter
+	EncryptPatterns(ranges [][]byte, iv [16]byte)
+}
+
 // BlockCBC returns a CBCEncrypter over b, a 16-byte block cipher. It
 // allocates nothing per call.
 func BlockCBC(b cipher.Block) CBCEncrypter { return blockCBC{b} }
@@ -56,6 +67,76 @@ func (m *Muxer) appendEncryptedNAL(nal []byte, enc CBCEncrypter, iv *[16]byte) {
 		enc.EncryptCBC(b[p:p+16], &m.iv)
 	}
 	m.buf = escapeRBSP(m.buf, b)
+}
+
+// saesNAL is a video NAL unit encrypted ahead by preEncrypt: its source
+// (first byte, length) and its ciphertext in Muxer.pre.
+type saesNAL struct {
+	src      *byte
+	n        int
+	off, end int // in Muxer.pre
+}
+
+// encryptsNAL reports whether SAMPLE-AES encrypts a video NAL unit of n
+// bytes that starts with nal0.
+func (m *Muxer) encryptsNAL(nal0 byte, n int) bool {
+	if n <= saesVideoClear+16 {
+		return false
+	}
+	t := nalType(m.video.Codec, nal0)
+	return t == h264NonIDR || t == h264IDR
+}
+
+// preEncrypt copies every NAL unit of samples that SAMPLE-AES encrypts
+// into m.pre and encrypts them all in one call, so that appendVideoPES
+// takes their ciphertext in order. It stops at a sample whose NAL lengths
+// do not add up (appendVideoPES reports that one).
+func (m *Muxer) preEncrypt(samples []Sample, enc PatternEncrypter, iv [16]byte) {
+	m.pre, m.preNALs, m.preNext = m.pre[:0], m.preNALs[:0], 0
+	ls := m.video.NALULengthSize
+	for i := range samples {
+		for b := samples[i].Data; len(b) > 0; {
+			if len(b) < ls {
+				goto encrypt
+			}
+			n := nalLen(b, ls)
+			if n > len(b)-ls {
+				goto encrypt
+			}
+			nal := b[ls : ls+n]
+			b = b[ls+n:]
+			if n > 0 && m.encryptsNAL(nal[0], n) {
+				off := len(m.pre)
+				m.pre = append(m.pre, nal...)
+				m.preNALs = append(m.preNALs, saesNAL{src: &nal[0], n: n, off: off, end: len(m.pre)})
+			}
+		}
+	}
+encrypt:
+	// The pattern runs from byte 32; the last block is encrypted only when
+	// more than 16 bytes are left from it, hence the range ends a byte
+	// short of the NAL unit.
+	m.preRanges = m.preRanges[:0]
+	for _, e := range m.preNALs {
+		m.preRanges = append(m.preRanges, m.pre[e.off+saesVideoClear:e.end-1])
+	}
+	enc.EncryptPatterns(m.preRanges, iv)
+	clear(m.preRanges) // no references kept to m.pre
+}
+
+// appendPreEncryptedNAL appends the ciphertext preEncrypt made for nal, with
+// emulation prevention, and reports false when it has none for it.
+func (m *Muxer) appendPreEncryptedNAL(nal []byte) bool {
+	if m.preNext >= len(m.preNALs) {
+		return false
+	}
+	e := m.preNALs[m.preNext]
+	if e.src != &nal[0] || e.n != len(nal) {
+		return false
+	}
+	m.preNext++
+	m.buf = escapeRBSP(m.buf, m.pre[e.off:e.end])
+	return true
 }
 
 // encryptAACFrame applies SAMPLE-AES to one raw AAC frame (after its ADTS
