@@ -292,3 +292,158 @@ lanesdone:
 	MOVOU X13, 32(DX)
 	MOVOU X14, 48(DX)
 	RET
+
+// Constants of ctrVAESAsm: the lane offsets of the first four counters,
+// the step of four blocks per lane group and of sixteen per iteration, and
+// the byte reversal that turns a little-endian (lo, hi) lane into a
+// big-endian counter block.
+DATA vaesLanes<>+0x00(SB)/8, $0
+DATA vaesLanes<>+0x08(SB)/8, $0
+DATA vaesLanes<>+0x10(SB)/8, $1
+DATA vaesLanes<>+0x18(SB)/8, $0
+DATA vaesLanes<>+0x20(SB)/8, $2
+DATA vaesLanes<>+0x28(SB)/8, $0
+DATA vaesLanes<>+0x30(SB)/8, $3
+DATA vaesLanes<>+0x38(SB)/8, $0
+GLOBL vaesLanes<>(SB), RODATA|NOPTR, $64
+
+DATA vaesFour<>+0x00(SB)/8, $4
+DATA vaesFour<>+0x08(SB)/8, $0
+DATA vaesFour<>+0x10(SB)/8, $4
+DATA vaesFour<>+0x18(SB)/8, $0
+DATA vaesFour<>+0x20(SB)/8, $4
+DATA vaesFour<>+0x28(SB)/8, $0
+DATA vaesFour<>+0x30(SB)/8, $4
+DATA vaesFour<>+0x38(SB)/8, $0
+GLOBL vaesFour<>(SB), RODATA|NOPTR, $64
+
+DATA vaesSixteen<>+0x00(SB)/8, $16
+DATA vaesSixteen<>+0x08(SB)/8, $0
+DATA vaesSixteen<>+0x10(SB)/8, $16
+DATA vaesSixteen<>+0x18(SB)/8, $0
+DATA vaesSixteen<>+0x20(SB)/8, $16
+DATA vaesSixteen<>+0x28(SB)/8, $0
+DATA vaesSixteen<>+0x30(SB)/8, $16
+DATA vaesSixteen<>+0x38(SB)/8, $0
+GLOBL vaesSixteen<>(SB), RODATA|NOPTR, $64
+
+DATA vaesBswap<>+0x00(SB)/8, $0x08090a0b0c0d0e0f
+DATA vaesBswap<>+0x08(SB)/8, $0x0001020304050607
+DATA vaesBswap<>+0x10(SB)/8, $0x08090a0b0c0d0e0f
+DATA vaesBswap<>+0x18(SB)/8, $0x0001020304050607
+DATA vaesBswap<>+0x20(SB)/8, $0x08090a0b0c0d0e0f
+DATA vaesBswap<>+0x28(SB)/8, $0x0001020304050607
+DATA vaesBswap<>+0x30(SB)/8, $0x08090a0b0c0d0e0f
+DATA vaesBswap<>+0x38(SB)/8, $0x0001020304050607
+GLOBL vaesBswap<>(SB), RODATA|NOPTR, $64
+
+// func ctrVAESAsm(xk *byte, lo uint64, hi uint64, dst *byte, src *byte, n int)
+// ctrAsm with VAES on 512-bit registers: 16 blocks (256 bytes) per
+// iteration, n iterations, four blocks per instruction. Counter block j is
+// big-endian hi then big-endian lo+j (lo and hi are adjacent arguments so
+// that one broadcast loads them as a lane). The caller guarantees lo+16n
+// does not wrap, and that the CPU and OS support AVX-512 and VAES.
+TEXT ·ctrVAESAsm(SB), NOSPLIT, $0-48
+	MOVQ xk+0(FP), AX
+	MOVQ dst+24(FP), DX
+	MOVQ src+32(FP), BX
+	MOVQ n+40(FP), CX
+	TESTQ CX, CX
+	JZ   vaesdone
+	VBROADCASTI32X4 lo+8(FP), Z0
+	VPADDQ vaesLanes<>(SB), Z0, Z0
+	VMOVDQU64 vaesFour<>(SB), Z29
+	VPADDQ Z29, Z0, Z1
+	VPADDQ Z29, Z1, Z2
+	VPADDQ Z29, Z2, Z3
+	VMOVDQU64 vaesSixteen<>(SB), Z30
+	VMOVDQU64 vaesBswap<>(SB), Z31
+	VBROADCASTI32X4 0(AX), Z16
+	VBROADCASTI32X4 16(AX), Z17
+	VBROADCASTI32X4 32(AX), Z18
+	VBROADCASTI32X4 48(AX), Z19
+	VBROADCASTI32X4 64(AX), Z20
+	VBROADCASTI32X4 80(AX), Z21
+	VBROADCASTI32X4 96(AX), Z22
+	VBROADCASTI32X4 112(AX), Z23
+	VBROADCASTI32X4 128(AX), Z24
+	VBROADCASTI32X4 144(AX), Z25
+	VBROADCASTI32X4 160(AX), Z26
+
+vaesloop:
+	VPSHUFB Z31, Z0, Z4
+	VPSHUFB Z31, Z1, Z5
+	VPSHUFB Z31, Z2, Z6
+	VPSHUFB Z31, Z3, Z7
+	VPXORQ  Z16, Z4, Z4
+	VPXORQ  Z16, Z5, Z5
+	VPXORQ  Z16, Z6, Z6
+	VPXORQ  Z16, Z7, Z7
+	VAESENC Z17, Z4, Z4
+	VAESENC Z17, Z5, Z5
+	VAESENC Z17, Z6, Z6
+	VAESENC Z17, Z7, Z7
+	VAESENC Z18, Z4, Z4
+	VAESENC Z18, Z5, Z5
+	VAESENC Z18, Z6, Z6
+	VAESENC Z18, Z7, Z7
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+	VAESENC Z21, Z4, Z4
+	VAESENC Z21, Z5, Z5
+	VAESENC Z21, Z6, Z6
+	VAESENC Z21, Z7, Z7
+	VAESENC Z22, Z4, Z4
+	VAESENC Z22, Z5, Z5
+	VAESENC Z22, Z6, Z6
+	VAESENC Z22, Z7, Z7
+	VAESENC Z23, Z4, Z4
+	VAESENC Z23, Z5, Z5
+	VAESENC Z23, Z6, Z6
+	VAESENC Z23, Z7, Z7
+	VAESENC Z24, Z4, Z4
+	VAESENC Z24, Z5, Z5
+	VAESENC Z24, Z6, Z6
+	VAESENC Z24, Z7, Z7
+	VAESENC Z25, Z4, Z4
+	VAESENC Z25, Z5, Z5
+	VAESENC Z25, Z6, Z6
+	VAESENC Z25, Z7, Z7
+	VAESENCLAST Z26, Z4, Z4
+	VAESENCLAST Z26, Z5, Z5
+	VAESENCLAST Z26, Z6, Z6
+	VAESENCLAST Z26, Z7, Z7
+	VPXORQ    0(BX), Z4, Z4
+	VPXORQ    64(BX), Z5, Z5
+	VPXORQ    128(BX), Z6, Z6
+	VPXORQ    192(BX), Z7, Z7
+	VMOVDQU64 Z4, 0(DX)
+	VMOVDQU64 Z5, 64(DX)
+	VMOVDQU64 Z6, 128(DX)
+	VMOVDQU64 Z7, 192(DX)
+	VPADDQ    Z30, Z0, Z0
+	VPADDQ    Z30, Z1, Z1
+	VPADDQ    Z30, Z2, Z2
+	VPADDQ    Z30, Z3, Z3
+	ADDQ $256, BX
+	ADDQ $256, DX
+	DECQ CX
+	JNZ  vaesloop
+	VZEROUPPER
+
+vaesdone:
+	RET
+
+// func xgetbv() (eax, edx uint32)
+TEXT ·xgetbv(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET

@@ -107,6 +107,11 @@ func (k *Key) ctrXOR(c *ctrState, dst, src []byte) {
 		c.ksPos += n
 		dst, src = dst[n:], src[n:]
 	}
+	if n16 := len(src) / 256; useVAES && n16 > 0 {
+		ctrVAESAsm(&k.enc[0], c.lo, c.hi, &dst[0], &src[0], n16)
+		c.lo += uint64(n16) * 16
+		dst, src = dst[n16*256:], src[n16*256:]
+	}
 	hiLE := bits.ReverseBytes64(c.hi)
 	if n8 := len(src) / 128; n8 > 0 {
 		ctrAsm(&k.enc[0], hiLE, c.lo, &dst[0], &src[0], n8)

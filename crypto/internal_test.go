@@ -3,6 +3,7 @@ package crypto
 import (
 	"bytes"
 	stdaes "crypto/aes"
+	"crypto/cipher"
 	"encoding/hex"
 	"math/rand/v2"
 	"testing"
@@ -150,5 +151,44 @@ func TestEncryptCENCTo(t *testing.T) {
 	}
 	if err := k.EncryptCENCTo(make([]byte, 3), src[:4], [16]byte{}, nil); err != ErrLength {
 		t.Fatalf("lengths differ: %v", err)
+	}
+}
+
+// TestCTRVAES: the VAES path (16 blocks per iteration) and the AES-NI path
+// give the standard library's CTR keystream, for lengths around the
+// 256-byte step, counters with a carry inside the low byte, in pieces and
+// whole. It reports which paths this CPU has.
+func TestCTRVAES(t *testing.T) {
+	t.Logf("AES-NI %v, VAES %v", useAsm, useVAES)
+	if !useAsm {
+		t.Skip("no AES-NI assembly on this machine")
+	}
+	key := bytes.Repeat([]byte{0x2b}, 16)
+	k, _ := NewKey(key)
+	blk, _ := stdaes.NewCipher(key)
+	src := make([]byte, 5000)
+	for i := range src {
+		src[i] = byte(i*131 + 7)
+	}
+	for _, vaes := range []bool{false, true} {
+		if vaes && !useVAES {
+			continue
+		}
+		old := useVAES
+		useVAES = vaes
+		for _, iv := range [][16]byte{{1, 2, 3}, {0xAA, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xF0}, {9, 9, 9, 9, 9, 9, 9, 9, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFE}} {
+			for _, n := range []int{255, 256, 257, 511, 512, 513, 1000, 4096, 4099, 5000} {
+				want := make([]byte, n)
+				cipher.NewCTR(blk, iv[:]).XORKeyStream(want, src[:n])
+				got := make([]byte, n)
+				if err := k.EncryptCENCTo(got, src[:n], iv, nil); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("VAES %v, iv %x, %d bytes: differs from crypto/cipher", vaes, iv, n)
+				}
+			}
+		}
+		useVAES = old
 	}
 }
