@@ -219,8 +219,12 @@ func TestProcAndMetrics(t *testing.T) {
 	if x == 0 || dtk < 300*time.Millisecond || dns < dtk-40*time.Millisecond || dns > dtk+40*time.Millisecond {
 		t.Errorf("CPU over a busy loop: schedstat %v, ticks %v (want them within 40 ms, ticks >= 300 ms)", dns, dtk)
 	}
-	if rss, err := ProcRSS(os.Getpid()); err != nil || rss <= 0 {
+	rss, err := ProcRSS(os.Getpid())
+	if err != nil || rss <= 0 {
 		t.Fatalf("rss %d %v", rss, err)
+	}
+	if anon, err := ProcRSSAnon(os.Getpid()); err != nil || anon <= 0 || anon > rss {
+		t.Fatalf("anonymous rss %d (rss %d) %v", anon, rss, err)
 	}
 	m := ParseMetrics([]byte("# HELP go_goroutines x\ngo_goroutines 21\nprocess_resident_memory_bytes 1.71008e+07\nother{a=\"b\"} 3\n"),
 		"go_goroutines", "process_resident_memory_bytes")

@@ -78,7 +78,16 @@ func ProcCPUTicks(pid int) (time.Duration, error) {
 }
 
 // ProcRSS returns the resident set size of pid from /proc/PID/status.
-func ProcRSS(pid int) (int64, error) {
+func ProcRSS(pid int) (int64, error) { return procStatusKB(pid, "VmRSS:") }
+
+// ProcRSSAnon returns the anonymous part of pid's resident set (RssAnon in
+// /proc/PID/status): the heap, stacks and buffers the process owns. The
+// rest of VmRSS is file pages it maps (an origin that maps its media counts
+// every touched page of every asset there); those are the page cache's,
+// shared and reclaimable, and say nothing about a leak.
+func ProcRSSAnon(pid int) (int64, error) { return procStatusKB(pid, "RssAnon:") }
+
+func procStatusKB(pid int, field string) (int64, error) {
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, err
@@ -86,12 +95,12 @@ func ProcRSS(pid int) (int64, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10, err
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	return 0, fmt.Errorf("/proc/%d/status: no %s", pid, strings.TrimSuffix(field, ":"))
 }
 
 // ParseMetrics picks the named samples (without labels) out of a Prometheus

@@ -174,23 +174,28 @@ func (o *originProc) locator(name, asset, policy string) error {
 	return nil
 }
 
-// memSample reads go_goroutines and process_resident_memory_bytes from
-// the admin listener's /metrics.
-func (o *originProc) memSample() (rss, goroutines float64, err error) {
+// memSample reads the origin's anonymous resident memory from /proc, and
+// go_goroutines and process_resident_memory_bytes (all of RSS, the mapped
+// media included) from the admin listener's /metrics.
+func (o *originProc) memSample() (anon, rss, goroutines float64, err error) {
+	a, err := ProcRSSAnon(o.pid)
+	if err != nil {
+		return 0, 0, 0, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, o.admin+"/metrics", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	m := ParseMetrics(b, "go_goroutines", "process_resident_memory_bytes")
-	return m["process_resident_memory_bytes"], m["go_goroutines"], nil
+	return float64(a), m["process_resident_memory_bytes"], m["go_goroutines"], nil
 }
 
 // floorProc is the copy-only floor server in a process of its own (this
