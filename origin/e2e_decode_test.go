@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"github.com/drmorigin/drmorigin/packager"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -254,7 +255,13 @@ func fetchTrack(t *testing.T, p trackPlan) []byte {
 // checks that ffmpeg decodes them to the same frames as the source track
 // file.
 func TestClearFormatsDecodeFrameExact(t *testing.T) {
-	o := startOrigin(t, mediaRoot(t), "")
+	t.Run("mapped", func(t *testing.T) { testClearFormatsDecode(t, true) })
+	// storage.mmap false: every segment read with pread, served buffered.
+	t.Run("pread", func(t *testing.T) { testClearFormatsDecode(t, false) })
+}
+
+func testClearFormatsDecode(t *testing.T, mapped bool) {
+	o := startOriginLib(t, mediaRoot(t), "", nil, func(l *packager.Library) { l.SetMapping(mapped) })
 	o.locator("clear-demo", "demo", "Predefined_ClearStreamingOnly", nil)
 	sources := o.sourceTracks("demo")
 	if len(sources) != 4 {

@@ -61,6 +61,12 @@ type originConfig = origin.Config
 // startOriginWith is startOrigin with a hook to adjust the origin's Config.
 func startOriginWith(t testing.TB, root, storeURL string, adjust func(*originConfig)) *testOrigin {
 	t.Helper()
+	return startOriginLib(t, root, storeURL, adjust, nil)
+}
+
+// startOriginLib is startOriginWith with a hook to set up the asset library.
+func startOriginLib(t testing.TB, root, storeURL string, adjust func(*originConfig), setup func(*packager.Library)) *testOrigin {
+	t.Helper()
 	if storeURL == "" {
 		storeURL = "file://" + filepath.Join(t.TempDir(), "store.db")
 	}
@@ -78,6 +84,9 @@ func startOriginWith(t testing.TB, root, storeURL string, adjust func(*originCon
 	res := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: time.Minute, LookupTimeout: 500 * time.Millisecond})
 	go res.Run(ctx)
 	lib := packager.NewLibrary(root, 16)
+	if setup != nil {
+		setup(lib)
+	}
 	srv := &origin.Server{
 		Config:   origin.Config{AdminToken: testToken, StorageRoot: root, StoreTimeout: time.Second},
 		Assets:   lib,

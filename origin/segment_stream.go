@@ -24,15 +24,26 @@ type segmentStream struct {
 var segmentStreamPool = sync.Pool{New: func() any { return &segmentStream{head: make([]byte, 0, 4<<10)} }}
 
 // serveMappedSegment answers fragment i of t in the form out with a
-// segmentStream. It reports false, having set nothing, when the file is
-// not mapped; the caller then serves a buffered body.
+// segmentStream, or with a buffered body when the file is not mapped. It
+// reports false, having set nothing, on error.
 func (s *Server) serveMappedSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, t *packager.Track, i int, out packager.Output) (bool, error) {
 	ss := segmentStreamPool.Get().(*segmentStream)
 	ms, err := t.AppendSegmentMapped(ss.head[:0], i, out)
-	if err != nil || ms.Payload == nil {
+	if err != nil {
 		ss.head = ms.Head[:0]
 		segmentStreamPool.Put(ss)
 		return false, err
+	}
+	if ms.Payload == nil {
+		// Not mapped: Head is the whole segment. Serve it as a buffered
+		// body, and keep the segment-sized buffer out of this pool.
+		ss.head = ctx.Response.SwapBody(ms.Head)[:0]
+		if cap(ss.head) > 64<<10 {
+			ss.head = make([]byte, 0, 4<<10)
+		}
+		segmentStreamPool.Put(ss)
+		s.segmentHeaders(ctx, r, t, i)
+		return true, nil
 	}
 	ss.head, ss.ms, ss.off, ss.open = ms.Head, ms, 0, true
 	ctx.Response.SetBodyStream(ss, len(ss.head)+len(ss.ms.Payload))

@@ -51,7 +51,7 @@ func validName(name string) bool {
 }
 
 // loadAsset opens and indexes every track of the asset directory dir.
-func loadAsset(root, name string) (a *Asset, err error) {
+func loadAsset(root, name string, mapped bool) (a *Asset, err error) {
 	dir := filepath.Join(root, name)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -84,7 +84,7 @@ func loadAsset(root, name string) (a *Asset, err error) {
 			return nil, fmt.Errorf("%w: %s holds no track files", ErrAssetNotFound, name)
 		}
 		for _, f := range files {
-			t, err := openTrack(filepath.Join(dir, f))
+			t, err := openTrack(filepath.Join(dir, f), mapped)
 			if err != nil {
 				return a, err
 			}
@@ -93,7 +93,7 @@ func loadAsset(root, name string) (a *Asset, err error) {
 		nameTracks(a.Tracks)
 	case 1:
 		a.ManifestName = strings.TrimSuffix(isms[0], filepath.Ext(isms[0]))
-		if err := a.loadISM(dir, isms[0]); err != nil {
+		if err := a.loadISM(dir, isms[0], mapped); err != nil {
 			return a, err
 		}
 	default:
@@ -114,7 +114,7 @@ func isNotDir(p string) bool {
 	return err == nil && !fi.IsDir()
 }
 
-func (a *Asset) loadISM(dir, ism string) error {
+func (a *Asset) loadISM(dir, ism string, mapped bool) error {
 	path := filepath.Join(dir, ism)
 	f, err := os.Open(path)
 	if err != nil {
@@ -142,7 +142,7 @@ func (a *Asset) loadISM(dir, ism string) error {
 		if !isRegular(filepath.Join(dir, e.src)) {
 			return corruptf(path, 0, "track src %q: not a regular file in the asset directory", e.src)
 		}
-		t, err := openTrack(filepath.Join(dir, e.src))
+		t, err := openTrack(filepath.Join(dir, e.src), mapped)
 		if err != nil {
 			return err
 		}

@@ -169,11 +169,36 @@ func TestFileChangedAfterIndex(t *testing.T) {
 	if _, err := tr.AppendSegment(nil, 0, packager.CMAF); err != nil {
 		t.Fatal(err)
 	}
+	held, err := tr.AppendSegmentMapped(nil, last, packager.CMAF)
+	if err != nil || len(held.Payload) == 0 {
+		t.Fatalf("mapped segment: %v", err)
+	}
 	// Cut the file at the page boundary before the last fragment: its
 	// first byte is then on a mapped page wholly past the end (SIGBUS).
 	if err := os.Truncate(path, tr.Fragments[last].Offset&^4095); err != nil {
 		t.Fatal(err)
 	}
+	// A payload taken before the cut: writing it faults, and that is an
+	// error for the response, not a crash.
+	var sink bytes.Buffer
+	if _, err := held.WriteTo(&sink); err == nil {
+		t.Error("writing a payload cut short under its mapping: no error")
+	} else {
+		t.Logf("write: %v", err)
+	}
+	held.Release()
+	// Encrypted and TS segments read the mapping too.
+	for _, sc := range allSchems {
+		b, err := tr.AppendSegmentEncrypted([]byte("keep"), last, outputOf(sc), testEncryption(t, sc), new(packager.Scratch))
+		if !errors.Is(err, packager.ErrCorrupt) || string(b) != "keep" {
+			t.Errorf("%s, truncated: %v, buffer %q", sc, err, b)
+		}
+	}
+	ts := packager.AcquireTSScratch()
+	if b, err := tr.AppendSegmentTS([]byte("keep"), last, nil, packager.TSOptions{}, ts); !errors.Is(err, packager.ErrCorrupt) || string(b) != "keep" {
+		t.Errorf("TS, truncated: %v, buffer %q", err, b)
+	}
+	packager.ReleaseTSScratch(ts)
 	buf := []byte("keep")
 	buf, err = tr.AppendSegment(buf, last, packager.CMAF)
 	if !errors.Is(err, packager.ErrCorrupt) || string(buf) != "keep" {

@@ -383,7 +383,7 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	}
 	// Subsample maps, from the clear samples.
 	if tc.codec != codecAudio {
-		gerr := guardMapped(func() {
+		gerr := guardMapped(mapped, nil, func() {
 			for k := range s.samples {
 				sr := &s.samples[k]
 				data := in[sr.off : sr.off+sr.size]
@@ -448,8 +448,11 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 		pat = crypto.PatternWhole
 	}
 	s.pattern.Reset(e.Key, civ)
-	gerr := guardMapped(func() {
-		defer s.pattern.Flush()
+	gerr := guardMapped(mapped, nil, func() {
+		defer func() {
+			s.pattern.Flush()
+			s.pattern = crypto.PatternBatch{} // no key, no buffer kept in the pooled scratch
+		}()
 		prev := 0 // from a mapping: the bytes of dst written so far
 		for k := range s.samples {
 			sr := &s.samples[k]

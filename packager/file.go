@@ -3,9 +3,9 @@ package packager
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"sync"
+	"unsafe"
 )
 
 // trackFile keeps a track file open, and mapped read-only, while its asset
@@ -24,7 +24,8 @@ type trackFile struct {
 	mu      sync.Mutex
 	f       *os.File
 	data    []byte // the file mapped read-only, nil when not mapped
-	noMap   bool   // mapping failed or is switched off: pread only
+	noMap   bool   // mapping is switched off for this file: pread only
+	mapErr  bool   // mapping failed while the file is open: pread only
 	refs    int
 	evicted bool
 }
@@ -44,11 +45,9 @@ func (tf *trackFile) acquire() (*os.File, []byte, error) {
 		}
 		tf.f = f
 	}
-	if tf.data == nil && !tf.noMap {
-		if !mapFiles {
-			tf.noMap = true
-		} else if d, err := mapFile(tf.f); err != nil || d == nil {
-			tf.noMap = true
+	if tf.data == nil && !tf.noMap && !tf.mapErr && mapFiles {
+		if d, err := mapFile(tf.f); err != nil || d == nil {
+			tf.mapErr = true
 		} else {
 			tf.data = d
 		}
@@ -81,7 +80,7 @@ func (tf *trackFile) closeLocked() {
 		_ = unmapFile(tf.data)
 		tf.data = nil
 	}
-	tf.noMap = false
+	tf.mapErr = false
 	if tf.f != nil {
 		_ = tf.f.Close()
 		tf.f = nil
@@ -113,26 +112,35 @@ func (tf *trackFile) readAt(p []byte, off int64) error {
 // truncated under its mapping makes the copy fault (SIGBUS); that becomes
 // an error here rather than the end of the process.
 func copyMapped(dst, src []byte) (err error) {
-	return guardMapped(func() { copy(dst, src) })
+	return guardMapped(src, nil, func() { copy(dst, src) })
 }
 
-// guardMapped runs fn, which reads a file mapping, and turns a memory
-// fault in it (the file was truncated under the mapping) into an error.
-// Other panics go on.
-func guardMapped(fn func()) (err error) {
+// guardMapped runs fn, which reads the file mappings a and b (either may be
+// nil), and turns a memory fault at an address inside one of them (the
+// file was cut short under the mapping: SIGBUS) into an error. Any other
+// panic, a fault anywhere else included, goes on: it is a bug, not a
+// changed file.
+func guardMapped(a, b []byte, fn func()) (err error) {
 	old := debug.SetPanicOnFault(true)
 	defer func() {
 		debug.SetPanicOnFault(old)
 		if r := recover(); r != nil {
-			if re, ok := r.(runtime.Error); ok {
-				if _, fault := r.(interface{ Addr() uintptr }); fault {
-					err = fmt.Errorf("the file changed under its mapping: %v", re)
-					return
-				}
+			if f, ok := r.(interface{ Addr() uintptr }); ok && (inside(a, f.Addr()) || inside(b, f.Addr())) {
+				err = fmt.Errorf("the file changed under its mapping: %v", r)
+				return
 			}
 			panic(r)
 		}
 	}()
 	fn()
 	return nil
+}
+
+// inside reports whether addr is in the memory of m.
+func inside(m []byte, addr uintptr) bool {
+	if len(m) == 0 {
+		return false
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(m)))
+	return addr >= base && addr-base < uintptr(len(m))
 }

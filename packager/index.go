@@ -100,8 +100,9 @@ func (ix *indexer) readBox(off int64, h hdr, limit int64, what string) ([]byte, 
 	return b, ix.readAt(b, off)
 }
 
-// openTrack opens and indexes one track file.
-func openTrack(path string) (t *Track, err error) {
+// openTrack opens and indexes one track file, mapped read-only when mapped
+// (and mapFiles) is set.
+func openTrack(path string, mapped bool) (t *Track, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("packager: open %s: %w", path, err)
@@ -125,8 +126,8 @@ func openTrack(path string) (t *Track, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("packager: stat %s: %w", path, err)
 	}
-	tf := &trackFile{path: path, f: f}
-	if mapFiles {
+	tf := &trackFile{path: path, f: f, noMap: !mapped}
+	if mapped && mapFiles {
 		// The same mapping serves the segments later.
 		if d, err := mapFile(f); err == nil && d != nil {
 			data, tf.data = d, d

@@ -22,8 +22,9 @@ const maxFailures = 1024
 // their indexes (least recently used first out). It is safe for concurrent
 // use; concurrent requests for an uncached asset share one build.
 type Library struct {
-	root string
-	max  int
+	root  string
+	max   int
+	noMap bool
 
 	mu       sync.Mutex
 	entries  map[string]*entry
@@ -52,6 +53,16 @@ func NewLibrary(root string, maxAssets int) *Library {
 		root: root, max: max(maxAssets, 1),
 		entries: map[string]*entry{}, lru: list.New(), failures: map[string]failure{},
 	}
+}
+
+// SetMapping switches the read-only mapping of track files (on by
+// default) for assets opened from now on. Off, every read is a pread: for
+// storage where a mapped page can fail to load (network file systems), or
+// where mappings are scarce. Call it before the first Asset.
+func (l *Library) SetMapping(on bool) {
+	l.mu.Lock()
+	l.noMap = !on
+	l.mu.Unlock()
 }
 
 // Asset returns the indexed asset of that name, building its index on first
@@ -86,9 +97,10 @@ func (l *Library) Asset(name string) (*Asset, error) {
 	}
 	e := &entry{name: name, ready: make(chan struct{})}
 	l.entries[name] = e
+	noMap := l.noMap
 	l.mu.Unlock()
 
-	a, err := loadAsset(l.root, name)
+	a, err := loadAsset(l.root, name, !noMap)
 
 	l.mu.Lock()
 	e.asset, e.err = a, err

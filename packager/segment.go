@@ -135,7 +135,7 @@ func (m *MappedSegment) Release() {
 // cut short under it) is an error, not the end of the process.
 func (m *MappedSegment) WriteTo(w io.Writer) (n int64, err error) {
 	var k int
-	gerr := guardMapped(func() { k, err = w.Write(m.Payload) })
+	gerr := guardMapped(m.Payload, nil, func() { k, err = w.Write(m.Payload) })
 	if gerr != nil {
 		return int64(k), gerr
 	}
@@ -148,7 +148,7 @@ func (m *MappedSegment) ReadAt(p []byte, off int64) (int, error) {
 		return 0, io.EOF
 	}
 	var n int
-	if err := guardMapped(func() { n = copy(p, m.Payload[off:]) }); err != nil {
+	if err := guardMapped(m.Payload, nil, func() { n = copy(p, m.Payload[off:]) }); err != nil {
 		return 0, err
 	}
 	return n, nil
@@ -184,7 +184,7 @@ func (t *Track) AppendSegmentMapped(buf []byte, i int, out Output) (MappedSegmen
 	}
 	start := len(buf)
 	var mdatHead int
-	err = guardMapped(func() {
+	err = guardMapped(frag, nil, func() {
 		if binary.BigEndian.Uint32(frag) != uint32(moof) || string(frag[4:8]) != "moof" || string(frag[moof+4:moof+8]) != "mdat" {
 			return
 		}

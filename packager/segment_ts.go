@@ -42,12 +42,12 @@ type TSOptions struct {
 // allocates nothing. It is not safe for concurrent use.
 type TSScratch struct {
 	mux          ts.Muxer
-	data         []byte      // the fragments, as read
-	video, audio []ts.Sample // Data are sub-slices of data
+	data         []byte      // the fragments, as read when not mapped
+	video, audio []ts.Sample // Data are sub-slices of data or of the files' mappings
 }
 
 // Reset truncates the buffers, keeping their capacity, and drops the
-// references into data.
+// references into data and into the mappings.
 func (s *TSScratch) Reset() {
 	s.data = s.data[:0]
 	clear(s.video)
@@ -247,8 +247,25 @@ func leastCTO(moof []byte) int64 {
 // allocates nothing.
 func (t *Track) AppendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s *TSScratch) (out []byte, err error) {
 	// The samples are read from the track files' mappings: a file cut
-	// short under its mapping faults, and that is an error here.
-	if gerr := guardMapped(func() { out, err = t.appendSegmentTS(buf, i, audio, o, s) }); gerr != nil {
+	// short under its mapping faults, and that is an error here. The
+	// references taken here keep the mappings (and so the ranges the guard
+	// checks) in place for the whole call.
+	_, tdata, err := t.file.acquire()
+	if err != nil {
+		return buf, err
+	}
+	defer t.file.release()
+	var adata []byte
+	if audio != nil {
+		if _, adata, err = audio.file.acquire(); err != nil {
+			return buf, err
+		}
+		defer audio.file.release()
+	}
+	// No references into the mappings stay in the scratch after the call:
+	// a mapping can go once the references are released.
+	defer s.Reset()
+	if gerr := guardMapped(tdata, adata, func() { out, err = t.appendSegmentTS(buf, i, audio, o, s) }); gerr != nil {
 		return buf, corruptf(t.Path, 0, "segment %d: %v", i, gerr)
 	}
 	return out, err

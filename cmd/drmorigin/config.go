@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ type config struct {
 	AdminListen     string
 	AdminToken      string
 	StorageRoot     string
+	StorageMmap     bool
 	Store           string
 	KEK             string
 	PublicBaseURL   string
@@ -49,6 +51,7 @@ var defaults = []struct {
 	{"admin.token", "admin-token", "", "bearer token for the management API (generated on first start)"},
 	{"admin.url", "admin-url", "", "management API URL for the CLI (default: http:// + admin.listen)"},
 	{"storage.root", "storage-root", "./media", "asset root directory"},
+	{"storage.mmap", "storage-mmap", "true", "map track files read-only (false: read them with pread, e.g. on network file systems)"},
 	{"store", "store", "file://./data/drmorigin.db", "file://PATH (embedded) or redis://… / rediss://…"},
 	{"kek", "kek", "", "base64 of the 32-byte key-encryption key (generated into the data directory on first start)"},
 	{"public.baseUrl", "public-base-url", "", "URL players reach this origin at (default: derived from the request)"},
@@ -104,6 +107,10 @@ func loadConfig(fs *pflag.FlagSet) (*config, error) {
 	if err != nil || ttl <= 0 {
 		return nil, fmt.Errorf("cache.ttl %q: want a positive duration such as 5m", v.GetString("cache.ttl"))
 	}
+	mmap, err := strconv.ParseBool(v.GetString("storage.mmap"))
+	if err != nil {
+		return nil, fmt.Errorf("storage.mmap %q: want true or false", v.GetString("storage.mmap"))
+	}
 	skew, err := time.ParseDuration(v.GetString("keys.tokenSkew"))
 	if err != nil || skew < 0 {
 		return nil, fmt.Errorf("keys.tokenSkew %q: want a duration such as 2m", v.GetString("keys.tokenSkew"))
@@ -122,6 +129,7 @@ func loadConfig(fs *pflag.FlagSet) (*config, error) {
 		AdminToken:    v.GetString("admin.token"),
 		AdminURL:      v.GetString("admin.url"),
 		StorageRoot:   v.GetString("storage.root"),
+		StorageMmap:   mmap,
 		Store:         v.GetString("store"),
 		KEK:           v.GetString("kek"),
 		PublicBaseURL: strings.TrimSuffix(v.GetString("public.baseUrl"), "/"),

@@ -61,6 +61,7 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 	resolver := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: c.CacheTTL})
 	go resolver.Run(ctx)
 	lib := packager.NewLibrary(c.StorageRoot, 256)
+	lib.SetMapping(c.StorageMmap)
 	defer lib.Close()
 
 	srv := &origin.Server{

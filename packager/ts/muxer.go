@@ -195,6 +195,10 @@ func (m *Muxer) AppendSegment(dst []byte, videoSamples, audioSamples []Sample, o
 	m.buf = m.buf[:0]
 	m.pes = m.pes[:0]
 	m.preNALs, m.preNext = m.preNALs[:0], 0
+	// preNALs point into the samples (which may be a file mapping): drop
+	// them when done, so a pooled muxer keeps no pointer into memory that
+	// may be unmapped.
+	defer func() { clear(m.preNALs) }()
 	if pe, ok := enc.(PatternEncrypter); ok && len(videoSamples) > 0 {
 		m.preEncrypt(videoSamples, pe, opts.IV)
 	}
