@@ -42,6 +42,11 @@ func NewClient(rec *Recorder, conns int) *Client {
 	}
 }
 
+// Close closes the client's idle connections: a measurement that is done
+// must not leave its connections (and what the server holds for them)
+// behind for the next one.
+func (c *Client) Close() { c.HTTP.CloseIdleConnections() }
+
 // Result is one fetched response.
 type Result struct {
 	Status int

@@ -62,6 +62,7 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, *Recorder, error) {
 	}
 	rec := NewRecorder()
 	c := NewClient(rec, conns)
+	defer c.Close()
 	c.Token = cfg.Token
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()

@@ -123,6 +123,7 @@ func (r cpuResult) perRequest() time.Duration {
 func measureCPU(ctx context.Context, pid int, urls []string, conns int, minCPU, maxWall time.Duration, valid Validator) (cpuResult, error) {
 	warm := NewRecorder()
 	c := NewClient(warm, conns)
+	defer c.Close()
 	for range 2 {
 		for _, u := range urls {
 			c.Get(KindSegment, u, false, valid)

@@ -31,11 +31,13 @@ func (s *suite) manifestLatency(ctx context.Context) error {
 		maxWall = 5 * time.Second
 	}
 	warm := NewClient(NewRecorder(), conns)
+	defer warm.Close()
 	for _, u := range urls {
 		warm.Get(KindManifest, u, false, nil)
 	}
 	rec := NewRecorder()
 	c := NewClient(rec, conns)
+	defer c.Close()
 	var next atomic.Int64
 	cpu0, _ := ProcCPU(s.origin.pid)
 	began := time.Now()
@@ -68,6 +70,7 @@ func (s *suite) manifestLatency(ctx context.Context) error {
 	// figure shows latency under concurrency without a saturated core.
 	paced := NewRecorder()
 	pc := NewClient(paced, conns)
+	defer pc.Close()
 	rate := m.ReqPerSec / 2
 	interval := time.Duration(float64(conns) / rate * float64(time.Second))
 	pacedEnd := time.Now().Add(min(maxWall, 10*time.Second))
@@ -92,6 +95,7 @@ func (s *suite) manifestLatency(ctx context.Context) error {
 	// The same URLs one at a time: the service time without queueing.
 	one := NewRecorder()
 	c1 := NewClient(one, 1)
+	defer c1.Close()
 	for i := range 2000 {
 		c1.Get(KindManifest, urls[i%len(urls)], false, nil)
 	}
@@ -124,6 +128,7 @@ func (s *suite) manifestLatency(ctx context.Context) error {
 func (s *suite) coldStart(ctx context.Context) error {
 	rec := NewRecorder()
 	c := NewClient(rec, 2)
+	defer c.Close()
 	lc := Combo{"mpd-time-csf", "none"}
 	longURL := s.manifestURL(longAsset, lc)
 	p, err := Load(c, longURL, false) // opens the connection and indexes long2h only
@@ -206,6 +211,7 @@ func (s *suite) soak(ctx context.Context) error {
 	}
 	rec := NewRecorder()
 	c := NewClient(rec, n+16)
+	defer c.Close()
 	sctx, cancel := context.WithTimeout(ctx, dur)
 	defer cancel()
 	var mem []memPoint

@@ -117,6 +117,7 @@ func (s *suite) manifestURL(asset string, c Combo) string {
 // segment, and marks those the origin refuses.
 func (s *suite) probeMatrix(ctx context.Context) error {
 	c := NewClient(NewRecorder(), 4)
+	defer c.Close()
 	rows := [][]string{{"format", "encryption", "status", "video segments", "manifest URL"}}
 	for _, cb := range Matrix {
 		st := &comboState{Combo: cb, URL: s.manifestURL(s.segAsset, cb)}
@@ -251,6 +252,7 @@ func totals(rs []cpuResult) (reqs, bytes int64, cpu time.Duration, errs map[stri
 // medians and drmorigin's as multiples of the floor.
 func (s *suite) measureCPUPerSegment(ctx context.Context) error {
 	c := NewClient(NewRecorder(), 4)
+	defer c.Close()
 	bodies := map[string][]byte{}
 	paths := map[string][]string{}
 	for _, cb := range Matrix {

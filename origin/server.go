@@ -144,14 +144,21 @@ func (s *Server) Initialize() error {
 	s.manifests = newManifestCache(s.Config.ManifestCacheEntries)
 	s.verifier = &token.Verifier{Skew: s.Config.TokenSkew, Now: s.now}
 	s.stream = &fasthttp.Server{
-		Name:                          "drmorigin",
-		Handler:                       s.handleStream,
-		ErrorHandler:                  s.handleReadError,
-		ReadBufferSize:                MaxRequestLineLen + MaxHeaderBytes,
-		MaxRequestBodySize:            MaxStreamBodyBytes,
-		ReadTimeout:                   s.Config.ReadTimeout,
-		WriteTimeout:                  s.Config.WriteTimeout,
-		IdleTimeout:                   s.Config.IdleTimeout,
+		Name:               "drmorigin",
+		Handler:            s.handleStream,
+		ErrorHandler:       s.handleReadError,
+		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
+		MaxRequestBodySize: MaxStreamBodyBytes,
+		ReadTimeout:        s.Config.ReadTimeout,
+		WriteTimeout:       s.Config.WriteTimeout,
+		IdleTimeout:        s.Config.IdleTimeout,
+		// Players and CDNs hold keep-alive connections that sit idle
+		// between segments. By default fasthttp keeps each connection's
+		// response body buffer, that is a segment-sized buffer per idle
+		// connection (1.2 GB for 1,000 connections after 1.2 MB
+		// segments). Released, the buffers go back to a shared pool and
+		// memory follows the requests in flight, not the connections.
+		ReduceMemoryUsage:             true,
 		DisableHeaderNamesNormalizing: false,
 		NoDefaultServerHeader:         false,
 		NoDefaultDate:                 false,
