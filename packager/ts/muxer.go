@@ -18,8 +18,11 @@ type Muxer struct {
 	pmt          [packetSize]byte
 	pmtSAES      [packetSize]byte
 	saesErr      error      // why this configuration has no SAMPLE-AES form
-	buf          []byte     // the segment's PES packets, back to back
-	pes          []pesEntry // one per PES in buf: video ones, then audio ones
+	buf          []byte     // the segment's PES headers, start codes and what was rewritten (ADTS, SAMPLE-AES)
+	chunks       []chunk    // the segment's PES bytes in order: runs of buf and the samples' own bytes
+	runStart     int        // where in buf the run not yet in chunks starts
+	pesExt       int        // bytes of the PES being built that are in samples, not in buf
+	pes          []pesEntry // one per PES: video ones, then audio ones
 	nVideo       int
 	scratch      []byte   // SAMPLE-AES: a NAL unit without emulation prevention
 	iv           [16]byte // SAMPLE-AES: the chain, kept here so it does not escape
@@ -29,17 +32,27 @@ type Muxer struct {
 	preNext      int // the next of preNALs appendVideoPES takes
 }
 
-// pesEntry is one PES packet of the segment, built in Muxer.buf.
+// chunk is a piece of a PES: a sample's own bytes (ext), or, when ext is
+// nil, buf[off:end]. A clear NAL unit goes from the sample straight into
+// its TS packets, without a copy into buf first.
+type chunk struct {
+	ext      []byte
+	off, end int
+}
+
+// pesEntry is one PES packet of the segment: chunks[c0:c1], n bytes, the
+// header at the start of the first chunk (in buf).
 type pesEntry struct {
-	off, end int    // PES bytes in buf
-	hdr      int    // PES header length (must stay in the first TS packet)
-	dts      int64  // 90 kHz, before TimestampOffset: the interleaving order
-	pcr      uint64 // PCR base, when pcr is set
-	pid      uint16 // PIDVideo or PIDAudio
-	hasPCR   bool
-	rai      bool
-	packets  int // TS packets it takes, with extra
-	extra    int // packets added so the PID's count is a multiple of 16
+	c0, c1  int
+	n       int
+	hdr     int    // PES header length (must stay in the first TS packet)
+	dts     int64  // 90 kHz, before TimestampOffset: the interleaving order
+	pcr     uint64 // PCR base, when pcr is set
+	pid     uint16 // PIDVideo or PIDAudio
+	hasPCR  bool
+	rai     bool
+	packets int // TS packets it takes, with extra
+	extra   int // packets added so the PID's count is a multiple of 16
 }
 
 // SegmentOptions are the per-segment settings of AppendSegment.
@@ -193,12 +206,17 @@ func (m *Muxer) AppendSegment(dst []byte, videoSamples, audioSamples []Sample, o
 		return dst, m.saesErr
 	}
 	m.buf = m.buf[:0]
+	m.chunks = m.chunks[:0]
+	m.runStart, m.pesExt = 0, 0
 	m.pes = m.pes[:0]
 	m.preNALs, m.preNext = m.preNALs[:0], 0
 	// preNALs point into the samples (which may be a file mapping): drop
 	// them when done, so a pooled muxer keeps no pointer into memory that
 	// may be unmapped.
-	defer func() { clear(m.preNALs) }()
+	defer func() {
+		clear(m.preNALs)
+		clear(m.chunks) // they point into the samples too
+	}()
 	if pe, ok := enc.(PatternEncrypter); ok && len(videoSamples) > 0 {
 		m.preEncrypt(videoSamples, pe, opts.IV)
 	}
@@ -266,7 +284,7 @@ func (m *Muxer) layout() int {
 	for i := range m.pes {
 		e := &m.pes[i]
 		e.extra = 0
-		e.packets = packetsFor(e.end-e.off, firstCapacity(e))
+		e.packets = packetsFor(e.n, firstCapacity(e))
 		count[pidIndex(e.pid)] += e.packets
 		total += e.packets
 	}
@@ -277,7 +295,7 @@ func (m *Muxer) layout() int {
 			if pidIndex(e.pid) != k {
 				continue
 			}
-			room := (e.end - e.off - e.hdr + 1) - e.packets
+			room := (e.n - e.hdr + 1) - e.packets
 			x := min(room, need)
 			if x > 0 {
 				e.extra += x
@@ -339,14 +357,15 @@ func packetsFor(n, first int) int {
 //
 //	47 | PUSI|PID | AFC|CC | [AF: len, flags, PCR, FF stuffing] | payload
 func (m *Muxer) writePES(out []byte, e *pesEntry, cc *byte) []byte {
-	data := m.buf[e.off:e.end]
+	c, data := e.c0, m.chunkBytes(e.c0)
+	left := e.n
 	p := e.packets
 	for i := range p {
 		room := 184
 		if i == 0 {
 			room = firstCapacity(e)
 		}
-		n := min(room, len(data)-(p-1-i))
+		n := min(room, left-(p-1-i))
 		pkt := out[:packetSize]
 		out = out[packetSize:]
 		pkt[0] = syncByte
@@ -381,8 +400,49 @@ func (m *Muxer) writePES(out []byte, e *pesEntry, cc *byte) []byte {
 			}
 		}
 		*cc = (*cc + 1) & 0x0F
-		copy(pkt[4+af:], data[:n])
-		data = data[n:]
+		// The payload, from as many chunks as it spans.
+		left -= n
+		dst := pkt[4+af:]
+		if len(data) >= n { // the common case: one chunk fills the packet
+			copy(dst, data[:n])
+			data = data[n:]
+			continue
+		}
+		for n > 0 {
+			for len(data) == 0 {
+				c++
+				data = m.chunkBytes(c)
+			}
+			k := copy(dst[:n], data)
+			dst, data, n = dst[k:], data[k:], n-k
+		}
 	}
 	return out
+}
+
+// chunkBytes returns the bytes of chunk c.
+func (m *Muxer) chunkBytes(c int) []byte {
+	ch := &m.chunks[c]
+	if ch.ext != nil {
+		return ch.ext
+	}
+	return m.buf[ch.off:ch.end]
+}
+
+// endRun closes the run of buf not yet in chunks.
+func (m *Muxer) endRun() {
+	if len(m.buf) > m.runStart {
+		m.chunks = append(m.chunks, chunk{off: m.runStart, end: len(m.buf)})
+	}
+	m.runStart = len(m.buf)
+}
+
+// appendExt adds b, bytes of a sample, to the PES being built, by reference.
+func (m *Muxer) appendExt(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	m.endRun()
+	m.chunks = append(m.chunks, chunk{ext: b})
+	m.pesExt += len(b)
 }

@@ -18,6 +18,8 @@ const maxPESLength = 0xFFFF
 //	00 00 01 | stream_id | PES_packet_length | 10 00 0 1 00 (data_alignment) |
 //	PTS_DTS_flags 0 0 0 0 0 0 | PES_header_data_length | PTS [DTS]
 func (m *Muxer) beginPES(streamID byte, pts, dts uint64, withDTS bool) int {
+	m.endRun()
+	m.pesExt = 0
 	var h [19]byte
 	h[0], h[1], h[2], h[3] = 0, 0, 1, streamID
 	h[6] = 0x84
@@ -35,14 +37,18 @@ func (m *Muxer) beginPES(streamID byte, pts, dts uint64, withDTS bool) int {
 	return n
 }
 
-// endPES patches the PES_packet_length of the PES that starts at off.
-func (m *Muxer) endPES(off int) {
-	n := len(m.buf) - off - 6
+// endPES patches the PES_packet_length of the PES that starts at off in
+// buf (its chunks from c0) and returns its length and chunk range.
+func (m *Muxer) endPES(off, c0 int) (total, c1 int) {
+	m.endRun()
+	total = len(m.buf) - off + m.pesExt
+	n := total - 6
 	if n > maxPESLength {
 		n = 0
 	}
 	m.buf[off+4] = byte(n >> 8)
 	m.buf[off+5] = byte(n)
+	return total, len(m.chunks)
 }
 
 // times returns the 90 kHz DTS and PTS of s (before TimestampOffset).
@@ -108,6 +114,7 @@ func (m *Muxer) appendVideoPES(s *Sample, enc CBCEncrypter, iv *[16]byte) error 
 	}
 	off := len(m.buf)
 	hdr := m.beginPES(streamIDVideo, wrap33(pts), wrap33(dts), pts != dts)
+	c0 := len(m.chunks)
 	if !hasAUD {
 		if c.Codec == HEVC {
 			m.buf = append(m.buf, audHEVC...)
@@ -132,11 +139,11 @@ func (m *Muxer) appendVideoPES(s *Sample, enc CBCEncrypter, iv *[16]byte) error 
 			}
 			continue
 		}
-		m.buf = append(m.buf, nal...)
+		m.appendExt(nal)
 	}
-	m.endPES(off)
+	total, c1 := m.endPES(off, c0)
 	m.pes = append(m.pes, pesEntry{
-		off: off, end: len(m.buf), hdr: hdr, dts: dts, pid: PIDVideo,
+		c0: c0, c1: c1, n: total, hdr: hdr, dts: dts, pid: PIDVideo,
 		hasPCR: true, pcr: wrap33(dts - PCRDelay), rai: key,
 	})
 	return nil
@@ -159,6 +166,7 @@ func (m *Muxer) appendAudioPES(samples []Sample, enc CBCEncrypter, iv *[16]byte)
 	dts0, pts0 := times(c, &samples[0])
 	off := len(m.buf)
 	hdr := m.beginPES(streamIDAudio, wrap33(pts0), 0, false)
+	c0 := len(m.chunks)
 	k := 0
 	prev := dts0
 	for k < len(samples) && k < maxAudioFramesPerPES {
@@ -182,9 +190,9 @@ func (m *Muxer) appendAudioPES(samples []Sample, enc CBCEncrypter, iv *[16]byte)
 		prev = d
 		k++
 	}
-	m.endPES(off)
+	total, c1 := m.endPES(off, c0)
 	m.pes = append(m.pes, pesEntry{
-		off: off, end: len(m.buf), hdr: hdr, dts: dts0, pid: PIDAudio,
+		c0: c0, c1: c1, n: total, hdr: hdr, dts: dts0, pid: PIDAudio,
 		hasPCR: m.pcrPID == PIDAudio, pcr: wrap33(dts0 - PCRDelay), rai: true,
 	})
 	return k, nil
