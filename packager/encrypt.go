@@ -333,7 +333,7 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	hint := &tc.hints[e.Scheme-1][i]
 	guess := int(hint.Load()) - 1
 	readOff := max(grow+max(guess, 0), 0)
-	_, fileData, err := t.file.acquire()
+	h, err := t.file.hold()
 	if err != nil {
 		return failClosed(buf, start, err)
 	}
@@ -341,10 +341,7 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	// From a mapped file only the moof and the mdat header are read into
 	// buf: the sample data is encrypted straight from the mapping into its
 	// place in buf, one pass instead of a read and an in-place pass.
-	var mapped []byte // the mdat box in the mapping, when mapped
-	if fileData != nil && fr.Offset >= 0 && fr.Offset+fr.Size <= int64(len(fileData)) {
-		mapped = fileData[fr.Offset+int64(moof) : fr.Offset+fr.Size]
-	}
+	mapped := h.mapped(fr.Offset+int64(moof), fr.Size-int64(moof)) // the mdat box, when mapped
 	buf = slices.Grow(buf, head+readOff+size)
 	buf = buf[:start+head+readOff+size]
 	copy(buf[start:], stypCMAF[:head])
@@ -353,11 +350,10 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	if mapped != nil {
 		readLen = min(moof+16, size)
 	}
-	if err := t.read(buf[src:src+readLen], fr.Offset); err != nil {
+	if err := t.file.readHeld(h, buf[src:src+readLen], fr.Offset); err != nil {
 		return failClosed(buf, start, err)
 	}
-	if binary.BigEndian.Uint32(buf[src:]) != uint32(moof) || string(buf[src+4:src+8]) != "moof" ||
-		string(buf[src+moof+4:src+moof+8]) != "mdat" {
+	if !isIndexedPair(buf[src:src+readLen], moof) {
 		return failClosed(buf, start, corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i))
 	}
 	s.moof = slices.Grow(s.moof[:0], mlen)[:mlen]
@@ -372,7 +368,7 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	if mapped != nil && !s.samplesInOrder() {
 		// Samples out of order or overlapping: read the whole mdat and
 		// encrypt in place, as for an unmapped file.
-		if err := t.read(buf[mdat:mdat+mdatLen], fr.Offset+int64(moof)); err != nil {
+		if err := t.file.readHeld(h, buf[mdat:mdat+mdatLen], fr.Offset+int64(moof)); err != nil {
 			return failClosed(buf, start, err)
 		}
 		mapped = nil

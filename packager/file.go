@@ -46,7 +46,9 @@ func (tf *trackFile) acquire() (*os.File, []byte, error) {
 		tf.f = f
 	}
 	if tf.data == nil && !tf.noMap && !tf.mapErr && mapFiles {
-		if d, err := mapFile(tf.f); err != nil || d == nil {
+		if fi, err := tf.f.Stat(); err != nil {
+			tf.mapErr = true
+		} else if d, err := mapFile(tf.f, fi.Size()); err != nil || d == nil {
 			tf.mapErr = true
 		} else {
 			tf.data = d
@@ -87,21 +89,48 @@ func (tf *trackFile) closeLocked() {
 	}
 }
 
+// heldFile is a track file's open file and mapping (nil when not mapped)
+// while the caller holds a reference (acquire … release).
+type heldFile struct {
+	f    *os.File
+	data []byte
+}
+
+// hold takes a reference to the file; release it with tf.release.
+func (tf *trackFile) hold() (heldFile, error) {
+	f, data, err := tf.acquire()
+	return heldFile{f, data}, err
+}
+
+// mapped returns the n bytes at off in the mapping, or nil when the
+// mapping does not cover them.
+func (h heldFile) mapped(off, n int64) []byte {
+	if off < 0 || n < 0 || off+n > int64(len(h.data)) {
+		return nil
+	}
+	return h.data[off : off+n]
+}
+
 // readAt reads exactly len(p) bytes at off: from the mapping when it covers
 // the range, else with pread.
 func (tf *trackFile) readAt(p []byte, off int64) error {
-	f, data, err := tf.acquire()
+	h, err := tf.hold()
 	if err != nil {
 		return err
 	}
 	defer tf.release()
-	if end := off + int64(len(p)); data != nil && off >= 0 && end <= int64(len(data)) {
-		if err := copyMapped(p, data[off:end]); err != nil {
+	return tf.readHeld(h, p, off)
+}
+
+// readHeld is readAt on a file the caller holds.
+func (tf *trackFile) readHeld(h heldFile, p []byte, off int64) error {
+	if m := h.mapped(off, int64(len(p))); m != nil {
+		if err := copyMapped(p, m); err != nil {
 			return corruptf(tf.path, off, "%v", err)
 		}
 		return nil
 	}
-	n, err := f.ReadAt(p, off)
+	n, err := h.f.ReadAt(p, off)
 	if n < len(p) {
 		return corruptf(tf.path, off, "short read (%d of %d bytes): %v", n, len(p), err)
 	}

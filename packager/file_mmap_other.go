@@ -5,6 +5,6 @@ package packager
 import "os"
 
 // mapFile does not map on this platform: reads use pread.
-func mapFile(*os.File) ([]byte, error) { return nil, nil }
+func mapFile(*os.File, int64) ([]byte, error) { return nil, nil }
 
 func unmapFile([]byte) error { return nil }

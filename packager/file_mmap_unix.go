@@ -7,14 +7,9 @@ import (
 	"syscall"
 )
 
-// mapFile maps f read-only and shared (the page cache's pages themselves);
-// nil for an empty file.
-func mapFile(f *os.File) ([]byte, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	size := fi.Size()
+// mapFile maps the first size bytes of f (its size) read-only and shared:
+// the page cache's pages themselves. nil for an empty file.
+func mapFile(f *os.File, size int64) ([]byte, error) {
 	if size <= 0 || int64(int(size)) != size {
 		return nil, nil
 	}

@@ -129,15 +129,12 @@ func openTrack(path string, mapped bool) (t *Track, err error) {
 	tf := &trackFile{path: path, f: f, noMap: !mapped}
 	if mapped && mapFiles {
 		// The same mapping serves the segments later.
-		if d, err := mapFile(f); err == nil && d != nil {
+		if d, err := mapFile(f, fi.Size()); err == nil && d != nil {
 			data, tf.data = d, d
 		}
 	}
 	t = &Track{Path: path, file: tf}
-	ix := &indexer{f: f, data: data, path: path, size: min(fi.Size(), int64(len(data))), t: t, firstMoof: -1}
-	if data == nil {
-		ix.size = fi.Size()
-	}
+	ix := &indexer{f: f, data: data, path: path, size: fi.Size(), t: t, firstMoof: -1}
 	if err := ix.build(); err != nil {
 		return nil, err
 	}

@@ -86,6 +86,15 @@ func nextBox(b []byte, pos, end int) (box, string) {
 
 func is(t [4]byte, s string) bool { return string(t[:]) == s }
 
+// isIndexedPair reports whether b, read at a fragment's offset, still
+// starts with a moof of moof bytes followed by an mdat header, as when the
+// file was indexed: a file changed since then gives an error, not a bad
+// segment.
+func isIndexedPair(b []byte, moof int) bool {
+	return len(b) >= moof+8 && binary.BigEndian.Uint32(b) == uint32(moof) && string(b[4:8]) == "moof" &&
+		string(b[moof+4:moof+8]) == "mdat"
+}
+
 // tfhdFields returns the flags, track_ID, base_data_offset and defaults of a
 // tfhd, and the offset in the box where the optional fields after
 // base_data_offset start.

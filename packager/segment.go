@@ -91,7 +91,7 @@ func (t *Track) AppendSegment(buf []byte, i int, out Output) ([]byte, error) {
 		return buf[:start], err
 	}
 	// The file may have changed since it was indexed: check the boxes.
-	if binary.BigEndian.Uint32(dst) != uint32(moof) || string(dst[4:8]) != "moof" || string(dst[moof+4:moof+8]) != "mdat" {
+	if !isIndexedPair(dst, moof) {
 		return buf[:start], corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i)
 	}
 	if copyAsIs {
@@ -165,18 +165,18 @@ func (t *Track) AppendSegmentMapped(buf []byte, i int, out Output) (MappedSegmen
 	if out != CMAF && out != Smooth {
 		return MappedSegment{Head: buf}, fmt.Errorf("packager: unknown output %d", out)
 	}
-	_, data, err := t.file.acquire()
+	h, err := t.file.hold()
 	if err != nil {
 		return MappedSegment{Head: buf}, err
 	}
 	fr, p := &t.Fragments[i], t.plans[i]
-	if data == nil || fr.Offset < 0 || fr.Offset+fr.Size > int64(len(data)) {
+	frag := h.mapped(fr.Offset, fr.Size)
+	if frag == nil {
 		t.file.release()
 		b, err := t.AppendSegment(buf, i, out)
 		return MappedSegment{Head: b}, err
 	}
 	ms := MappedSegment{Head: buf, tf: t.file}
-	frag := data[fr.Offset : fr.Offset+fr.Size]
 	moof := int(p.moofSize)
 	grow := int(p.delta)
 	if out == Smooth {
@@ -185,7 +185,7 @@ func (t *Track) AppendSegmentMapped(buf []byte, i int, out Output) (MappedSegmen
 	start := len(buf)
 	var mdatHead int
 	err = guardMapped(frag, nil, func() {
-		if binary.BigEndian.Uint32(frag) != uint32(moof) || string(frag[4:8]) != "moof" || string(frag[moof+4:moof+8]) != "mdat" {
+		if !isIndexedPair(frag, moof) {
 			return
 		}
 		mdatHead = 8

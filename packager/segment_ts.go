@@ -250,14 +250,14 @@ func (t *Track) AppendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	// short under its mapping faults, and that is an error here. The
 	// references taken here keep the mappings (and so the ranges the guard
 	// checks) in place for the whole call.
-	_, tdata, err := t.file.acquire()
+	vh, err := t.file.hold()
 	if err != nil {
 		return buf, err
 	}
 	defer t.file.release()
-	var adata []byte
+	var ah heldFile
 	if audio != nil {
-		if _, adata, err = audio.file.acquire(); err != nil {
+		if ah, err = audio.file.hold(); err != nil {
 			return buf, err
 		}
 		defer audio.file.release()
@@ -265,13 +265,15 @@ func (t *Track) AppendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	// No references into the mappings stay in the scratch after the call:
 	// a mapping can go once the references are released.
 	defer s.Reset()
-	if gerr := guardMapped(tdata, adata, func() { out, err = t.appendSegmentTS(buf, i, audio, o, s) }); gerr != nil {
+	if gerr := guardMapped(vh.data, ah.data, func() { out, err = t.appendSegmentTS(buf, i, audio, o, s, vh, ah) }); gerr != nil {
 		return buf, corruptf(t.Path, 0, "segment %d: %v", i, gerr)
 	}
 	return out, err
 }
 
-func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s *TSScratch) ([]byte, error) {
+// appendSegmentTS is AppendSegmentTS on the files vh (t's) and ah
+// (audio's) that the caller holds.
+func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s *TSScratch, vh, ah heldFile) ([]byte, error) {
 	if i < 0 || i >= len(t.Fragments) {
 		return buf, ErrFragmentNotFound
 	}
@@ -308,19 +310,10 @@ func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	}
 	s.data = slices.Grow(s.data[:0], int(total))[:total]
 	d := s.data
-	own, held, err := t.fragment(d[:fr.Size], i)
+	own, err := t.fragment(d[:fr.Size], i, vh)
 	if err != nil {
 		return buf, err
 	}
-	heldAudio := 0 // references to audio's file taken by audio.fragment
-	defer func() {
-		if held {
-			t.file.release()
-		}
-		for range heldAudio {
-			audio.file.release()
-		}
-	}()
 	d = d[fr.Size:]
 	var reason string
 	mine := &s.video
@@ -337,12 +330,9 @@ func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 		}
 		for j := first; j <= last; j++ {
 			afr := &audio.Fragments[j]
-			ad, held, err := audio.fragment(d[:afr.Size], j)
+			ad, err := audio.fragment(d[:afr.Size], j, ah)
 			if err != nil {
 				return buf, err
-			}
-			if held {
-				heldAudio++
 			}
 			d = d[afr.Size:]
 			n0 := len(s.audio)
@@ -386,35 +376,23 @@ func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	return out, nil
 }
 
-// fragment returns fragment i (moof through the end of mdat) and checks
-// that it is still what was indexed. When the file's mapping covers it, it
-// is a slice of the mapping, held is true and the caller must call
-// t.file.release after its last use of it (and read it under guardMapped);
-// otherwise it is read into p, which is Fragments[i].Size bytes.
-func (t *Track) fragment(p []byte, i int) (b []byte, held bool, err error) {
+// fragment returns fragment i (moof through the end of mdat) of t's file,
+// which the caller holds (h), and checks that it is still what was
+// indexed: a slice of the mapping when it covers the fragment (read it
+// under guardMapped), else read into p, which is Fragments[i].Size bytes.
+func (t *Track) fragment(p []byte, i int, h heldFile) ([]byte, error) {
 	fr := &t.Fragments[i]
-	_, data, err := t.file.acquire()
-	if err != nil {
-		return nil, false, err
-	}
-	if data != nil && fr.Offset >= 0 && fr.Offset+fr.Size <= int64(len(data)) {
-		b, held = data[fr.Offset:fr.Offset+fr.Size], true
-	} else {
-		t.file.release()
-		if err := t.read(p, fr.Offset); err != nil {
-			return nil, false, err
+	b := h.mapped(fr.Offset, fr.Size)
+	if b == nil {
+		if err := t.file.readHeld(h, p, fr.Offset); err != nil {
+			return nil, err
 		}
 		b = p
 	}
-	moof := int(t.plans[i].moofSize)
-	if len(b) < moof+8 || binary.BigEndian.Uint32(b) != uint32(moof) || string(b[4:8]) != "moof" ||
-		string(b[moof+4:moof+8]) != "mdat" {
-		if held {
-			t.file.release()
-		}
-		return nil, false, corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i)
+	if !isIndexedPair(b, int(t.plans[i].moofSize)) {
+		return nil, corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i)
 	}
-	return b, held, nil
+	return b, nil
 }
 
 // timeBefore reports whether a/aScale < b/bScale (seconds), exactly.
