@@ -27,7 +27,7 @@ func (t *Track) describe(moov *mp4.MoovBox, off int64) error {
 	}
 	for _, trex := range moov.Mvex.Trexs {
 		if trex.TrackID == t.TrackID {
-			t.def = sampleDefaults{duration: trex.DefaultSampleDuration, size: trex.DefaultSampleSize}
+			t.def = trackDefaults{duration: trex.DefaultSampleDuration, size: trex.DefaultSampleSize, flags: trex.DefaultSampleFlags}
 		}
 	}
 	mdia := trak.Mdia

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/Eyevinn/mp4ff/hevc"
 	"github.com/Eyevinn/mp4ff/mp4"
@@ -85,27 +84,26 @@ var piffSencUUID = [16]byte{0xa2, 0x39, 0x4f, 0x52, 0x5a, 0x9b, 0x4f, 0x14, 0xa2
 const ivSize = 8
 
 // Scratch holds the per-request buffers of AppendSegmentEncrypted: the
-// rewritten moof, the sample table and the subsample maps. Take one from a
-// pool per request (AcquireScratch) and give it back with ReleaseScratch;
-// do not use it after Release. A Scratch grows to the largest fragment it
-// served and then allocates nothing. It is not safe for concurrent use.
+// fragment read (moof, sample table, sample data when not mapped) and the
+// subsample maps. Take one from a pool per request (AcquireScratch) and
+// give it back with ReleaseScratch; do not use it after Release. A Scratch
+// grows to the largest fragment it served and then allocates nothing. It is
+// not safe for concurrent use.
 type Scratch struct {
-	moof    []byte
-	samples []sampleRef
+	frag    fragScratch
+	samples []subRef
 	subs    []crypto.Subsample
 	pattern crypto.PatternBatch // cbcs video: the samples' ranges, four chains at a time
 }
 
-// sampleRef is one sample of a fragment: its range in the mdat box (offset
-// from the mdat header) and its subsample entries s.subs[sub:sub+nsub].
-type sampleRef struct {
-	off, size uint32
+// subRef is one sample's subsample entries: s.subs[sub:sub+nsub].
+type subRef struct {
 	sub, nsub uint32
 }
 
 // Reset truncates the buffers, keeping their capacity.
 func (s *Scratch) Reset() {
-	s.moof = s.moof[:0]
+	s.frag.reset()
 	s.samples = s.samples[:0]
 	s.subs = s.subs[:0]
 }
@@ -131,10 +129,6 @@ type trackCrypto struct {
 	hevc    *crypto.HEVCParamSets
 	psErr   error  // why the parameter sets did not parse (cbcs needs them)
 	file    string // the track file's name, for IV derivation
-	// hints[scheme-1][i] is 1 + the size of the encryption boxes of
-	// fragment i, once known (0 before): the fragment is then read to
-	// where its mdat goes, and no move is needed.
-	hints [3][]atomic.Int32
 }
 
 type codecKind int
@@ -153,9 +147,6 @@ func (t *Track) crypto() (*trackCrypto, error) {
 
 func (t *Track) buildCrypto() (*trackCrypto, error) {
 	tc := &trackCrypto{file: filepath.Base(t.Path)}
-	for i := range tc.hints {
-		tc.hints[i] = make([]atomic.Int32, len(t.Fragments))
-	}
 	moov, err := t.decodeMoov()
 	if err != nil {
 		return nil, err
@@ -310,273 +301,128 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	if err != nil {
 		return buf, err
 	}
+	if e.Scheme == SchemeCBCS && tc.psErr != nil {
+		return buf, fmt.Errorf("%w: %s: parameter sets: %v", ErrEncryption, t.Path, tc.psErr)
+	}
+	s.Reset()
+	h, err := t.file.hold()
+	if err != nil {
+		return buf, err
+	}
+	defer t.file.release()
+	// From a mapped file the samples are encrypted straight from the
+	// mapping into their place in buf: one pass, no read.
+	res := buf
+	gerr := guardMapped(h.data, nil, func() { res, err = t.appendSegmentEncrypted(buf, i, out, e, s, tc, h) })
+	if gerr != nil {
+		err = corruptf(t.Path, t.Fragments[i].Offset, "fragment %d: %v", i, gerr)
+	}
+	if err != nil {
+		return failClosed(res, start, err)
+	}
+	return res, nil
+}
+
+// appendSegmentEncrypted is AppendSegmentEncrypted on the file h that the
+// caller holds, under guardMapped. On error it returns the buffer it wrote
+// into, for failClosed.
+func (t *Track) appendSegmentEncrypted(buf []byte, i int, out Output, e *Encryption, s *Scratch, tc *trackCrypto, h heldFile) ([]byte, error) {
+	st := &s.frag.st
+	if err := t.readFragment(h, i, st, &s.frag.moof); err != nil {
+		return buf, err
+	}
+	data, err := t.sampleData(h, st, &s.frag.data)
+	if err != nil {
+		return buf, err
+	}
 	cs := crypto.SchemeCENC
 	if e.Scheme == SchemeCBCS {
 		cs = crypto.SchemeCBCS
-		if tc.psErr != nil {
-			return buf, fmt.Errorf("%w: %s: parameter sets: %v", ErrEncryption, t.Path, tc.psErr)
-		}
-	}
-	s.Reset()
-	fr, p := &t.Fragments[i], t.plans[i]
-	smooth := out == Smooth
-	head := 0
-	if !smooth {
-		head = len(stypCMAF)
-	}
-	grow := int(p.delta)
-	if smooth {
-		grow += tfxdLen
-	}
-	moof, size := int(p.moofSize), int(fr.Size)
-	mlen := moof + grow // the moof before the encryption boxes
-	hint := &tc.hints[e.Scheme-1][i]
-	guess := int(hint.Load()) - 1
-	readOff := max(grow+max(guess, 0), 0)
-	h, err := t.file.hold()
-	if err != nil {
-		return failClosed(buf, start, err)
-	}
-	defer t.file.release()
-	// From a mapped file only the moof and the mdat header are read into
-	// buf: the sample data is encrypted straight from the mapping into its
-	// place in buf, one pass instead of a read and an in-place pass.
-	mapped := h.mapped(fr.Offset+int64(moof), fr.Size-int64(moof)) // the mdat box, when mapped
-	buf = slices.Grow(buf, head+readOff+size)
-	buf = buf[:start+head+readOff+size]
-	copy(buf[start:], stypCMAF[:head])
-	src := start + head + readOff
-	readLen := size
-	if mapped != nil {
-		readLen = min(moof+16, size)
-	}
-	if err := t.file.readHeld(h, buf[src:src+readLen], fr.Offset); err != nil {
-		return failClosed(buf, start, err)
-	}
-	if !isIndexedPair(buf[src:src+readLen], moof) {
-		return failClosed(buf, start, corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i))
-	}
-	s.moof = slices.Grow(s.moof[:0], mlen)[:mlen]
-	if n := writeMoof(s.moof, buf[src:src+moof], grow, smooth, fr.Time, fr.Duration, fr.Offset, t.def); n != mlen {
-		return failClosed(buf, start, corruptf(t.Path, fr.Offset, "fragment %d: moof rewrite size %d, want %d", i, n, mlen))
-	}
-	mdat, mdatLen := src+moof, size-moof
-	at, reason := s.sampleTable(s.moof, mlen, mdatLen, t.def)
-	if reason != "" {
-		return failClosed(buf, start, corruptf(t.Path, fr.Offset, "fragment %d: %s", i, reason))
-	}
-	if mapped != nil && !s.samplesInOrder() {
-		// Samples out of order or overlapping: read the whole mdat and
-		// encrypt in place, as for an unmapped file.
-		if err := t.file.readHeld(h, buf[mdat:mdat+mdatLen], fr.Offset+int64(moof)); err != nil {
-			return failClosed(buf, start, err)
-		}
-		mapped = nil
-	}
-	in := mapped // the clear mdat box the samples are read from
-	if in == nil {
-		in = buf[mdat : mdat+mdatLen]
 	}
 	// Subsample maps, from the clear samples.
-	if tc.codec != codecAudio {
-		gerr := guardMapped(mapped, nil, func() {
-			for k := range s.samples {
-				sr := &s.samples[k]
-				data := in[sr.off : sr.off+sr.size]
-				n0 := len(s.subs)
-				if tc.codec == codecH264 {
-					s.subs, err = crypto.AppendSubsamplesH264(s.subs, data, tc.lenSize, tc.h264, cs)
-				} else {
-					s.subs, err = crypto.AppendSubsamplesHEVC(s.subs, data, tc.lenSize, tc.hevc, cs)
-				}
-				if err != nil {
-					err = fmt.Errorf("%w: %s fragment %d sample %d: %v", ErrEncryption, t.Path, i, k, err)
-					return
-				}
-				sr.sub, sr.nsub = uint32(n0), uint32(len(s.subs)-n0)
+	video := tc.codec != codecAudio
+	s.samples = slices.Grow(s.samples[:0], len(st.Samples))[:len(st.Samples)]
+	clear(s.samples)
+	if video {
+		for k := range st.Samples {
+			d := data.of(&st.Samples[k])
+			n0 := len(s.subs)
+			if tc.codec == codecH264 {
+				s.subs, err = crypto.AppendSubsamplesH264(s.subs, d, tc.lenSize, tc.h264, cs)
+			} else {
+				s.subs, err = crypto.AppendSubsamplesHEVC(s.subs, d, tc.lenSize, tc.hevc, cs)
 			}
-		})
-		if gerr != nil {
-			err = corruptf(t.Path, fr.Offset, "fragment %d: %v", i, gerr)
-		}
-		if err != nil {
-			return failClosed(buf, start, err)
+			if err != nil {
+				return buf, fmt.Errorf("%w: %s fragment %d sample %d: %v", ErrEncryption, t.Path, i, k, err)
+			}
+			s.samples[k] = subRef{sub: uint32(n0), nsub: uint32(len(s.subs) - n0)}
 		}
 	}
 	ivs := ivSize
 	if e.Scheme == SchemeCBCS {
 		ivs = 0
 	}
-	encLen, reason := s.encBoxesLen(e.Scheme, ivs, tc.codec != codecAudio)
+	encLen, reason := s.encBoxesLen(e.Scheme, ivs, video)
 	if reason != "" {
-		return failClosed(buf, start, fmt.Errorf("%w: %s fragment %d: %s", ErrEncryption, t.Path, i, reason))
+		return buf, fmt.Errorf("%w: %s fragment %d: %s", ErrEncryption, t.Path, i, reason)
 	}
-	// Put the mdat where it goes: from the mapping it is written there by
-	// the encryption below; a read mdat is moved unless it was read there.
-	final := start + head + mlen + encLen
-	if end := final + mdatLen; end > len(buf) {
-		buf = slices.Grow(buf, end-len(buf))[:end]
-	}
-	if lo, hi := final+mdatLen, mdat+readLen-moof; mapped != nil && lo < hi {
-		clear(buf[lo:hi]) // the mdat head read, past the end: no clear media left behind
-	}
-	if mapped == nil && final != mdat {
-		copy(buf[final:final+mdatLen], buf[mdat:mdat+mdatLen])
-		if final < mdat {
-			clear(buf[final+mdatLen : mdat+mdatLen]) // no clear media past the end
-		}
-		in = buf[final : final+mdatLen]
-	}
-	if guess != encLen {
-		hint.Store(int32(encLen + 1))
-	}
-	buf = buf[:final+mdatLen]
-	dst := buf[final:]
+	start := len(buf)
+	hd := st.layout(t.def, out, encLen)
+	payload := st.DataSize()
+	total := hd.Len() + int(payload)
+	buf = slices.Grow(buf, total)[:start+total]
+	n := st.putHead(buf[start:], &hd, payload)
 	var fiv crypto.FragmentIV
 	var civ [16]byte
 	if e.Scheme == SchemeCBCS {
 		civ = e.Key.CBCSConstantIV(e.Asset, tc.file)
 	} else {
-		fiv = e.Key.FragmentIV(e.Asset, tc.file, fr.Time)
+		fiv = e.Key.FragmentIV(e.Asset, tc.file, st.Time)
 	}
+	moof := buf[start+n-mdatHdrLen-hd.moofLen : start+n-mdatHdrLen]
+	s.putEncBoxes(moof[hd.encAt:hd.encAt+encLen], hd.encAt, e.Scheme, ivs, video, &fiv)
 	pat := crypto.PatternVideo
-	if tc.codec == codecAudio {
+	if !video {
 		pat = crypto.PatternWhole
 	}
 	s.pattern.Reset(e.Key, civ)
-	gerr := guardMapped(mapped, nil, func() {
-		defer func() {
-			s.pattern.Flush()
-			s.pattern = crypto.PatternBatch{} // no key, no buffer kept in the pooled scratch
-		}()
-		prev := 0 // from a mapping: the bytes of dst written so far
-		for k := range s.samples {
-			sr := &s.samples[k]
-			lo, hi := int(sr.off), int(sr.off+sr.size)
-			if mapped != nil {
-				copy(dst[prev:lo], in[prev:lo]) // the mdat header, gaps
-				prev = hi
-			}
-			subs := s.subs[sr.sub : sr.sub+sr.nsub]
-			if e.Scheme == SchemeCBCS {
-				if mapped != nil {
-					copy(dst[lo:hi], in[lo:hi])
-				}
-				if pat == crypto.PatternVideo {
-					err = s.pattern.AddSample(dst[lo:hi], subs)
-				} else {
-					err = e.Key.EncryptCBCS(dst[lo:hi], civ, subs, pat)
-				}
+	defer func() {
+		s.pattern.Flush()
+		s.pattern = crypto.PatternBatch{} // no key, no buffer kept in the pooled scratch
+	}()
+	dst := buf[start+n:]
+	for k := range st.Samples {
+		src := data.of(&st.Samples[k])
+		d := dst[:len(src)]
+		dst = dst[len(src):]
+		sr := s.samples[k]
+		subs := s.subs[sr.sub : sr.sub+sr.nsub]
+		if e.Scheme == SchemeCBCS {
+			copy(d, src)
+			if pat == crypto.PatternVideo {
+				err = s.pattern.AddSample(d, subs)
 			} else {
-				var iv [16]byte
-				iv8 := fiv.SampleIV8(uint32(k))
-				copy(iv[:], iv8[:])
-				err = e.Key.EncryptCENCTo(dst[lo:hi], in[lo:hi], iv, subs)
+				err = e.Key.EncryptCBCS(d, civ, subs, pat)
 			}
-			if err != nil {
-				err = fmt.Errorf("%w: %s fragment %d sample %d: %v", ErrEncryption, t.Path, i, k, err)
-				return
-			}
+		} else {
+			var iv [16]byte
+			iv8 := fiv.SampleIV8(uint32(k))
+			copy(iv[:], iv8[:])
+			err = e.Key.EncryptCENCTo(d, src, iv, subs)
 		}
-		if mapped != nil {
-			copy(dst[prev:], in[prev:])
+		if err != nil {
+			return buf, fmt.Errorf("%w: %s fragment %d sample %d: %v", ErrEncryption, t.Path, i, k, err)
 		}
-	})
-	if gerr != nil {
-		err = corruptf(t.Path, fr.Offset, "fragment %d: %v", i, gerr)
 	}
-	if err != nil {
-		return failClosed(buf, start, err)
-	}
-	// The moof, with the encryption boxes after the last trun.
-	m := buf[start+head : final]
-	insertGap(m, s.moof, at, encLen)
-	s.putEncBoxes(m[at:at+encLen], at, e.Scheme, ivs, tc.codec != codecAudio, &fiv)
 	return buf, nil
 }
 
-// samplesInOrder reports whether s.samples lie in the mdat in order,
-// without overlapping.
-func (s *Scratch) samplesInOrder() bool {
-	end := uint32(0)
-	for _, sr := range s.samples {
-		if sr.off < end {
-			return false
-		}
-		end = sr.off + sr.size
-	}
-	return true
-}
-
-// failClosed zeroes what AppendSegmentEncrypted wrote past start (clear
-// media may be among it) and returns buf[:start] with err.
+// failClosed zeroes what AppendSegmentEncrypted wrote past start, up to the
+// buffer's capacity (clear media may be among it), and returns buf[:start]
+// with err.
 func failClosed(buf []byte, start int, err error) ([]byte, error) {
-	clear(buf[start:])
+	clear(buf[start:cap(buf)])
 	return buf[:start], err
-}
-
-// sampleTable fills s.samples from the rewritten moof m (mlen bytes, one traf,
-// data offsets relative to m) for an mdat box of mdatLen bytes that follows
-// m. It returns the offset in m just after the last trun, where the
-// encryption boxes go, or a reason why the moof cannot be served.
-func (s *Scratch) sampleTable(m []byte, mlen, mdatLen int, def sampleDefaults) (at int, reason string) {
-	for pos := 8; pos < len(m); {
-		c, r := nextBox(m, pos, len(m))
-		if r != "" {
-			return 0, r
-		}
-		pos = c.end
-		if !is(c.typ, "traf") {
-			continue
-		}
-		var tf tfhdFields
-		for q := c.start + 8; q < c.end; {
-			cc, r := nextBox(m, q, c.end)
-			if r != "" {
-				return 0, r
-			}
-			q = cc.end
-			bb := m[cc.start:cc.end]
-			switch {
-			case is(cc.typ, "tfhd"):
-				tf, r = parseTfhd(bb)
-				if r != "" {
-					return 0, r
-				}
-				if tf.flags&tfhdDefaultSize == 0 {
-					tf.defSize = def.size
-				}
-			case is(cc.typ, "trun"):
-				tr, r := parseTrun(bb)
-				if r != "" {
-					return 0, r
-				}
-				off := int64(tr.dataOffset) - int64(mlen)
-				e := tr.entries
-				for range tr.count {
-					sz := tf.defSize
-					if tr.flags&trunSampleSize != 0 {
-						q := e
-						if tr.flags&trunSampleDuration != 0 {
-							q += 4
-						}
-						sz = binary.BigEndian.Uint32(bb[q:])
-					}
-					e += tr.entrySize
-					if off < 8 || off+int64(sz) > int64(mdatLen) {
-						return 0, "sample outside the mdat"
-					}
-					s.samples = append(s.samples, sampleRef{off: uint32(off), size: sz})
-					off += int64(sz)
-				}
-				at = cc.end
-			}
-		}
-	}
-	if at == 0 {
-		return 0, "no trun"
-	}
-	return at, ""
 }
 
 // Encryption box sizes.
@@ -636,32 +482,6 @@ func (s *Scratch) encBoxesLen(scheme Scheme, ivs int, subsamples bool) (int, str
 		n += len(s.samples)
 	}
 	return n, ""
-}
-
-// insertGap copies the moof src into dst with gap bytes left free at offset
-// at (inside the traf, after its last trun), and fixes the moof and traf
-// sizes and the trun data offsets for the gap.
-func insertGap(dst, src []byte, at, gap int) {
-	be := binary.BigEndian
-	copy(dst, src[:at])
-	copy(dst[at+gap:], src[at:])
-	be.PutUint32(dst, uint32(len(src)+gap))
-	for pos := 8; pos < len(src); {
-		c, _ := nextBox(src, pos, len(src))
-		pos = c.end
-		if !is(c.typ, "traf") {
-			continue
-		}
-		be.PutUint32(dst[c.start:], uint32(c.end-c.start+gap))
-		for q := c.start + 8; q < c.end; {
-			cc, _ := nextBox(src, q, c.end)
-			q = cc.end
-			if is(cc.typ, "trun") {
-				p := cc.start + 16
-				be.PutUint32(dst[p:], be.Uint32(src[p:])+uint32(gap))
-			}
-		}
-	}
 }
 
 // putEncBoxes writes senc, saiz, saio and for PIFF the PIFF sample

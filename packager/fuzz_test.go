@@ -73,11 +73,29 @@ func FuzzIndex(f *testing.F) {
 					if err != nil {
 						t.Fatalf("fragment %d of an indexed file: %v", i, err)
 					}
-					if int64(len(buf)) < fr.Size-8 || !bytes.Contains(buf[:min(len(buf), 64)], []byte("moof")) {
-						t.Fatalf("fragment %d: %d bytes output for %d", i, len(buf), fr.Size)
+					if !tiles(buf, "moof", "mdat") || !bytes.Contains(buf[:min(len(buf), 64)], []byte("moof")) {
+						t.Fatalf("fragment %d: %d bytes output for %d are not boxes ending in moof, mdat", i, len(buf), fr.Size)
 					}
 				}
 			}
 		}
 	})
+}
+
+// tiles reports whether b is a run of top-level boxes with 32-bit sizes
+// that ends exactly at len(b), the last two of types last.
+func tiles(b []byte, last ...string) bool {
+	var types []string
+	for p := 0; p < len(b); {
+		if len(b)-p < 8 {
+			return false
+		}
+		n := int(uint32(b[p])<<24 | uint32(b[p+1])<<16 | uint32(b[p+2])<<8 | uint32(b[p+3]))
+		if n < 8 || n > len(b)-p {
+			return false
+		}
+		types = append(types, string(b[p+4:p+8]))
+		p += n
+	}
+	return len(types) >= len(last) && strings.Join(types[len(types)-len(last):], ",") == strings.Join(last, ",")
 }

@@ -23,7 +23,9 @@ type indexer struct {
 	size      int64
 	buf       []byte
 	t         *Track
-	infos     []moofInfo // parallel to t.Fragments, while building
+	st        SampleTable // the fragment being read
+	hasTime   []bool      // parallel to t.Fragments, while building: the moof had a tfdt
+	frameDur  uint32      // the common sample duration of the first fragment
 	firstMoof int64
 }
 
@@ -285,24 +287,29 @@ func (ix *indexer) pair(off int64) (int64, bool, error) {
 	if size > MaxFragmentSize {
 		return 0, false, corruptf(ix.path, off, "fragment of %d bytes over MaxFragmentSize", size)
 	}
-	mi, reason, unsup := parseMoof(b[:h.size], off, ix.t.TrackID, ix.t.def)
+	reason, unsup := ix.st.readMoof(b[:h.size], off, ix.t.TrackID, ix.t.def)
 	if reason != "" {
 		if unsup {
 			return 0, false, unsupportedf(ix.path, "moof at %d: %s", off, reason)
 		}
 		return 0, false, corruptf(ix.path, off, "moof: %s", reason)
 	}
-	if mi.samples > 0 && (mi.dataStart < h.size+mdatHdr || mi.dataEnd > size) {
-		return 0, false, corruptf(ix.path, off, "moof: sample data [%d,%d) outside its mdat [%d,%d)", mi.dataStart, mi.dataEnd, h.size+mdatHdr, size)
+	st := &ix.st
+	if reason := st.check(off+h.size+mdatHdr, off+size); reason != "" {
+		return 0, false, corruptf(ix.path, off, "moof: %s", reason)
 	}
 	if len(ix.t.Fragments) >= MaxFragments {
 		return 0, false, corruptf(ix.path, off, "more than MaxFragments fragments")
 	}
+	if len(ix.t.Fragments) == 0 {
+		ix.frameDur = st.commonDuration()
+	}
+	ix.t.leastCTO = min(ix.t.leastCTO, st.leastCTO())
 	ix.t.Fragments = append(ix.t.Fragments, Fragment{
-		Time: mi.time, Duration: mi.duration, Offset: off, Size: size, Samples: int(mi.samples),
+		Time: st.Time, Duration: st.Duration(), Offset: off, Size: size, Samples: len(st.Samples),
 	})
-	ix.t.plans = append(ix.t.plans, plan{moofSize: int32(h.size), delta: int32(mi.delta), rewrite: mi.rewrite})
-	ix.infos = append(ix.infos, mi)
+	ix.t.plans = append(ix.t.plans, plan{moofSize: int32(h.size), mdatHdr: int8(mdatHdr)})
+	ix.hasTime = append(ix.hasTime, st.HasTime)
 	return off + size, true, nil
 }
 
@@ -321,7 +328,8 @@ func (ix *indexer) view(off, n int64) ([]byte, error) {
 }
 
 func (ix *indexer) reset() {
-	ix.t.Fragments, ix.t.plans, ix.infos = ix.t.Fragments[:0], ix.t.plans[:0], ix.infos[:0]
+	ix.t.Fragments, ix.t.plans, ix.hasTime = ix.t.Fragments[:0], ix.t.plans[:0], ix.hasTime[:0]
+	ix.t.leastCTO = 0
 }
 
 // walk indexes by reading every top-level box header from the first moof.
@@ -454,7 +462,7 @@ func (ix *indexer) finish() error {
 	var total, bytes uint64
 	for i := range t.Fragments {
 		fr := &t.Fragments[i]
-		if !ix.infos[i].hasTfdt {
+		if !ix.hasTime[i] {
 			fr.Time = 0
 			if i > 0 {
 				fr.Time = t.Fragments[i-1].Time + t.Fragments[i-1].Duration
@@ -476,12 +484,13 @@ func (ix *indexer) finish() error {
 		t.Bitrate = rate(bytes, total, t.Timescale)
 	}
 	if t.Kind == Video {
-		if d := ix.infos[0].commonDur; d > 0 {
+		if d := ix.frameDur; d > 0 {
 			g := gcd(uint64(t.Timescale), uint64(d))
 			t.FrameRateNum, t.FrameRateDen = int(uint64(t.Timescale)/g), int(uint64(d)/g)
 		}
 	}
-	ix.infos = nil
+	ix.hasTime = nil
+	ix.st = SampleTable{}
 	ix.buf = nil
 	return nil
 }

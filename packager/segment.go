@@ -1,10 +1,10 @@
 package packager
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 )
 
 // Output is the form of the segments that AppendInit and AppendSegment write.
@@ -49,10 +49,72 @@ func (t *Track) AppendInit(buf []byte, out Output) ([]byte, error) {
 	return buf, fmt.Errorf("packager: unknown output %d", out)
 }
 
+// fragScratch is what reading one fragment needs: the moof (when the
+// file is not mapped), its sample table, and the samples' data (when not
+// mapped).
+type fragScratch struct {
+	moof []byte
+	st   SampleTable
+	data []byte
+}
+
+func (fs *fragScratch) reset() {
+	fs.moof = fs.moof[:0]
+	fs.st.Reset()
+	fs.data = fs.data[:0]
+}
+
+var fragPool = sync.Pool{New: func() any { return new(fragScratch) }}
+
+// readFragment reads fragment i's moof from the held file h (from the
+// mapping when it covers it, else into *moof) and fills st from it, with
+// the fragment's indexed decode time. Call it under guardMapped(h.data…).
+func (t *Track) readFragment(h heldFile, i int, st *SampleTable, moof *[]byte) error {
+	fr, p := &t.Fragments[i], t.plans[i]
+	n := int64(p.moofSize) + int64(p.mdatHdr)
+	b := h.mapped(fr.Offset, n)
+	if b == nil {
+		*moof = slices.Grow((*moof)[:0], int(n))[:n]
+		if err := t.file.readHeld(h, *moof, fr.Offset); err != nil {
+			return err
+		}
+		b = *moof
+	}
+	// The file may have changed since it was indexed: check the boxes.
+	if !isIndexedPair(b, int(p.moofSize)) {
+		return corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i)
+	}
+	if reason, _ := st.readMoof(b[:p.moofSize], fr.Offset, t.TrackID, t.def); reason != "" {
+		return corruptf(t.Path, fr.Offset, "fragment %d: moof: %s", i, reason)
+	}
+	if reason := st.check(fr.Offset+n, fr.Offset+fr.Size); reason != "" {
+		return corruptf(t.Path, fr.Offset, "fragment %d: %s", i, reason)
+	}
+	st.Time = fr.Time
+	return nil
+}
+
+// sampleData returns the bytes st's samples are read from: the held
+// file's mapping when it covers them, else their range read into *buf.
+// Read the mapping under guardMapped.
+func (t *Track) sampleData(h heldFile, st *SampleTable, buf *[]byte) (sampleData, error) {
+	n := st.dataHi - st.dataLo
+	if h.mapped(st.dataLo, n) != nil {
+		return sampleData{b: h.data}, nil
+	}
+	*buf = slices.Grow((*buf)[:0], int(n))[:n]
+	if err := t.file.readHeld(h, *buf, st.dataLo); err != nil {
+		return sampleData{}, err
+	}
+	return sampleData{b: *buf, lo: st.dataLo}, nil
+}
+
 // AppendSegment appends fragment i in the form out to buf and returns the
-// extended buffer. It reads the fragment with a single ReadAt into buf and
-// rewrites only the moof; with a buffer of enough capacity it does not
-// allocate. On error buf is returned with its original length.
+// extended buffer: the head written from the fragment's sample table, then
+// the samples' data, read with one ReadAt into place when they lie back to
+// back (as they do in every fragmented file). With a buffer of enough
+// capacity it does not allocate. On error buf is returned with its original
+// length.
 func (t *Track) AppendSegment(buf []byte, i int, out Output) ([]byte, error) {
 	if i < 0 || i >= len(t.Fragments) {
 		return buf, ErrFragmentNotFound
@@ -60,51 +122,51 @@ func (t *Track) AppendSegment(buf []byte, i int, out Output) ([]byte, error) {
 	if out != CMAF && out != Smooth {
 		return buf, fmt.Errorf("packager: unknown output %d", out)
 	}
-	fr, p := &t.Fragments[i], t.plans[i]
+	h, err := t.file.hold()
+	if err != nil {
+		return buf, err
+	}
+	defer t.file.release()
+	fs := fragPool.Get().(*fragScratch)
+	defer func() { fs.reset(); fragPool.Put(fs) }()
+	res := buf
+	if gerr := guardMapped(h.data, nil, func() { res, err = t.appendSegment(buf, i, out, h, fs) }); gerr != nil {
+		return buf, corruptf(t.Path, t.Fragments[i].Offset, "fragment %d: %v", i, gerr)
+	}
+	if err != nil {
+		return buf, err
+	}
+	return res, nil
+}
+
+func (t *Track) appendSegment(buf []byte, i int, out Output, h heldFile, fs *fragScratch) ([]byte, error) {
+	st := &fs.st
+	if err := t.readFragment(h, i, st, &fs.moof); err != nil {
+		return buf, err
+	}
 	start := len(buf)
-	head := 0
-	if out == CMAF {
-		head = len(stypCMAF)
+	hd := st.layout(t.def, out, 0)
+	payload := st.DataSize()
+	total := hd.Len() + int(payload)
+	buf = slices.Grow(buf, total)[:start+total]
+	n := st.putHead(buf[start:], &hd, payload)
+	dst := buf[start+n:]
+	if st.contiguous() {
+		if m := h.mapped(st.dataLo, payload); m != nil {
+			copy(dst, m)
+		} else if err := t.file.readHeld(h, dst, st.dataLo); err != nil {
+			return buf[:start], err
+		}
+		return buf, nil
 	}
-	grow := int(p.delta)
-	if out == Smooth {
-		grow += tfxdLen
-	}
-	copyAsIs := out == CMAF && !p.rewrite
-	moof := int(p.moofSize)
-	size := int(fr.Size)
-	// Layout: [styp][moof'][mdat]. The fragment is read so that its mdat
-	// lands where the output mdat goes (at max(grow,0) past the moof start);
-	// the rewritten moof is built in scratch space after the fragment and
-	// copied into place.
-	readAt := start + head + max(grow, 0)
-	total := head + moof + grow + size - moof
-	need := readAt + size - start
-	if !copyAsIs {
-		need += moof + grow
-	}
-	buf = slices.Grow(buf, need)
-	buf = buf[:start+need]
-	copy(buf[start:], stypCMAF[:head])
-	dst := buf[readAt : readAt+size]
-	if err := t.read(dst, fr.Offset); err != nil {
+	data, err := t.sampleData(h, st, &fs.data)
+	if err != nil {
 		return buf[:start], err
 	}
-	// The file may have changed since it was indexed: check the boxes.
-	if !isIndexedPair(dst, moof) {
-		return buf[:start], corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i)
+	for k := range st.Samples {
+		dst = dst[copy(dst, data.of(&st.Samples[k])):]
 	}
-	if copyAsIs {
-		return buf[:start+head+size], nil
-	}
-	scratch := buf[readAt+size:]
-	n := writeMoof(scratch, dst[:moof], grow, out == Smooth, fr.Time, fr.Duration, fr.Offset, t.def)
-	copy(buf[start+head:], scratch[:n])
-	if grow < 0 {
-		// The moof shrank: move the mdat down after it.
-		copy(buf[start+head+n:], dst[moof:])
-	}
-	return buf[:start+total], nil
+	return buf, nil
 }
 
 // read reads exactly len(p) bytes at off from the track file.
@@ -156,8 +218,9 @@ func (m *MappedSegment) ReadAt(p []byte, off int64) (int, error) {
 
 // AppendSegmentMapped is AppendSegment with the sample data left in the
 // track file's mapping: the segment is Head followed by Payload. When the
-// file is not mapped, Head is the whole segment and Payload is nil. On
-// error nothing is held and Head is buf with its original length.
+// file is not mapped, or the samples do not lie back to back in it, Head is
+// the whole segment and Payload is nil. On error nothing is held and Head is
+// buf with its original length.
 func (t *Track) AppendSegmentMapped(buf []byte, i int, out Output) (MappedSegment, error) {
 	if i < 0 || i >= len(t.Fragments) {
 		return MappedSegment{Head: buf}, ErrFragmentNotFound
@@ -169,50 +232,42 @@ func (t *Track) AppendSegmentMapped(buf []byte, i int, out Output) (MappedSegmen
 	if err != nil {
 		return MappedSegment{Head: buf}, err
 	}
-	fr, p := &t.Fragments[i], t.plans[i]
-	frag := h.mapped(fr.Offset, fr.Size)
-	if frag == nil {
+	fr := &t.Fragments[i]
+	if h.mapped(fr.Offset, fr.Size) == nil {
 		t.file.release()
 		b, err := t.AppendSegment(buf, i, out)
 		return MappedSegment{Head: b}, err
 	}
-	ms := MappedSegment{Head: buf, tf: t.file}
-	moof := int(p.moofSize)
-	grow := int(p.delta)
-	if out == Smooth {
-		grow += tfxdLen
-	}
-	start := len(buf)
-	var mdatHead int
-	err = guardMapped(frag, nil, func() {
-		if !isIndexedPair(frag, moof) {
+	fs := fragPool.Get().(*fragScratch)
+	defer func() { fs.reset(); fragPool.Put(fs) }()
+	st := &fs.st
+	head := buf
+	var payload []byte
+	gerr := guardMapped(h.data, nil, func() {
+		if err = t.readFragment(h, i, st, &fs.moof); err != nil {
 			return
 		}
-		mdatHead = 8
-		if binary.BigEndian.Uint32(frag[moof:]) == 1 {
-			mdatHead = 16
-		}
-		if out == CMAF {
-			buf = append(buf, stypCMAF...)
-		}
-		if out == CMAF && !p.rewrite {
-			buf = append(buf, frag[:moof+mdatHead]...)
+		if !st.contiguous() {
+			head, err = t.appendSegment(buf, i, out, h, fs)
 			return
 		}
+		hd := st.layout(t.def, out, 0)
+		n := st.DataSize()
 		at := len(buf)
-		buf = slices.Grow(buf, moof+grow+mdatHead)[:at+moof+grow]
-		n := writeMoof(buf[at:], frag[:moof], grow, out == Smooth, fr.Time, fr.Duration, fr.Offset, t.def)
-		buf = append(buf[:at+n], frag[moof:moof+mdatHead]...)
+		head = slices.Grow(buf, hd.Len())[:at+hd.Len()]
+		st.putHead(head[at:], &hd, n)
+		payload = h.data[st.dataLo : st.dataLo+n]
 	})
-	if err != nil {
-		err = corruptf(t.Path, fr.Offset, "fragment %d: %v", i, err)
-	} else if mdatHead == 0 {
-		err = corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i)
+	if gerr != nil {
+		err = corruptf(t.Path, fr.Offset, "fragment %d: %v", i, gerr)
 	}
 	if err != nil {
-		ms.Release()
-		return MappedSegment{Head: buf[:start]}, err
+		t.file.release()
+		return MappedSegment{Head: buf}, err
 	}
-	ms.Head, ms.Payload = buf, frag[moof+mdatHead:]
-	return ms, nil
+	if payload == nil {
+		t.file.release()
+		return MappedSegment{Head: head}, nil
+	}
+	return MappedSegment{Head: head, Payload: payload, tf: t.file}, nil
 }

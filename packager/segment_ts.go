@@ -1,7 +1,6 @@
 package packager
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -42,13 +41,17 @@ type TSOptions struct {
 // allocates nothing. It is not safe for concurrent use.
 type TSScratch struct {
 	mux          ts.Muxer
-	data         []byte      // the fragments, as read when not mapped
+	moof         []byte      // a moof, as read when not mapped
+	st           SampleTable // the fragment being read
+	data         []byte      // the fragments' sample data, as read when not mapped
 	video, audio []ts.Sample // Data are sub-slices of data or of the files' mappings
 }
 
 // Reset truncates the buffers, keeping their capacity, and drops the
 // references into data and into the mappings.
 func (s *TSScratch) Reset() {
+	s.moof = s.moof[:0]
+	s.st.Reset()
 	s.data = s.data[:0]
 	clear(s.video)
 	clear(s.audio)
@@ -71,12 +74,8 @@ func ReleaseTSScratch(s *TSScratch) {
 // tsTrack is what TS output needs to know about a track, worked out once
 // (on the first TS request) and then only read.
 type tsTrack struct {
-	cfg      ts.StreamConfig
-	defFlags uint32 // trex default_sample_flags
+	cfg ts.StreamConfig
 }
-
-// sample flags (ISO/IEC 14496-12 8.8.3.1): sample_is_non_sync_sample.
-const sampleNonSync = 0x00010000
 
 // tsState returns the track's TS state, building it on first use.
 func (t *Track) tsState() (*tsTrack, error) {
@@ -88,7 +87,7 @@ func (t *Track) tsState() (*tsTrack, error) {
 // parameter sets (avcC, hvcC) or AudioSpecificConfig (esds), the timescale,
 // TimeOffset from the edit list (empty edits and the first media_time), and
 // for video DecodeShift from the most negative composition offset of any
-// fragment (trun version 1), which it finds by reading every moof once.
+// sample, which the index found.
 func (t *Track) buildTS() (*tsTrack, error) {
 	moov, err := t.decodeMoov()
 	if err != nil {
@@ -127,20 +126,9 @@ func (t *Track) buildTS() (*tsTrack, error) {
 	default:
 		return nil, unsupportedf(t.Path, "sample entry %s in MPEG-2 TS", se.Type())
 	}
-	if moov.Mvex != nil {
-		for _, trex := range moov.Mvex.Trexs {
-			if trex.TrackID == t.TrackID {
-				st.defFlags = trex.DefaultSampleFlags
-			}
-		}
-	}
 	c.TimeOffset = editOffset(moov, t.Timescale)
 	if c.Codec != ts.AAC {
-		shift, err := t.decodeShift()
-		if err != nil {
-			return nil, err
-		}
-		c.DecodeShift = shift
+		c.DecodeShift = uint32(-int64(t.leastCTO))
 	}
 	return st, nil
 }
@@ -168,63 +156,6 @@ func editOffset(moov *mp4.MoovBox, timescale uint32) int64 {
 		return off - e.MediaTime
 	}
 	return 0 // only empty edits: nothing to shift
-}
-
-// decodeShift reads every moof of the track and returns minus the most
-// negative composition offset of its samples (0 when none is negative).
-func (t *Track) decodeShift() (uint32, error) {
-	var b []byte
-	var least int64
-	for i := range t.Fragments {
-		n := int(t.plans[i].moofSize)
-		b = slices.Grow(b[:0], n)[:n]
-		if err := t.read(b, t.Fragments[i].Offset); err != nil {
-			return 0, err
-		}
-		least = min(least, leastCTO(b))
-	}
-	if -least > math.MaxUint32 {
-		return 0, corruptf(t.Path, 0, "composition offset %d", least)
-	}
-	return uint32(-least), nil
-}
-
-// leastCTO is the most negative sample composition offset of the version 1
-// truns of moof (0 when none is negative). Damaged boxes are skipped: the
-// segment that needs them reports them.
-func leastCTO(moof []byte) int64 {
-	var least int64
-	for pos := 8; pos < len(moof); {
-		c, r := nextBox(moof, pos, len(moof))
-		if r != "" {
-			break
-		}
-		pos = c.end
-		if !is(c.typ, "traf") {
-			continue
-		}
-		for q := c.start + 8; q < c.end; {
-			cc, r := nextBox(moof, q, c.end)
-			if r != "" {
-				break
-			}
-			q = cc.end
-			bb := moof[cc.start:cc.end]
-			if !is(cc.typ, "trun") {
-				continue
-			}
-			tr, r := parseTrun(bb)
-			if r != "" || bb[8] != 1 || tr.flags&trunSampleCTO == 0 {
-				continue
-			}
-			p := tr.entries + tr.entrySize - 4 // the offset is the last field of an entry
-			for range tr.count {
-				least = min(least, int64(int32(binary.BigEndian.Uint32(bb[p:]))))
-				p += tr.entrySize
-			}
-		}
-	}
-	return least
 }
 
 // AppendSegmentTS appends fragment i of t as an MPEG-2 TS segment to buf and
@@ -297,7 +228,8 @@ func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	}
 	s.Reset()
 
-	// Read the video fragment, then the audio fragments, into s.data.
+	// The samples' data come from the mappings, or are read into s.data:
+	// the fragments' sizes bound what they need.
 	fr := &t.Fragments[i]
 	total := fr.Size
 	if haveAudio {
@@ -310,18 +242,12 @@ func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	}
 	s.data = slices.Grow(s.data[:0], int(total))[:total]
 	d := s.data
-	own, err := t.fragment(d[:fr.Size], i, vh)
-	if err != nil {
-		return buf, err
-	}
-	d = d[fr.Size:]
-	var reason string
 	mine := &s.video
 	if t.Kind == Audio {
 		mine = &s.audio
 	}
-	if *mine, reason = appendTSSamples(*mine, own, int(t.plans[i].moofSize), fr, t.def, st.defFlags, t.Kind == Video); reason != "" {
-		return buf, corruptf(t.Path, fr.Offset, "fragment %d: %s", i, reason)
+	if *mine, d, err = t.tsSamples(*mine, d, i, vh, s); err != nil {
+		return buf, err
 	}
 	if haveAudio {
 		lo, hi, bounded := fr.Time, uint64(0), i+1 < len(t.Fragments)
@@ -329,15 +255,9 @@ func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 			hi = t.Fragments[i+1].Time
 		}
 		for j := first; j <= last; j++ {
-			afr := &audio.Fragments[j]
-			ad, err := audio.fragment(d[:afr.Size], j, ah)
-			if err != nil {
-				return buf, err
-			}
-			d = d[afr.Size:]
 			n0 := len(s.audio)
-			if s.audio, reason = appendTSSamples(s.audio, ad, int(audio.plans[j].moofSize), afr, audio.def, ast.defFlags, false); reason != "" {
-				return buf, corruptf(audio.Path, afr.Offset, "fragment %d: %s", j, reason)
+			if s.audio, d, err = audio.tsSamples(s.audio, d, j, ah, s); err != nil {
+				return buf, err
 			}
 			// Keep the frames whose decode time falls in the segment.
 			k := n0
@@ -376,23 +296,45 @@ func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	return out, nil
 }
 
-// fragment returns fragment i (moof through the end of mdat) of t's file,
-// which the caller holds (h), and checks that it is still what was
-// indexed: a slice of the mapping when it covers the fragment (read it
-// under guardMapped), else read into p, which is Fragments[i].Size bytes.
-func (t *Track) fragment(p []byte, i int, h heldFile) ([]byte, error) {
-	fr := &t.Fragments[i]
-	b := h.mapped(fr.Offset, fr.Size)
-	if b == nil {
-		if err := t.file.readHeld(h, p, fr.Offset); err != nil {
-			return nil, err
+// tsSamples appends the samples of fragment i of t, whose file the caller
+// holds (h), to dst, and returns the rest of buf: Data are slices of the
+// mapping, or of buf, into which the samples' data are read when the file
+// is not mapped (buf holds at least the fragment's size). DTS run from the
+// fragment's decode time, PTSOffset is the composition offset, and Keyframe
+// the sync flag; for video the first sample of the fragment is a keyframe
+// too. Samples of zero bytes are left out (their durations still count).
+func (t *Track) tsSamples(dst []ts.Sample, buf []byte, i int, h heldFile, s *TSScratch) ([]ts.Sample, []byte, error) {
+	st := &s.st
+	if err := t.readFragment(h, i, st, &s.moof); err != nil {
+		return dst, buf, err
+	}
+	var data sampleData
+	if h.mapped(st.dataLo, st.dataHi-st.dataLo) != nil {
+		data = sampleData{b: h.data}
+	} else {
+		n := st.dataHi - st.dataLo
+		if err := t.file.readHeld(h, buf[:n], st.dataLo); err != nil {
+			return dst, buf, err
 		}
-		b = p
+		data = sampleData{b: buf[:n:n], lo: st.dataLo}
+		buf = buf[n:]
 	}
-	if !isIndexedPair(b, int(t.plans[i].moofSize)) {
-		return nil, corruptf(t.Path, fr.Offset, "fragment %d changed since it was indexed", i)
+	video := t.Kind == Video
+	dts := st.Time
+	n0 := len(dst)
+	for k := range st.Samples {
+		sm := &st.Samples[k]
+		if sm.Size > 0 {
+			dst = append(dst, ts.Sample{
+				Data:      data.of(sm),
+				DTS:       dts,
+				PTSOffset: sm.CTO,
+				Keyframe:  sm.Sync() || video && len(dst) == n0,
+			})
+		}
+		dts += uint64(sm.Duration)
 	}
-	return b, nil
+	return dst, buf, nil
 }
 
 // timeBefore reports whether a/aScale < b/bScale (seconds), exactly.
@@ -441,139 +383,4 @@ func (t *Track) AudioRange(i int, audio *Track) (first, last int, ok bool) {
 		return 0, 0, false
 	}
 	return first, last, true
-}
-
-// appendTSSamples appends the samples of a fragment to dst: frag is the
-// fragment as read (moof of moofSize bytes, then mdat), fr its index entry.
-// Data are sub-slices of frag's mdat payload, DTS run from fr.Time, PTSOffset
-// is the trun composition offset (signed in version 1) and Keyframe comes
-// from the sample flags (trun, tfhd, else the trex defaults defFlags); for
-// video the first sample of the fragment is a keyframe too. It returns a
-// reason when the moof does not describe samples inside the mdat. Samples
-// of zero bytes are left out.
-func appendTSSamples(dst []ts.Sample, frag []byte, moofSize int, fr *Fragment, def sampleDefaults, defFlags uint32, video bool) ([]ts.Sample, string) {
-	be := binary.BigEndian
-	m := frag[:moofSize]
-	mdatStart := int64(moofSize + 8)
-	dts := fr.Time
-	n0 := len(dst)
-	for pos := 8; pos < len(m); {
-		c, r := nextBox(m, pos, len(m))
-		if r != "" {
-			return dst, r
-		}
-		pos = c.end
-		if !is(c.typ, "traf") {
-			continue
-		}
-		var tf tfhdFields
-		tfFlags := defFlags
-		seenTfhd := false
-		var base, prevEnd int64
-		for q := c.start + 8; q < c.end; {
-			cc, r := nextBox(m, q, c.end)
-			if r != "" {
-				return dst, r
-			}
-			q = cc.end
-			bb := m[cc.start:cc.end]
-			switch {
-			case is(cc.typ, "tfhd"):
-				if tf, r = parseTfhd(bb); r != "" {
-					return dst, r
-				}
-				seenTfhd = true
-				if tf.flags&tfhdDefaultDuration == 0 {
-					tf.defDuration = def.duration
-				}
-				if tf.flags&tfhdDefaultSize == 0 {
-					tf.defSize = def.size
-				}
-				if tf.flags&tfhdDefaultFlags != 0 {
-					p := tf.afterBase
-					for _, fl := range [...]uint32{tfhdSampleDescIndex, tfhdDefaultDuration, tfhdDefaultSize} {
-						if tf.flags&fl != 0 {
-							p += 4
-						}
-					}
-					tfFlags = be.Uint32(bb[p:])
-				}
-				base = 0
-				if tf.flags&tfhdBaseDataOffset != 0 {
-					if tf.baseOffset > uint64(1<<62) {
-						return dst, "base_data_offset out of range"
-					}
-					base = int64(tf.baseOffset) - fr.Offset
-				}
-				prevEnd = base
-			case is(cc.typ, "trun"):
-				if !seenTfhd {
-					return dst, "trun before tfhd"
-				}
-				tr, r := parseTrun(bb)
-				if r != "" {
-					return dst, r
-				}
-				// Without per-sample fields a trun states any count in 20
-				// bytes: bound the loop (and the sample table) by the bytes
-				// read, since only samples of at least one byte are kept.
-				if uint64(tr.count) > uint64(len(frag)) {
-					return dst, "trun sample count exceeds the fragment"
-				}
-				off := prevEnd
-				if tr.flags&trunDataOffset != 0 {
-					off = base + int64(tr.dataOffset)
-				}
-				p := tr.entries
-				for k := range tr.count {
-					dur, size, flags, cto := tf.defDuration, tf.defSize, tfFlags, int64(0)
-					if k == 0 && tr.flags&trunFirstSampleFlags != 0 {
-						flags = be.Uint32(bb[tr.afterData:])
-					}
-					e := p
-					if tr.flags&trunSampleDuration != 0 {
-						dur = be.Uint32(bb[e:])
-						e += 4
-					}
-					if tr.flags&trunSampleSize != 0 {
-						size = be.Uint32(bb[e:])
-						e += 4
-					}
-					if tr.flags&trunSampleFlags != 0 {
-						flags = be.Uint32(bb[e:])
-						e += 4
-					}
-					if tr.flags&trunSampleCTO != 0 {
-						v := be.Uint32(bb[e:])
-						if bb[8] == 1 {
-							cto = int64(int32(v))
-						} else {
-							cto = int64(v)
-						}
-					}
-					p += tr.entrySize
-					if off < mdatStart || off+int64(size) > int64(len(frag)) {
-						return dst, "sample outside the mdat"
-					}
-					if cto > math.MaxInt32 {
-						return dst, "composition offset out of range"
-					}
-					if size == 0 { // nothing to carry; its duration still counts
-						dts += uint64(dur)
-						continue
-					}
-					dst = append(dst, ts.Sample{
-						Data:      frag[off : off+int64(size) : off+int64(size)],
-						DTS:       dts,
-						PTSOffset: int32(cto),
-						Keyframe:  flags&sampleNonSync == 0 || video && len(dst) == n0,
-					})
-					off += int64(size)
-					dts += uint64(dur)
-				}
-				prevEnd = off
-			}
-		}
-	}
-	return dst, ""
 }

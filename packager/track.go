@@ -61,8 +61,11 @@ type Track struct {
 
 	file    *trackFile
 	plans   []plan // parallel to Fragments
-	def     sampleDefaults
+	def     trackDefaults
 	ftypLen int // bytes of Init taken by the source ftyp (0 when none)
+	// leastCTO is the most negative composition offset of any sample (0
+	// when none is negative): MPEG-2 TS shifts decode times by it.
+	leastCTO int32
 
 	// Encryption state, built on the first encrypted request (crypto()).
 	encOnce sync.Once
@@ -86,11 +89,11 @@ type Fragment struct {
 	Samples      int
 }
 
-// plan is what AppendSegment needs to know about a fragment before reading it.
+// plan is what a segment request needs to know about a fragment before
+// reading it: where its mdat's payload starts.
 type plan struct {
 	moofSize int32
-	delta    int32 // bytes the CMAF moof rewrite adds
-	rewrite  bool  // the CMAF moof differs from the source moof
+	mdatHdr  int8 // 8, or 16 for a 64-bit size
 }
 
 // FragmentAt returns the index of the fragment whose decode time is exactly
