@@ -1,12 +1,12 @@
-package crypto
+package bits
 
 import "math/bits"
 
-// bitReader reads the bits of a NAL unit's RBSP straight from its escaped
+// Reader reads the bits of a NAL unit's RBSP straight from its escaped
 // bytes (EBSP), dropping emulation_prevention_three_byte (0x03 after two 0x00,
 // ITU-T H.264 7.4.1) as it loads them into a 64-bit cache. It is a value
-// type: no allocation. Reading past the end sets err and yields zeros.
-type bitReader struct {
+// type: no allocation. Reading past the end sets Err and yields zeros.
+type Reader struct {
 	b     []byte
 	pos   int    // index in b of the next byte to load
 	zeros int    // consecutive 0x00 bytes loaded, for emulation prevention
@@ -16,13 +16,15 @@ type bitReader struct {
 	err   bool
 }
 
-func newBitReader(nalu []byte) bitReader {
-	return bitReader{b: nalu}
+// NewEBSPReader returns a Reader over nalu, a NAL unit as stored (emulation
+// prevention bytes included), from its first bit.
+func NewEBSPReader(nalu []byte) Reader {
+	return Reader{b: nalu}
 }
 
 // fill loads whole bytes until the cache holds more than 56 bits or the NAL
 // unit ends.
-func (r *bitReader) fill() {
+func (r *Reader) fill() {
 	for r.n <= 56 && r.pos < len(r.b) {
 		c := r.b[r.pos]
 		r.pos++
@@ -41,8 +43,8 @@ func (r *bitReader) fill() {
 	}
 }
 
-// u reads k <= 32 bits.
-func (r *bitReader) u(k uint) uint32 {
+// U reads k <= 32 bits: u(k) of the syntax tables.
+func (r *Reader) U(k uint) uint32 {
 	if k == 0 {
 		return 0
 	}
@@ -60,11 +62,12 @@ func (r *bitReader) u(k uint) uint32 {
 	return v
 }
 
-func (r *bitReader) flag() bool { return r.u(1) == 1 }
+// Flag reads one bit.
+func (r *Reader) Flag() bool { return r.U(1) == 1 }
 
-// ue reads an Exp-Golomb ue(v) value (H.264 9.1); codes longer than 63 bits
-// (values above 2^32-2) set err.
-func (r *bitReader) ue() uint32 {
+// UE reads an Exp-Golomb ue(v) value (H.264 9.1); codes longer than 63 bits
+// (values above 2^32-2) set Err.
+func (r *Reader) UE() uint32 {
 	if r.n < 63 {
 		r.fill()
 	}
@@ -81,31 +84,35 @@ func (r *bitReader) ue() uint32 {
 	return v
 }
 
-// se reads a signed Exp-Golomb se(v) value.
-func (r *bitReader) se() int32 {
-	k := r.ue()
+// SE reads a signed Exp-Golomb se(v) value.
+func (r *Reader) SE() int32 {
+	k := r.UE()
 	if k&1 == 1 {
 		return int32((k + 1) / 2)
 	}
 	return -int32(k / 2)
 }
 
-// skip discards n bits.
-func (r *bitReader) skip(n uint) {
+// Skip discards n bits.
+func (r *Reader) Skip(n uint) {
 	for n > 32 {
-		r.u(32)
+		r.U(32)
 		n -= 32
 	}
-	r.u(n)
+	r.U(n)
 }
 
-// aligned reports whether the reader is at a byte boundary.
-func (r *bitReader) aligned() bool { return r.n%8 == 0 }
+// Aligned reports whether the reader is at a byte boundary.
+func (r *Reader) Aligned() bool { return r.n%8 == 0 }
 
-// bytePos is the number of bytes of the NAL unit, emulation prevention bytes
+// Err reports whether a read ran past the end (or an Exp-Golomb code was
+// too long); every read since then has yielded zero.
+func (r *Reader) Err() bool { return r.err }
+
+// BytePos is the number of bytes of the NAL unit, emulation prevention bytes
 // included, up to the end of the last byte that holds bits read so far: the
 // clear size up to here.
-func (r *bitReader) bytePos() int {
+func (r *Reader) BytePos() int {
 	read := r.rbsp - int(r.n/8) // RBSP bytes with at least one bit read
 	zeros, n := 0, 0
 	for i, c := range r.b {
@@ -126,8 +133,8 @@ func (r *bitReader) bytePos() int {
 	return len(r.b)
 }
 
-// ceilLog2 returns Ceil(Log2(n)) for n >= 1: the bits of a u(v) index < n.
-func ceilLog2(n uint32) uint {
+// CeilLog2 returns Ceil(Log2(n)) for n >= 1: the bits of a u(v) index < n.
+func CeilLog2(n uint32) uint {
 	if n <= 1 {
 		return 0
 	}
