@@ -6,6 +6,7 @@ import (
 
 	"github.com/drmorigin/drmorigin/codec/h264"
 	"github.com/drmorigin/drmorigin/codec/hevc"
+	"github.com/drmorigin/drmorigin/codec/nalu"
 )
 
 // Subsample maps of video samples: which bytes of each NAL unit stay clear
@@ -37,10 +38,7 @@ func nalLen(sample []byte, pos, lenSize int) (int, error) {
 	if pos+lenSize > len(sample) {
 		return 0, ErrNALLength
 	}
-	n := 0
-	for _, b := range sample[pos : pos+lenSize] {
-		n = n<<8 | int(b)
-	}
+	n := nalu.Len(sample[pos:], lenSize)
 	if n > len(sample)-pos-lenSize {
 		return 0, ErrNALLength
 	}

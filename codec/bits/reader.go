@@ -2,12 +2,18 @@ package bits
 
 import "math/bits"
 
-// Reader reads the bits of a NAL unit's RBSP straight from its escaped
-// bytes (EBSP), dropping emulation_prevention_three_byte (0x03 after two 0x00,
-// ITU-T H.264 7.4.1) as it loads them into a 64-bit cache. It is a value
-// type: no allocation. Reading past the end sets Err and yields zeros.
+// Reader reads bit fields, most significant bit first, through a 64-bit
+// cache. Made by NewEBSPReader it reads the RBSP of a NAL unit straight from
+// its escaped bytes (EBSP), dropping emulation_prevention_three_byte (0x03
+// after two 0x00, ITU-T H.264 7.4.1) as it loads them; made by NewReader it
+// reads the bytes as they are. It is a value type: no allocation.
+//
+// A field that runs past the end sets Err, which stays set: an EBSP reader
+// yields 0 for that field, a plain reader the bits there were followed by
+// zeros, and reads past the end yield 0.
 type Reader struct {
 	b     []byte
+	plain bool   // no emulation prevention
 	pos   int    // index in b of the next byte to load
 	zeros int    // consecutive 0x00 bytes loaded, for emulation prevention
 	cache uint64 // unread bits, most significant first
@@ -22,13 +28,19 @@ func NewEBSPReader(nalu []byte) Reader {
 	return Reader{b: nalu}
 }
 
-// fill loads whole bytes until the cache holds more than 56 bits or the NAL
-// unit ends.
+// NewReader returns a Reader over b as it is (no emulation prevention), such
+// as an AudioSpecificConfig.
+func NewReader(b []byte) Reader {
+	return Reader{b: b, plain: true}
+}
+
+// fill loads whole bytes until the cache holds more than 56 bits or the
+// bytes end.
 func (r *Reader) fill() {
 	for r.n <= 56 && r.pos < len(r.b) {
 		c := r.b[r.pos]
 		r.pos++
-		if r.zeros >= 2 && c == 0x03 {
+		if r.zeros >= 2 && c == 0x03 && !r.plain {
 			r.zeros = 0
 			continue
 		}
@@ -51,9 +63,14 @@ func (r *Reader) U(k uint) uint32 {
 	if r.n < k {
 		r.fill()
 		if r.n < k {
+			var v uint32
+			if r.plain {
+				// The cache holds the r.n bits left, then zeros.
+				v = uint32(r.cache >> (64 - k))
+			}
 			r.err = true
 			r.n, r.cache = 0, 0
-			return 0
+			return v
 		}
 	}
 	v := uint32(r.cache >> (64 - k))
@@ -105,15 +122,18 @@ func (r *Reader) Skip(n uint) {
 // Aligned reports whether the reader is at a byte boundary.
 func (r *Reader) Aligned() bool { return r.n%8 == 0 }
 
-// Err reports whether a read ran past the end (or an Exp-Golomb code was
-// too long); every read since then has yielded zero.
+// Err reports whether a field ran past the end, or an Exp-Golomb code was
+// too long.
 func (r *Reader) Err() bool { return r.err }
 
-// BytePos is the number of bytes of the NAL unit, emulation prevention bytes
-// included, up to the end of the last byte that holds bits read so far: the
+// BytePos is the number of bytes, emulation prevention bytes included, up to
+// the end of the last byte that holds bits read so far: for a NAL unit, the
 // clear size up to here.
 func (r *Reader) BytePos() int {
 	read := r.rbsp - int(r.n/8) // RBSP bytes with at least one bit read
+	if r.plain {
+		return read
+	}
 	zeros, n := 0, 0
 	for i, c := range r.b {
 		if n == read {

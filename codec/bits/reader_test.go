@@ -96,3 +96,21 @@ func TestCeilLog2(t *testing.T) {
 		}
 	}
 }
+
+// TestPlain: a plain reader keeps every byte, 0x03 after two zero bytes
+// included, and a field cut short yields the bits there were, then zeros.
+func TestPlain(t *testing.T) {
+	r := bits.NewReader([]byte{0x00, 0x00, 0x03, 0x01, 0xB0})
+	if got := r.U(32); got != 0x00000301 || r.BytePos() != 4 {
+		t.Fatalf("u(32) = %#x at byte %d", got, r.BytePos())
+	}
+	if got := r.U(3); got != 5 || r.Err() {
+		t.Fatalf("u(3) = %d", got)
+	}
+	if got := r.U(6); got != 0b100000 || !r.Err() {
+		t.Fatalf("u(6) over the last 5 bits = %#b, err %v", got, r.Err())
+	}
+	if got := r.U(4); got != 0 || !r.Err() {
+		t.Fatalf("u(4) past the end = %d", got)
+	}
+}
