@@ -64,7 +64,7 @@ type Encryption struct {
 	// the caller (crypto.NewKey) and cached.
 	Key *crypto.Key
 	// PSSH holds complete pssh boxes that AppendInitEncrypted puts in the
-	// init segment's moov (built with crypto/drm).
+	// init segment's moov (built with package drm).
 	PSSH [][]byte
 	// Asset names the asset for IV derivation (urls.md "Initialization
 	// vectors"): IVs come from the key and (Asset, track file name,
