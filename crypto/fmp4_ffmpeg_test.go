@@ -11,6 +11,8 @@ import (
 
 	"github.com/Eyevinn/mp4ff/mp4"
 
+	codech264 "github.com/drmorigin/drmorigin/codec/h264"
+	codechevc "github.com/drmorigin/drmorigin/codec/hevc"
 	"github.com/drmorigin/drmorigin/crypto"
 )
 
@@ -32,14 +34,14 @@ func encryptFMP4(t *testing.T, src string, key []byte, scheme crypto.Scheme, ivS
 	switch {
 	case stsd.AvcX != nil:
 		c = h264
-		ps, err = crypto.NewH264ParamSets(append(stsd.AvcX.AvcC.SPSnalus, stsd.AvcX.AvcC.PPSnalus...)...)
+		ps, err = codech264.NewParamSets(append(stsd.AvcX.AvcC.SPSnalus, stsd.AvcX.AvcC.PPSnalus...)...)
 	case stsd.HvcX != nil:
 		c = hevc
 		var nalus [][]byte
 		for _, a := range stsd.HvcX.HvcC.NaluArrays {
 			nalus = append(nalus, a.Nalus...)
 		}
-		ps, err = crypto.NewHEVCParamSets(nalus...)
+		ps, err = codechevc.NewParamSets(nalus...)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/Eyevinn/mp4ff/mp4"
 
+	codech264 "github.com/drmorigin/drmorigin/codec/h264"
+	codechevc "github.com/drmorigin/drmorigin/codec/hevc"
 	"github.com/drmorigin/drmorigin/crypto"
 )
 
@@ -102,7 +104,7 @@ func fuzzMaps(t *testing.T, sample []byte, subs []crypto.Subsample, scheme crypt
 func FuzzSubsamplesH264(f *testing.F) {
 	fuzzSeeds(f, true)
 	f.Fuzz(func(t *testing.T, psList, ps1, sample []byte, lenSize byte) {
-		ps, _ := crypto.NewH264ParamSets()
+		ps, _ := codech264.NewParamSets()
 		for _, p := range append(splitLengthPrefixed(psList), ps1) {
 			_ = ps.Add(p)
 		}
@@ -120,7 +122,7 @@ func FuzzSubsamplesH264(f *testing.F) {
 func FuzzSubsamplesHEVC(f *testing.F) {
 	fuzzSeeds(f, false)
 	f.Fuzz(func(t *testing.T, psList, ps1, sample []byte, lenSize byte) {
-		ps, _ := crypto.NewHEVCParamSets()
+		ps, _ := codechevc.NewParamSets()
 		for _, p := range append(splitLengthPrefixed(psList), ps1) {
 			_ = ps.Add(p)
 		}

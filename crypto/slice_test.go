@@ -15,6 +15,8 @@ import (
 
 	"github.com/Eyevinn/mp4ff/mp4"
 
+	codech264 "github.com/drmorigin/drmorigin/codec/h264"
+	codechevc "github.com/drmorigin/drmorigin/codec/hevc"
 	"github.com/drmorigin/drmorigin/crypto"
 )
 
@@ -133,7 +135,7 @@ var (
 		func(n []byte) bool { return n[2]&0x80 != 0 }}
 )
 
-// paramSets is the codec-neutral face of H264ParamSets and HEVCParamSets.
+// paramSets is the codec-neutral face of h264.ParamSets and hevc.ParamSets.
 type paramSets interface {
 	Add([]byte) error
 	SliceHeaderSize([]byte) (int, error)
@@ -141,18 +143,18 @@ type paramSets interface {
 
 func (c codec) newPS() paramSets {
 	if c.name == "h264" {
-		ps, _ := crypto.NewH264ParamSets()
+		ps, _ := codech264.NewParamSets()
 		return ps
 	}
-	ps, _ := crypto.NewHEVCParamSets()
+	ps, _ := codechevc.NewParamSets()
 	return ps
 }
 
 func (c codec) subsamples(dst []crypto.Subsample, sample []byte, ps paramSets, s crypto.Scheme) ([]crypto.Subsample, error) {
 	if c.name == "h264" {
-		return crypto.AppendSubsamplesH264(dst, sample, 4, ps.(*crypto.H264ParamSets), s)
+		return crypto.AppendSubsamplesH264(dst, sample, 4, ps.(*codech264.ParamSets), s)
 	}
-	return crypto.AppendSubsamplesHEVC(dst, sample, 4, ps.(*crypto.HEVCParamSets), s)
+	return crypto.AppendSubsamplesHEVC(dst, sample, 4, ps.(*codechevc.ParamSets), s)
 }
 
 // encodeClip encodes a short test pattern with ffmpeg into an Annex B file.

@@ -5,7 +5,7 @@ import "encoding/hex"
 // Protection describes an encrypted output: the method and, for each track
 // of the Presentation, what the manifests signal. The manifest package
 // writes what it is given: the origin builds the PSSH boxes and PlayReady
-// objects (crypto/drm) and expands the license URL templates of the
+// objects (package drm) and expands the license URL templates of the
 // streaming policy. Nothing here is a key.
 type Protection struct {
 	// Method is the encryption of every track.

@@ -4,12 +4,12 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/drmorigin/drmorigin/crypto/drm"
+	"github.com/drmorigin/drmorigin/drm"
 	"github.com/drmorigin/drmorigin/manifest"
 )
 
 // Fixed keys of the protected golden files. The video KID and key are the
-// PlayReady test vector of crypto/drm (CHECKSUM "Me48z71nuqY="); the audio
+// PlayReady test vector of package drm (CHECKSUM "Me48z71nuqY="); the audio
 // ones are counting bytes. Both tracks of one kind share a key, as the
 // locator's "tracks" selection (by trackType) gives them.
 var (

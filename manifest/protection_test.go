@@ -14,7 +14,7 @@ import (
 	"github.com/grafov/m3u8"
 	"github.com/zencoder/go-dash/v3/mpd"
 
-	"github.com/drmorigin/drmorigin/crypto/drm"
+	"github.com/drmorigin/drmorigin/drm"
 	"github.com/drmorigin/drmorigin/manifest"
 )
 

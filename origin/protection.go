@@ -9,7 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/drmorigin/drmorigin/crypto"
-	"github.com/drmorigin/drmorigin/crypto/drm"
+	"github.com/drmorigin/drmorigin/drm"
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/manifest"
 	"github.com/drmorigin/drmorigin/packager"

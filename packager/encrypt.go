@@ -9,8 +9,10 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/Eyevinn/mp4ff/hevc"
+	mp4hevc "github.com/Eyevinn/mp4ff/hevc"
 	"github.com/Eyevinn/mp4ff/mp4"
+	"github.com/drmorigin/drmorigin/codec/h264"
+	"github.com/drmorigin/drmorigin/codec/hevc"
 	"github.com/drmorigin/drmorigin/crypto"
 )
 
@@ -61,7 +63,7 @@ type Encryption struct {
 	// the caller (crypto.NewKey) and cached.
 	Key *crypto.Key
 	// PSSH holds complete pssh boxes that AppendInitEncrypted puts in the
-	// init segment's moov (built with crypto/drm).
+	// init segment's moov (built with package drm).
 	PSSH [][]byte
 	// Asset names the asset for IV derivation (urls.md "Initialization
 	// vectors"): IVs come from the key and (Asset, track file name,
@@ -125,8 +127,8 @@ func ReleaseScratch(s *Scratch) {
 type trackCrypto struct {
 	codec   codecKind
 	lenSize int
-	h264    *crypto.H264ParamSets
-	hevc    *crypto.HEVCParamSets
+	h264    *h264.ParamSets
+	hevc    *hevc.ParamSets
 	psErr   error  // why the parameter sets did not parse (cbcs needs them)
 	file    string // the track file's name, for IV derivation
 }
@@ -157,13 +159,13 @@ func (t *Track) buildCrypto() (*trackCrypto, error) {
 		case "avc1", "avc3":
 			tc.codec, tc.lenSize = codecH264, 4 // mp4ff accepts 4-byte lengths only
 			nalus := append(slices.Clone(se.AvcC.SPSnalus), se.AvcC.PPSnalus...)
-			tc.h264, tc.psErr = crypto.NewH264ParamSets(nalus...)
+			tc.h264, tc.psErr = h264.NewParamSets(nalus...)
 		case "hvc1", "hev1":
 			tc.codec, tc.lenSize = codecHEVC, int(se.HvcC.LengthSizeMinusOne)+1
 			var nalus [][]byte
-			nalus = append(nalus, se.HvcC.GetNalusForType(hevc.NALU_SPS)...)
-			nalus = append(nalus, se.HvcC.GetNalusForType(hevc.NALU_PPS)...)
-			tc.hevc, tc.psErr = crypto.NewHEVCParamSets(nalus...)
+			nalus = append(nalus, se.HvcC.GetNalusForType(mp4hevc.NALU_SPS)...)
+			nalus = append(nalus, se.HvcC.GetNalusForType(mp4hevc.NALU_PPS)...)
+			tc.hevc, tc.psErr = hevc.NewParamSets(nalus...)
 		default:
 			return nil, fmt.Errorf("%w: %s: sample entry %s", ErrEncryption, t.Path, se.Type())
 		}

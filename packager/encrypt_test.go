@@ -16,7 +16,7 @@ import (
 	"github.com/Eyevinn/mp4ff/bits"
 	"github.com/Eyevinn/mp4ff/mp4"
 	"github.com/drmorigin/drmorigin/crypto"
-	"github.com/drmorigin/drmorigin/crypto/drm"
+	"github.com/drmorigin/drmorigin/drm"
 	"github.com/drmorigin/drmorigin/packager"
 )
 

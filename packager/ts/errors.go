@@ -1,13 +1,17 @@
 package ts
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/drmorigin/drmorigin/codec/adts"
+)
 
 // Errors returned by Reset (through AppendSegment) and AppendSegment,
 // wrapped with the stream, sample and position concerned.
 var (
 	// ErrShortConfig is returned when an AudioSpecificConfig is too short
 	// to hold what it must.
-	ErrShortConfig = errors.New("configuration too short")
+	ErrShortConfig = adts.ErrShortConfig
 	// ErrBadNALU is returned when a video sample's NAL unit length runs past
 	// the end of the sample, or a length prefix is cut short.
 	ErrBadNALU = errors.New("NAL unit length past end of sample")

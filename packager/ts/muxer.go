@@ -3,6 +3,8 @@ package ts
 import (
 	"fmt"
 	"slices"
+
+	"github.com/drmorigin/drmorigin/codec/adts"
 )
 
 // Muxer writes MPEG-2 TS segments for HLS. The zero value is ready for
@@ -13,7 +15,7 @@ type Muxer struct {
 	video, audio *StreamConfig
 	cfgErr       error
 	pcrPID       uint16
-	adts         adtsConfig
+	adts         adts.Config
 	params       []byte // video parameter sets in Annex B, VPS, SPS, PPS
 	pmt          [packetSize]byte
 	pmtSAES      [packetSize]byte
@@ -122,7 +124,7 @@ func (m *Muxer) Reset(video, audio *StreamConfig) {
 			}
 		}
 		k := copy(aDesc[:], []byte{0x0F, 4, 'a', 'a', 'c', 'd', 0x05, byte(4 + 4 + 4 + len(asc)), 'a', 'p', 'a', 'd', 'z', 'a', 'a', 'c', 0, 0, 1, byte(len(asc))})
-		switch m.adts.objectType {
+		switch m.adts.ObjectType {
 		case 5:
 			aDesc[15] = 'h'
 		case 29:
@@ -176,7 +178,7 @@ func (m *Muxer) resetAudio(c *StreamConfig) error {
 		return fmt.Errorf("%s: timescale 0: %w", c.Codec, ErrBadConfig)
 	}
 	var err error
-	m.adts, err = parseASC(c.AudioSpecificConfig)
+	m.adts, err = adts.ParseASC(c.AudioSpecificConfig)
 	return err
 }
 

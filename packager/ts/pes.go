@@ -1,6 +1,11 @@
 package ts
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/drmorigin/drmorigin/codec/adts"
+	"github.com/drmorigin/drmorigin/codec/nalu"
+)
 
 // PES stream_id values.
 const (
@@ -71,7 +76,7 @@ func (m *Muxer) appendVideoPES(s *Sample, enc CBCEncrypter, iv *[16]byte) error 
 		if len(b) < ls {
 			return fmt.Errorf("%d bytes left for a %d-byte NAL unit length at offset %d: %w", len(b), ls, len(s.Data)-len(b), ErrBadNALU)
 		}
-		n := nalLen(b, ls)
+		n := nalu.Len(b, ls)
 		if n > len(b)-ls {
 			return fmt.Errorf("NAL unit of %d bytes at offset %d, %d left: %w", n, len(s.Data)-len(b), len(b)-ls, ErrBadNALU)
 		}
@@ -126,7 +131,7 @@ func (m *Muxer) appendVideoPES(s *Sample, enc CBCEncrypter, iv *[16]byte) error 
 		m.buf = append(m.buf, m.params...)
 	}
 	for b := s.Data; len(b) > 0; {
-		n := nalLen(b, ls)
+		n := nalu.Len(b, ls)
 		nal := b[ls : ls+n]
 		b = b[ls+n:]
 		if n == 0 {
@@ -175,13 +180,13 @@ func (m *Muxer) appendAudioPES(samples []Sample, enc CBCEncrypter, iv *[16]byte)
 		if k > 0 && (d-dts0)+(d-prev) > maxAudioPESSpan {
 			break
 		}
-		if len(s.Data)+adtsHeaderSize > maxADTSFrame {
+		if len(s.Data)+adts.HeaderSize > adts.MaxFrameSize {
 			m.buf = m.buf[:off]
 			return k, fmt.Errorf("%d bytes: %w", len(s.Data), ErrFrameTooLarge)
 		}
 		i := len(m.buf)
 		m.buf = append(m.buf, 0, 0, 0, 0, 0, 0, 0)
-		m.adts.putADTSHeader(m.buf[i:], len(s.Data))
+		m.adts.PutHeader(m.buf[i:], len(s.Data))
 		j := len(m.buf)
 		m.buf = append(m.buf, s.Data...)
 		if enc != nil {

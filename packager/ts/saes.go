@@ -1,6 +1,10 @@
 package ts
 
-import "crypto/cipher"
+import (
+	"crypto/cipher"
+
+	"github.com/drmorigin/drmorigin/codec/nalu"
+)
 
 // CBCEncrypter encrypts buf, a whole number of 16-byte blocks, in place with
 // AES-128-CBC, chaining from *iv and leaving the last ciphertext block in
@@ -66,7 +70,7 @@ func (m *Muxer) appendEncryptedNAL(nal []byte, enc CBCEncrypter, iv *[16]byte) {
 	for p := saesVideoClear; len(b)-p > 16; p += 16 + saesVideoSkip {
 		enc.EncryptCBC(b[p:p+16], &m.iv)
 	}
-	m.buf = escapeRBSP(m.buf, b)
+	m.buf = nalu.AppendEscaped(m.buf, b)
 }
 
 // saesNAL is a video NAL unit encrypted ahead by preEncrypt: its source
@@ -99,7 +103,7 @@ func (m *Muxer) preEncrypt(samples []Sample, enc PatternEncrypter, iv [16]byte) 
 			if len(b) < ls {
 				goto encrypt
 			}
-			n := nalLen(b, ls)
+			n := nalu.Len(b, ls)
 			if n > len(b)-ls {
 				goto encrypt
 			}
@@ -135,7 +139,7 @@ func (m *Muxer) appendPreEncryptedNAL(nal []byte) bool {
 		return false
 	}
 	m.preNext++
-	m.buf = escapeRBSP(m.buf, m.pre[e.off:e.end])
+	m.buf = nalu.AppendEscaped(m.buf, m.pre[e.off:e.end])
 	return true
 }
 

@@ -10,50 +10,6 @@ import (
 	"github.com/drmorigin/drmorigin/packager/ts"
 )
 
-func TestADTSHeader(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		asc  []byte
-		n    int
-		want []byte
-	}{
-		// AAC-LC 48 kHz stereo, 100-byte frame: length 107.
-		{"lc 48k stereo", []byte{0x11, 0x90}, 100, []byte{0xFF, 0xF1, 0x4C, 0x80, 0x0D, 0x7F, 0xFC}},
-		// AAC-LC 44.1 kHz stereo, 371-byte frame: length 378.
-		{"lc 44.1k stereo", []byte{0x12, 0x10}, 371, []byte{0xFF, 0xF1, 0x50, 0x80, 0x2F, 0x5F, 0xFC}},
-		// AAC-LC 22.05 kHz mono, largest frame: length 8191.
-		{"lc 22.05k mono max", []byte{0x13, 0x88}, 8184, []byte{0xFF, 0xF1, 0x5C, 0x43, 0xFF, 0xFF, 0xFC}},
-		// HE-AAC (SBR, explicit: object type 5, core 24 kHz, extension
-		// 48 kHz, core AAC-LC): the header describes the LC core.
-		{"he-aac", []byte{0x2B, 0x11, 0x88, 0x00}, 100, []byte{0xFF, 0xF1, 0x58, 0x80, 0x0D, 0x7F, 0xFC}},
-		// Explicit 48000 Hz frequency (index 15) maps to index 3.
-		{"explicit frequency", []byte{0x17, 0x80, 0x5D, 0xC0, 0x10}, 100, []byte{0xFF, 0xF1, 0x4C, 0x80, 0x0D, 0x7F, 0xFC}},
-	} {
-		got, err := ts.ADTSHeader(c.asc, c.n)
-		if err != nil {
-			t.Errorf("%s: %v", c.name, err)
-			continue
-		}
-		if !bytes.Equal(got, c.want) {
-			t.Errorf("%s: % x, want % x", c.name, got, c.want)
-		}
-	}
-	for _, c := range []struct {
-		name, asc string
-		want      string
-	}{
-		{"short", "\x11", "too short"},
-		{"channel config 0", "\x11\x80", "channel configuration 0"},
-		{"object type 7", "\x39\x90", "audio object type 7"},
-		{"reserved frequency", "\x16\x90", "frequency index 13"},
-	} {
-		_, err := ts.ADTSHeader([]byte(c.asc), 10)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
-		}
-	}
-}
-
 func TestTimestampEncoding(t *testing.T) {
 	b := make([]byte, 5)
 	ts.PutTimestamp(b, 2, 0)
@@ -213,38 +169,6 @@ func checkStuffed(t *testing.T, seg []byte, pid int, want []byte, prefix int) {
 	}
 }
 
-func TestEscapeRBSP(t *testing.T) {
-	for _, c := range [][2]string{
-		{"\x00\x00\x00", "\x00\x00\x03\x00"},
-		{"\x00\x00\x01\x00\x00\x02", "\x00\x00\x03\x01\x00\x00\x03\x02"},
-		{"\x00\x00\x04", "\x00\x00\x04"},
-		{"\x00\x00\x03\x00\x00", "\x00\x00\x03\x03\x00\x00\x03"},
-		{"\x01\x00", "\x01\x00"},
-	} {
-		got := ts.EscapeRBSP(nil, []byte(c[0]))
-		if string(got) != c[1] {
-			t.Errorf("escape % x = % x, want % x", c[0], got, c[1])
-		}
-	}
-	r := rand.New(rand.NewPCG(3, 4))
-	for range 2000 {
-		b := make([]byte, r.IntN(40))
-		for i := range b {
-			b[i] = byte(r.IntN(4)) // many zeros and small bytes
-		}
-		e := ts.EscapeRBSP(nil, b)
-		if ref := escapeRef(b); !bytes.Equal(e, ref) {
-			t.Fatalf("escape % x = % x, reference % x", b, e, ref)
-		}
-		if bytes.Contains(e, []byte{0, 0, 0}) || bytes.Contains(e, []byte{0, 0, 1}) || bytes.Contains(e, []byte{0, 0, 2}) {
-			t.Fatalf("escape % x = % x emulates a start code", b, e)
-		}
-		if u := ts.UnescapeRBSP(nil, e); !bytes.Equal(u, b) {
-			t.Fatalf("unescape(escape(% x)) = % x", b, u)
-		}
-	}
-}
-
 func TestErrors(t *testing.T) {
 	h264 := ts.StreamConfig{Codec: ts.H264, ParameterSets: [][]byte{{0x67}, {0x68}}, NALULengthSize: 4, Timescale: 90000}
 	hevcCfg := ts.StreamConfig{Codec: ts.HEVC, ParameterSets: [][]byte{{0x40, 1}, {0x42, 1}, {0x44, 1}}, NALULengthSize: 4, Timescale: 90000}
@@ -313,26 +237,4 @@ func TestDecodeShift(t *testing.T) {
 	if pcr := ps[0].first.pcr; pcr != ps[0].dts-ts.PCRDelay {
 		t.Errorf("PCR %d, DTS %d", pcr, ps[0].dts)
 	}
-}
-
-// escapeRef is the byte-at-a-time emulation prevention of H.264 7.4.1.
-func escapeRef(b []byte) []byte {
-	var out []byte
-	zeros := 0
-	for _, v := range b {
-		if zeros >= 2 && v <= 3 {
-			out = append(out, 3)
-			zeros = 0
-		}
-		out = append(out, v)
-		if v == 0 {
-			zeros++
-		} else {
-			zeros = 0
-		}
-	}
-	if zeros >= 2 {
-		out = append(out, 3)
-	}
-	return out
 }

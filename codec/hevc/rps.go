@@ -1,22 +1,26 @@
-package crypto
+package hevc
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/drmorigin/drmorigin/codec/bits"
+)
 
 // HEVC short-term reference picture sets (ITU-T H.265 7.3.7, 7.4.8): the
 // slice segment header needs their sizes, and an inter-predicted set is
 // derived from an earlier one.
 
-// hevcRPS is a short-term reference picture set (7.4.8): its delta POCs and
+// shortTermRPS is a short-term reference picture set (7.4.8): its delta POCs and
 // whether each is used by the current picture.
-type hevcRPS struct {
+type shortTermRPS struct {
 	numNeg, numPos uint8
 	deltaPOC       [32]int32 // negatives first (S0), then positives (S1)
 	used           [32]bool
 }
 
-func (s *hevcRPS) numDelta() int { return int(s.numNeg) + int(s.numPos) }
+func (s *shortTermRPS) numDelta() int { return int(s.numNeg) + int(s.numPos) }
 
-func (s *hevcRPS) numUsed() int {
+func (s *shortTermRPS) numUsed() int {
 	n := 0
 	for i := range s.numDelta() {
 		if s.used[i] {
@@ -29,19 +33,19 @@ func (s *hevcRPS) numUsed() int {
 // parseRPS parses st_ref_pic_set(idx) (7.3.7) into out, deriving its delta
 // POCs (7.4.8) from the sets before it when inter-predicted. sets holds the
 // SPS's sets; num is num_short_term_ref_pic_sets.
-func parseRPS(r *bitReader, out *hevcRPS, idx uint32, sets *[64]hevcRPS, num uint32) error {
-	*out = hevcRPS{}
-	if idx != 0 && r.flag() { // inter_ref_pic_set_prediction_flag
+func parseRPS(r *bits.Reader, out *shortTermRPS, idx uint32, sets *[64]shortTermRPS, num uint32) error {
+	*out = shortTermRPS{}
+	if idx != 0 && r.Flag() { // inter_ref_pic_set_prediction_flag
 		delta := uint32(1)
 		if idx == num {
-			delta = r.ue() + 1
+			delta = r.UE() + 1
 		}
 		if delta > idx {
 			return fmt.Errorf("delta_idx: %w", ErrSliceHeader)
 		}
 		ref := &sets[idx-delta]
-		sign := r.flag()
-		abs := r.ue() + 1
+		sign := r.Flag()
+		abs := r.UE() + 1
 		if abs > 1<<15 {
 			return fmt.Errorf("abs_delta_rps: %w", ErrSliceHeader)
 		}
@@ -52,10 +56,10 @@ func parseRPS(r *bitReader, out *hevcRPS, idx uint32, sets *[64]hevcRPS, num uin
 		nd := ref.numDelta()
 		var usedFlag, useDelta [33]bool
 		for j := 0; j <= nd; j++ {
-			usedFlag[j] = r.flag()
+			usedFlag[j] = r.Flag()
 			useDelta[j] = true
 			if !usedFlag[j] {
-				useDelta[j] = r.flag()
+				useDelta[j] = r.Flag()
 			}
 		}
 		// 7-61: S0 of the new set.
@@ -109,22 +113,22 @@ func parseRPS(r *bitReader, out *hevcRPS, idx uint32, sets *[64]hevcRPS, num uin
 		copy(out.used[n0:], u1[:n1])
 		return nil
 	}
-	nn, np := r.ue(), r.ue()
+	nn, np := r.UE(), r.UE()
 	if nn > 16 || np > 16 {
 		return fmt.Errorf("num_negative_pics: %w", ErrSliceHeader)
 	}
 	out.numNeg, out.numPos = uint8(nn), uint8(np)
 	poc := int32(0)
 	for i := range nn {
-		poc -= int32(r.ue()) + 1
+		poc -= int32(r.UE()) + 1
 		out.deltaPOC[i] = poc
-		out.used[i] = r.flag()
+		out.used[i] = r.Flag()
 	}
 	poc = 0
 	for i := range np {
-		poc += int32(r.ue()) + 1
+		poc += int32(r.UE()) + 1
 		out.deltaPOC[nn+i] = poc
-		out.used[nn+i] = r.flag()
+		out.used[nn+i] = r.Flag()
 	}
 	return nil
 }

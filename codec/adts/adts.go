@@ -1,39 +1,50 @@
-package ts
+package adts
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
 
-// adtsHeaderSize is the size of an ADTS header without CRC.
-const adtsHeaderSize = 7
+	"github.com/drmorigin/drmorigin/codec/bits"
+)
 
-// maxADTSFrame is the largest ADTS frame (13-bit aac_frame_length).
-const maxADTSFrame = 1<<13 - 1
+// HeaderSize is the size of an ADTS header without CRC.
+const HeaderSize = 7
 
-// adtsConfig holds the fields of an ADTS header taken from an
+// MaxFrameSize is the largest ADTS frame, header included (13-bit
+// aac_frame_length).
+const MaxFrameSize = 1<<13 - 1
+
+// ErrShortConfig is returned (wrapped) when an AudioSpecificConfig is too
+// short to hold what it must.
+var ErrShortConfig = errors.New("configuration too short")
+
+// Config holds the fields of an ADTS header taken from an
 // AudioSpecificConfig.
-type adtsConfig struct {
-	profile    byte // audio object type - 1 (0..3)
-	freqIndex  byte // sampling_frequency_index
-	channels   byte // channel_configuration (1..7)
-	objectType byte // audio object type of the ASC (before SBR/PS)
+type Config struct {
+	profile   byte // audio object type - 1 (0..3)
+	freqIndex byte // sampling_frequency_index
+	channels  byte // channel_configuration (1..7)
+	// ObjectType is the audio object type of the ASC, before SBR/PS: 5 or
+	// 29 for HE-AAC (v2) with explicit signalling.
+	ObjectType byte
 }
 
 var sampleRates = [...]uint32{96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350}
 
-// parseASC reads what ADTS needs from an AudioSpecificConfig (ISO/IEC
+// ParseASC reads what ADTS needs from an AudioSpecificConfig (ISO/IEC
 // 14496-3 1.6.2.1). With explicit SBR/PS signalling (object type 5 or 29)
 // the header describes the AAC-LC core, as ADTS carries HE-AAC.
-func parseASC(asc []byte) (adtsConfig, error) {
-	var c adtsConfig
-	var r bitReader
-	r.b = asc
-	aot := r.read(5)
+func ParseASC(asc []byte) (Config, error) {
+	var c Config
+	r := bits.NewReader(asc)
+	aot := r.U(5)
 	if aot == 31 {
-		aot = 32 + r.read(6)
+		aot = 32 + r.U(6)
 	}
-	c.objectType = byte(aot)
-	fi := r.read(4)
+	c.ObjectType = byte(aot)
+	fi := r.U(4)
 	if fi == 15 {
-		f := r.read(24)
+		f := r.U(24)
 		fi = 15
 		for i, sr := range sampleRates {
 			if sr == f {
@@ -44,18 +55,18 @@ func parseASC(asc []byte) (adtsConfig, error) {
 			return c, fmt.Errorf("audio specific config: sampling frequency %d Hz has no ADTS index", f)
 		}
 	}
-	ch := r.read(4)
+	ch := r.U(4)
 	if aot == 5 || aot == 29 {
 		// extensionSamplingFrequencyIndex, then the core object type.
-		if r.read(4) == 15 {
-			r.read(24)
+		if r.U(4) == 15 {
+			r.U(24)
 		}
-		aot = r.read(5)
+		aot = r.U(5)
 		if aot == 31 {
-			aot = 32 + r.read(6)
+			aot = 32 + r.U(6)
 		}
 	}
-	if r.short {
+	if r.Err() {
 		return c, fmt.Errorf("audio specific config of %d bytes: %w", len(asc), ErrShortConfig)
 	}
 	if aot < 1 || aot > 4 {
@@ -73,15 +84,15 @@ func parseASC(asc []byte) (adtsConfig, error) {
 	return c, nil
 }
 
-// putADTSHeader writes the 7-byte ADTS header (MPEG-4, no CRC, buffer
+// PutHeader writes the 7-byte ADTS header (MPEG-4, no CRC, buffer
 // fullness 0x7FF, one raw data block) of a frame of payloadLen bytes.
 //
 //	syncword 12 | ID 1 | layer 2 | protection_absent 1 | profile 2 | sf_index 4 |
 //	private 1 | channel_config 3 | orig 1 | home 1 | copyright 2 |
 //	aac_frame_length 13 | buffer_fullness 11 | raw_data_blocks 2
-func (c *adtsConfig) putADTSHeader(b []byte, payloadLen int) {
+func (c *Config) PutHeader(b []byte, payloadLen int) {
 	_ = b[6]
-	n := payloadLen + adtsHeaderSize
+	n := payloadLen + HeaderSize
 	b[0] = 0xFF
 	b[1] = 0xF1
 	b[2] = c.profile<<6 | c.freqIndex<<2 | c.channels>>2
@@ -89,28 +100,4 @@ func (c *adtsConfig) putADTSHeader(b []byte, payloadLen int) {
 	b[4] = byte(n >> 3)
 	b[5] = byte(n)<<5 | 0x1F
 	b[6] = 0xFC
-}
-
-// bitReader reads big-endian bit fields; reading past the end yields zeros
-// and sets short.
-type bitReader struct {
-	b     []byte
-	pos   int
-	short bool
-}
-
-func (r *bitReader) read(n int) uint32 {
-	var v uint32
-	for range n {
-		i := r.pos >> 3
-		var bit uint32
-		if i < len(r.b) {
-			bit = uint32(r.b[i]>>(7-r.pos&7)) & 1
-		} else {
-			r.short = true
-		}
-		v = v<<1 | bit
-		r.pos++
-	}
-	return v
 }

@@ -7,7 +7,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
-	"github.com/drmorigin/drmorigin/crypto/drm"
+	"github.com/drmorigin/drmorigin/drm"
 )
 
 // wvData is WidevinePsshData as protowire reads it back.

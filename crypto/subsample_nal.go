@@ -3,7 +3,16 @@ package crypto
 import (
 	"errors"
 	"fmt"
+
+	"github.com/drmorigin/drmorigin/codec/h264"
+	"github.com/drmorigin/drmorigin/codec/hevc"
+	"github.com/drmorigin/drmorigin/codec/nalu"
 )
+
+// Subsample maps of video samples: which bytes of each NAL unit stay clear
+// is the schemes' policy and lives here; where an H.264 slice header or an
+// HEVC slice segment header ends is bitstream parsing, done by codec/h264 and
+// codec/hevc.
 
 // Scheme is a CENC protection scheme, as far as it decides subsample maps.
 type Scheme uint8
@@ -18,30 +27,18 @@ const (
 	SchemeCBCS
 )
 
-// Errors of the subsample map builders.
-var (
-	// ErrNALLength is returned when a NAL unit length runs past the sample
-	// or the length size is not 1, 2 or 4.
-	ErrNALLength = errors.New("crypto: bad NAL unit length")
-	// ErrParamSet is returned when a slice refers to a parameter set that was
-	// not given, or a parameter set cannot be parsed.
-	ErrParamSet = errors.New("crypto: missing or bad parameter set")
-	// ErrSliceHeader is returned when a slice header cannot be parsed.
-	ErrSliceHeader = errors.New("crypto: bad slice header")
-	// ErrUnsupported is returned for streams the cbcs parser does not handle
-	// (H.264 data partitioning, HEVC reserved VCL types).
-	ErrUnsupported = errors.New("crypto: unsupported coding tool for cbcs")
-)
+// ErrNALLength is returned by the subsample map builders when a NAL unit
+// length runs past the sample or the length size is not 1, 2 or 4. The
+// slice header errors of cbcs maps are codec/h264's and codec/hevc's
+// (ErrParamSet, ErrSliceHeader, ErrUnsupported).
+var ErrNALLength = errors.New("crypto: bad NAL unit length")
 
 // nalLen reads a big-endian NAL unit length of size lenSize at sample[pos:].
 func nalLen(sample []byte, pos, lenSize int) (int, error) {
 	if pos+lenSize > len(sample) {
 		return 0, ErrNALLength
 	}
-	n := 0
-	for _, b := range sample[pos : pos+lenSize] {
-		n = n<<8 | int(b)
-	}
+	n := nalu.Len(sample[pos:], lenSize)
 	if n > len(sample)-pos-lenSize {
 		return 0, ErrNALLength
 	}
@@ -107,4 +104,48 @@ func cencClear(nalu []byte, hdr int) int {
 // clear, which EncryptCBCS does by itself.
 func AppendSubsamplesAudio(dst []Subsample, n int) []Subsample {
 	return append(dst, Subsample{Protected: uint32(n)})
+}
+
+// AppendSubsamplesH264 appends to dst the subsample map of an H.264 sample
+// (NAL units with lenSize-byte lengths: 1, 2 or 4) for scheme: non-VCL NAL
+// units clear; for each slice NAL unit, 'cenc' leaves the length, the NAL
+// unit header and the remainder that makes the protected range whole 16-byte
+// blocks clear; 'cbcs' leaves the length and the slice header clear and
+// protects from slice_data() on. A slice that would protect fewer than 16
+// bytes stays clear. ps is needed for cbcs only (without it the error is
+// h264.ErrParamSet). It allocates nothing when dst has the capacity.
+func AppendSubsamplesH264(dst []Subsample, sample []byte, lenSize int, ps *h264.ParamSets, scheme Scheme) ([]Subsample, error) {
+	switch scheme {
+	case SchemeCENC:
+		return appendNALSubsamples(dst, sample, lenSize, h264.IsVCL, func(nalu []byte) (int, error) {
+			return cencClear(nalu, h264.NALUHeaderSize), nil
+		})
+	case SchemeCBCS:
+		if ps == nil {
+			return dst, h264.ErrParamSet
+		}
+		return appendNALSubsamples(dst, sample, lenSize, h264.IsVCL, ps.SliceHeaderSize)
+	}
+	return dst, fmt.Errorf("crypto: unknown scheme %d", scheme)
+}
+
+// AppendSubsamplesHEVC appends to dst the subsample map of an HEVC sample,
+// with the rules of AppendSubsamplesH264: 'cenc' leaves the length, the
+// 2-byte NAL unit header and the remainder to whole blocks clear; 'cbcs'
+// leaves the length and the slice segment header clear. ps is needed for cbcs
+// only (without it the error is hevc.ErrParamSet). It allocates nothing when
+// dst has the capacity.
+func AppendSubsamplesHEVC(dst []Subsample, sample []byte, lenSize int, ps *hevc.ParamSets, scheme Scheme) ([]Subsample, error) {
+	switch scheme {
+	case SchemeCENC:
+		return appendNALSubsamples(dst, sample, lenSize, hevc.IsVCL, func(nalu []byte) (int, error) {
+			return cencClear(nalu, hevc.NALUHeaderSize), nil
+		})
+	case SchemeCBCS:
+		if ps == nil {
+			return dst, hevc.ErrParamSet
+		}
+		return appendNALSubsamples(dst, sample, lenSize, hevc.IsVCL, ps.SliceHeaderSize)
+	}
+	return dst, fmt.Errorf("crypto: unknown scheme %d", scheme)
 }

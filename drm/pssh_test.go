@@ -9,7 +9,7 @@ import (
 	"github.com/Eyevinn/mp4ff/bits"
 	"github.com/Eyevinn/mp4ff/mp4"
 
-	"github.com/drmorigin/drmorigin/crypto/drm"
+	"github.com/drmorigin/drmorigin/drm"
 )
 
 func unhex(t *testing.T, s string) []byte {

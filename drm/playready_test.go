@@ -12,7 +12,7 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	"github.com/drmorigin/drmorigin/crypto/drm"
+	"github.com/drmorigin/drmorigin/drm"
 )
 
 // The PlayReady vector: KID 8ba94ade-6eb9-449d-b44f-a5beefaf43b0 with the

@@ -1,0 +1,162 @@
+package bits
+
+import "math/bits"
+
+// Reader reads bit fields, most significant bit first, through a 64-bit
+// cache. Made by NewEBSPReader it reads the RBSP of a NAL unit straight from
+// its escaped bytes (EBSP), dropping emulation_prevention_three_byte (0x03
+// after two 0x00, ITU-T H.264 7.4.1) as it loads them; made by NewReader it
+// reads the bytes as they are. It is a value type: no allocation.
+//
+// A field that runs past the end sets Err, which stays set: an EBSP reader
+// yields 0 for that field, a plain reader the bits there were followed by
+// zeros, and reads past the end yield 0.
+type Reader struct {
+	b     []byte
+	plain bool   // no emulation prevention
+	pos   int    // index in b of the next byte to load
+	zeros int    // consecutive 0x00 bytes loaded, for emulation prevention
+	cache uint64 // unread bits, most significant first
+	n     uint   // number of valid bits in cache
+	rbsp  int    // RBSP bytes loaded into the cache so far
+	err   bool
+}
+
+// NewEBSPReader returns a Reader over nalu, a NAL unit as stored (emulation
+// prevention bytes included), from its first bit.
+func NewEBSPReader(nalu []byte) Reader {
+	return Reader{b: nalu}
+}
+
+// NewReader returns a Reader over b as it is (no emulation prevention), such
+// as an AudioSpecificConfig.
+func NewReader(b []byte) Reader {
+	return Reader{b: b, plain: true}
+}
+
+// fill loads whole bytes until the cache holds more than 56 bits or the
+// bytes end.
+func (r *Reader) fill() {
+	for r.n <= 56 && r.pos < len(r.b) {
+		c := r.b[r.pos]
+		r.pos++
+		if r.zeros >= 2 && c == 0x03 && !r.plain {
+			r.zeros = 0
+			continue
+		}
+		if c == 0 {
+			r.zeros++
+		} else {
+			r.zeros = 0
+		}
+		r.cache |= uint64(c) << (56 - r.n)
+		r.n += 8
+		r.rbsp++
+	}
+}
+
+// U reads k <= 32 bits: u(k) of the syntax tables.
+func (r *Reader) U(k uint) uint32 {
+	if k == 0 {
+		return 0
+	}
+	if r.n < k {
+		r.fill()
+		if r.n < k {
+			var v uint32
+			if r.plain {
+				// The cache holds the r.n bits left, then zeros.
+				v = uint32(r.cache >> (64 - k))
+			}
+			r.err = true
+			r.n, r.cache = 0, 0
+			return v
+		}
+	}
+	v := uint32(r.cache >> (64 - k))
+	r.cache <<= k
+	r.n -= k
+	return v
+}
+
+// Flag reads one bit.
+func (r *Reader) Flag() bool { return r.U(1) == 1 }
+
+// UE reads an Exp-Golomb ue(v) value (H.264 9.1); codes longer than 63 bits
+// (values above 2^32-2) set Err.
+func (r *Reader) UE() uint32 {
+	if r.n < 63 {
+		r.fill()
+	}
+	lz := uint(bits.LeadingZeros64(r.cache))
+	if lz > 31 || 2*lz+1 > r.n {
+		r.err = true
+		r.n, r.cache = 0, 0
+		return 0
+	}
+	k := 2*lz + 1
+	v := uint32(r.cache>>(64-k)) - 1
+	r.cache <<= k
+	r.n -= k
+	return v
+}
+
+// SE reads a signed Exp-Golomb se(v) value.
+func (r *Reader) SE() int32 {
+	k := r.UE()
+	if k&1 == 1 {
+		return int32((k + 1) / 2)
+	}
+	return -int32(k / 2)
+}
+
+// Skip discards n bits.
+func (r *Reader) Skip(n uint) {
+	for n > 32 {
+		r.U(32)
+		n -= 32
+	}
+	r.U(n)
+}
+
+// Aligned reports whether the reader is at a byte boundary.
+func (r *Reader) Aligned() bool { return r.n%8 == 0 }
+
+// Err reports whether a field ran past the end, or an Exp-Golomb code was
+// too long.
+func (r *Reader) Err() bool { return r.err }
+
+// BytePos is the number of bytes, emulation prevention bytes included, up to
+// the end of the last byte that holds bits read so far: for a NAL unit, the
+// clear size up to here.
+func (r *Reader) BytePos() int {
+	read := r.rbsp - int(r.n/8) // RBSP bytes with at least one bit read
+	if r.plain {
+		return read
+	}
+	zeros, n := 0, 0
+	for i, c := range r.b {
+		if n == read {
+			return i
+		}
+		if zeros >= 2 && c == 0x03 {
+			zeros = 0
+			continue
+		}
+		n++
+		if c == 0 {
+			zeros++
+		} else {
+			zeros = 0
+		}
+	}
+	return len(r.b)
+}
+
+// CeilLog2 returns Ceil(Log2(n)) for n >= 1: the bits of a u(v) index < n.
+func CeilLog2(n uint32) uint {
+	if n <= 1 {
+		return 0
+	}
+	return uint(bits.Len32(n - 1))
+}

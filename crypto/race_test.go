@@ -1,5 +1,0 @@
-//go:build race
-
-package crypto_test
-
-const raceEnabled = true
