@@ -3,13 +3,10 @@ package origin
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/drmorigin/drmorigin/crypto"
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/manifest"
 	"github.com/drmorigin/drmorigin/packager"
@@ -88,7 +85,8 @@ func (s *Server) handleReady(ctx *fasthttp.RequestCtx) {
 type streamState struct {
 	resolved *keyclient.Resolved
 	asset    *packager.Asset
-	enc      Encryption // the encryption to apply (EncryptionUnset: clear)
+	enc      Encryption      // the encryption tag that applies (EncryptionUnset: clear)
+	scheme   packager.Scheme // what enc means in format: schemeOf
 	format   Format
 }
 
@@ -119,6 +117,7 @@ func (s *Server) prepare(r *StreamRequest) (streamState, error) {
 		return st, err
 	}
 	st.resolved, st.asset, st.enc, st.format = res, asset, enc, r.Format
+	st.scheme = schemeOf(enc, r.Format)
 	return st, nil
 }
 
@@ -166,19 +165,20 @@ func selectEncryption(r *StreamRequest, p *keyclient.StreamingPolicy) (Encryptio
 		r.Format.Protocol(), strings.Join(names, ", "))
 }
 
-// available is the fail-closed gate in front of every manifest and segment:
-// a (format, encryption) pair this build does not implement is refused, so
-// an encrypted request never gets clear media.
-func available(f Format, enc Encryption) error {
-	if implemented(f, enc) {
-		return nil
-	}
-	return httpErrorf(fasthttp.StatusForbidden, "encryption=%s is not available on this origin with format=%s", enc, f)
-}
-
-func outputOf(f Format) packager.Output {
-	if f == FormatSmooth {
+// outputOf is the packager output of format f for track t of the asset:
+// CMAF for DASH and HLS fMP4, Smooth, TS, and for m3u8-aapl-v3 video TS
+// with the asset's default audio muxed in.
+func outputOf(f Format, a *packager.Asset, t *packager.Track) packager.Output {
+	switch {
+	case f == FormatSmooth:
 		return packager.Smooth
+	case f == FormatM3U8AAPLV3 && t.Kind == packager.Video:
+		if audio := defaultAudio(a); audio != nil {
+			return packager.TSWithAudio(audio)
+		}
+		return packager.TS
+	case f.IsTS():
+		return packager.TS
 	}
 	return packager.CMAF
 }
@@ -199,38 +199,31 @@ func contentTypeOf(t *packager.Track) []byte {
 }
 
 func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
-	if err := available(r.Format, st.enc); err != nil {
-		return err
-	}
-	out := outputOf(r.Format)
 	t, err := s.track(r, st)
 	if err != nil {
 		return err
 	}
-	b := ctx.Response.SwapBody(nil)
-	if st.enc == EncryptionUnset || st.enc == EncryptionCBC {
-		// HLS AES-128 leaves the EXT-X-MAP section clear (urls.md).
-		b, err = t.AppendInit(b[:0], out)
-	} else {
-		var e *packager.Encryption
-		if e, err = s.encryption(ctx, st, t, true); err == nil {
-			b, err = t.AppendInitEncrypted(b[:0], out, e)
+	var p *packager.Protection
+	if st.scheme != packager.SchemeAES128 { // HLS AES-128 leaves the EXT-X-MAP section clear (urls.md)
+		p = new(packager.Protection)
+		if ok, err := s.fillProtection(p, ctx, st, t, true); err != nil {
+			return err
+		} else if !ok {
+			p = nil
 		}
 	}
+	b := ctx.Response.SwapBody(nil)
+	b, err = t.AppendInit(b[:0], outputOf(r.Format, st.asset, t), p)
 	if err != nil {
 		ctx.Response.SwapBody(b[:0])
 		return err
 	}
 	ctx.Response.SwapBody(b)
-	s.segmentHeaders(ctx, r, t, -1)
+	s.segmentHeaders(ctx, r, t, -1, p)
 	return nil
 }
 
 func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
-	if err := available(r.Format, st.enc); err != nil {
-		return err
-	}
-	out := outputOf(r.Format)
 	t, err := s.track(r, st)
 	if err != nil {
 		return err
@@ -239,39 +232,45 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 	if !ok {
 		return errNotFound
 	}
-	if st.enc == EncryptionUnset && !r.Format.IsTS() && len(ctx.Request.Header.PeekBytes(hdrRange)) == 0 {
+	if r.Format == FormatM3U8AAPLV3 && t.Kind == packager.Audio && hasVideo(st.asset) {
+		return errNotFound // v3 has no audio playlists when there is video
+	}
+	out := outputOf(r.Format, st.asset, t)
+	if st.scheme == packager.SchemeNone && !out.IsTS() && len(ctx.Request.Header.PeekBytes(hdrRange)) == 0 {
 		// Clear fMP4: the sample data goes out from the page cache. Range
 		// requests (rare) take the buffered path below.
 		if ok, err := s.serveMappedSegment(ctx, r, t, i, out); ok || err != nil {
 			return err
 		}
 	}
-	b := ctx.Response.SwapBody(nil)
-	switch {
-	case r.Format.IsTS():
-		b, err = s.appendTSSegment(b[:0], r, st, t, i)
-	case st.enc == EncryptionUnset:
-		b, err = t.AppendSegment(b[:0], i, out)
-	case st.enc == EncryptionCBC:
-		b, err = s.appendCBCSegment(b[:0], st, t, i, out)
-	default:
-		e := encryptionPool.Get().(*packager.Encryption)
-		if err = s.fillEncryption(e, ctx, st, t, false); err == nil {
-			sc := packager.AcquireScratch()
-			b, err = t.AppendSegmentEncrypted(b[:0], i, out, e, sc)
-			packager.ReleaseScratch(sc)
-		}
-		*e = packager.Encryption{}
-		encryptionPool.Put(e)
+	p := protectionPool.Get().(*packager.Protection)
+	defer func() {
+		*p = packager.Protection{} // no key kept in the pool
+		protectionPool.Put(p)
+	}()
+	protected, err := s.fillProtection(p, ctx, st, t, false)
+	if err != nil {
+		return err
 	}
+	pp := p
+	if !protected {
+		pp = nil
+	}
+	b := ctx.Response.SwapBody(nil)
+	sc := packager.AcquireScratch()
+	b, err = t.AppendSegment(b[:0], i, out, pp, sc)
+	packager.ReleaseScratch(sc)
 	if err != nil {
 		// Fail closed: whatever was written (clear bytes included) is
 		// dropped before the error answer.
 		ctx.Response.SwapBody(b[:0])
+		if errors.Is(err, packager.ErrSampleAESHEVC) {
+			return httpErrorf(fasthttp.StatusBadRequest, "encryption=cbcs-aapl on MPEG-2 TS is defined for H.264 and AAC only: use format=m3u8-cmaf")
+		}
 		return err
 	}
 	ctx.Response.SwapBody(b)
-	s.segmentHeaders(ctx, r, t, i)
+	s.segmentHeaders(ctx, r, t, i, pp)
 	return nil
 }
 
@@ -286,50 +285,6 @@ func defaultAudio(a *packager.Asset) *packager.Track {
 	return nil
 }
 
-// appendTSSegment cuts fragment i of t into an MPEG-2 TS segment: alone
-// (m3u8-aapl), or with the default audio muxed in (m3u8-aapl-v3 video);
-// SAMPLE-AES (cbcs-aapl) inside the muxer, AES-128 (cbc) over the whole
-// segment, both under the derived segment IV the playlist states.
-func (s *Server) appendTSSegment(b []byte, r *StreamRequest, st streamState, t *packager.Track, i int) ([]byte, error) {
-	var audio *packager.Track
-	if r.Format == FormatM3U8AAPLV3 {
-		if t.Kind == packager.Audio && hasVideo(st.asset) {
-			return b, errNotFound // v3 has no audio playlists when there is video
-		}
-		if t.Kind == packager.Video {
-			audio = defaultAudio(st.asset)
-		}
-	}
-	var o packager.TSOptions
-	var ck *crypto.Key
-	if st.enc != EncryptionUnset {
-		k, err := trackKey(st.resolved, st.enc, t)
-		if err != nil {
-			return b, err
-		}
-		if ck, err = s.keys.get(k); err != nil {
-			return b, err
-		}
-		o.IV = ck.SegmentIV(st.resolved.Locator.AssetName, filepath.Base(t.Path), t.Fragments[i].Time)
-		if st.enc == EncryptionCBCSAAPL {
-			o.Encrypter = ck
-		}
-	}
-	sc := packager.AcquireTSScratch()
-	b, err := t.AppendSegmentTS(b, i, audio, o, sc)
-	packager.ReleaseTSScratch(sc)
-	if err != nil {
-		if errors.Is(err, packager.ErrSampleAESHEVC) {
-			return b, httpErrorf(fasthttp.StatusBadRequest, "encryption=cbcs-aapl on MPEG-2 TS is defined for H.264 and AAC only: use format=m3u8-cmaf")
-		}
-		return b, err
-	}
-	if st.enc == EncryptionCBC {
-		b = ck.AppendCBCSegment(b[:0], b, o.IV)
-	}
-	return b, nil
-}
-
 func hasVideo(a *packager.Asset) bool {
 	for _, t := range a.Tracks {
 		if t.Kind == packager.Video {
@@ -339,77 +294,18 @@ func hasVideo(a *packager.Asset) bool {
 	return false
 }
 
-// appendCBCSegment is HLS AES-128: the clear segment, then the whole of it
-// encrypted in place with AES-128-CBC and PKCS#7 under the derived segment
-// IV that the playlist states.
-func (s *Server) appendCBCSegment(b []byte, st streamState, t *packager.Track, i int, out packager.Output) ([]byte, error) {
-	k, err := trackKey(st.resolved, EncryptionCBC, t)
-	if err != nil {
-		return b, err
-	}
-	ck, err := s.keys.get(k)
-	if err != nil {
-		return b, err
-	}
-	b, err = t.AppendSegment(b, i, out)
-	if err != nil {
-		return b, err
-	}
-	iv := ck.SegmentIV(st.resolved.Locator.AssetName, filepath.Base(t.Path), t.Fragments[i].Time)
-	return ck.AppendCBCSegment(b[:0], b, iv), nil
-}
-
-// encryptionPool recycles the per-request packager.Encryption of media
-// segments, so the segment path allocates nothing for it.
-var encryptionPool = sync.Pool{New: func() any { return new(packager.Encryption) }}
-
-// encryption is the packager's view of how track t is encrypted for this
-// request; withPSSH adds the pssh boxes that init segments carry.
-func (s *Server) encryption(ctx *fasthttp.RequestCtx, st streamState, t *packager.Track, withPSSH bool) (*packager.Encryption, error) {
-	e := new(packager.Encryption)
-	return e, s.fillEncryption(e, ctx, st, t, withPSSH)
-}
-
-// fillEncryption fills e for track t of this request.
-func (s *Server) fillEncryption(e *packager.Encryption, ctx *fasthttp.RequestCtx, st streamState, t *packager.Track, withPSSH bool) error {
-	k, err := trackKey(st.resolved, st.enc, t)
-	if err != nil {
-		return err
-	}
-	ck, err := s.keys.get(k)
-	if err != nil {
-		return err
-	}
-	*e = packager.Encryption{KID: k.KID, Key: ck, Asset: st.resolved.Locator.AssetName}
-	switch st.enc {
-	case EncryptionCENC:
-		e.Scheme = packager.SchemeCENC
-		if outputOf(st.format) == packager.Smooth {
-			e.Scheme = packager.SchemePIFF
-		}
-	case EncryptionPIFF:
-		e.Scheme = packager.SchemePIFF
-	default:
-		e.Scheme = packager.SchemeCBCS
-	}
-	if withPSSH {
-		sig, err := signalFor(st.resolved.Policy, st.enc, k, st.resolved.Locator.Name, s.baseURL(ctx))
-		if err != nil {
-			return err
-		}
-		e.PSSH = sig.pssh
-	}
-	return nil
-}
-
 // segmentHeaders sets the headers of an init (i < 0) or media segment whose
-// body is in place. The ETag is a hash of the request path and the source
-// bytes' identity (file, range), so every replica with the same files gives
-// the same tag without hashing the body.
-func (s *Server) segmentHeaders(ctx *fasthttp.RequestCtx, r *StreamRequest, t *packager.Track, i int) {
+// body is in place, protected with p (nil: clear). The ETag is a hash of the
+// request path, the source bytes' identity (file, range) and the KID, so
+// every replica with the same files and keys gives the same tag without
+// hashing the body, and a segment under a rotated key gets a new tag.
+func (s *Server) segmentHeaders(ctx *fasthttp.RequestCtx, r *StreamRequest, t *packager.Track, i int, p *packager.Protection) {
 	h := uint64(fnvOffset)
 	h = fnv64a(h, ctx.Path())
 	h = fnv64aUint(h, uint64(len(t.Init)))
+	if p != nil {
+		h = fnv64a(h, p.KID[:])
+	}
 	if i >= 0 {
 		f := &t.Fragments[i]
 		h = fnv64aUint(h, uint64(f.Offset))
@@ -426,9 +322,6 @@ func (s *Server) segmentHeaders(ctx *fasthttp.RequestCtx, r *StreamRequest, t *p
 }
 
 func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
-	if err := available(r.Format, st.enc); err != nil {
-		return err
-	}
 	if r.Kind == KindMediaPlaylist && r.Format.Protocol() != "hls" {
 		return httpErrorf(fasthttp.StatusBadRequest, "Manifest(track) is an HLS media playlist: it takes an HLS format= (m3u8-cmaf, m3u8-aapl, m3u8-aapl-v3)")
 	}

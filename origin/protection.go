@@ -2,7 +2,6 @@ package origin
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -56,6 +55,64 @@ func kindOf(t *packager.Track) string {
 		return "audio"
 	}
 	return "video"
+}
+
+// schemeOf is the packager scheme that the encryption tag enc means in
+// format f: the one place where a URL tag becomes what the packager applies
+// (urls.md). cenc on Smooth is PIFF; cbcs-aapl is SAMPLE-AES on TS and the
+// cbcs bytes on fMP4 (FairPlay-only signalling, which signalFor decides
+// from the tag); cbc is HLS AES-128 over the whole segment.
+func schemeOf(enc Encryption, f Format) packager.Scheme {
+	switch enc {
+	case EncryptionCENC:
+		if f == FormatSmooth {
+			return packager.SchemePIFF
+		}
+		return packager.SchemeCENC
+	case EncryptionPIFF:
+		return packager.SchemePIFF
+	case EncryptionCBCS:
+		return packager.SchemeCBCS
+	case EncryptionCBCSAAPL:
+		if f.IsTS() {
+			return packager.SchemeSampleAES
+		}
+		return packager.SchemeCBCS
+	case EncryptionCBC:
+		return packager.SchemeAES128
+	}
+	return packager.SchemeNone
+}
+
+// protectionPool recycles the per-request packager.Protection of media
+// segments, so the segment path allocates nothing for it.
+var protectionPool = sync.Pool{New: func() any { return new(packager.Protection) }}
+
+// fillProtection fills p with how track t is protected for this request:
+// the scheme decided in prepare, the track's content key (cached cipher
+// state) and, withPSSH, the pssh boxes that init segments carry. It
+// returns false, leaving p alone, for clear output.
+func (s *Server) fillProtection(p *packager.Protection, ctx *fasthttp.RequestCtx, st streamState, t *packager.Track, withPSSH bool) (bool, error) {
+	if st.scheme == packager.SchemeNone {
+		return false, nil
+	}
+	k, err := trackKey(st.resolved, st.enc, t)
+	if err != nil {
+		return false, err
+	}
+	ck, err := s.keys.get(k)
+	if err != nil {
+		return false, err
+	}
+	*p = packager.Protection{Scheme: st.scheme, KID: k.KID, Key: ck, Asset: st.resolved.Locator.AssetName}
+	if withPSSH {
+		sig, err := signalFor(st.resolved.Policy, st.enc, k, st.resolved.Locator.Name, s.baseURL(ctx))
+		if err != nil {
+			return false, err
+		}
+		p.PSSH = sig.pssh
+	}
+	return true, nil
 }
 
 // trackKey finds the content key that encrypts track t with enc.
@@ -178,7 +235,8 @@ func (s *Server) protectionOf(st streamState, enc Encryption, base string) (*man
 			if err != nil {
 				return nil, err
 			}
-			tp.IV = segmentIVs(ck, res.Locator.AssetName, t)
+			p := &packager.Protection{Scheme: schemeOf(enc, st.format), Key: ck, Asset: res.Locator.AssetName}
+			tp.IV = func(i int) [16]byte { return t.SegmentIV(p, i) }
 		}
 		if enc == EncryptionCBC {
 			if p := res.Policy.EnvelopeEncryption; p != nil {
@@ -198,14 +256,4 @@ func (s *Server) protectionOf(st streamState, enc Encryption, base string) (*man
 		pr.Tracks[i] = tp
 	}
 	return pr, nil
-}
-
-// segmentIVs is the explicit IV of each of t's segments for HLS AES-128
-// and SAMPLE-AES on TS: derived from the key, asset, track file and the segment's decode time, as
-// the segment encryption derives it.
-func segmentIVs(k *crypto.Key, asset string, t *packager.Track) func(int) [16]byte {
-	file := filepath.Base(t.Path)
-	return func(i int) [16]byte {
-		return k.SegmentIV(asset, file, t.Fragments[i].Time)
-	}
 }

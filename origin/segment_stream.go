@@ -42,12 +42,12 @@ func (s *Server) serveMappedSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, 
 			ss.head = make([]byte, 0, 4<<10)
 		}
 		segmentStreamPool.Put(ss)
-		s.segmentHeaders(ctx, r, t, i)
+		s.segmentHeaders(ctx, r, t, i, nil)
 		return true, nil
 	}
 	ss.head, ss.ms, ss.off, ss.open = ms.Head, ms, 0, true
 	ctx.Response.SetBodyStream(ss, len(ss.head)+len(ss.ms.Payload))
-	s.segmentHeaders(ctx, r, t, i)
+	s.segmentHeaders(ctx, r, t, i, nil)
 	return true, nil
 }
 

@@ -20,19 +20,19 @@ func TestAllocsAppendSegment(t *testing.T) {
 		}
 		for _, tr := range a.Tracks {
 			for _, out := range []packager.Output{packager.CMAF, packager.Smooth} {
-				buf, err := tr.AppendSegment(nil, 0, out)
+				buf, err := tr.AppendSegment(nil, 0, out, nil, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
 				buf = make([]byte, 0, 2*cap(buf)+1<<20)
 				n := testing.AllocsPerRun(100, func() {
 					for i := range tr.Fragments {
-						buf, _ = tr.AppendSegment(buf[:0], i, out)
+						buf, _ = tr.AppendSegment(buf[:0], i, out, nil, nil)
 					}
 					_, _ = tr.FragmentAt(tr.Fragments[len(tr.Fragments)-1].Time)
 				})
 				if n != 0 {
-					t.Errorf("%s %s output %d: %v allocs per run", name, tr.Name, out, n)
+					t.Errorf("%s %s output %v: %v allocs per run", name, tr.Name, out, n)
 				}
 			}
 		}
@@ -53,14 +53,14 @@ func TestAllocsAppendSegmentEncrypted(t *testing.T) {
 				var buf []byte
 				for i := range tr.Fragments { // warm: buffers and layout hints
 					var err error
-					if buf, err = tr.AppendSegmentEncrypted(buf[:0], i, out, e, s); err != nil {
+					if buf, err = tr.AppendSegment(buf[:0], i, out, e, s); err != nil {
 						t.Fatal(err)
 					}
 				}
 				buf = make([]byte, 0, 2*cap(buf)+1<<20)
 				n := testing.AllocsPerRun(20, func() {
 					for i := range tr.Fragments {
-						buf, _ = tr.AppendSegmentEncrypted(buf[:0], i, out, e, s)
+						buf, _ = tr.AppendSegment(buf[:0], i, out, e, s)
 					}
 				})
 				if n != 0 {

@@ -144,7 +144,7 @@ func TestDamagedFiles(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after %s: good asset: %v", d.name, err)
 		}
-		if _, err := a.Tracks[0].AppendSegment(nil, 0, packager.CMAF); err != nil {
+		if _, err := a.Tracks[0].AppendSegment(nil, 0, packager.CMAF, nil, nil); err != nil {
 			t.Fatalf("after %s: good asset segment: %v", d.name, err)
 		}
 	}
@@ -166,7 +166,7 @@ func TestFileChangedAfterIndex(t *testing.T) {
 	}
 	tr := a.Tracks[0]
 	last := len(tr.Fragments) - 1
-	if _, err := tr.AppendSegment(nil, 0, packager.CMAF); err != nil {
+	if _, err := tr.AppendSegment(nil, 0, packager.CMAF, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	held, err := tr.AppendSegmentMapped(nil, last, packager.CMAF)
@@ -189,18 +189,18 @@ func TestFileChangedAfterIndex(t *testing.T) {
 	held.Release()
 	// Encrypted and TS segments read the mapping too.
 	for _, sc := range allSchems {
-		b, err := tr.AppendSegmentEncrypted([]byte("keep"), last, outputOf(sc), testEncryption(t, sc), new(packager.Scratch))
+		b, err := tr.AppendSegment([]byte("keep"), last, outputOf(sc), testEncryption(t, sc), new(packager.Scratch))
 		if !errors.Is(err, packager.ErrCorrupt) || string(b) != "keep" {
 			t.Errorf("%s, truncated: %v, buffer %q", sc, err, b)
 		}
 	}
-	ts := packager.AcquireTSScratch()
+	ts := packager.AcquireScratch()
 	if b, err := tr.AppendSegmentTS([]byte("keep"), last, nil, packager.TSOptions{}, ts); !errors.Is(err, packager.ErrCorrupt) || string(b) != "keep" {
 		t.Errorf("TS, truncated: %v, buffer %q", err, b)
 	}
-	packager.ReleaseTSScratch(ts)
+	packager.ReleaseScratch(ts)
 	buf := []byte("keep")
-	buf, err = tr.AppendSegment(buf, last, packager.CMAF)
+	buf, err = tr.AppendSegment(buf, last, packager.CMAF, nil, nil)
 	if !errors.Is(err, packager.ErrCorrupt) || string(buf) != "keep" {
 		t.Errorf("truncated: %v, buffer %q", err, buf)
 	}
@@ -216,7 +216,7 @@ func TestFileChangedAfterIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if _, err := tr.AppendSegment(nil, 1, packager.Smooth); !errors.Is(err, packager.ErrCorrupt) {
+	if _, err := tr.AppendSegment(nil, 1, packager.Smooth, nil, nil); !errors.Is(err, packager.ErrCorrupt) {
 		t.Errorf("overwritten: %v", err)
 	}
 }

@@ -48,12 +48,12 @@ func framemd5(t *testing.T, path string, in []byte) []string {
 // stream builds the init segment followed by every segment (or the first n).
 func stream(t *testing.T, tr *packager.Track, out packager.Output, n int) []byte {
 	t.Helper()
-	buf, err := tr.AppendInit(nil, out)
+	buf, err := tr.AppendInit(nil, out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < n; i++ {
-		if buf, err = tr.AppendSegment(buf, i, out); err != nil {
+		if buf, err = tr.AppendSegment(buf, i, out, nil, nil); err != nil {
 			t.Fatalf("segment %d: %v", i, err)
 		}
 	}
@@ -121,7 +121,7 @@ func checkDecode(t *testing.T, name string, a *packager.Asset) {
 	for _, tr := range a.Tracks {
 		want := framemd5(t, tr.Path, nil)
 		for _, out := range []packager.Output{packager.CMAF, packager.Smooth} {
-			t.Run(fmt.Sprintf("%s/%s/%d/%d", name, tr.Name, tr.Bitrate, out), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/%s/%d/%v", name, tr.Name, tr.Bitrate, out), func(t *testing.T) {
 				got := framemd5(t, "", stream(t, tr, out, len(tr.Fragments)))
 				if d := diffLines(got, want); d != "" {
 					t.Errorf("decoded output differs from the source: %s", d)
@@ -200,7 +200,7 @@ func TestDecodeTrunWithoutDataOffset(t *testing.T) {
 	}
 	for _, o := range []packager.Output{packager.CMAF, packager.Smooth} {
 		if d := diffLines(framemd5(t, "", stream(t, tr, o, len(tr.Fragments))), want); d != "" {
-			t.Errorf("output %d: %s", o, d)
+			t.Errorf("output %v: %s", o, d)
 		}
 	}
 }

@@ -3,9 +3,7 @@ package packager
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 
@@ -14,69 +12,8 @@ import (
 	"github.com/drmorigin/drmorigin/codec/h264"
 	"github.com/drmorigin/drmorigin/codec/hevc"
 	"github.com/drmorigin/drmorigin/crypto"
+	"github.com/drmorigin/drmorigin/packager/ts"
 )
-
-// Scheme is a Common Encryption (ISO/IEC 23001-7) protection scheme of the
-// encrypted outputs.
-type Scheme int
-
-// Schemes.
-const (
-	// SchemeCENC is 'cenc': AES-128-CTR, NAL-structured video in
-	// subsamples with protected ranges of whole 16-byte blocks, audio
-	// samples whole; 8-byte per-sample IVs in senc. Output CMAF.
-	SchemeCENC Scheme = iota + 1
-	// SchemeCBCS is 'cbcs': AES-128-CBC, 1:9 pattern from the slice data
-	// on for video, whole blocks for audio, one constant IV per (key,
-	// track) in tenc and no IVs in senc. Output CMAF.
-	SchemeCBCS
-	// SchemePIFF is Smooth Streaming's 'cenc' (PIFF 1.1): the bytes of
-	// SchemeCENC, with the PIFF sample encryption box (uuid
-	// A2394F52-5A9B-4F14-A244-6C427C648DF4, which PlayReady clients read)
-	// after senc, saiz and saio (which ISO/IEC 23001-7 readers, ffmpeg
-	// among them, read: ffmpeg 5.1 ignores the PIFF box). Both boxes hold
-	// the same entries. Output Smooth.
-	SchemePIFF
-)
-
-func (s Scheme) String() string {
-	switch s {
-	case SchemeCENC:
-		return "cenc"
-	case SchemeCBCS:
-		return "cbcs"
-	case SchemePIFF:
-		return "piff"
-	}
-	return fmt.Sprintf("Scheme(%d)", int(s))
-}
-
-// Encryption is what an encrypted output needs: the scheme, the content key
-// and its identifier, the DRM signalling of the init segment, and the asset
-// name that goes into IV derivation. The caller builds one per (locator,
-// scheme) and may share it between goroutines: it is only read.
-type Encryption struct {
-	Scheme Scheme
-	// KID is the key identifier (tenc default_KID).
-	KID [16]byte
-	// Key is the cipher state of the content key, created once per key by
-	// the caller (crypto.NewKey) and cached.
-	Key *crypto.Key
-	// PSSH holds complete pssh boxes that AppendInitEncrypted puts in the
-	// init segment's moov (built with package drm).
-	PSSH [][]byte
-	// Asset names the asset for IV derivation (urls.md "Initialization
-	// vectors"): IVs come from the key and (Asset, track file name,
-	// fragment decode time, sample index). It must not be empty.
-	Asset string
-}
-
-// ErrEncryption is returned (wrapped) by AppendInitEncrypted and
-// AppendSegmentEncrypted when the Encryption is unusable (nil key, unknown
-// scheme, a scheme the output cannot carry) or the track's samples cannot be
-// encrypted (unknown sample entry, parameter sets or NAL units that do not
-// parse, a subsample map larger than saiz can state).
-var ErrEncryption = errors.New("packager: cannot encrypt")
 
 // piffSencUUID is the extended type of the PIFF 1.1 SampleEncryptionBox.
 var piffSencUUID = [16]byte{0xa2, 0x39, 0x4f, 0x52, 0x5a, 0x9b, 0x4f, 0x14, 0xa2, 0x44, 0x6c, 0x42, 0x7c, 0x64, 0x8d, 0xf4}
@@ -96,6 +33,10 @@ type Scratch struct {
 	samples []subRef
 	subs    []crypto.Subsample
 	pattern crypto.PatternBatch // cbcs video: the samples' ranges, four chains at a time
+	// TS output: the muxer, and the samples whose Data are slices of
+	// frag.data or of the files' mappings.
+	mux          ts.Muxer
+	video, audio []ts.Sample
 }
 
 // subRef is one sample's subsample entries: s.subs[sub:sub+nsub].
@@ -108,6 +49,10 @@ func (s *Scratch) Reset() {
 	s.frag.reset()
 	s.samples = s.samples[:0]
 	s.subs = s.subs[:0]
+	clear(s.video) // no references into data or mappings stay behind
+	clear(s.audio)
+	s.video = s.video[:0]
+	s.audio = s.audio[:0]
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(Scratch) }}
@@ -129,8 +74,7 @@ type trackCrypto struct {
 	lenSize int
 	h264    *h264.ParamSets
 	hevc    *hevc.ParamSets
-	psErr   error  // why the parameter sets did not parse (cbcs needs them)
-	file    string // the track file's name, for IV derivation
+	psErr   error // why the parameter sets did not parse (cbcs needs them)
 }
 
 type codecKind int
@@ -148,7 +92,7 @@ func (t *Track) crypto() (*trackCrypto, error) {
 }
 
 func (t *Track) buildCrypto() (*trackCrypto, error) {
-	tc := &trackCrypto{file: filepath.Base(t.Path)}
+	tc := &trackCrypto{}
 	moov, err := t.decodeMoov()
 	if err != nil {
 		return nil, err
@@ -190,40 +134,20 @@ func (t *Track) decodeMoov() (*mp4.MoovBox, error) {
 	return moov, nil
 }
 
-// checkEncryption validates e for output out.
-func checkEncryption(out Output, e *Encryption) error {
-	if e == nil || e.Key == nil {
-		return fmt.Errorf("%w: no key", ErrEncryption)
-	}
-	if e.Asset == "" {
-		// Without it, assets sharing a key and track file names would
-		// share IVs.
-		return fmt.Errorf("%w: no asset name for IV derivation", ErrEncryption)
-	}
-	switch {
-	case (e.Scheme == SchemeCENC || e.Scheme == SchemeCBCS) && out == CMAF,
-		e.Scheme == SchemePIFF && out == Smooth:
-		return nil
-	}
-	return fmt.Errorf("%w: scheme %v with output %d", ErrEncryption, e.Scheme, out)
-}
-
-// AppendInitEncrypted appends the track's protected initialization segment
+// appendInitProtected appends the track's protected initialization segment
 // to buf: the ftyp of AppendInit, then the moov with the sample entry renamed
 // encv/enca and a sinf (frma with the original format, schm, schi/tenc), and
-// e.PSSH appended to the moov.
+// p.PSSH appended to the moov.
 //
 //	tenc cenc, piff: version 0, protected, Per_Sample_IV_Size 8, KID
 //	tenc cbcs:       version 1, pattern 1:9 (video) or 0:0 (audio),
 //	                 Per_Sample_IV_Size 0, constant IV Key.CBCSConstantIV
 //
-// The bytes depend only on the track and e. It allocates (it rebuilds the
-// moov with mp4ff): cache the result. On error it returns buf[:len(buf)].
-func (t *Track) AppendInitEncrypted(buf []byte, out Output, e *Encryption) ([]byte, error) {
-	if err := checkEncryption(out, e); err != nil {
-		return buf, err
-	}
-	tc, err := t.crypto()
+// The bytes depend only on the track and p. It allocates (it rebuilds the
+// moov with mp4ff): AppendInit caches the result. On error it returns
+// buf[:len(buf)].
+func (t *Track) appendInitProtected(buf []byte, out Output, e *Protection) ([]byte, error) {
+	_, err := t.crypto()
 	if err != nil {
 		return buf, err
 	}
@@ -245,7 +169,7 @@ func (t *Track) AppendInitEncrypted(buf []byte, out Output, e *Encryption) ([]by
 	}
 	scheme, iv := "cenc", make([]byte, ivSize)
 	if e.Scheme == SchemeCBCS {
-		civ := e.Key.CBCSConstantIV(e.Asset, tc.file)
+		civ := t.constantIV(e)
 		scheme, iv = "cbcs", civ[:]
 	}
 	init := mp4.NewMP4Init()
@@ -254,7 +178,7 @@ func (t *Track) AppendInitEncrypted(buf []byte, out Output, e *Encryption) ([]by
 		return buf, fmt.Errorf("%w: %s: %v", ErrEncryption, t.Path, err)
 	}
 	start := len(buf)
-	if out == CMAF {
+	if out.form == formCMAF {
 		buf = append(buf, ftypCMAF...)
 	} else {
 		buf = append(buf, t.Init[:t.ftypLen]...)
@@ -266,18 +190,16 @@ func (t *Track) AppendInitEncrypted(buf []byte, out Output, e *Encryption) ([]by
 	return w.Bytes(), nil
 }
 
-// AppendSegmentEncrypted appends fragment i in the form out, encrypted as e
-// says, to buf and returns the extended buffer. out must be CMAF for
-// SchemeCENC and SchemeCBCS and Smooth for SchemePIFF.
-//
-// The segment is that of AppendSegment with the samples encrypted in place
-// and the sample auxiliary information added to the traf after the truns:
+// appendEncrypted appends fragment i in the form out, encrypted with the
+// Common Encryption scheme of p (SchemeCENC, SchemeCBCS, SchemePIFF), to
+// buf: the segment of the clear output with the samples encrypted and the
+// sample auxiliary information after the trun:
 //
 //	moof
 //	└── traf
 //	    ├── tfhd   default-base-is-moof, source track_ID
 //	    ├── tfdt
-//	    ├── trun   data_offset moved by the boxes below
+//	    ├── trun   data_offset past the boxes below
 //	    ├── senc   cenc, piff: 8-byte IV per sample, subsamples for video
 //	    │          (flags 2); cbcs: subsamples only (Per_Sample_IV_Size 0);
 //	    │          cbcs audio: no senc, saiz, saio (nothing per sample)
@@ -289,16 +211,9 @@ func (t *Track) AppendInitEncrypted(buf []byte, out Output, e *Encryption) ([]by
 //
 // It fails closed: on any error it returns buf with its original length
 // (nothing appended) and the bytes it had written past that length zeroed,
-// never the clear segment; the caller must send nothing from it. With a warm buf and
-// s it allocates nothing. The same (track, i, out, e) gives the same bytes.
-func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encryption, s *Scratch) ([]byte, error) {
+// never the clear segment. The same (track, i, out, p) gives the same bytes.
+func (t *Track) appendEncrypted(buf []byte, i int, out Output, e *Protection, s *Scratch) ([]byte, error) {
 	start := len(buf)
-	if i < 0 || i >= len(t.Fragments) {
-		return buf, ErrFragmentNotFound
-	}
-	if err := checkEncryption(out, e); err != nil {
-		return buf, err
-	}
 	tc, err := t.crypto()
 	if err != nil {
 		return buf, err
@@ -306,7 +221,6 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	if e.Scheme == SchemeCBCS && tc.psErr != nil {
 		return buf, fmt.Errorf("%w: %s: parameter sets: %v", ErrEncryption, t.Path, tc.psErr)
 	}
-	s.Reset()
 	h, err := t.file.hold()
 	if err != nil {
 		return buf, err
@@ -325,10 +239,10 @@ func (t *Track) AppendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	return res, nil
 }
 
-// appendSegmentEncrypted is AppendSegmentEncrypted on the file h that the
+// appendSegmentEncrypted is appendEncrypted on the file h that the
 // caller holds, under guardMapped. On error it returns the buffer it wrote
 // into, for failClosed.
-func (t *Track) appendSegmentEncrypted(buf []byte, i int, out Output, e *Encryption, s *Scratch, tc *trackCrypto, h heldFile) ([]byte, error) {
+func (t *Track) appendSegmentEncrypted(buf []byte, i int, out Output, e *Protection, s *Scratch, tc *trackCrypto, h heldFile) ([]byte, error) {
 	st := &s.frag.st
 	if err := t.readFragment(h, i, st, &s.frag.moof); err != nil {
 		return buf, err
@@ -377,9 +291,9 @@ func (t *Track) appendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	var fiv crypto.FragmentIV
 	var civ [16]byte
 	if e.Scheme == SchemeCBCS {
-		civ = e.Key.CBCSConstantIV(e.Asset, tc.file)
+		civ = t.constantIV(e)
 	} else {
-		fiv = e.Key.FragmentIV(e.Asset, tc.file, st.Time)
+		fiv = t.fragmentIV(e, st.Time)
 	}
 	moof := buf[start+n-mdatHdrLen-hd.moofLen : start+n-mdatHdrLen]
 	s.putEncBoxes(moof[hd.encAt:hd.encAt+encLen], hd.encAt, e.Scheme, ivs, video, &fiv)
@@ -419,7 +333,7 @@ func (t *Track) appendSegmentEncrypted(buf []byte, i int, out Output, e *Encrypt
 	return buf, nil
 }
 
-// failClosed zeroes what AppendSegmentEncrypted wrote past start, up to the
+// failClosed zeroes what appendEncrypted wrote past start, up to the
 // buffer's capacity (clear media may be among it), and returns buf[:start]
 // with err.
 func failClosed(buf []byte, start int, err error) ([]byte, error) {

@@ -16,14 +16,14 @@ func benchEncrypted(b *testing.B, sc packager.Scheme) {
 	e := testEncryption(b, sc)
 	out := outputOf(sc)
 	s := new(packager.Scratch)
-	buf, err := tr.AppendSegmentEncrypted(nil, 0, out, e, s)
+	buf, err := tr.AppendSegment(nil, 0, out, e, s)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.SetBytes(tr.Fragments[0].Size)
 	for b.Loop() {
-		if buf, err = tr.AppendSegmentEncrypted(buf[:0], 0, out, e, s); err != nil {
+		if buf, err = tr.AppendSegment(buf[:0], 0, out, e, s); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -52,7 +52,7 @@ func benchRaw(b *testing.B, mode func(cipher.Block) func([]byte)) {
 		b.Fatal(err)
 	}
 	crypt := mode(block)
-	buf, err := tr.AppendSegment(nil, 0, packager.CMAF)
+	buf, err := tr.AppendSegment(nil, 0, packager.CMAF, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func benchRaw(b *testing.B, mode func(cipher.Block) func([]byte)) {
 	b.ReportAllocs()
 	b.SetBytes(tr.Fragments[0].Size)
 	for b.Loop() {
-		if buf, err = tr.AppendSegment(buf[:0], 0, packager.CMAF); err != nil {
+		if buf, err = tr.AppendSegment(buf[:0], 0, packager.CMAF, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 		crypt(buf[moofEnd:])
@@ -107,7 +107,7 @@ func BenchmarkAppendInitEncryptCENC(b *testing.B) {
 	var err error
 	b.ReportAllocs()
 	for b.Loop() {
-		if buf, err = tr.AppendInitEncrypted(buf[:0], packager.CMAF, e); err != nil {
+		if buf, err = tr.AppendInit(buf[:0], packager.CMAF, e); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -27,17 +27,17 @@ func TestEncryptedScratchReuse(t *testing.T) {
 	used := new(Scratch)
 	for _, tr := range a.Tracks {
 		for _, sc := range []Scheme{SchemeCENC, SchemeCBCS, SchemePIFF} {
-			e := &Encryption{Scheme: sc, Key: k, Asset: "demo"}
+			e := &Protection{Scheme: sc, Key: k, Asset: "demo"}
 			out := CMAF
 			if sc == SchemePIFF {
 				out = Smooth
 			}
-			want, err := tr.AppendSegmentEncrypted(nil, 2, out, e, new(Scratch))
+			want, err := tr.AppendSegment(nil, 2, out, e, new(Scratch))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, i := range []int{0, 3, 2} {
-				got, err := tr.AppendSegmentEncrypted([]byte("x"), i, out, e, used)
+				got, err := tr.AppendSegment([]byte("x"), i, out, e, used)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -31,13 +31,13 @@ var (
 
 // testEncryption is the Encryption of the tests: testKey, testKID and a
 // common-system pssh.
-func testEncryption(t testing.TB, s packager.Scheme) *packager.Encryption {
+func testEncryption(t testing.TB, s packager.Scheme) *packager.Protection {
 	t.Helper()
 	k, err := crypto.NewKey(testKey[:])
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &packager.Encryption{
+	return &packager.Protection{
 		Scheme: s, KID: testKID, Key: k, Asset: "demo",
 		PSSH: [][]byte{drm.CommonPSSH([][16]byte{testKID})},
 	}
@@ -65,12 +65,12 @@ func openAsset(t testing.TB, name string) *packager.Asset {
 // clearStream is the track's clear init and all its segments in form out.
 func clearStream(t testing.TB, tr *packager.Track, out packager.Output) []byte {
 	t.Helper()
-	b, err := tr.AppendInit(nil, out)
+	b, err := tr.AppendInit(nil, out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range tr.Fragments {
-		if b, err = tr.AppendSegment(b, i, out); err != nil {
+		if b, err = tr.AppendSegment(b, i, out, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -78,17 +78,17 @@ func clearStream(t testing.TB, tr *packager.Track, out packager.Output) []byte {
 }
 
 // encStream is the track's encrypted init and all its segments.
-func encStream(t testing.TB, tr *packager.Track, e *packager.Encryption) []byte {
+func encStream(t testing.TB, tr *packager.Track, e *packager.Protection) []byte {
 	t.Helper()
 	out := outputOf(e.Scheme)
-	b, err := tr.AppendInitEncrypted(nil, out, e)
+	b, err := tr.AppendInit(nil, out, e)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := packager.AcquireScratch()
 	defer packager.ReleaseScratch(s)
 	for i := range tr.Fragments {
-		if b, err = tr.AppendSegmentEncrypted(b, i, out, e, s); err != nil {
+		if b, err = tr.AppendSegment(b, i, out, e, s); err != nil {
 			t.Fatalf("%s fragment %d: %v", tr.Path, i, err)
 		}
 	}
@@ -221,7 +221,7 @@ func TestEncryptedMP4ffDecrypt(t *testing.T) {
 					if err := mp4.DecryptSegment(seg, di, testKey[:]); err != nil {
 						t.Fatalf("%s %s fragment %d: %v", tr.Path, sc, i, err)
 					}
-					clearSeg, err := tr.AppendSegment(nil, i, packager.CMAF)
+					clearSeg, err := tr.AppendSegment(nil, i, packager.CMAF, nil, nil)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -282,7 +282,7 @@ func TestEncryptedProperties(t *testing.T) {
 				out := outputOf(sc)
 				s := packager.AcquireScratch()
 				for i := range tr.Fragments {
-					seg, err := tr.AppendSegmentEncrypted(nil, i, out, e, s)
+					seg, err := tr.AppendSegment(nil, i, out, e, s)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -299,7 +299,7 @@ func TestEncryptedProperties(t *testing.T) {
 					if sc == packager.SchemePIFF {
 						checkPIFFCopy(t, traf)
 					}
-					clearSeg, _ := tr.AppendSegment(nil, i, out)
+					clearSeg, _ := tr.AppendSegment(nil, i, out, nil, nil)
 					moofStart := 0
 					if out == packager.CMAF {
 						moofStart = 28
@@ -347,7 +347,7 @@ func TestEncryptedProperties(t *testing.T) {
 	constIVs := map[string]string{}
 	for _, name := range []string{"demo", "hevc"} {
 		for _, tr := range openAsset(t, name).Tracks {
-			init, err := tr.AppendInitEncrypted(nil, packager.CMAF, testEncryption(t, packager.SchemeCBCS))
+			init, err := tr.AppendInit(nil, packager.CMAF, testEncryption(t, packager.SchemeCBCS))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -483,7 +483,7 @@ func TestEncryptedDeterministic(t *testing.T) {
 		tr := a.Tracks[0]
 		e := testEncryption(t, sc)
 		out := outputOf(sc)
-		first, err := tr.AppendSegmentEncrypted([]byte("prefix"), 1, out, e, new(packager.Scratch))
+		first, err := tr.AppendSegment([]byte("prefix"), 1, out, e, new(packager.Scratch))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -492,7 +492,7 @@ func TestEncryptedDeterministic(t *testing.T) {
 		}
 		s := new(packager.Scratch)
 		for range 3 {
-			again, err := tr.AppendSegmentEncrypted([]byte("prefix"), 1, out, e, s)
+			again, err := tr.AppendSegment([]byte("prefix"), 1, out, e, s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -507,7 +507,7 @@ func TestEncryptedDeterministic(t *testing.T) {
 		results := make([][]byte, 8)
 		for g := range results {
 			wg.Go(func() {
-				results[g], _ = tr2.AppendSegmentEncrypted([]byte("prefix"), 1, out, e, new(packager.Scratch))
+				results[g], _ = tr2.AppendSegment([]byte("prefix"), 1, out, e, new(packager.Scratch))
 			})
 		}
 		wg.Wait()
@@ -516,8 +516,8 @@ func TestEncryptedDeterministic(t *testing.T) {
 				t.Fatalf("%s: concurrent request differs", sc)
 			}
 		}
-		i1, _ := tr.AppendInitEncrypted(nil, out, e)
-		i2, _ := tr.AppendInitEncrypted(nil, out, e)
+		i1, _ := tr.AppendInit(nil, out, e)
+		i2, _ := tr.AppendInit(nil, out, e)
 		if !bytes.Equal(i1, i2) {
 			t.Fatalf("%s: init differs", sc)
 		}
@@ -533,25 +533,28 @@ func TestEncryptedFailsClosed(t *testing.T) {
 	cases := []struct {
 		name string
 		out  packager.Output
-		e    *packager.Encryption
+		e    *packager.Protection
 		i    int
 	}{
-		{"nil encryption", packager.CMAF, nil, 0},
-		{"nil key", packager.CMAF, &packager.Encryption{Scheme: packager.SchemeCENC}, 0},
+		// A nil Protection is clear output (the one entry point serves
+		// both); what must fail is a protection the output cannot carry.
+		{"sample-aes on cmaf", packager.CMAF, &packager.Protection{Scheme: packager.SchemeSampleAES, Key: good.Key, Asset: "demo"}, 0},
+		{"aes-128 on smooth", packager.Smooth, &packager.Protection{Scheme: packager.SchemeAES128, Key: good.Key, Asset: "demo"}, 0},
+		{"nil key", packager.CMAF, &packager.Protection{Scheme: packager.SchemeCENC}, 0},
 		{"cenc on smooth", packager.Smooth, good, 0},
 		{"piff on cmaf", packager.CMAF, testEncryption(t, packager.SchemePIFF), 0},
-		{"unknown scheme", packager.CMAF, &packager.Encryption{Scheme: 9, Key: good.Key, Asset: "demo"}, 0},
-		{"no asset", packager.CMAF, &packager.Encryption{Scheme: packager.SchemeCENC, Key: good.Key}, 0},
+		{"unknown scheme", packager.CMAF, &packager.Protection{Scheme: 9, Key: good.Key, Asset: "demo"}, 0},
+		{"no asset", packager.CMAF, &packager.Protection{Scheme: packager.SchemeCENC, Key: good.Key}, 0},
 		{"no fragment", packager.CMAF, good, len(tr.Fragments)},
 	}
 	for _, c := range cases {
 		buf := make([]byte, 3, 1<<20)
-		got, err := tr.AppendSegmentEncrypted(buf, c.i, c.out, c.e, new(packager.Scratch))
+		got, err := tr.AppendSegment(buf, c.i, c.out, c.e, new(packager.Scratch))
 		if err == nil || len(got) != 3 {
 			t.Errorf("%s: err %v, %d bytes", c.name, err, len(got))
 		}
 		if c.i == 0 {
-			if got, err := tr.AppendInitEncrypted(buf, c.out, c.e); err == nil || len(got) != 3 {
+			if got, err := tr.AppendInit(buf, c.out, c.e); err == nil || len(got) != 3 {
 				t.Errorf("%s init: err %v, %d bytes", c.name, err, len(got))
 			}
 		}
@@ -569,11 +572,11 @@ func TestEncryptedGolden(t *testing.T) {
 		for _, sc := range allSchems {
 			e := testEncryption(t, sc)
 			out := outputOf(sc)
-			init, err := tr.AppendInitEncrypted(nil, out, e)
+			init, err := tr.AppendInit(nil, out, e)
 			if err != nil {
 				t.Fatal(err)
 			}
-			seg, err := tr.AppendSegmentEncrypted(nil, 1, out, e, new(packager.Scratch))
+			seg, err := tr.AppendSegment(nil, 1, out, e, new(packager.Scratch))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -691,14 +694,14 @@ func TestEncryptedFailsClosedOnBadSample(t *testing.T) {
 	for _, sc := range allSchems {
 		e := testEncryption(t, sc)
 		buf := make([]byte, 3, 4<<20)
-		got, err := tr.AppendSegmentEncrypted(buf, 0, outputOf(sc), e, new(packager.Scratch))
+		got, err := tr.AppendSegment(buf, 0, outputOf(sc), e, new(packager.Scratch))
 		if !errors.Is(err, packager.ErrEncryption) || len(got) != 3 {
 			t.Fatalf("%s: err %v, %d bytes", sc, err, len(got))
 		}
 		if rest := got[3:cap(got)]; bytes.Count(rest, []byte{0}) != len(rest) {
 			t.Fatalf("%s: clear bytes left in the buffer after the error", sc)
 		}
-		if _, err := tr.AppendSegmentEncrypted(nil, 1, outputOf(sc), e, new(packager.Scratch)); err != nil {
+		if _, err := tr.AppendSegment(nil, 1, outputOf(sc), e, new(packager.Scratch)); err != nil {
 			t.Fatalf("%s: fragment 1: %v", sc, err)
 		}
 	}
@@ -723,7 +726,7 @@ func TestEncryptedMappedEqualsPread(t *testing.T) {
 					s := new(packager.Scratch)
 					for i := range tr.Fragments {
 						for round := range 2 { // cold, then warm hints
-							b, err := tr.AppendSegmentEncrypted([]byte("p"), i, outputOf(sc), e, s)
+							b, err := tr.AppendSegment([]byte("p"), i, outputOf(sc), e, s)
 							if err != nil {
 								t.Fatalf("%s track %d fragment %d %s mapped=%v: %v", name, ti, i, sc, mapped, err)
 							}

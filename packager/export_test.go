@@ -1,9 +1,31 @@
 package packager
 
+import "github.com/drmorigin/drmorigin/packager/ts"
+
 // SetMapFiles switches the mapping of track files opened from now on (on
 // by default) and returns the previous setting, so that tests cover the
 // pread path too.
 func SetMapFiles(on bool) (old bool) {
 	old, mapFiles = mapFiles, on
 	return old
+}
+
+// TSOptions are the SAMPLE-AES settings of AppendSegmentTS: an encrypter
+// and an IV of the test's choosing, where AppendSegment derives the IV
+// (SegmentIV). The TS tests use them to encrypt a whole playlist under one
+// IV and to swap in an encrypter without the batched pattern path.
+type TSOptions struct {
+	Encrypter ts.CBCEncrypter
+	IV        [16]byte
+}
+
+// AppendSegmentTS is AppendSegment with TS output (audio muxed in when not
+// nil) under the given SAMPLE-AES options.
+func (t *Track) AppendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s *Scratch) ([]byte, error) {
+	if s == nil {
+		s = AcquireScratch()
+		defer ReleaseScratch(s)
+	}
+	s.Reset()
+	return t.appendTS(buf, i, audio, ts.SegmentOptions{Encrypter: o.Encrypter, IV: o.IV}, s)
 }

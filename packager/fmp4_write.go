@@ -59,7 +59,7 @@ func (h *fmp4Head) Len() int {
 // default the form implies (tfhd, else trex def).
 func (st *SampleTable) layout(def trackDefaults, out Output, encLen int) fmp4Head {
 	f := &st.form
-	h := fmp4Head{styp: out == CMAF, smooth: out == Smooth, encLen: encLen}
+	h := fmp4Head{styp: out.form == formCMAF, smooth: out.form == formSmooth, encLen: encLen}
 	flags, version := f.trunFlags|trunDataOffset, f.trunVersion
 	dur, size, sflags := def.duration, def.size, def.flags
 	h.tfhdLen = 16

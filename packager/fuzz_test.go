@@ -65,11 +65,11 @@ func FuzzIndex(f *testing.F) {
 		var buf []byte
 		for _, tr := range a.Tracks {
 			for _, out := range []packager.Output{packager.CMAF, packager.Smooth} {
-				if buf, err = tr.AppendInit(buf[:0], out); err != nil {
+				if buf, err = tr.AppendInit(buf[:0], out, nil); err != nil {
 					t.Fatal(err)
 				}
 				for i, fr := range tr.Fragments {
-					buf, err = tr.AppendSegment(buf[:0], i, out)
+					buf, err = tr.AppendSegment(buf[:0], i, out, nil, nil)
 					if err != nil {
 						t.Fatalf("fragment %d of an indexed file: %v", i, err)
 					}

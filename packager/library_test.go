@@ -215,7 +215,7 @@ func TestLibraryConcurrent(t *testing.T) {
 				}
 				for _, tr := range a.Tracks {
 					for j := range tr.Fragments {
-						if buf, err = tr.AppendSegment(buf[:0], j, packager.Output(j%2)); err != nil {
+						if buf, err = tr.AppendSegment(buf[:0], j, []packager.Output{packager.CMAF, packager.Smooth}[j%2], nil, nil); err != nil {
 							t.Error(err)
 							return
 						}
@@ -243,14 +243,14 @@ func TestEvictedTrackStillReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := a.Tracks[2]
-	before, err := tr.AppendSegment(nil, 1, packager.Smooth)
+	before, err := tr.AppendSegment(nil, 1, packager.Smooth, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := lib.Asset("hevc"); err != nil { // evicts demo
 		t.Fatal(err)
 	}
-	after, err := tr.AppendSegment(nil, 1, packager.Smooth)
+	after, err := tr.AppendSegment(nil, 1, packager.Smooth, nil, nil)
 	if err != nil || !bytes.Equal(before, after) {
 		t.Fatalf("after eviction: %v, equal %v", err, bytes.Equal(before, after))
 	}

@@ -48,14 +48,14 @@ func benchTrack(b *testing.B, asset string, i int) *packager.Track {
 }
 
 func benchSegment(b *testing.B, tr *packager.Track, out packager.Output) {
-	buf, err := tr.AppendSegment(nil, 0, out)
+	buf, err := tr.AppendSegment(nil, 0, out, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.SetBytes(tr.Fragments[0].Size)
 	for b.Loop() {
-		if buf, err = tr.AppendSegment(buf[:0], 0, out); err != nil {
+		if buf, err = tr.AppendSegment(buf[:0], 0, out, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -155,7 +155,7 @@ func BenchmarkColdStartTwoHours(b *testing.B) {
 		if len(a.Tracks[0].Fragments) != fragments {
 			b.Fatalf("%d fragments", len(a.Tracks[0].Fragments))
 		}
-		if buf, err = a.Tracks[0].AppendSegment(buf[:0], 0, packager.CMAF); err != nil {
+		if buf, err = a.Tracks[0].AppendSegment(buf[:0], 0, packager.CMAF, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 		lib.Close()

@@ -4,21 +4,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sync"
-)
-
-// Output is the form of the segments that AppendInit and AppendSegment write.
-type Output int
-
-// Outputs.
-const (
-	// CMAF is a CMAF segment (ISO/IEC 23000-19): styp, then moof with
-	// default-base-is-moof, tfdt and moof-relative data offsets, then mdat.
-	// It serves DASH and HLS fMP4.
-	CMAF Output = iota
-	// Smooth is a Smooth Streaming fragment (MS-SSTR): moof with a tfxd box
-	// in traf, then mdat; times in the track's own timescale.
-	Smooth
 )
 
 // stypCMAF is the segment type box of a CMAF segment: major brand cmfs
@@ -27,26 +12,6 @@ const (
 var stypCMAF = []byte{
 	0, 0, 0, 28, 's', 't', 'y', 'p', 'c', 'm', 'f', 's', 0, 0, 0, 0,
 	'c', 'm', 'f', 's', 'c', 'm', 'f', 'f', 'm', 's', 'd', 'h',
-}
-
-// ftypCMAF is the file type box of a CMAF header: major brand cmfc,
-// compatible iso6, cmfc and dash.
-var ftypCMAF = []byte{
-	0, 0, 0, 28, 'f', 't', 'y', 'p', 'c', 'm', 'f', 'c', 0, 0, 0, 0,
-	'i', 's', 'o', '6', 'c', 'm', 'f', 'c', 'd', 'a', 's', 'h',
-}
-
-// AppendInit appends the track's initialization segment to buf: for CMAF a
-// CMAF ftyp and the source moov, for Smooth the source ftyp and moov.
-func (t *Track) AppendInit(buf []byte, out Output) ([]byte, error) {
-	switch out {
-	case CMAF:
-		buf = append(buf, ftypCMAF...)
-		return append(buf, t.Init[t.ftypLen:]...), nil
-	case Smooth:
-		return append(buf, t.Init...), nil
-	}
-	return buf, fmt.Errorf("packager: unknown output %d", out)
 }
 
 // fragScratch is what reading one fragment needs: the moof (when the
@@ -63,8 +28,6 @@ func (fs *fragScratch) reset() {
 	fs.st.Reset()
 	fs.data = fs.data[:0]
 }
-
-var fragPool = sync.Pool{New: func() any { return new(fragScratch) }}
 
 // readFragment reads fragment i's moof from the held file h (from the
 // mapping when it covers it, else into *moof) and fills st from it, with
@@ -109,28 +72,66 @@ func (t *Track) sampleData(h heldFile, st *SampleTable, buf *[]byte) (sampleData
 	return sampleData{b: *buf, lo: st.dataLo}, nil
 }
 
-// AppendSegment appends fragment i in the form out to buf and returns the
-// extended buffer: the head written from the fragment's sample table, then
-// the samples' data, read with one ReadAt into place when they lie back to
-// back (as they do in every fragmented file). With a buffer of enough
-// capacity it does not allocate. On error buf is returned with its original
-// length.
-func (t *Track) AppendSegment(buf []byte, i int, out Output) ([]byte, error) {
+// AppendSegment appends fragment i of the track in the form out, protected
+// as p says (nil: clear), to buf and returns the extended buffer. It is the
+// one entry point of every output and scheme:
+//
+//	CMAF, Smooth  clear: the head written from the fragment's sample table,
+//	              then the samples' data, read with one ReadAt into place
+//	              when they lie back to back (as in every fragmented file)
+//	              SchemeCENC, SchemeCBCS (CMAF), SchemePIFF (Smooth): see
+//	              appendEncrypted
+//	TS            clear or SchemeSampleAES: see appendSegmentTS
+//	any but Smooth SchemeAES128: the clear segment, then all of it under
+//	              AES-128-CBC with PKCS#7 and SegmentIV(p, i)
+//
+// s is the request's scratch (AcquireScratch); nil borrows one from the
+// pool for the call. With a warm buf and s it allocates nothing. On error
+// buf is returned with its original length and nothing of the segment is
+// left past it (encrypted outputs zero what they wrote): send nothing.
+// The bytes depend only on (track, i, out, p).
+func (t *Track) AppendSegment(buf []byte, i int, out Output, p *Protection, s *Scratch) ([]byte, error) {
 	if i < 0 || i >= len(t.Fragments) {
 		return buf, ErrFragmentNotFound
 	}
-	if out != CMAF && out != Smooth {
-		return buf, fmt.Errorf("packager: unknown output %d", out)
+	if err := checkProtection(out, p); err != nil {
+		return buf, err
+	}
+	if s == nil {
+		s = AcquireScratch()
+		defer ReleaseScratch(s)
+	}
+	s.Reset()
+	switch sc := p.scheme(); {
+	case sc == SchemeAES128:
+		start := len(buf)
+		b, err := t.appendClear(buf, i, out, s)
+		if err != nil {
+			return b, err
+		}
+		return p.Key.AppendCBCSegment(b[:start], b[start:], t.SegmentIV(p, i)), nil
+	case out.form == formTS:
+		return t.appendSegmentTS(buf, i, out.audio, p, s)
+	case sc == SchemeNone:
+		return t.appendClear(buf, i, out, s)
+	default:
+		return t.appendEncrypted(buf, i, out, p, s)
+	}
+}
+
+// appendClear appends clear fragment i in the form out (CMAF, Smooth or
+// TS).
+func (t *Track) appendClear(buf []byte, i int, out Output, s *Scratch) ([]byte, error) {
+	if out.form == formTS {
+		return t.appendSegmentTS(buf, i, out.audio, nil, s)
 	}
 	h, err := t.file.hold()
 	if err != nil {
 		return buf, err
 	}
 	defer t.file.release()
-	fs := fragPool.Get().(*fragScratch)
-	defer func() { fs.reset(); fragPool.Put(fs) }()
 	res := buf
-	if gerr := guardMapped(h.data, nil, func() { res, err = t.appendSegment(buf, i, out, h, fs) }); gerr != nil {
+	if gerr := guardMapped(h.data, nil, func() { res, err = t.appendSegment(buf, i, out, h, &s.frag) }); gerr != nil {
 		return buf, corruptf(t.Path, t.Fragments[i].Offset, "fragment %d: %v", i, gerr)
 	}
 	if err != nil {
@@ -225,8 +226,8 @@ func (t *Track) AppendSegmentMapped(buf []byte, i int, out Output) (MappedSegmen
 	if i < 0 || i >= len(t.Fragments) {
 		return MappedSegment{Head: buf}, ErrFragmentNotFound
 	}
-	if out != CMAF && out != Smooth {
-		return MappedSegment{Head: buf}, fmt.Errorf("packager: unknown output %d", out)
+	if out.form == formTS {
+		return MappedSegment{Head: buf}, fmt.Errorf("packager: no mapped form of %v output", out)
 	}
 	h, err := t.file.hold()
 	if err != nil {
@@ -235,11 +236,12 @@ func (t *Track) AppendSegmentMapped(buf []byte, i int, out Output) (MappedSegmen
 	fr := &t.Fragments[i]
 	if h.mapped(fr.Offset, fr.Size) == nil {
 		t.file.release()
-		b, err := t.AppendSegment(buf, i, out)
+		b, err := t.AppendSegment(buf, i, out, nil, nil)
 		return MappedSegment{Head: b}, err
 	}
-	fs := fragPool.Get().(*fragScratch)
-	defer func() { fs.reset(); fragPool.Put(fs) }()
+	sc := AcquireScratch()
+	defer ReleaseScratch(sc)
+	fs := &sc.frag
 	st := &fs.st
 	head := buf
 	var payload []byte

@@ -47,7 +47,7 @@ func checkStructure(t *testing.T, name string, tr *packager.Track) {
 	t.Helper()
 	for i, fr := range tr.Fragments {
 		for _, out := range []packager.Output{packager.CMAF, packager.Smooth} {
-			seg, err := tr.AppendSegment([]byte("prefix"), i, out)
+			seg, err := tr.AppendSegment([]byte("prefix"), i, out, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,14 +107,16 @@ func TestAppendSegmentErrors(t *testing.T) {
 	}
 	tr := a.Tracks[0]
 	for _, i := range []int{-1, len(tr.Fragments)} {
-		if _, err := tr.AppendSegment(nil, i, packager.CMAF); err != packager.ErrFragmentNotFound {
+		if _, err := tr.AppendSegment(nil, i, packager.CMAF, nil, nil); err != packager.ErrFragmentNotFound {
 			t.Errorf("fragment %d: %v, want ErrFragmentNotFound", i, err)
 		}
 	}
-	if _, err := tr.AppendSegment(nil, 0, packager.Output(7)); err == nil {
-		t.Error("unknown output: no error")
+	// Output is a closed set now (no Output(7)); what remains to refuse is
+	// an output with no such part.
+	if _, err := tr.AppendInit(nil, packager.TS, nil); err == nil {
+		t.Error("init segment of TS output: no error")
 	}
-	init, err := tr.AppendInit(nil, packager.CMAF)
+	init, err := tr.AppendInit(nil, packager.CMAF, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +127,7 @@ func TestAppendSegmentErrors(t *testing.T) {
 	if ft := boxes[0].(*mp4.FtypBox); ft.MajorBrand() != "cmfc" {
 		t.Errorf("CMAF init major brand %q", ft.MajorBrand())
 	}
-	smooth, err := tr.AppendInit(nil, packager.Smooth)
+	smooth, err := tr.AppendInit(nil, packager.Smooth, nil)
 	if err != nil || !bytes.Equal(smooth, tr.Init) {
 		t.Errorf("Smooth init is not the source init: %v", err)
 	}
@@ -154,7 +156,7 @@ func testAppendSegmentMapped(t *testing.T, mapped bool) {
 		for _, tr := range a.Tracks {
 			for i := range tr.Fragments {
 				for _, out := range []packager.Output{packager.CMAF, packager.Smooth} {
-					want, err := tr.AppendSegment(nil, i, out)
+					want, err := tr.AppendSegment(nil, i, out, nil, nil)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -168,7 +170,7 @@ func testAppendSegmentMapped(t *testing.T, mapped bool) {
 					got := append(bytes.Clone(ms.Head), ms.Payload...)
 					ms.Release()
 					if string(got[:1]) != "x" || !bytes.Equal(got[1:], want) {
-						t.Fatalf("%s fragment %d output %d: mapped segment differs", tr.Name, i, out)
+						t.Fatalf("%s fragment %d output %v: mapped segment differs", tr.Name, i, out)
 					}
 				}
 			}
@@ -186,7 +188,7 @@ func TestMappedPayloadOutlivesEviction(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := a.Tracks[0]
-	want, err := tr.AppendSegment(nil, 1, packager.CMAF)
+	want, err := tr.AppendSegment(nil, 1, packager.CMAF, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +206,7 @@ func TestMappedPayloadOutlivesEviction(t *testing.T) {
 		t.Fatal("payload changed after eviction")
 	}
 	// The evicted track reopens its file for the next read.
-	if b, err := tr.AppendSegment(nil, 1, packager.CMAF); err != nil || !bytes.Equal(b, want) {
+	if b, err := tr.AppendSegment(nil, 1, packager.CMAF, nil, nil); err != nil || !bytes.Equal(b, want) {
 		t.Fatalf("after eviction: %v", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/bits"
 	"slices"
-	"sync"
 
 	"github.com/Eyevinn/mp4ff/hevc"
 	"github.com/Eyevinn/mp4ff/mp4"
@@ -23,53 +22,6 @@ import (
 // (urls.md: cbcs-aapl on a TS format with HEVC video is a 400 naming
 // m3u8-cmaf).
 var ErrSampleAESHEVC = errors.New("packager: SAMPLE-AES in MPEG-2 TS is defined for H.264 and AAC only (HEVC: use m3u8-cmaf)")
-
-// TSOptions are the per-segment settings of AppendSegmentTS.
-type TSOptions struct {
-	// Encrypter, when not nil, protects the segment with HLS SAMPLE-AES
-	// (encryption=cbcs-aapl on TS): crypto.Key satisfies it.
-	Encrypter ts.CBCEncrypter
-	// IV is the segment's IV, the IV=0x… that the playlist states on the
-	// segment's EXT-X-KEY.
-	IV [16]byte
-}
-
-// TSScratch holds the per-request state of AppendSegmentTS: the muxer, the
-// fragments read and the sample tables. Take one per request
-// (AcquireTSScratch) and give it back with ReleaseTSScratch; do not use it
-// after Release. It grows to the largest segment it served and then
-// allocates nothing. It is not safe for concurrent use.
-type TSScratch struct {
-	mux          ts.Muxer
-	moof         []byte      // a moof, as read when not mapped
-	st           SampleTable // the fragment being read
-	data         []byte      // the fragments' sample data, as read when not mapped
-	video, audio []ts.Sample // Data are sub-slices of data or of the files' mappings
-}
-
-// Reset truncates the buffers, keeping their capacity, and drops the
-// references into data and into the mappings.
-func (s *TSScratch) Reset() {
-	s.moof = s.moof[:0]
-	s.st.Reset()
-	s.data = s.data[:0]
-	clear(s.video)
-	clear(s.audio)
-	s.video = s.video[:0]
-	s.audio = s.audio[:0]
-}
-
-var tsScratchPool = sync.Pool{New: func() any { return new(TSScratch) }}
-
-// AcquireTSScratch returns an empty TSScratch from a pool.
-func AcquireTSScratch() *TSScratch { return tsScratchPool.Get().(*TSScratch) }
-
-// ReleaseTSScratch resets s and returns it to the pool; do not use s after
-// Release.
-func ReleaseTSScratch(s *TSScratch) {
-	s.Reset()
-	tsScratchPool.Put(s)
-}
 
 // tsTrack is what TS output needs to know about a track, worked out once
 // (on the first TS request) and then only read.
@@ -158,8 +110,8 @@ func editOffset(moov *mp4.MoovBox, timescale uint32) int64 {
 	return 0 // only empty edits: nothing to shift
 }
 
-// AppendSegmentTS appends fragment i of t as an MPEG-2 TS segment to buf and
-// returns the extended buffer.
+// appendSegmentTS appends fragment i of t as an MPEG-2 TS segment to buf and
+// returns the extended buffer (AppendSegment with TS output).
 //
 // With audio nil the segment holds t alone (m3u8-aapl: each video variant
 // and each audio rendition has segments of its own). With audio non-nil
@@ -171,12 +123,21 @@ func editOffset(moov *mp4.MoovBox, timescale uint32) int64 {
 //
 // Every fragment is read with one ReadAt into s; the samples are handed to
 // s's ts.Muxer (see package ts for the segment layout, timestamps and
-// continuity counters) with Sequence i. With o.Encrypter set the segment is
-// SAMPLE-AES under o.IV; HEVC video then gives ErrSampleAESHEVC. The bytes
-// depend only on (t, i, audio, o). On error buf is returned with its
-// original length and nothing written past it. With a warm buf and s it
+// continuity counters) with Sequence i. With p SchemeSampleAES the segment is
+// SAMPLE-AES under SegmentIV(p, i); HEVC video then gives ErrSampleAESHEVC.
+// The bytes depend only on (t, i, audio, p). On error buf is returned with
+// its original length and nothing written past it. With a warm buf and s it
 // allocates nothing.
-func (t *Track) AppendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s *TSScratch) (out []byte, err error) {
+func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, p *Protection, s *Scratch) ([]byte, error) {
+	var so ts.SegmentOptions
+	if p.scheme() == SchemeSampleAES && i >= 0 && i < len(t.Fragments) {
+		so.Encrypter, so.IV = p.Key, t.SegmentIV(p, i)
+	}
+	return t.appendTS(buf, i, audio, so, s)
+}
+
+// appendTS is appendSegmentTS with the SAMPLE-AES encrypter and IV given.
+func (t *Track) appendTS(buf []byte, i int, audio *Track, so ts.SegmentOptions, s *Scratch) (out []byte, err error) {
 	// The samples are read from the track files' mappings: a file cut
 	// short under its mapping faults, and that is an error here. The
 	// references taken here keep the mappings (and so the ranges the guard
@@ -196,15 +157,15 @@ func (t *Track) AppendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	// No references into the mappings stay in the scratch after the call:
 	// a mapping can go once the references are released.
 	defer s.Reset()
-	if gerr := guardMapped(vh.data, ah.data, func() { out, err = t.appendSegmentTS(buf, i, audio, o, s, vh, ah) }); gerr != nil {
+	if gerr := guardMapped(vh.data, ah.data, func() { out, err = t.muxSegmentTS(buf, i, audio, so, s, vh, ah) }); gerr != nil {
 		return buf, corruptf(t.Path, 0, "segment %d: %v", i, gerr)
 	}
 	return out, err
 }
 
-// appendSegmentTS is AppendSegmentTS on the files vh (t's) and ah
-// (audio's) that the caller holds.
-func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s *TSScratch, vh, ah heldFile) ([]byte, error) {
+// muxSegmentTS is appendSegmentTS on the files vh (t's) and ah (audio's)
+// that the caller holds.
+func (t *Track) muxSegmentTS(buf []byte, i int, audio *Track, so ts.SegmentOptions, s *Scratch, vh, ah heldFile) ([]byte, error) {
 	if i < 0 || i >= len(t.Fragments) {
 		return buf, ErrFragmentNotFound
 	}
@@ -212,7 +173,8 @@ func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	if err != nil {
 		return buf, err
 	}
-	if o.Encrypter != nil && st.cfg.Codec == ts.HEVC {
+	so.Sequence = uint32(i)
+	if so.Encrypter != nil && st.cfg.Codec == ts.HEVC {
 		return buf, ErrSampleAESHEVC
 	}
 	var ast *tsTrack
@@ -240,8 +202,8 @@ func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	if total > math.MaxInt {
 		return buf, corruptf(t.Path, fr.Offset, "segment %d reads %d bytes", i, total)
 	}
-	s.data = slices.Grow(s.data[:0], int(total))[:total]
-	d := s.data
+	s.frag.data = slices.Grow(s.frag.data[:0], int(total))[:total]
+	d := s.frag.data
 	mine := &s.video
 	if t.Kind == Audio {
 		mine = &s.audio
@@ -286,9 +248,9 @@ func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 		vc = &st.cfg
 	}
 	s.mux.Reset(vc, ac)
-	out, err := s.mux.AppendSegment(buf, s.video, s.audio, ts.SegmentOptions{Sequence: uint32(i), Encrypter: o.Encrypter, IV: o.IV})
+	out, err := s.mux.AppendSegment(buf, s.video, s.audio, so)
 	if err != nil {
-		if errors.Is(err, ts.ErrNotSupported) && o.Encrypter != nil {
+		if errors.Is(err, ts.ErrNotSupported) && so.Encrypter != nil {
 			return buf, fmt.Errorf("%w: %s segment %d: %v", ErrEncryption, t.Path, i, err)
 		}
 		return buf, fmt.Errorf("packager: %s segment %d: TS: %w", t.Path, i, err)
@@ -303,9 +265,9 @@ func (t *Track) appendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 // fragment's decode time, PTSOffset is the composition offset, and Keyframe
 // the sync flag; for video the first sample of the fragment is a keyframe
 // too. Samples of zero bytes are left out (their durations still count).
-func (t *Track) tsSamples(dst []ts.Sample, buf []byte, i int, h heldFile, s *TSScratch) ([]ts.Sample, []byte, error) {
-	st := &s.st
-	if err := t.readFragment(h, i, st, &s.moof); err != nil {
+func (t *Track) tsSamples(dst []ts.Sample, buf []byte, i int, h heldFile, s *Scratch) ([]ts.Sample, []byte, error) {
+	st := &s.frag.st
+	if err := t.readFragment(h, i, st, &s.frag.moof); err != nil {
 		return dst, buf, err
 	}
 	var data sampleData

@@ -31,7 +31,7 @@ func benchTSTrack(b *testing.B, base string) *packager.Track {
 
 // benchTS times AppendSegmentTS of the first fragment of the 640x360 demo
 // video (the fragment of BenchmarkAppendSegmentCMAF), with audio_eng muxed
-// in when muxed, with a warm buffer and TSScratch. SetBytes is the size of
+// in when muxed, with a warm buffer and Scratch. SetBytes is the size of
 // the fragments read.
 func benchTS(b *testing.B, muxed bool, o packager.TSOptions) {
 	v := benchTSTrack(b, "video_640x360.mp4")
@@ -44,8 +44,8 @@ func benchTS(b *testing.B, muxed bool, o packager.TSOptions) {
 			size += audio.Fragments[j].Size
 		}
 	}
-	s := packager.AcquireTSScratch()
-	defer packager.ReleaseTSScratch(s)
+	s := packager.AcquireScratch()
+	defer packager.ReleaseScratch(s)
 	buf, err := v.AppendSegmentTS(nil, 0, audio, o, s)
 	if err != nil {
 		b.Fatal(err)
@@ -95,8 +95,8 @@ func BenchmarkAppendSegmentTSRawCBC(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := packager.AcquireTSScratch()
-	defer packager.ReleaseTSScratch(s)
+	s := packager.AcquireScratch()
+	defer packager.ReleaseScratch(s)
 	buf, err := v.AppendSegmentTS(nil, 0, nil, packager.TSOptions{}, s)
 	if err != nil {
 		b.Fatal(err)

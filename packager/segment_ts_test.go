@@ -306,8 +306,8 @@ func TestTSSampleAESHEVC(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, au := trackFile(t, a, "video_hevc.mp4"), trackFile(t, a, "audio.mp4")
-	s := packager.AcquireTSScratch()
-	defer packager.ReleaseTSScratch(s)
+	s := packager.AcquireScratch()
+	defer packager.ReleaseScratch(s)
 	buf := []byte("prefix")
 	for _, audio := range []*packager.Track{nil, au} {
 		out, err := v.AppendSegmentTS(buf, 0, audio, packager.TSOptions{Encrypter: key}, s)
@@ -329,8 +329,8 @@ func TestTSSampleAESHEVC(t *testing.T) {
 func TestTSErrors(t *testing.T) {
 	a := openAsset(t, "demo")
 	v, au := trackFile(t, a, "video_640x360.mp4"), trackFile(t, a, "audio_eng.mp4")
-	s := packager.AcquireTSScratch()
-	defer packager.ReleaseTSScratch(s)
+	s := packager.AcquireScratch()
+	defer packager.ReleaseScratch(s)
 	buf := []byte("x")
 	for _, i := range []int{-1, len(v.Fragments)} {
 		out, err := v.AppendSegmentTS(buf, i, nil, packager.TSOptions{}, s)
@@ -374,8 +374,8 @@ func TestTSDeterministic(t *testing.T) {
 	for i := range au.Fragments {
 		reqs = append(reqs, req{"audio_eng.mp4", "", i, 1})
 	}
-	s := packager.AcquireTSScratch()
-	cut := func(a *packager.Asset, r req, s *packager.TSScratch) []byte {
+	s := packager.AcquireScratch()
+	cut := func(a *packager.Asset, r req, s *packager.Scratch) []byte {
 		var audio *packager.Track
 		if r.audio != "" {
 			audio = trackFile(t, a, r.audio)
@@ -395,14 +395,14 @@ func TestTSDeterministic(t *testing.T) {
 			t.Errorf("%v: bytes differ on a second request", reqs[k])
 		}
 	}
-	packager.ReleaseTSScratch(s)
+	packager.ReleaseScratch(s)
 	// Concurrently, on a fresh library.
 	fresh := openAsset(t, "demo")
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
-			s := packager.AcquireTSScratch()
-			defer packager.ReleaseTSScratch(s)
+			s := packager.AcquireScratch()
+			defer packager.ReleaseScratch(s)
 			for k := range reqs {
 				r := reqs[(k+g*3)%len(reqs)]
 				if got := cut(fresh, r, s); !bytes.Equal(got, want[r]) {
@@ -416,8 +416,8 @@ func TestTSDeterministic(t *testing.T) {
 	old := packager.SetMapFiles(false)
 	defer packager.SetMapFiles(old)
 	unmapped := openAsset(t, "demo")
-	s = packager.AcquireTSScratch()
-	defer packager.ReleaseTSScratch(s)
+	s = packager.AcquireScratch()
+	defer packager.ReleaseScratch(s)
 	for _, r := range reqs {
 		if got := cut(unmapped, r, s); !bytes.Equal(got, want[r]) {
 			t.Errorf("%v: bytes differ read with pread", r)
@@ -441,8 +441,8 @@ func TestTSSampleAESBatched(t *testing.T) {
 	}
 	a := openAsset(t, "demo")
 	v, au := trackFile(t, a, "video_640x360.mp4"), trackFile(t, a, "audio_eng.mp4")
-	s := packager.AcquireTSScratch()
-	defer packager.ReleaseTSScratch(s)
+	s := packager.AcquireScratch()
+	defer packager.ReleaseScratch(s)
 	iv := [16]byte{7, 7, 7}
 	for i := range v.Fragments {
 		for _, audio := range []*packager.Track{nil, au} {

@@ -67,6 +67,9 @@ type Track struct {
 	// when none is negative): MPEG-2 TS shifts decode times by it.
 	leastCTO int32
 
+	// Protected init segments, built once (AppendInit).
+	inits initCache
+
 	// Encryption state, built on the first encrypted request (crypto()).
 	encOnce sync.Once
 	enc     *trackCrypto

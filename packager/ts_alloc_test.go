@@ -9,7 +9,7 @@ import (
 	"github.com/drmorigin/drmorigin/packager"
 )
 
-// TestAllocsAppendSegmentTS: with a warm buffer and TSScratch, a TS segment
+// TestAllocsAppendSegmentTS: with a warm buffer and Scratch, a TS segment
 // allocates nothing: every fragment of every track of demo and hevc alone,
 // the demo videos with audio muxed in, clear and SAMPLE-AES (H.264, AAC).
 func TestAllocsAppendSegmentTS(t *testing.T) {
@@ -46,7 +46,7 @@ func TestAllocsAppendSegmentTS(t *testing.T) {
 		}
 	}
 	for _, r := range runs {
-		s := packager.AcquireTSScratch()
+		s := packager.AcquireScratch()
 		var buf []byte
 		for i := range r.tr.Fragments { // warm the scratch and the track state
 			if buf, err = r.tr.AppendSegmentTS(buf[:0], i, r.audio, r.o, s); err != nil {
@@ -62,6 +62,6 @@ func TestAllocsAppendSegmentTS(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%s: %v allocs per run", r.name, n)
 		}
-		packager.ReleaseTSScratch(s)
+		packager.ReleaseScratch(s)
 	}
 }

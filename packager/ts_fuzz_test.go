@@ -68,8 +68,8 @@ func FuzzTSSegment(f *testing.F) {
 		if err != nil {
 			return
 		}
-		s := packager.AcquireTSScratch()
-		defer packager.ReleaseTSScratch(s)
+		s := packager.AcquireScratch()
+		defer packager.ReleaseScratch(s)
 		buf := []byte("prefix")
 		for _, tr := range a.Tracks {
 			var muxed []*packager.Track

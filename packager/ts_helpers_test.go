@@ -131,8 +131,8 @@ func tsProbe(tb testing.TB, all string) map[string]int {
 // a TS segment; iv gives each segment's options.
 func tsSegments(tb testing.TB, tr, audio *packager.Track, opts func(i int) packager.TSOptions) [][]byte {
 	tb.Helper()
-	s := packager.AcquireTSScratch()
-	defer packager.ReleaseTSScratch(s)
+	s := packager.AcquireScratch()
+	defer packager.ReleaseScratch(s)
 	var segs [][]byte
 	for i := range tr.Fragments {
 		var o packager.TSOptions
