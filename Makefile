@@ -48,11 +48,8 @@ vet: ## go vet and gofmt
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
-deps: ## packager, crypto and manifest must not import HTTP or Redis
-	@bad=$$($(GO) list -deps ./crypto ./packager ./manifest | grep -E 'fasthttp|go-redis|bbolt|net/http$$|spf13' || true); \
-	if [ -n "$$bad" ]; then echo "forbidden imports in crypto/packager/manifest: $$bad"; exit 1; fi
-	@bad=$$($(GO) list -deps ./crypto/... | grep -E '^[a-z0-9.-]+\.[a-z]+/' | grep -v '^github.com/drmorigin/drmorigin/' || true); \
-	if [ -n "$$bad" ]; then echo "crypto must import only the standard library: $$bad"; exit 1; fi
+deps: ## import rules of the library packages (a test in internal/lint)
+	$(GO) test -count=1 -run '^TestImportRules$$' ./internal/lint
 
 # bench: the origin (and the copy-only floor) run on BENCH_ORIGIN_CORE, the
 # load generator on BENCH_LOAD_CORE (taskset, when installed). SHORT=1 is the
