@@ -6,8 +6,10 @@ LDFLAGS   := -X main.version=$(VERSION)
 # A count, not a duration: go1.26's fuzz coordinator can fail a duration-bounded
 # run with a spurious "context deadline exceeded" (golang/go#75804, fixed in 1.27).
 FUZZTIME  ?= 5000x
-# Fuzz targets as package:Func, each run for FUZZTIME by `make fuzz`.
-FUZZ_TARGETS ?= ./origin:FuzzParseStreamURL ./origin/token:FuzzJWT ./origin/token:FuzzSWT ./packager:FuzzIndex ./packager/ts:FuzzAppendSegment ./keyclient:FuzzLocatorJSON ./keyclient:FuzzPolicyJSON ./crypto:FuzzSubsamplesH264 ./crypto:FuzzSubsamplesHEVC ./crypto:FuzzPatternBatch
+# Fuzz targets as package:Func, each run for FUZZTIME by `make fuzz`. A
+# crasher is written to <package>/testdata/fuzz/<Func>/, which `go test`
+# replays; commit it with the fix and list it in the fuzz func's doc.
+FUZZ_TARGETS ?= ./origin:FuzzParseStreamURL ./origin/token:FuzzJWT ./origin/token:FuzzSWT ./packager:FuzzIndex ./packager:FuzzTSSegment ./packager/ts:FuzzAppendSegment ./keyclient:FuzzLocatorJSON ./keyclient:FuzzPolicyJSON ./crypto:FuzzSubsamplesH264 ./crypto:FuzzSubsamplesHEVC ./crypto:FuzzPatternBatch
 
 .PHONY: help build run web test test-race test-alloc fuzz golden bench bench-short cover vet deps demo-media clean
 
