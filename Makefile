@@ -11,7 +11,7 @@ FUZZTIME  ?= 5000x
 # replays; commit it with the fix and list it in the fuzz func's doc.
 FUZZ_TARGETS ?= ./origin:FuzzParseStreamURL ./origin/token:FuzzJWT ./origin/token:FuzzSWT ./packager:FuzzIndex ./packager:FuzzTSSegment ./packager/ts:FuzzAppendSegment ./keyclient:FuzzLocatorJSON ./keyclient:FuzzPolicyJSON ./crypto:FuzzSubsamplesH264 ./crypto:FuzzSubsamplesHEVC ./crypto:FuzzPatternBatch
 
-.PHONY: help build run web test test-race test-alloc fuzz golden bench bench-short cover vet deps demo-media clean
+.PHONY: help build run web test test-race test-alloc test-purego fuzz golden bench bench-short cover vet deps demo-media clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -28,13 +28,16 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
-test: web vet deps test-race test-alloc fuzz ## every test: vet, import rules, -race pass, allocation pass, short fuzz
+test: web vet deps test-race test-alloc test-purego fuzz ## every test: vet, import rules, -race pass, allocation pass, purego pass, short fuzz
 
 test-race: ## all tests under the race detector
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 test-alloc: ## allocation tests (built without -race, so they run in a second pass)
 	$(GO) test -count=1 -run 'Alloc' -timeout 10m $(PKGS)
+
+test-purego: ## crypto without its assembly (-tags purego): the generic AES path must pass the same tests
+	$(GO) test -tags purego -count=1 ./crypto/...
 
 fuzz: ## run each fuzz target for FUZZTIME
 	@set -e; for t in $(FUZZ_TARGETS); do \
