@@ -53,8 +53,8 @@ vet: ## go vet and gofmt
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
-deps: ## import rules of the library packages (a test in internal/lint)
-	$(GO) test -count=1 -run '^TestImportRules$$' ./internal/lint
+deps: ## import rules of the library packages and bench (tests in internal/lint)
+	$(GO) test -count=1 -run 'Import' ./internal/lint
 
 # bench: the origin (and the copy-only floor) run on BENCH_ORIGIN_CORE, the
 # load generator on BENCH_LOAD_CORE (taskset, when installed). SHORT=1 is the

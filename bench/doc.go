@@ -1,6 +1,5 @@
 // Package bench is drmorigin's load generator and bench suite. It talks HTTP
-// to any origin (fasthttp client) and never imports the origin's packages
-// outside its tests.
+// to any origin (fasthttp client) and never imports the origin's packages.
 //
 // It has two kinds of simulated clients:
 //   - players (Player) fetch a manifest (DASH via go-dash, HLS via
@@ -25,6 +24,7 @@
 // {"none": {...}}}, "peers": {...}}, i.e. quality.md's dotted names
 // (cost_factor.cenc) are paths into nested objects. See README.md.
 //
-// bench must not import origin, packager, crypto or keyclient in non-test
-// code: it measures the origin from the outside, like a player would.
+// bench must not import origin, packager, crypto or keyclient, in its
+// tests either (internal/lint checks it): it measures the origin from the
+// outside, like a player would, and its tests start the built binary.
 package bench

@@ -107,6 +107,39 @@ func TestImportRules(t *testing.T) {
 	t.Logf("checked %d packages in %v", len(g.roots), patterns)
 }
 
+// TestBenchImportsNoOrigin: bench measures the origin from the outside,
+// like a player, in its tests too (they start the built binary), so no
+// file of bench, test or not, imports another package of this module.
+func TestBenchImportsNoOrigin(t *testing.T) {
+	root := moduleRoot(t)
+	args := []string{"list", "-json=ImportPath,Imports,TestImports,XTestImports", "./bench/..."}
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p struct {
+			ImportPath                         string
+			Imports, TestImports, XTestImports []string
+		}
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("go list output: %v", err)
+		}
+		for _, imp := range slices.Concat(p.Imports, p.TestImports, p.XTestImports) {
+			if under(imp, module) && !under(imp, module+"/bench") {
+				t.Errorf("%s imports %s: bench talks to the origin over HTTP only", p.ImportPath, imp)
+			}
+		}
+	}
+}
+
 // listedPackage is the part of `go list -json` the rules read.
 type listedPackage struct {
 	ImportPath string

@@ -3,7 +3,8 @@
 // internal/linters):
 //
 //   - deps_test.go: which packages the library packages (crypto, codec,
-//     drm, packager, manifest) may import; `make deps` runs it.
+//     drm, packager, manifest) may import, and that bench, tests included,
+//     imports none of the origin's; `make deps` runs it.
 //   - spec_test.go: docs/spec holds verbatim copies of the spec files the
 //     code cites, and every citation names a file and heading that exist.
 //
