@@ -319,8 +319,8 @@ func (s *Server) appendTSSegment(b []byte, r *StreamRequest, st streamState, t *
 	b, err := t.AppendSegmentTS(b, i, audio, o, sc)
 	packager.ReleaseTSScratch(sc)
 	if err != nil {
-		if errors.Is(err, packager.ErrSampleAESHEVC) {
-			return b, httpErrorf(fasthttp.StatusBadRequest, "encryption=cbcs-aapl on MPEG-2 TS is defined for H.264 and AAC only: use format=m3u8-cmaf")
+		if errors.Is(err, packager.ErrUnsupported) {
+			err = &notInTSError{enc: st.enc, err: err}
 		}
 		return b, err
 	}
