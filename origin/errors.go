@@ -35,8 +35,8 @@ var errNotFound = &httpError{status: fasthttp.StatusNotFound, msg: "not found"}
 // (urls.md "HTTP behaviour": 400 malformed or unsupported, 403 not enabled,
 // 404 unknown, 503 when a key or locator cannot be resolved), for every
 // answer of the origin: the streaming handler (fail), key delivery
-// (keyFail) and the management API (apiFail) only give the answer its
-// shape. Messages are fixed or come from input validation; none carries
+// (keyFail), the management API (apiFail) and requests fasthttp could not
+// read (handleReadError) only give the answer its shape. Messages are fixed or come from input validation; none carries
 // key material. admin says the management API asks: only an operator sees
 // its answers, so they say which file is at fault, and an asset that
 // cannot be read is 422 there (the request is fine, the asset is not)
@@ -46,7 +46,20 @@ func statusOf(err error, admin bool) (int, string) {
 	var ue *URLError
 	var ve *keyclient.ValidationError
 	var nts *notInTSError
+	var re *readError
 	switch {
+	case errors.As(err, &re):
+		var small *fasthttp.ErrSmallBuffer
+		var te interface{ Timeout() bool }
+		switch {
+		case errors.As(err, &small):
+			return fasthttp.StatusRequestHeaderFieldsTooLarge, "request header fields too large"
+		case errors.Is(err, fasthttp.ErrBodyTooLarge):
+			return fasthttp.StatusRequestEntityTooLarge, "request body too large"
+		case errors.As(err, &te) && te.Timeout():
+			return fasthttp.StatusRequestTimeout, "request timeout"
+		}
+		return fasthttp.StatusBadRequest, "malformed request"
 	case errors.As(err, &he):
 		return he.status, he.msg
 	case errors.As(err, &ue):
@@ -93,6 +106,13 @@ func statusOf(err error, admin bool) (int, string) {
 	}
 	return fasthttp.StatusInternalServerError, "internal error"
 }
+
+// readError is an error fasthttp met reading a request, before any
+// handler ran (Server.ErrorHandler).
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "read request: " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
 
 // notInTSError wraps a packager.ErrUnsupported met while cutting an MPEG-2
 // TS segment: the asset is served, but TS cannot carry one of its tracks

@@ -3,8 +3,11 @@ package origin
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/manifest"
@@ -59,6 +62,12 @@ func TestStatusOf(t *testing.T) {
 		{"corrupt", corrupt, false, 500, []string{"cannot be read", "!/media"}},
 		{"corrupt, admin", corrupt, true, 422, []string{"at 812"}},
 		{"unknown", errors.New("boom"), false, 500, []string{"internal error", "!boom"}},
+		{"deadline, not reading", fmt.Errorf("x: %w", os.ErrDeadlineExceeded), false, 500, nil},
+		// Requests fasthttp could not read.
+		{"big headers", &readError{&fasthttp.ErrSmallBuffer{}}, false, 431, nil},
+		{"big body", &readError{fasthttp.ErrBodyTooLarge}, false, 413, nil},
+		{"slow client", &readError{fmt.Errorf("read: %w", os.ErrDeadlineExceeded)}, false, 408, nil},
+		{"garbage", &readError{errors.New("cannot find http request method")}, false, 400, []string{"malformed request"}},
 	} {
 		status, msg := statusOf(c.err, c.admin)
 		if status != c.status {
