@@ -1,24 +1,22 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/drmorigin/drmorigin/keyclient"
-	"github.com/drmorigin/drmorigin/origin"
-	"github.com/drmorigin/drmorigin/packager"
 )
 
-// testOrigin runs drmorigin in-process on loopback over the committed demo
-// media, as origin/harness_test.go does, and returns its streaming base URL
-// and a function that publishes a locator.
+// testOrigin builds drmorigin and runs it as the suite does (startOrigin:
+// `drmorigin serve` on loopback, an embedded store in a temporary
+// directory), over the committed demo media. It returns the streaming base
+// URL and a function that publishes a locator through the management API:
+// like the suite, the test talks to the origin over HTTP only. On failure
+// the origin's log is shown.
 func testOrigin(t *testing.T) (base string, locator func(name, asset, policy string)) {
 	t.Helper()
 	root, err := filepath.Abs("../testdata/media")
@@ -28,56 +26,33 @@ func testOrigin(t *testing.T) (base string, locator func(name, asset, policy str
 	if _, err := os.Stat(filepath.Join(root, "demo")); err != nil {
 		t.Fatalf("demo media missing (%v): run ./testdata/make-demo.sh", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	store, err := keyclient.OpenStore(ctx, "file://"+filepath.Join(t.TempDir(), "store.db"))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "drmorigin")
+	build := exec.Command(goTool(), "build", "-o", bin, "./cmd/drmorigin")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build drmorigin: %v\n%s", err, out)
 	}
-	kek, err := keyclient.NewKEK(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{})
-	res := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: time.Minute, LookupTimeout: time.Second})
-	go res.Run(ctx)
-	lib := packager.NewLibrary(root, 16)
-	srv := &origin.Server{
-		Config:   origin.Config{AdminToken: "t", StorageRoot: root, StoreTimeout: time.Second},
-		Assets:   lib,
-		Resolver: res,
-		Service:  svc,
-		Ready:    store.Ping,
-	}
-	if err := srv.Initialize(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	logf, err := os.Create(filepath.Join(dir, "origin.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	aln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, aln) }()
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("origin did not stop within 10 s")
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("drmorigin log:\n%s", b)
 		}
-		lib.Close()
-		store.Close()
 	})
-	return "http://" + ln.Addr().String(), func(name, asset, policy string) {
+	o, err := startOrigin(bin, "", root, dir, logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(o.stop)
+	return o.base, func(name, asset, policy string) {
 		t.Helper()
-		body := []byte(`{"name":"` + name + `","assetName":"` + asset + `","streamingPolicyName":"` + policy + `"}`)
-		if _, _, err := svc.Put(context.Background(), keyclient.KindStreamingLocators, name, body); err != nil {
-			t.Fatalf("locator %s: %v", name, err)
+		if err := o.locator(name, asset, policy); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

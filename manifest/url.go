@@ -3,7 +3,7 @@ package manifest
 // The relative URLs the builders write. Manifests are served at
 // /{locator}/{name}.ism/manifest(...), media playlists at
 // /{locator}/{name}.ism/QualityLevels({bitrate})/Manifest(...): see
-// shared/spec/urls.md for the grammar the origin parses them with.
+// docs/spec/urls.md for the grammar the origin parses them with.
 
 // opts returns "," + o.URLOptions, or "" when there are none.
 func (o Options) opts() string {

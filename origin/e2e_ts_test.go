@@ -257,3 +257,60 @@ func sampleAESFrames(t *testing.T, u, keyURL, sel string) (got, clear []string) 
 	}
 	return frames, clearFrames
 }
+
+// TestTSUnsupportedCodec: AC-3 audio asked for as MPEG-2 TS is the
+// request's fault, not the server's (urls.md "HTTP behaviour": 400
+// unsupported): a 400 whose message names the formats that carry it, for
+// the audio rendition of m3u8-aapl and for m3u8-aapl-v3 video, which muxes
+// that audio in. The same track plays as m3u8-cmaf, and the video alone
+// as m3u8-aapl.
+func TestTSUnsupportedCodec(t *testing.T) {
+	needTool(t, "ffmpeg", "ffmpeg")
+	dir := filepath.Join(t.TempDir(), "ac3")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for file, in := range map[string][]string{
+		"video.mp4": {"-f", "lavfi", "-i", "testsrc=size=320x180:rate=25:duration=4", "-c:v", "libx264", "-g", "50", "-pix_fmt", "yuv420p"},
+		"audio.mp4": {"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4", "-c:a", "ac3", "-b:a", "192k"},
+	} {
+		args := append([]string{"-nostdin", "-loglevel", "error"}, in...)
+		args = append(args, "-frag_duration", "2000000", "-movflags", "+frag_keyframe+empty_moov+delay_moov+default_base_moof",
+			"-f", "mp4", filepath.Join(dir, file))
+		if out, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ffmpeg %s: %v: %s", file, err, out)
+		}
+	}
+	o := startOrigin(t, filepath.Dir(dir), "")
+	o.locator("ac3", "ac3", "Predefined_ClearStreamingOnly", nil)
+	var info struct {
+		Tracks []struct {
+			Name    string
+			Bitrate int
+		}
+	}
+	if r := o.api("GET", "/api/v1/assets/ac3", nil); r.status != 200 || jsonInto(r.body, &info) != nil || len(info.Tracks) != 2 {
+		t.Fatalf("asset: %s", r)
+	}
+	seg := map[string]string{}
+	for _, tr := range info.Tracks {
+		seg[tr.Name] = "/ac3/ac3.ism/QualityLevels(" + itoa(tr.Bitrate) + ")/Fragments(" + tr.Name + "=0,format="
+	}
+	for _, u := range []string{seg["audio"] + "m3u8-aapl)", seg["video"] + "m3u8-aapl-v3)"} {
+		r := o.get(u)
+		if r.status != 400 {
+			t.Errorf("%s: %s, want 400", u, r)
+			continue
+		}
+		for _, want := range []string{"MPEG-2 TS", "format=m3u8-cmaf", "format=mpd-time-csf", "format=mpd-time-cmaf", "Smooth"} {
+			if !strings.Contains(string(r.body), want) {
+				t.Errorf("%s: %q does not name %s", u, r.body, want)
+			}
+		}
+	}
+	for _, u := range []string{seg["audio"] + "m3u8-cmaf)", seg["video"] + "m3u8-aapl)"} {
+		if r := o.get(u); r.status != 200 {
+			t.Errorf("%s: %s, want 200", u, r)
+		}
+	}
+}

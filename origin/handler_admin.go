@@ -338,25 +338,32 @@ func (s *Server) handleAssets(ctx *fasthttp.RequestCtx, method string, parts []s
 	writeJSON(ctx, map[string]any{"value": out})
 }
 
-// apiFail maps a keyclient or packager error to the management API's JSON
-// error shape.
+// apiFail answers a management request's error in the API's JSON error
+// shape; statusOf decides the status and message.
 func (s *Server) apiFail(ctx *fasthttp.RequestCtx, err error) {
+	status, msg := statusOf(err, true)
+	var target string
 	var ve *keyclient.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		apiError(ctx, fasthttp.StatusBadRequest, "BadRequest", ve.Message, ve.Target)
-	case errors.Is(err, keyclient.ErrNotFound), errors.Is(err, packager.ErrAssetNotFound), errors.Is(err, packager.ErrInvalidName):
-		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "not found", "")
-	case errors.Is(err, keyclient.ErrConflict), errors.Is(err, keyclient.ErrReadOnly):
-		apiError(ctx, fasthttp.StatusConflict, "Conflict", err.Error(), "")
-	case errors.Is(err, keyclient.ErrUnavailable):
-		apiError(ctx, fasthttp.StatusServiceUnavailable, "ServiceUnavailable", "the store cannot be reached", "")
-	case errors.Is(err, packager.ErrCorrupt):
-		apiError(ctx, fasthttp.StatusUnprocessableEntity, "AssetCorrupt", err.Error(), "")
-	default:
-		s.Config.Logger.Error("management request failed", "path", string(ctx.Path()), "err", err)
-		apiError(ctx, fasthttp.StatusInternalServerError, "InternalError", "internal error", "")
+	if status == fasthttp.StatusBadRequest && errors.As(err, &ve) {
+		target = ve.Target
 	}
+	if status == fasthttp.StatusInternalServerError {
+		s.Config.Logger.Error("management request failed", "path", string(ctx.Path()), "err", err)
+	}
+	apiError(ctx, status, apiCode(status), msg, target)
+}
+
+// apiCode is the management API's error code for a status: its reason
+// phrase without spaces ("NotFound"), and AssetCorrupt for 422, the one
+// 422 the API gives.
+func apiCode(status int) string {
+	switch status {
+	case fasthttp.StatusUnprocessableEntity:
+		return "AssetCorrupt"
+	case fasthttp.StatusInternalServerError:
+		return "InternalError"
+	}
+	return strings.ReplaceAll(fasthttp.StatusMessage(status), " ", "")
 }
 
 func apiError(ctx *fasthttp.RequestCtx, status int, code, msg, target string) {

@@ -155,26 +155,20 @@ func (s *Server) countUse(c context.Context, claims *token.Claims) error {
 var errForbidden = &httpError{status: fasthttp.StatusForbidden, msg: "forbidden"}
 
 // keyFail answers a key delivery failure with RFC 6750 semantics and no
-// detail that helps an attacker.
+// detail that helps an attacker; statusOf decides the status.
 func (s *Server) keyFail(ctx *fasthttp.RequestCtx, err error) {
 	switch {
 	case errors.Is(err, token.ErrMissing):
 		ctx.Response.Header.Set("WWW-Authenticate", wwwAuthMissing)
-		plainError(ctx, fasthttp.StatusUnauthorized, "a bearer token is required")
 	case errors.Is(err, token.ErrInvalid):
 		ctx.Response.Header.Set("WWW-Authenticate", wwwAuthInvalid)
-		plainError(ctx, fasthttp.StatusUnauthorized, "invalid token")
-	case errors.Is(err, token.ErrNotEntitled), errors.Is(err, errForbidden):
-		plainError(ctx, fasthttp.StatusForbidden, "forbidden")
-	case errors.Is(err, keyclient.ErrNotFound):
-		plainError(ctx, fasthttp.StatusNotFound, "not found")
-	case errors.Is(err, keyclient.ErrUnavailable), errors.Is(err, token.ErrUnavailable):
-		plainError(ctx, fasthttp.StatusServiceUnavailable, "service unavailable")
-	default:
+	}
+	status, msg := statusOf(err, false)
+	if status == fasthttp.StatusInternalServerError {
 		// The reason (never a token or key) goes to the log only.
 		s.Config.Logger.Warn("key delivery failed", "path", string(ctx.Path()), "err", err)
-		plainError(ctx, fasthttp.StatusInternalServerError, "internal error")
 	}
+	plainError(ctx, status, msg)
 }
 
 func (s *Server) keyContext() (context.Context, context.CancelFunc) {

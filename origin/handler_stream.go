@@ -264,8 +264,8 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 		// Fail closed: whatever was written (clear bytes included) is
 		// dropped before the error answer.
 		ctx.Response.SwapBody(b[:0])
-		if errors.Is(err, packager.ErrSampleAESHEVC) {
-			return httpErrorf(fasthttp.StatusBadRequest, "encryption=cbcs-aapl on MPEG-2 TS is defined for H.264 and AAC only: use format=m3u8-cmaf")
+		if out.IsTS() && errors.Is(err, packager.ErrUnsupported) {
+			return &notInTSError{enc: st.enc, err: err}
 		}
 		return err
 	}

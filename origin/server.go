@@ -177,22 +177,10 @@ func (s *Server) Initialize() error {
 }
 
 // handleReadError answers requests fasthttp could not read: oversized
-// headers (431), bodies (413), and timeouts.
+// headers (431), bodies (413), timeouts (408), anything else 400 (statusOf).
 func (s *Server) handleReadError(ctx *fasthttp.RequestCtx, err error) {
-	var small *fasthttp.ErrSmallBuffer
-	switch {
-	case errors.As(err, &small):
-		plainError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "request header fields too large")
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		plainError(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
-	default:
-		var te interface{ Timeout() bool }
-		if errors.As(err, &te) && te.Timeout() {
-			plainError(ctx, fasthttp.StatusRequestTimeout, "request timeout")
-			return
-		}
-		plainError(ctx, fasthttp.StatusBadRequest, "malformed request")
-	}
+	status, msg := statusOf(&readError{err}, false)
+	plainError(ctx, status, msg)
 }
 
 // checkLimits answers 414 and 431 for requests that fit the read buffer but

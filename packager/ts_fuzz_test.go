@@ -15,7 +15,13 @@ import (
 // cuts every fragment as a TS segment: alone, with SAMPLE-AES, and for video
 // with the demo's English audio muxed in. It must never panic; a segment
 // is whole TS packets, and on error nothing is appended. Seeds: the track
-// files under testdata/media as FuzzIndex seeds them.
+// files under testdata/media, whole when at most maxWholeSeed and cut to
+// their first 32 KiB.
+//
+// `make fuzz` runs it. A crasher lands in testdata/fuzz/FuzzTSSegment/ in
+// this package (Go's corpus directory, which plain `go test` replays); it
+// is committed there with the commit that fixes it, and listed here with
+// that commit. None so far.
 func FuzzTSSegment(f *testing.F) {
 	root := mediaRoot(f)
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {

@@ -1,0 +1,12 @@
+// Package lint holds repository-wide checks written as tests, so that `go
+// test ./...` enforces them (mediamtx keeps its linters the same way, in
+// internal/linters):
+//
+//   - deps_test.go: which packages the library packages (crypto, codec,
+//     drm, packager, manifest) may import, and that bench, tests included,
+//     imports none of the origin's; `make deps` runs it.
+//   - spec_test.go: docs/spec holds verbatim copies of the spec files the
+//     code cites, and every citation names a file and heading that exist.
+//
+// It has no code of its own, and nothing imports it.
+package lint
