@@ -51,11 +51,13 @@ func under(path, prefix string) bool {
 }
 
 // stdlibOnly lists the trees that import only the standard library plus
-// the module packages named next to them: the codec parsers, and the
-// ciphers that use them. A tree may import its own subpackages.
+// the module packages named next to them: the codec parsers, the ciphers
+// that use them, and the DRM signalling leaf. A tree may import its own
+// subpackages.
 var stdlibOnly = map[string][]string{
 	"crypto": {module + "/codec", module + "/crypto"},
 	"codec":  {module + "/codec"},
+	"drm":    {module + "/drm"},
 }
 
 // TestImportRules checks the import direction of STYLE.md §1 on the
