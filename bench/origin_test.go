@@ -14,6 +14,7 @@ import (
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/origin"
 	"github.com/drmorigin/drmorigin/packager"
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // testOrigin runs drmorigin in-process on loopback over the committed demo
@@ -41,7 +42,7 @@ func testOrigin(t *testing.T) (base string, locator func(name, asset, policy str
 	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{})
 	res := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: time.Minute, LookupTimeout: time.Second})
 	go res.Run(ctx)
-	lib := packager.NewLibrary(root, 16)
+	lib := packager.NewLibrary(storage.NewLocal(root, storage.LocalOptions{}), 16)
 	srv := &origin.Server{
 		Config:   origin.Config{AdminToken: "t", StorageRoot: root, StoreTimeout: time.Second},
 		Assets:   lib,

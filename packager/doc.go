@@ -5,11 +5,13 @@
 // An asset's track files are indexed once (from sidx/mfra, else by walking
 // moof headers) and kept in a bounded cache; a fragment is cut out of its file
 // with one read. packager knows nothing of HTTP, Redis, configuration or
-// logging: it imports mp4ff and this module's crypto package only.
+// logging: it imports mp4ff and this module's crypto and storage packages
+// only, and reads every file through a storage.Store.
 //
 // Use:
 //
-//	lib := packager.NewLibrary(root, 64)   // at most 64 indexed assets
+//	st := storage.NewLocal(root, storage.LocalOptions{}) // or any storage.Store
+//	lib := packager.NewLibrary(st, 64)     // at most 64 indexed assets
 //	a, err := lib.Asset("demo")            // ErrInvalidName, ErrAssetNotFound, ErrCorrupt…
 //	tr := a.Track("video", 600000)         // nil when absent
 //	i, ok := tr.FragmentAt(25600)          // exact decode time

@@ -56,7 +56,7 @@ func FuzzIndex(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, "a", "t.mp4"), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		lib := packager.NewLibrary(dir, 1)
+		lib := packager.NewLibrary(localStore(dir), 1)
 		defer lib.Close()
 		a, err := lib.Asset("a")
 		if err != nil {

@@ -39,7 +39,7 @@ func FuzzTSSegment(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	demo := packager.NewLibrary(root, 1)
+	demo := packager.NewLibrary(localStore(root), 1)
 	f.Cleanup(func() { demo.Close() })
 	da, err := demo.Asset("demo")
 	if err != nil {
@@ -62,7 +62,7 @@ func FuzzTSSegment(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, "a", "t.mp4"), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		lib := packager.NewLibrary(dir, 1)
+		lib := packager.NewLibrary(localStore(dir), 1)
 		defer lib.Close()
 		a, err := lib.Asset("a")
 		if err != nil {

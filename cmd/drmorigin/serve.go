@@ -21,6 +21,7 @@ import (
 	"github.com/drmorigin/drmorigin/origin"
 	"github.com/drmorigin/drmorigin/origin/token"
 	"github.com/drmorigin/drmorigin/packager"
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // serve runs the origin until ctx is done.
@@ -60,8 +61,7 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 	})
 	resolver := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: c.CacheTTL})
 	go resolver.Run(ctx)
-	lib := packager.NewLibrary(c.StorageRoot, 256)
-	lib.SetMapping(c.StorageMmap)
+	lib := packager.NewLibrary(storage.NewLocal(c.StorageRoot, storage.LocalOptions{NoMapping: !c.StorageMmap}), 256)
 	defer lib.Close()
 
 	srv := &origin.Server{
