@@ -44,7 +44,7 @@ func testOrigin(t *testing.T) (base string, locator func(name, asset, policy str
 	go res.Run(ctx)
 	lib := packager.NewLibrary(storage.NewLocal(root, storage.LocalOptions{}), 16)
 	srv := &origin.Server{
-		Config:   origin.Config{AdminToken: "t", StorageRoot: root, StoreTimeout: time.Second},
+		Config:   origin.Config{AdminToken: "t", StoreTimeout: time.Second},
 		Assets:   lib,
 		Resolver: res,
 		Service:  svc,

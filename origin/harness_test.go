@@ -87,7 +87,7 @@ func startOriginLib(t testing.TB, root, storeURL string, adjust func(*originConf
 	go res.Run(ctx)
 	lib := packager.NewLibrary(storage.NewLocal(root, local), 16)
 	srv := &origin.Server{
-		Config:   origin.Config{AdminToken: testToken, StorageRoot: root, StoreTimeout: time.Second},
+		Config:   origin.Config{AdminToken: testToken, StoreTimeout: time.Second},
 		Assets:   lib,
 		Resolver: res,
 		Service:  svc,

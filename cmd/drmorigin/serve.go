@@ -12,8 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -69,7 +67,6 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 			Listen:               c.Listen,
 			AdminListen:          c.AdminListen,
 			AdminToken:           token,
-			StorageRoot:          c.StorageRoot,
 			PublicBaseURL:        c.PublicBaseURL,
 			ManifestCacheControl: c.ManifestCache,
 			PlayerDir:            c.PlayerDir,
@@ -131,7 +128,7 @@ func redactURL(s string) string {
 // origin's own listPaths gives for them, with a token to play the
 // protected ones.
 func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *packager.Library, addr, adminAddr net.Addr, adminToken string, w io.Writer) error {
-	entries, err := os.ReadDir(c.StorageRoot)
+	all, err := lib.List()
 	if err != nil {
 		return fmt.Errorf("read storage root: %w", err)
 	}
@@ -139,15 +136,12 @@ func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *
 	if base == "" {
 		base = "http://" + loopbackHost(addr)
 	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			if _, err := lib.Asset(e.Name()); err == nil {
-				names = append(names, e.Name())
-			}
+	var names []string // sorted, as List's
+	for _, name := range all {
+		if _, err := lib.Asset(name); err == nil {
+			names = append(names, name)
 		}
 	}
-	sort.Strings(names)
 	// A token-restricted content key policy with a fresh secret each start:
 	// tokens minted below are valid for this run.
 	secret := make([]byte, 32)
