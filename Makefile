@@ -48,11 +48,13 @@ vet: ## go vet and gofmt
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
-deps: ## packager, crypto and manifest must not import HTTP or Redis
-	@bad=$$($(GO) list -deps ./crypto ./packager ./manifest | grep -E 'fasthttp|go-redis|bbolt|net/http$$|spf13' || true); \
-	if [ -n "$$bad" ]; then echo "forbidden imports in crypto/packager/manifest: $$bad"; exit 1; fi
+deps: ## packager, crypto, manifest and storage must not import HTTP or Redis; crypto and storage only the standard library
+	@bad=$$($(GO) list -deps ./crypto ./packager ./manifest ./storage | grep -E 'fasthttp|go-redis|bbolt|net/http$$|spf13' || true); \
+	if [ -n "$$bad" ]; then echo "forbidden imports in crypto/packager/manifest/storage: $$bad"; exit 1; fi
 	@bad=$$($(GO) list -deps ./crypto/... | grep -E '^[a-z0-9.-]+\.[a-z]+/' | grep -v '^github.com/drmorigin/drmorigin/' || true); \
 	if [ -n "$$bad" ]; then echo "crypto must import only the standard library: $$bad"; exit 1; fi
+	@bad=$$($(GO) list -deps ./storage/... | grep -E '^[a-z0-9.-]+\.[a-z]+/' | grep -vE '^github.com/drmorigin/drmorigin/storage(/|$$)' || true); \
+	if [ -n "$$bad" ]; then echo "storage must import only the standard library: $$bad"; exit 1; fi
 
 # bench: the origin (and the copy-only floor) run on BENCH_ORIGIN_CORE, the
 # load generator on BENCH_LOAD_CORE (taskset, when installed). SHORT=1 is the
