@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"github.com/drmorigin/drmorigin/packager"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/grafov/m3u8"
 	"github.com/zencoder/go-dash/v3/mpd"
+
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // trackPlan is how a client fetches one track of one format: its init
@@ -261,7 +262,7 @@ func TestClearFormatsDecodeFrameExact(t *testing.T) {
 }
 
 func testClearFormatsDecode(t *testing.T, mapped bool) {
-	o := startOriginLib(t, mediaRoot(t), "", nil, func(l *packager.Library) { l.SetMapping(mapped) })
+	o := startOriginLib(t, mediaRoot(t), "", nil, storage.LocalOptions{NoMapping: !mapped})
 	o.locator("clear-demo", "demo", "Predefined_ClearStreamingOnly", nil)
 	sources := o.sourceTracks("demo")
 	if len(sources) != 4 {

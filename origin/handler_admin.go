@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http/pprof"
-	"os"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -317,24 +315,20 @@ func (s *Server) handleAssets(ctx *fasthttp.RequestCtx, method string, parts []s
 		writeJSON(ctx, describeAsset(a))
 		return
 	}
-	entries, err := os.ReadDir(s.Config.StorageRoot)
+	names, err := s.Assets.List()
 	if err != nil {
 		apiError(ctx, fasthttp.StatusInternalServerError, "InternalError", "the asset root cannot be listed", "")
 		return
 	}
 	out := []assetInfo{}
-	for _, e := range entries {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		a, err := s.Assets.Asset(e.Name())
+	for _, name := range names { // sorted
+		a, err := s.Assets.Asset(name)
 		if err != nil {
-			out = append(out, assetInfo{Name: e.Name(), Tracks: []trackInfo{}})
+			out = append(out, assetInfo{Name: name, Tracks: []trackInfo{}})
 			continue
 		}
 		out = append(out, describeAsset(a))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	writeJSON(ctx, map[string]any{"value": out})
 }
 

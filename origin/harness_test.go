@@ -20,6 +20,7 @@ import (
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/origin"
 	"github.com/drmorigin/drmorigin/packager"
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 const testToken = "test-admin-token"
@@ -61,11 +62,12 @@ type originConfig = origin.Config
 // startOriginWith is startOrigin with a hook to adjust the origin's Config.
 func startOriginWith(t testing.TB, root, storeURL string, adjust func(*originConfig)) *testOrigin {
 	t.Helper()
-	return startOriginLib(t, root, storeURL, adjust, nil)
+	return startOriginLib(t, root, storeURL, adjust, storage.LocalOptions{})
 }
 
-// startOriginLib is startOriginWith with a hook to set up the asset library.
-func startOriginLib(t testing.TB, root, storeURL string, adjust func(*originConfig), setup func(*packager.Library)) *testOrigin {
+// startOriginLib is startOriginWith with the options of the local store
+// the asset library reads root through.
+func startOriginLib(t testing.TB, root, storeURL string, adjust func(*originConfig), local storage.LocalOptions) *testOrigin {
 	t.Helper()
 	if storeURL == "" {
 		storeURL = "file://" + filepath.Join(t.TempDir(), "store.db")
@@ -83,12 +85,9 @@ func startOriginLib(t testing.TB, root, storeURL string, adjust func(*originConf
 	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{})
 	res := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: time.Minute, LookupTimeout: 500 * time.Millisecond})
 	go res.Run(ctx)
-	lib := packager.NewLibrary(root, 16)
-	if setup != nil {
-		setup(lib)
-	}
+	lib := packager.NewLibrary(storage.NewLocal(root, local), 16)
 	srv := &origin.Server{
-		Config:   origin.Config{AdminToken: testToken, StorageRoot: root, StoreTimeout: time.Second},
+		Config:   origin.Config{AdminToken: testToken, StoreTimeout: time.Second},
 		Assets:   lib,
 		Resolver: res,
 		Service:  svc,

@@ -38,8 +38,6 @@ type Config struct {
 	AdminListen string
 	// AdminToken is the bearer token the management API requires.
 	AdminToken string
-	// StorageRoot is the asset root directory, for listing assets.
-	StorageRoot string
 	// PublicBaseURL is the URL players reach this origin at, for key and
 	// license URLs in manifests; empty derives it from each request.
 	PublicBaseURL string
@@ -107,6 +105,8 @@ var _ locatorResolver = (*keyclient.Resolver)(nil)
 // assetLibrary is what the origin needs from packager.
 type assetLibrary interface {
 	Asset(name string) (*packager.Asset, error)
+	// List returns the asset names, sorted.
+	List() ([]string, error)
 }
 
 var _ assetLibrary = (*packager.Library)(nil)

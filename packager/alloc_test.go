@@ -11,7 +11,7 @@ import (
 // TestAllocsAppendSegment: with a warm buffer, cutting a segment allocates
 // nothing, whether the moof is copied or rewritten.
 func TestAllocsAppendSegment(t *testing.T) {
-	lib := packager.NewLibrary(mediaRoot(t), 4)
+	lib := packager.NewLibrary(localStore(mediaRoot(t)), 4)
 	defer lib.Close()
 	for _, name := range []string{"demo", "hevc", "legacy"} {
 		a, err := lib.Asset(name)

@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // Asset is an indexed asset directory.
@@ -50,12 +50,13 @@ func validName(name string) bool {
 		!strings.ContainsAny(name, "/\\\x00")
 }
 
-// loadAsset opens and indexes every track of the asset directory dir.
-func loadAsset(root, name string, mapped bool) (a *Asset, err error) {
-	dir := filepath.Join(root, name)
-	entries, err := os.ReadDir(dir)
+// loadAsset opens and indexes every track of the asset directory name in
+// st.
+func loadAsset(st storage.Store, name string) (a *Asset, err error) {
+	dir := st.Locate(name)
+	entries, err := st.List(name + "/")
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) || isNotDir(dir) {
+		if errors.Is(err, storage.ErrNotFound) {
 			return nil, fmt.Errorf("%w: %s", ErrAssetNotFound, name)
 		}
 		return nil, fmt.Errorf("packager: asset %s: %w", name, err)
@@ -69,12 +70,12 @@ func loadAsset(root, name string, mapped bool) (a *Asset, err error) {
 	}()
 	var isms, files []string
 	for _, e := range entries {
-		n := e.Name()
+		n := e.Name
 		switch {
 		case strings.HasPrefix(n, "."):
 		case strings.EqualFold(filepath.Ext(n), ".ism"):
 			isms = append(isms, n)
-		case isTrackFile(n) && isRegular(filepath.Join(dir, n)):
+		case isTrackFile(n) && !e.Dir:
 			files = append(files, n)
 		}
 	}
@@ -84,7 +85,7 @@ func loadAsset(root, name string, mapped bool) (a *Asset, err error) {
 			return nil, fmt.Errorf("%w: %s holds no track files", ErrAssetNotFound, name)
 		}
 		for _, f := range files {
-			t, err := openTrack(filepath.Join(dir, f), mapped)
+			t, err := openTrack(st, name+"/"+f)
 			if err != nil {
 				return a, err
 			}
@@ -93,7 +94,7 @@ func loadAsset(root, name string, mapped bool) (a *Asset, err error) {
 		nameTracks(a.Tracks)
 	case 1:
 		a.ManifestName = strings.TrimSuffix(isms[0], filepath.Ext(isms[0]))
-		if err := a.loadISM(dir, isms[0], mapped); err != nil {
+		if err := a.loadISM(st, isms[0]); err != nil {
 			return a, err
 		}
 	default:
@@ -103,24 +104,15 @@ func loadAsset(root, name string, mapped bool) (a *Asset, err error) {
 	return a, nil
 }
 
-// isRegular reports whether p is a regular file, after symbolic links.
-func isRegular(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
-}
-
-func isNotDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && !fi.IsDir()
-}
-
-func (a *Asset) loadISM(dir, ism string, mapped bool) error {
-	path := filepath.Join(dir, ism)
-	f, err := os.Open(path)
+// loadISM reads the server manifest ism of the asset directory a.Name and
+// opens and indexes the tracks it lists.
+func (a *Asset) loadISM(st storage.Store, ism string) error {
+	path := st.Locate(a.Name + "/" + ism)
+	f, err := st.Open(a.Name + "/" + ism)
 	if err != nil {
 		return fmt.Errorf("packager: open %s: %w", path, err)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
+	b, err := io.ReadAll(io.LimitReader(io.NewSectionReader(f, 0, f.Size()), MaxManifestSize+1))
 	_ = f.Close()
 	if err != nil {
 		return fmt.Errorf("packager: read %s: %w", path, err)
@@ -139,10 +131,10 @@ func (a *Asset) loadISM(dir, ism string, mapped bool) error {
 		if !validName(e.src) || !isTrackFile(e.src) {
 			return corruptf(path, 0, "track src %q is not a track file in the asset directory", e.src)
 		}
-		if !isRegular(filepath.Join(dir, e.src)) {
+		t, err := openTrack(st, a.Name+"/"+e.src)
+		if errors.Is(err, storage.ErrNotFound) {
 			return corruptf(path, 0, "track src %q: not a regular file in the asset directory", e.src)
 		}
-		t, err := openTrack(filepath.Join(dir, e.src), mapped)
 		if err != nil {
 			return err
 		}

@@ -118,7 +118,7 @@ func TestDamagedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	copyFile(t, filepath.Join(mediaRoot(t), "hevc", "audio.mp4"), filepath.Join(root, "good", "audio.mp4"))
-	lib := packager.NewLibrary(root, 2)
+	lib := packager.NewLibrary(localStore(root), 2)
 	defer lib.Close()
 	for i, d := range damages {
 		name := "broken" + string(rune('a'+i))
@@ -158,7 +158,7 @@ func TestFileChangedAfterIndex(t *testing.T) {
 	root := t.TempDir()
 	path := filepath.Join(root, "a", "v.mp4")
 	copyFile(t, filepath.Join(mediaRoot(t), "demo", "video_320x180.mp4"), path)
-	lib := packager.NewLibrary(root, 1)
+	lib := packager.NewLibrary(localStore(root), 1)
 	defer lib.Close()
 	a, err := lib.Asset("a")
 	if err != nil {

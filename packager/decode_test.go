@@ -75,7 +75,7 @@ func diffLines(a, b []string) string {
 // TestDecodeMatchesSource decodes the CMAF and Smooth output of every track
 // with ffmpeg and compares the frames with the decoded source file.
 func TestDecodeMatchesSource(t *testing.T) {
-	lib := packager.NewLibrary(mediaRoot(t), 4)
+	lib := packager.NewLibrary(localStore(mediaRoot(t)), 4)
 	defer lib.Close()
 	for _, name := range []string{"demo", "hevc", "legacy"} {
 		a, err := lib.Asset(name)
@@ -106,7 +106,7 @@ func TestDecodeWithoutTfdt(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "notfdt", "track.mp4"), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		lib := packager.NewLibrary(dir, 1)
+		lib := packager.NewLibrary(localStore(dir), 1)
 		a, err := lib.Asset("notfdt")
 		if err != nil {
 			t.Fatal(err)
@@ -183,7 +183,7 @@ func TestDecodeTrunWithoutDataOffset(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "nodo", "v.mp4"), out, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	lib := packager.NewLibrary(dir, 1)
+	lib := packager.NewLibrary(localStore(dir), 1)
 	defer lib.Close()
 	a, err := lib.Asset("nodo")
 	if err != nil {

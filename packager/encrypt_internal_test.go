@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/drmorigin/drmorigin/crypto"
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // TestEncryptedScratchReuse: a Scratch that served other tracks, schemes
@@ -14,7 +15,7 @@ import (
 // bytes as fresh ones.
 func TestEncryptedScratchReuse(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
-	lib := NewLibrary(filepath.Join(filepath.Dir(file), "..", "testdata", "media"), 1)
+	lib := NewLibrary(storage.NewLocal(filepath.Join(filepath.Dir(file), "..", "testdata", "media"), storage.LocalOptions{}), 1)
 	defer lib.Close()
 	a, err := lib.Asset("demo")
 	if err != nil {

@@ -53,7 +53,7 @@ func outputOf(s packager.Scheme) packager.Output {
 // openAsset returns an indexed testdata asset.
 func openAsset(t testing.TB, name string) *packager.Asset {
 	t.Helper()
-	lib := packager.NewLibrary(mediaRoot(t), 4)
+	lib := packager.NewLibrary(localStore(mediaRoot(t)), 4)
 	t.Cleanup(func() { lib.Close() })
 	a, err := lib.Asset(name)
 	if err != nil {
@@ -684,7 +684,7 @@ func TestEncryptedFailsClosedOnBadSample(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "bad", "video.mp4"), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	lib := packager.NewLibrary(root, 1)
+	lib := packager.NewLibrary(localStore(root), 1)
 	defer lib.Close()
 	a, err := lib.Asset("bad")
 	if err != nil {
@@ -717,7 +717,7 @@ func TestEncryptedMappedEqualsPread(t *testing.T) {
 		return fmt.Sprint(asset, "/", tr, "/", i, "/", sc)
 	}
 	for _, mapped := range []bool{false, true} {
-		old := packager.SetMapFiles(mapped)
+		old := setMapFiles(mapped)
 		for _, name := range []string{"demo", "hevc", "legacy"} {
 			a := openAsset(t, name)
 			for ti, tr := range a.Tracks {
@@ -741,7 +741,7 @@ func TestEncryptedMappedEqualsPread(t *testing.T) {
 				}
 			}
 		}
-		packager.SetMapFiles(old)
+		setMapFiles(old)
 	}
 	if len(want) == 0 {
 		t.Fatal("nothing compared")

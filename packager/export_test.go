@@ -2,14 +2,6 @@ package packager
 
 import "github.com/drmorigin/drmorigin/packager/ts"
 
-// SetMapFiles switches the mapping of track files opened from now on (on
-// by default) and returns the previous setting, so that tests cover the
-// pread path too.
-func SetMapFiles(on bool) (old bool) {
-	old, mapFiles = mapFiles, on
-	return old
-}
-
 // TSOptions are the SAMPLE-AES settings of AppendSegmentTS: an encrypter
 // and an IV of the test's choosing, where AppendSegment derives the IV
 // (SegmentIV). The TS tests use them to encrypt a whole playlist under one

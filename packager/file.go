@@ -2,57 +2,44 @@ package packager
 
 import (
 	"fmt"
-	"os"
-	"runtime/debug"
 	"sync"
-	"unsafe"
+
+	"github.com/drmorigin/drmorigin/storage"
 )
 
-// trackFile keeps a track file open, and mapped read-only, while its asset
-// is cached. Readers take a reference for the duration of one read (or,
-// for a mapped payload, until the response is written); eviction closes
-// and unmaps the file only when no reference is held. A Track still held
-// by a caller after eviction reopens its file for each read and closes it
-// after.
+// trackFile keeps a track file open, and mapped read-only when its store
+// maps it (storage.Mapper), while its asset is cached. Readers take a
+// reference for the duration of one read (or, for a mapped payload, until
+// the response is written); eviction closes the object (and so unmaps it)
+// only when no reference is held. A Track still held by a caller after
+// eviction reopens its file for each read and closes it after.
 //
 // The mapping lets a clear segment's sample data go to the socket straight
 // from the page cache (one copy, in the kernel, as a static file server's)
-// and lets reads skip a syscall. A file that cannot be mapped (or a range
-// past the mapped size) is read with pread.
+// and lets reads skip a syscall. A file that is not mapped (or a range
+// past the mapped size) is read with ReadAt (pread).
 type trackFile struct {
-	path    string
+	store   storage.Store
+	name    string // the file's name in the store
+	path    string // store.Locate(name), for messages
 	mu      sync.Mutex
-	f       *os.File
-	data    []byte // the file mapped read-only, nil when not mapped
-	noMap   bool   // mapping is switched off for this file: pread only
-	mapErr  bool   // mapping failed while the file is open: pread only
+	f       storage.Object // nil while closed
+	data    []byte         // f's mapping, nil when not mapped
 	refs    int
 	evicted bool
 }
 
-// mapFiles switches the mapping on (tests switch it off to cover pread).
-var mapFiles = true
-
 // acquire returns the open file and its mapping (nil when the file is not
 // mapped), reopening the file after eviction.
-func (tf *trackFile) acquire() (*os.File, []byte, error) {
+func (tf *trackFile) acquire() (storage.Object, []byte, error) {
 	tf.mu.Lock()
 	defer tf.mu.Unlock()
 	if tf.f == nil {
-		f, err := os.Open(tf.path)
+		f, err := tf.store.Open(tf.name)
 		if err != nil {
 			return nil, nil, fmt.Errorf("packager: reopen %s: %w", tf.path, err)
 		}
-		tf.f = f
-	}
-	if tf.data == nil && !tf.noMap && !tf.mapErr && mapFiles {
-		if fi, err := tf.f.Stat(); err != nil {
-			tf.mapErr = true
-		} else if d, err := mapFile(tf.f, fi.Size()); err != nil || d == nil {
-			tf.mapErr = true
-		} else {
-			tf.data = d
-		}
+		tf.f, tf.data = f, storage.MappingOf(f)
 	}
 	tf.refs++
 	return tf.f, tf.data, nil
@@ -78,21 +65,16 @@ func (tf *trackFile) evict() {
 }
 
 func (tf *trackFile) closeLocked() {
-	if tf.data != nil {
-		_ = unmapFile(tf.data)
-		tf.data = nil
-	}
-	tf.mapErr = false
 	if tf.f != nil {
-		_ = tf.f.Close()
-		tf.f = nil
+		_ = tf.f.Close() // unmaps
+		tf.f, tf.data = nil, nil
 	}
 }
 
-// heldFile is a track file's open file and mapping (nil when not mapped)
-// while the caller holds a reference (acquire … release).
+// heldFile is a track file's open object and mapping (nil when not
+// mapped) while the caller holds a reference (acquire … release).
 type heldFile struct {
-	f    *os.File
+	f    storage.Object
 	data []byte
 }
 
@@ -112,7 +94,7 @@ func (h heldFile) mapped(off, n int64) []byte {
 }
 
 // readAt reads exactly len(p) bytes at off: from the mapping when it covers
-// the range, else with pread.
+// the range, else with ReadAt (pread).
 func (tf *trackFile) readAt(p []byte, off int64) error {
 	h, err := tf.hold()
 	if err != nil {
@@ -145,31 +127,6 @@ func copyMapped(dst, src []byte) (err error) {
 }
 
 // guardMapped runs fn, which reads the file mappings a and b (either may be
-// nil), and turns a memory fault at an address inside one of them (the
-// file was cut short under the mapping: SIGBUS) into an error. Any other
-// panic, a fault anywhere else included, goes on: it is a bug, not a
-// changed file.
-func guardMapped(a, b []byte, fn func()) (err error) {
-	old := debug.SetPanicOnFault(true)
-	defer func() {
-		debug.SetPanicOnFault(old)
-		if r := recover(); r != nil {
-			if f, ok := r.(interface{ Addr() uintptr }); ok && (inside(a, f.Addr()) || inside(b, f.Addr())) {
-				err = fmt.Errorf("the file changed under its mapping: %v", r)
-				return
-			}
-			panic(r)
-		}
-	}()
-	fn()
-	return nil
-}
-
-// inside reports whether addr is in the memory of m.
-func inside(m []byte, addr uintptr) bool {
-	if len(m) == 0 {
-		return false
-	}
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(m)))
-	return addr >= base && addr-base < uintptr(len(m))
-}
+// nil), under storage.Guard: a fault inside them (the file was cut short
+// under the mapping) is an error, any other panic goes on.
+func guardMapped(a, b []byte, fn func()) error { return storage.Guard(a, b, fn) }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/drmorigin/drmorigin/packager"
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // maxFuzzFile caps the inputs FuzzIndex accepts, and with them what one
@@ -20,8 +21,9 @@ const maxFuzzFile = 1 << 20
 // which keeps the fuzzer's mutations fast.
 const maxWholeSeed = 128 << 10
 
-// FuzzIndex feeds a track file to the indexer and, when it is accepted,
-// cuts every fragment in both outputs. It must never panic. Seeds: every
+// FuzzIndex feeds a track file to the indexer (from memory: a
+// storage.Mem, mapped as a local file is) and, when it is accepted, cuts
+// every fragment in both outputs. It must never panic. Seeds: every
 // track file under testdata/media, cut to its first 4 and 32 KiB, and
 // whole when it is at most maxWholeSeed.
 // Crashers go to testdata/fuzz/FuzzIndex/ (none so far).
@@ -49,14 +51,7 @@ func FuzzIndex(f *testing.F) {
 		if len(b) > maxFuzzFile {
 			t.Skip()
 		}
-		dir := t.TempDir()
-		if err := os.Mkdir(filepath.Join(dir, "a"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "a", "t.mp4"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		lib := packager.NewLibrary(dir, 1)
+		lib := packager.NewLibrary(memAsset(t, b), 1)
 		defer lib.Close()
 		a, err := lib.Asset("a")
 		if err != nil {
@@ -98,4 +93,13 @@ func tiles(b []byte, last ...string) bool {
 		p += n
 	}
 	return len(types) >= len(last) && strings.Join(types[len(types)-len(last):], ",") == strings.Join(last, ",")
+}
+
+// memAsset is a store in memory whose asset "a" is the track file b.
+func memAsset(t *testing.T, b []byte) storage.Store {
+	m := storage.NewMem()
+	if err := m.Put("a/t.mp4", b); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

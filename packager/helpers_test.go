@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // mediaRoot is testdata/media in the repository.
@@ -12,6 +14,22 @@ func mediaRoot(t testing.TB) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "testdata", "media")
+}
+
+// mapFiles is the mapping option of the stores localStore opens: on, as
+// in production; tests switch it off (setMapFiles) to cover pread.
+var mapFiles = true
+
+// setMapFiles switches the mapping of the stores opened from now on and
+// returns the previous setting.
+func setMapFiles(on bool) (old bool) {
+	old, mapFiles = mapFiles, on
+	return old
+}
+
+// localStore is the local store of the files under root.
+func localStore(root string) storage.Store {
+	return storage.NewLocal(root, storage.LocalOptions{NoMapping: !mapFiles})
 }
 
 // needFFmpeg fails the test when ffmpeg is missing: the decode checks are the

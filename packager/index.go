@@ -5,23 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"slices"
 
 	"github.com/Eyevinn/mp4ff/bits"
 	"github.com/Eyevinn/mp4ff/mp4"
+
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // indexer reads one track file: box headers, the init segment, each moof
 // (with the header of the mdat after it), sidx and mfra. It never reads an
 // mdat payload.
 type indexer struct {
-	f         *os.File
-	data      []byte // the file mapped read-only, or nil: read with pread
+	f         io.ReaderAt // the open track file (a storage.Object)
+	data      []byte      // its mapping, or nil: read with f.ReadAt (pread)
 	path      string
 	size      int64
 	buf       []byte
+	hbuf      [16]byte // header's: a stack array would escape into f.ReadAt
 	t         *Track
 	st        SampleTable // the fragment being read
 	hasTime   []bool      // parallel to t.Fragments, while building: the moof had a tfdt
@@ -52,7 +54,7 @@ func (ix *indexer) readAt(p []byte, off int64) error {
 
 // header reads and checks the box header at off.
 func (ix *indexer) header(off int64) (hdr, error) {
-	var b [16]byte
+	b := &ix.hbuf
 	n := min(int64(16), ix.size-off)
 	if n < 8 {
 		return hdr{}, corruptf(ix.path, off, "truncated box header (%d bytes left)", n)
@@ -102,14 +104,14 @@ func (ix *indexer) readBox(off int64, h hdr, limit int64, what string) ([]byte, 
 	return b, ix.readAt(b, off)
 }
 
-// openTrack opens and indexes one track file, mapped read-only when mapped
-// (and mapFiles) is set.
-func openTrack(path string, mapped bool) (t *Track, err error) {
-	f, err := os.Open(path)
+// openTrack opens and indexes the track file of that name in st, reading
+// its mapping when st maps it.
+func openTrack(st storage.Store, name string) (t *Track, err error) {
+	path := st.Locate(name)
+	f, err := st.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("packager: open %s: %w", path, err)
 	}
-	var data []byte
 	// The walk reads the mapping: a file cut short under it faults, and
 	// that must be an error (SetPanicOnFault), not the end of the process.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -118,25 +120,14 @@ func openTrack(path string, mapped bool) (t *Track, err error) {
 			t, err = nil, corruptf(path, 0, "undecodable: %v", r)
 		}
 		if err != nil {
-			if data != nil {
-				_ = unmapFile(data)
-			}
-			_ = f.Close()
+			_ = f.Close() // unmaps
 		}
 	}()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("packager: stat %s: %w", path, err)
-	}
-	tf := &trackFile{path: path, f: f, noMap: !mapped}
-	if mapped && mapFiles {
-		// The same mapping serves the segments later.
-		if d, err := mapFile(f, fi.Size()); err == nil && d != nil {
-			data, tf.data = d, d
-		}
-	}
+	// The same mapping serves the segments later.
+	data := storage.MappingOf(f)
+	tf := &trackFile{store: st, name: name, path: path, f: f, data: data}
 	t = &Track{Path: path, file: tf}
-	ix := &indexer{f: f, data: data, path: path, size: fi.Size(), t: t, firstMoof: -1}
+	ix := &indexer{f: f, data: data, path: path, size: f.Size(), t: t, firstMoof: -1}
 	if err := ix.build(); err != nil {
 		return nil, err
 	}

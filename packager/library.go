@@ -3,8 +3,12 @@ package packager
 import (
 	"container/list"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // FailureTTL is how long Library.Asset remembers that an asset directory
@@ -18,13 +22,13 @@ const FailureTTL = 5 * time.Second
 // requests for broken assets cannot push working ones out.
 const maxFailures = 1024
 
-// Library opens assets under a root directory and keeps a bounded cache of
-// their indexes (least recently used first out). It is safe for concurrent
-// use; concurrent requests for an uncached asset share one build.
+// Library opens the assets of a store (each a directory at its root) and
+// keeps a bounded cache of their indexes (least recently used first out).
+// It is safe for concurrent use; concurrent requests for an uncached asset
+// share one build.
 type Library struct {
-	root  string
+	store storage.Store
 	max   int
-	noMap bool
 
 	mu       sync.Mutex
 	entries  map[string]*entry
@@ -46,23 +50,32 @@ type failure struct {
 	until time.Time
 }
 
-// NewLibrary returns a library of the assets under root that keeps at most
+// NewLibrary returns a library of the assets in store that keeps at most
 // maxAssets indexed assets (and their open files); maxAssets < 1 means 1.
-func NewLibrary(root string, maxAssets int) *Library {
+// Whether track files are mapped is the store's choice (see
+// storage.LocalOptions).
+func NewLibrary(store storage.Store, maxAssets int) *Library {
 	return &Library{
-		root: root, max: max(maxAssets, 1),
+		store: store, max: max(maxAssets, 1),
 		entries: map[string]*entry{}, lru: list.New(), failures: map[string]failure{},
 	}
 }
 
-// SetMapping switches the read-only mapping of track files (on by
-// default) for assets opened from now on. Off, every read is a pread: for
-// storage where a mapped page can fail to load (network file systems), or
-// where mappings are scarce. Call it before the first Asset.
-func (l *Library) SetMapping(on bool) {
-	l.mu.Lock()
-	l.noMap = !on
-	l.mu.Unlock()
+// List returns the names of the assets in the store, sorted: the
+// directories at its root, hidden ones (a leading dot) left out. A name
+// may still fail in Asset (ErrInvalidName, ErrCorrupt…).
+func (l *Library) List() ([]string, error) {
+	entries, err := l.store.List("")
+	if err != nil {
+		return nil, fmt.Errorf("packager: list assets: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Dir && !strings.HasPrefix(e.Name, ".") {
+			names = append(names, e.Name)
+		}
+	}
+	return names, nil
 }
 
 // Asset returns the indexed asset of that name, building its index on first
@@ -97,10 +110,9 @@ func (l *Library) Asset(name string) (*Asset, error) {
 	}
 	e := &entry{name: name, ready: make(chan struct{})}
 	l.entries[name] = e
-	noMap := l.noMap
 	l.mu.Unlock()
 
-	a, err := loadAsset(l.root, name, !noMap)
+	a, err := loadAsset(l.store, name)
 
 	l.mu.Lock()
 	e.asset, e.err = a, err

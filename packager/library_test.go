@@ -29,7 +29,7 @@ type wantTrack struct {
 }
 
 func TestAssetIndex(t *testing.T) {
-	lib := packager.NewLibrary(mediaRoot(t), 2)
+	lib := packager.NewLibrary(localStore(mediaRoot(t)), 2)
 	defer lib.Close()
 	cases := []struct {
 		asset, manifest string
@@ -103,7 +103,7 @@ func TestAssetIndex(t *testing.T) {
 }
 
 func TestAssetNames(t *testing.T) {
-	lib := packager.NewLibrary(mediaRoot(t), 2)
+	lib := packager.NewLibrary(localStore(mediaRoot(t)), 2)
 	defer lib.Close()
 	for _, n := range []string{"", ".", "..", "../media", "demo/..", "a\\b", "a\x00b", ".hidden", strings.Repeat("a", 300)} {
 		if _, err := lib.Asset(n); !errors.Is(err, packager.ErrInvalidName) {
@@ -144,7 +144,7 @@ func TestNamingWithoutISM(t *testing.T) {
 	copyFile(t, filepath.Join(demo, "audio_eng.mp4"), filepath.Join(root, "twins", "b.isma"))
 	copyFile(t, filepath.Join(demo, "demo.ism"), filepath.Join(root, "twoism", "a.ism"))
 	copyFile(t, filepath.Join(demo, "demo.ism"), filepath.Join(root, "twoism", "b.ism"))
-	lib := packager.NewLibrary(root, 8)
+	lib := packager.NewLibrary(localStore(root), 8)
 	defer lib.Close()
 
 	a, err := lib.Asset("noism")
@@ -187,7 +187,7 @@ func TestISMTraversal(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(root, "bad", "bad.ism"), []byte(ism), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		lib := packager.NewLibrary(root, 1)
+		lib := packager.NewLibrary(localStore(root), 1)
 		if a, err := lib.Asset("bad"); err == nil {
 			t.Errorf("src %q: asset with %d tracks, want an error", src, len(a.Tracks))
 		}
@@ -198,7 +198,7 @@ func TestISMTraversal(t *testing.T) {
 // TestLibraryConcurrent loads assets from many goroutines through a cache
 // smaller than the set, so that assets are evicted while segments are read.
 func TestLibraryConcurrent(t *testing.T) {
-	lib := packager.NewLibrary(mediaRoot(t), 1)
+	lib := packager.NewLibrary(localStore(mediaRoot(t)), 1)
 	defer lib.Close()
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
@@ -236,7 +236,7 @@ func TestLibraryConcurrent(t *testing.T) {
 // TestEvictedTrackStillReads: a Track held across its asset's eviction
 // reopens its file for each read, and a library can rebuild the asset.
 func TestEvictedTrackStillReads(t *testing.T) {
-	lib := packager.NewLibrary(mediaRoot(t), 1)
+	lib := packager.NewLibrary(localStore(mediaRoot(t)), 1)
 	defer lib.Close()
 	a, err := lib.Asset("demo")
 	if err != nil {

@@ -27,7 +27,7 @@ func BenchmarkIndex(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(size)
 	for b.Loop() {
-		lib := packager.NewLibrary(root, 1)
+		lib := packager.NewLibrary(localStore(root), 1)
 		if _, err := lib.Asset("demo"); err != nil {
 			b.Fatal(err)
 		}
@@ -38,7 +38,7 @@ func BenchmarkIndex(b *testing.B) {
 // benchTrack returns a track of a testdata asset, kept open for the run.
 func benchTrack(b *testing.B, asset string, i int) *packager.Track {
 	b.Helper()
-	lib := packager.NewLibrary(mediaRoot(b), 4)
+	lib := packager.NewLibrary(localStore(mediaRoot(b)), 4)
 	b.Cleanup(func() { lib.Close() })
 	a, err := lib.Asset(asset)
 	if err != nil {
@@ -109,7 +109,7 @@ func BenchmarkColdStartTwoHours(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	lib := packager.NewLibrary(mediaRoot(b), 1)
+	lib := packager.NewLibrary(localStore(mediaRoot(b)), 1)
 	a, err := lib.Asset("demo")
 	if err != nil {
 		b.Fatal(err)
@@ -147,7 +147,7 @@ func BenchmarkColdStartTwoHours(b *testing.B) {
 	b.ReportAllocs()
 	var buf []byte
 	for b.Loop() {
-		lib := packager.NewLibrary(dir, 1)
+		lib := packager.NewLibrary(localStore(dir), 1)
 		a, err := lib.Asset("long")
 		if err != nil {
 			b.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // TestSampleTableKeepsSourceMoof: for a source already in CMAF form (every
@@ -13,7 +15,7 @@ import (
 // the moof written from the sample table is the source moof, byte for byte.
 func TestSampleTableKeepsSourceMoof(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
-	lib := NewLibrary(filepath.Join(filepath.Dir(file), "..", "testdata", "media"), 4)
+	lib := NewLibrary(storage.NewLocal(filepath.Join(filepath.Dir(file), "..", "testdata", "media"), storage.LocalOptions{}), 4)
 	defer lib.Close()
 	for _, name := range []string{"demo", "hevc"} {
 		a, err := lib.Asset(name)

@@ -29,7 +29,7 @@ func topBoxes(t *testing.T, b []byte) []mp4.Box {
 // styp brands, tfhd track_ID and default-base-is-moof, tfdt time, data
 // offsets that point at the start of the mdat payload, and tfxd.
 func TestSegmentStructure(t *testing.T) {
-	lib := packager.NewLibrary(mediaRoot(t), 4)
+	lib := packager.NewLibrary(localStore(mediaRoot(t)), 4)
 	defer lib.Close()
 	for _, name := range []string{"demo", "hevc", "legacy"} {
 		a, err := lib.Asset(name)
@@ -99,7 +99,7 @@ func checkStructure(t *testing.T, name string, tr *packager.Track) {
 }
 
 func TestAppendSegmentErrors(t *testing.T) {
-	lib := packager.NewLibrary(mediaRoot(t), 4)
+	lib := packager.NewLibrary(localStore(mediaRoot(t)), 4)
 	defer lib.Close()
 	a, err := lib.Asset("demo")
 	if err != nil {
@@ -140,13 +140,13 @@ func TestAppendSegmentErrors(t *testing.T) {
 func TestAppendSegmentMapped(t *testing.T) {
 	t.Run("mapped", func(t *testing.T) { testAppendSegmentMapped(t, true) })
 	t.Run("pread", func(t *testing.T) {
-		defer packager.SetMapFiles(packager.SetMapFiles(false))
+		defer setMapFiles(setMapFiles(false))
 		testAppendSegmentMapped(t, false)
 	})
 }
 
 func testAppendSegmentMapped(t *testing.T, mapped bool) {
-	lib := packager.NewLibrary(mediaRoot(t), 4)
+	lib := packager.NewLibrary(localStore(mediaRoot(t)), 4)
 	defer lib.Close()
 	for _, name := range []string{"demo", "hevc", "legacy"} {
 		a, err := lib.Asset(name)
@@ -181,7 +181,7 @@ func testAppendSegmentMapped(t *testing.T, mapped bool) {
 // TestMappedPayloadOutlivesEviction: a payload taken before its asset is
 // evicted stays readable until Release (the file is unmapped after).
 func TestMappedPayloadOutlivesEviction(t *testing.T) {
-	lib := packager.NewLibrary(mediaRoot(t), 1)
+	lib := packager.NewLibrary(localStore(mediaRoot(t)), 1)
 	defer lib.Close()
 	a, err := lib.Asset("demo")
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 // the run.
 func benchTSTrack(b *testing.B, base string) *packager.Track {
 	b.Helper()
-	lib := packager.NewLibrary(mediaRoot(b), 4)
+	lib := packager.NewLibrary(localStore(mediaRoot(b)), 4)
 	b.Cleanup(func() { lib.Close() })
 	a, err := lib.Asset("demo")
 	if err != nil {

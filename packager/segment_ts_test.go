@@ -87,7 +87,7 @@ func TestTSNegativeCompositionOffsets(t *testing.T) {
 	}
 	tsRun(t, false, "ffmpeg", "-nostdin", "-loglevel", "error", "-i", filepath.Join(mediaRoot(t), "demo", "video_640x360.mp4"),
 		"-c", "copy", "-movflags", "+frag_keyframe+empty_moov+default_base_moof+negative_cts_offsets", filepath.Join(dir, "video.mp4"))
-	lib := packager.NewLibrary(root, 1)
+	lib := packager.NewLibrary(localStore(root), 1)
 	defer lib.Close()
 	a, err := lib.Asset("neg")
 	if err != nil {
@@ -413,8 +413,8 @@ func TestTSDeterministic(t *testing.T) {
 	}
 	wg.Wait()
 	// Read with pread instead of from the mapping: the same bytes.
-	old := packager.SetMapFiles(false)
-	defer packager.SetMapFiles(old)
+	old := setMapFiles(false)
+	defer setMapFiles(old)
 	unmapped := openAsset(t, "demo")
 	s = packager.AcquireScratch()
 	defer packager.ReleaseScratch(s)

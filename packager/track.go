@@ -51,7 +51,10 @@ type Track struct {
 	// Language is ISO 639-2/T: the .ism systemLanguage, else elng, else
 	// mdhd; "und" when none.
 	Language string
-	Path     string
+	// Path is where the track file lives, as its store locates it
+	// (storage.Store.Locate): the file's OS path in a local store. Errors
+	// name it; its base name is the file name in IV derivation.
+	Path string
 	// Init is the source initialization segment (ftyp+moov) as read.
 	Init []byte
 	// Fragments is the fragment index, in decode order.

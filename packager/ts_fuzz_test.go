@@ -45,7 +45,7 @@ func FuzzTSSegment(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	demo := packager.NewLibrary(root, 1)
+	demo := packager.NewLibrary(localStore(root), 1)
 	f.Cleanup(func() { demo.Close() })
 	da, err := demo.Asset("demo")
 	if err != nil {
@@ -61,14 +61,7 @@ func FuzzTSSegment(f *testing.F) {
 		if len(b) > maxFuzzFile {
 			t.Skip()
 		}
-		dir := t.TempDir()
-		if err := os.Mkdir(filepath.Join(dir, "a"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "a", "t.mp4"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		lib := packager.NewLibrary(dir, 1)
+		lib := packager.NewLibrary(memAsset(t, b), 1)
 		defer lib.Close()
 		a, err := lib.Asset("a")
 		if err != nil {

@@ -12,8 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/drmorigin/drmorigin/origin"
 	"github.com/drmorigin/drmorigin/origin/token"
 	"github.com/drmorigin/drmorigin/packager"
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // serve runs the origin until ctx is done.
@@ -60,8 +59,7 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 	})
 	resolver := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: c.CacheTTL})
 	go resolver.Run(ctx)
-	lib := packager.NewLibrary(c.StorageRoot, 256)
-	lib.SetMapping(c.StorageMmap)
+	lib := packager.NewLibrary(storage.NewLocal(c.StorageRoot, storage.LocalOptions{NoMapping: !c.StorageMmap}), 256)
 	defer lib.Close()
 
 	srv := &origin.Server{
@@ -69,7 +67,6 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 			Listen:               c.Listen,
 			AdminListen:          c.AdminListen,
 			AdminToken:           token,
-			StorageRoot:          c.StorageRoot,
 			PublicBaseURL:        c.PublicBaseURL,
 			ManifestCacheControl: c.ManifestCache,
 			PlayerDir:            c.PlayerDir,
@@ -131,7 +128,7 @@ func redactURL(s string) string {
 // origin's own listPaths gives for them, with a token to play the
 // protected ones.
 func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *packager.Library, addr, adminAddr net.Addr, adminToken string, w io.Writer) error {
-	entries, err := os.ReadDir(c.StorageRoot)
+	all, err := lib.List()
 	if err != nil {
 		return fmt.Errorf("read storage root: %w", err)
 	}
@@ -139,15 +136,12 @@ func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *
 	if base == "" {
 		base = "http://" + loopbackHost(addr)
 	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			if _, err := lib.Asset(e.Name()); err == nil {
-				names = append(names, e.Name())
-			}
+	var names []string // sorted, as List's
+	for _, name := range all {
+		if _, err := lib.Asset(name); err == nil {
+			names = append(names, name)
 		}
 	}
-	sort.Strings(names)
 	// A token-restricted content key policy with a fresh secret each start:
 	// tokens minted below are valid for this run.
 	secret := make([]byte, 32)

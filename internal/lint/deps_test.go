@@ -18,7 +18,7 @@ const module = "github.com/drmorigin/drmorigin"
 // libraryTrees are the module's library packages, as directories under the
 // module root. Those that do not exist (codec and drm arrive with the codec
 // split) are left out, so the rules hold for whichever are there.
-var libraryTrees = []string{"crypto", "codec", "drm", "packager", "manifest"}
+var libraryTrees = []string{"crypto", "codec", "drm", "storage", "packager", "manifest"}
 
 // forbidden says whether a library package may not depend on path, and
 // why: they know nothing of HTTP, Redis, the embedded store or config
@@ -55,9 +55,10 @@ func under(path, prefix string) bool {
 // that use them, and the DRM signalling leaf. A tree may import its own
 // subpackages.
 var stdlibOnly = map[string][]string{
-	"crypto": {module + "/codec", module + "/crypto"},
-	"codec":  {module + "/codec"},
-	"drm":    {module + "/drm"},
+	"crypto":  {module + "/codec", module + "/crypto"},
+	"codec":   {module + "/codec"},
+	"drm":     {module + "/drm"},
+	"storage": {module + "/storage"},
 }
 
 // TestImportRules checks the import direction of STYLE.md §1 on the

@@ -1,8 +1,10 @@
 //go:build unix
 
-package packager
+package storage
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"syscall"
 )
@@ -17,3 +19,15 @@ func mapFile(f *os.File, size int64) ([]byte, error) {
 }
 
 func unmapFile(b []byte) error { return syscall.Munmap(b) }
+
+// fileID returns the device and inode of the file fi describes.
+func fileID(fi fs.FileInfo) (dev, ino uint64) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Dev), uint64(st.Ino)
+	}
+	return 0, 0
+}
+
+// throughFile reports whether err says that a path goes through a file
+// (ENOTDIR): "a/x" where a is a file.
+func throughFile(err error) bool { return errors.Is(err, syscall.ENOTDIR) }
