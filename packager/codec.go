@@ -8,6 +8,7 @@ import (
 
 	"github.com/Eyevinn/mp4ff/hevc"
 	"github.com/Eyevinn/mp4ff/mp4"
+	"github.com/drmorigin/drmorigin/codec/adts"
 )
 
 // describe fills the track's identity, timing and codec fields from its moov.
@@ -141,10 +142,11 @@ func (t *Track) describeAudio(se *mp4.AudioSampleEntryBox, off int64) error {
 		}
 		dcd := se.Esds.DecConfigDescriptor
 		asc := dcd.DecSpecificInfo.DecConfig
-		aot, rate, ch, ok := parseASC(asc)
-		if !ok {
-			return corruptf(t.Path, off, "bad AudioSpecificConfig %X", asc)
+		a, err := adts.ReadASC(asc)
+		if err != nil {
+			return corruptf(t.Path, off, "bad AudioSpecificConfig %X: %v", asc, err)
 		}
+		aot, rate, ch := a.ObjectType, a.Rate, a.Channels
 		if dcd.ObjectType != 0x40 {
 			t.Codecs = fmt.Sprintf("mp4a.%02X", dcd.ObjectType)
 		} else {
@@ -175,39 +177,6 @@ func (t *Track) describeAudio(se *mp4.AudioSampleEntryBox, off int64) error {
 		return unsupportedf(t.Path, "audio sample entry %q", typ)
 	}
 	return nil
-}
-
-// parseASC reads the audio object type, sampling rate and channel
-// configuration from an AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1).
-func parseASC(b []byte) (aot, rate, channels int, ok bool) {
-	var acc uint64
-	for i := 0; i < 8; i++ {
-		acc <<= 8
-		if i < len(b) {
-			acc |= uint64(b[i])
-		}
-	}
-	avail := 8 * len(b)
-	pos := 0
-	read := func(n int) int {
-		v := int(acc >> (64 - pos - n) & (1<<n - 1))
-		pos += n
-		return v
-	}
-	aot = read(5)
-	if aot == 31 {
-		aot = 32 + read(6)
-	}
-	idx := read(4)
-	if idx == 15 {
-		rate = read(24)
-	} else if idx < 13 {
-		rate = [...]int{96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350}[idx]
-	} else {
-		return 0, 0, 0, false
-	}
-	channels = read(4)
-	return aot, rate, channels, pos <= avail
 }
 
 // languageBT maps ISO 639-2/B codes to their 639-2/T form; twoLetter maps

@@ -31,43 +31,88 @@ type Config struct {
 
 var sampleRates = [...]uint32{96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350}
 
-// ParseASC reads what ADTS needs from an AudioSpecificConfig (ISO/IEC
-// 14496-3 1.6.2.1). With explicit SBR/PS signalling (object type 5 or 29)
-// the header describes the AAC-LC core, as ADTS carries HE-AAC.
-func ParseASC(asc []byte) (Config, error) {
-	var c Config
-	r := bits.NewReader(asc)
-	aot := r.U(5)
-	if aot == 31 {
-		aot = 32 + r.U(6)
+// ASC is what an AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1) states up
+// to its channel configuration, with the core object type of explicit
+// SBR/PS signalling.
+type ASC struct {
+	// ObjectType is the audio object type as stated: 2 for AAC-LC, 5 or 29
+	// for HE-AAC (v2) with explicit signalling.
+	ObjectType int
+	// CoreType is the object type of the AAC core: after explicit SBR/PS
+	// signalling, the type that follows it; else ObjectType.
+	CoreType int
+	// FreqIndex is sampling_frequency_index (15: the rate is explicit) and
+	// Rate the sampling rate in Hz.
+	FreqIndex, Rate int
+	// Channels is channel_configuration (0: in a program config element).
+	Channels int
+}
+
+// ReadASC reads an AudioSpecificConfig's leading fields. It fails with
+// ErrShortConfig when the bytes end inside them, and for a reserved
+// sampling frequency index (13, 14). It is the one ASC parser of the
+// module: ParseASC adds what ADTS can carry, and the packager describes
+// tracks with it.
+func ReadASC(b []byte) (ASC, error) {
+	var a ASC
+	r := bits.NewReader(b)
+	a.ObjectType = readAOT(&r)
+	a.FreqIndex = int(r.U(4))
+	switch {
+	case a.FreqIndex == 15:
+		a.Rate = int(r.U(24))
+	case a.FreqIndex < len(sampleRates):
+		a.Rate = int(sampleRates[a.FreqIndex])
+	default:
+		return a, fmt.Errorf("audio specific config: sampling frequency index %d is reserved", a.FreqIndex)
 	}
-	c.ObjectType = byte(aot)
-	fi := r.U(4)
-	if fi == 15 {
-		f := r.U(24)
-		fi = 15
-		for i, sr := range sampleRates {
-			if sr == f {
-				fi = uint32(i)
-			}
-		}
-		if fi == 15 {
-			return c, fmt.Errorf("audio specific config: sampling frequency %d Hz has no ADTS index", f)
-		}
+	a.Channels = int(r.U(4))
+	a.CoreType = a.ObjectType
+	if r.Err() {
+		return a, fmt.Errorf("audio specific config of %d bytes: %w", len(b), ErrShortConfig)
 	}
-	ch := r.U(4)
-	if aot == 5 || aot == 29 {
+	if a.ObjectType == 5 || a.ObjectType == 29 {
 		// extensionSamplingFrequencyIndex, then the core object type.
 		if r.U(4) == 15 {
 			r.U(24)
 		}
-		aot = r.U(5)
-		if aot == 31 {
-			aot = 32 + r.U(6)
+		a.CoreType = readAOT(&r)
+		if r.Err() {
+			return a, fmt.Errorf("audio specific config of %d bytes: %w", len(b), ErrShortConfig)
 		}
 	}
-	if r.Err() {
-		return c, fmt.Errorf("audio specific config of %d bytes: %w", len(asc), ErrShortConfig)
+	return a, nil
+}
+
+// readAOT reads an audioObjectType, with its escape (31: 32 + 6 bits).
+func readAOT(r *bits.Reader) int {
+	aot := int(r.U(5))
+	if aot == 31 {
+		aot = 32 + int(r.U(6))
+	}
+	return aot
+}
+
+// ParseASC reads what ADTS needs from an AudioSpecificConfig (ReadASC).
+// With explicit SBR/PS signalling (object type 5 or 29) the header
+// describes the AAC-LC core, as ADTS carries HE-AAC.
+func ParseASC(asc []byte) (Config, error) {
+	var c Config
+	a, err := ReadASC(asc)
+	c.ObjectType = byte(a.ObjectType) // kept on error too
+	if err != nil {
+		return c, err
+	}
+	aot, fi, ch := a.CoreType, a.FreqIndex, a.Channels
+	if fi == 15 {
+		for i, sr := range sampleRates {
+			if int(sr) == a.Rate {
+				fi = i
+			}
+		}
+		if fi == 15 {
+			return c, fmt.Errorf("audio specific config: sampling frequency %d Hz has no ADTS index", a.Rate)
+		}
 	}
 	if aot < 1 || aot > 4 {
 		return c, fmt.Errorf("audio specific config: audio object type %d cannot be carried in ADTS (1-4)", aot)
