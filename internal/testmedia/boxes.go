@@ -227,3 +227,147 @@ func Describe(b []byte) (FileInfo, error) {
 	}
 	return fi, nil
 }
+
+// Sample is one sample of a progressive track as its sample tables state
+// it: decode time, duration and composition offset in the media
+// timescale, where its bytes are, and whether it is a sync sample.
+type Sample struct {
+	DTS      uint64
+	Duration uint32
+	CTO      int32
+	Offset   int64
+	Size     uint32
+	Sync     bool
+}
+
+// Samples reads the sample tables (stts, ctts, stss, stsz, stsc,
+// stco/co64) of the track with that track_ID: an independent reading of
+// the source, to check the packager's index against.
+func Samples(b []byte, trackID uint32) ([]Sample, error) {
+	fi, err := Describe(b)
+	if err != nil {
+		return nil, err
+	}
+	ti := -1
+	for i, t := range fi.Tracks {
+		if t.ID == trackID {
+			ti = i
+		}
+	}
+	if ti < 0 {
+		return nil, fmt.Errorf("no track %d", trackID)
+	}
+	stbl := []string{"moov", fmt.Sprintf("trak[%d]", ti), "mdia", "minf", "stbl"}
+	box := func(typ string) (Box, bool) { return Find(b, append(stbl, typ)...) }
+	u32 := func(p int) uint32 { return binary.BigEndian.Uint32(b[p:]) }
+
+	stsz, ok := box("stsz")
+	if !ok {
+		return nil, fmt.Errorf("track %d: no stsz", trackID)
+	}
+	n := int(u32(stsz.Body() + 8))
+	s := make([]Sample, n)
+	fixed := u32(stsz.Body() + 4)
+	for i := range s {
+		s[i].Size = fixed
+		if fixed == 0 {
+			s[i].Size = u32(stsz.Body() + 12 + 4*i)
+		}
+	}
+	stts, ok := box("stts")
+	if !ok {
+		return nil, fmt.Errorf("track %d: no stts", trackID)
+	}
+	var t uint64
+	k := 0
+	for e := range int(u32(stts.Body() + 4)) {
+		cnt, d := int(u32(stts.Body()+8+8*e)), u32(stts.Body()+12+8*e)
+		for range cnt {
+			if k >= n {
+				return nil, fmt.Errorf("track %d: stts has more samples than stsz (%d)", trackID, n)
+			}
+			s[k].DTS, s[k].Duration = t, d
+			t += uint64(d)
+			k++
+		}
+	}
+	if k != n {
+		return nil, fmt.Errorf("track %d: stts has %d samples, stsz %d", trackID, k, n)
+	}
+	if ctts, ok := box("ctts"); ok {
+		k = 0
+		for e := range int(u32(ctts.Body() + 4)) {
+			cnt, off := int(u32(ctts.Body()+8+8*e)), int32(u32(ctts.Body()+12+8*e))
+			for ; cnt > 0 && k < n; cnt-- {
+				s[k].CTO = off
+				k++
+			}
+		}
+	}
+	if stss, ok := box("stss"); ok {
+		for e := range int(u32(stss.Body() + 4)) {
+			if i := int(u32(stss.Body()+8+4*e)) - 1; i >= 0 && i < n {
+				s[i].Sync = true
+			}
+		}
+	} else {
+		for i := range s {
+			s[i].Sync = true
+		}
+	}
+	var chunks []int64
+	if co, ok := box("co64"); ok {
+		for e := range int(u32(co.Body() + 4)) {
+			chunks = append(chunks, int64(binary.BigEndian.Uint64(b[co.Body()+8+8*e:])))
+		}
+	} else if co, ok := box("stco"); ok {
+		for e := range int(u32(co.Body() + 4)) {
+			chunks = append(chunks, int64(u32(co.Body()+8+4*e)))
+		}
+	}
+	stsc, ok := box("stsc")
+	if !ok {
+		return nil, fmt.Errorf("track %d: no stsc", trackID)
+	}
+	entries := int(u32(stsc.Body() + 4))
+	k = 0
+	for e := range entries {
+		first := int(u32(stsc.Body()+8+12*e)) - 1
+		per := int(u32(stsc.Body() + 12 + 12*e))
+		last := len(chunks)
+		if e+1 < entries {
+			last = int(u32(stsc.Body()+8+12*(e+1))) - 1
+		}
+		for c := first; c < last && c < len(chunks); c++ {
+			off := chunks[c]
+			for range per {
+				if k >= n {
+					return nil, fmt.Errorf("track %d: stsc/stco hold more samples than stsz", trackID)
+				}
+				s[k].Offset = off
+				off += int64(s[k].Size)
+				k++
+			}
+		}
+	}
+	if k != n {
+		return nil, fmt.Errorf("track %d: stsc/stco place %d samples of %d", trackID, k, n)
+	}
+	return s, nil
+}
+
+// PresentationOffset is what the track's edit list adds to a sample's
+// composition time (DTS+CTO) to place it on the presentation timeline, in
+// the media timescale: the empty edits before the first media edit minus
+// its media_time. Only the first media edit counts (ffmpeg writes one).
+func (t TrackInfo) PresentationOffset(movieTimescale uint32) int64 {
+	var empty uint64
+	for _, e := range t.Edits {
+		if e.MediaTime == -1 {
+			empty += e.Duration
+			continue
+		}
+		return int64(empty*uint64(t.Timescale)/uint64(movieTimescale)) - e.MediaTime
+	}
+	return int64(empty * uint64(t.Timescale) / uint64(max(movieTimescale, 1)))
+}

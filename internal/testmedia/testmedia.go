@@ -149,7 +149,22 @@ func steps() []step {
 		{args: ff(tone(440, 6), aac, common, s("-metadata:s:a:0", "language=eng",
 			"-frag_duration", "2000000", "-movflags", "+frag_keyframe+empty_moov+default_base_moof",
 			"-f", "mp4", "{out}/prog-mixed/audio.mp4"))},
+
+		// Fuzz seeds (hidden from the library): tiny H.264+AAC files, whole
+		// under 64 KiB, moov first and last, two fragments each.
+		{args: ff(video(96, 54, 3), tone(440, 3), s("-map", "0:v", "-map", "1:a"), x264,
+			s("-bf", "2", "-g", "25", "-keyint_min", "25", "-b:v", "40k"), aac, s("-b:a", "24k", "-ac", "1"), common, faststart,
+			s("-f", "mp4", "{out}/.fuzz/tiny.mp4"))},
+		{args: ff(s("-i", "{out}/.fuzz/tiny.mp4", "-map", "0", "-c", "copy"), common, s("-f", "mp4", "{out}/.fuzz/tiny-moovend.mp4"))},
 	}
+}
+
+// FuzzSeeds returns the paths of the tiny progressive files made for fuzz
+// seeds (moov first and moov last), in a hidden directory of the root.
+func FuzzSeeds(tb testing.TB) []string {
+	tb.Helper()
+	dir := filepath.Join(Progressive(tb), ".fuzz")
+	return []string{filepath.Join(dir, "tiny.mp4"), filepath.Join(dir, "tiny-moovend.mp4")}
 }
 
 // multiISM lists each video file's video track and the English audio of
@@ -275,7 +290,7 @@ func generate(ffmpeg string) (string, error) {
 	}
 	defer os.RemoveAll(tmp)
 	work := filepath.Join(tmp, ".work")
-	for _, d := range append([]string{".work"}, Assets...) {
+	for _, d := range append([]string{".work", ".fuzz"}, Assets...) {
 		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
 			return "", err
 		}

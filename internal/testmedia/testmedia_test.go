@@ -30,6 +30,8 @@ var wants = []want{
 	{testmedia.HEVC, "av.mp4", true, false, "vide/hvc1 soun/mp4a", true},
 	{testmedia.Mixed, "video.mp4", true, false, "vide/avc1", false},
 	{testmedia.Mixed, "audio.mp4", true, true, "soun/mp4a/eng", false},
+	{".fuzz", "tiny.mp4", true, false, "vide/avc1 soun/mp4a", true},
+	{".fuzz", "tiny-moovend.mp4", false, false, "vide/avc1 soun/mp4a", true},
 }
 
 // TestGenerate makes the assets (or finds them in the cache) and checks
@@ -82,8 +84,13 @@ func TestGenerate(t *testing.T) {
 		if strings.Join(got, " ") != w.tracks {
 			t.Errorf("%s/%s: tracks %q, want %q", w.asset, w.file, strings.Join(got, " "), w.tracks)
 		}
-		if strings.HasPrefix(w.tracks, "vide") {
+		if strings.HasPrefix(w.tracks, "vide") && w.asset != ".fuzz" {
 			checkKeyframes(t, p)
+		}
+		if !w.fragmented {
+			for _, tr := range fi.Tracks {
+				checkSamples(t, w.asset+"/"+w.file, b, fi, tr)
+			}
 		}
 	}
 	// The same audio, byte for byte, in both prog-multi video files.
@@ -131,4 +138,36 @@ func checkKeyframes(t *testing.T, p string) {
 		}
 	}
 	t.Logf("  %s: %d frames, keyframes at %v s", filepath.Base(p), frames, keys)
+}
+
+// checkSamples reads a track's sample tables with testmedia.Samples and
+// checks them against Describe and the file: every sample inside the file,
+// and, for video, sync samples exactly at multiples of the GOP on the
+// presentation timeline.
+func checkSamples(t *testing.T, what string, b []byte, fi testmedia.FileInfo, tr testmedia.TrackInfo) {
+	ss, err := testmedia.Samples(b, tr.ID)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if len(ss) != tr.Samples {
+		t.Errorf("%s track %d: %d samples, stsz says %d", what, tr.ID, len(ss), tr.Samples)
+	}
+	po := tr.PresentationOffset(fi.MovieTimescale)
+	var syncAt []float64
+	for i, s := range ss {
+		if s.Offset+int64(s.Size) > int64(len(b)) {
+			t.Fatalf("%s track %d sample %d: past the end of the file", what, tr.ID, i)
+		}
+		if s.Sync && tr.Handler == "vide" {
+			syncAt = append(syncAt, float64(int64(s.DTS)+int64(s.CTO)+po)/float64(tr.Timescale))
+		}
+	}
+	if tr.Handler == "vide" && what != ".fuzz/tiny.mp4" && what != ".fuzz/tiny-moovend.mp4" {
+		for i, v := range syncAt {
+			if v != float64(i)*testmedia.GOP {
+				t.Errorf("%s track %d: sync sample %d at %g s (presentation), want %g", what, tr.ID, i, v, float64(i)*testmedia.GOP)
+			}
+		}
+	}
+	t.Logf("  track %d: %d samples from the tables, presentation offset %d/%d, sync samples at %v s", tr.ID, len(ss), po, tr.Timescale, syncAt)
 }
