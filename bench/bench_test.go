@@ -276,28 +276,32 @@ func rounds(us ...float64) []cpuResult {
 }
 
 // TestBaselineComparison pins cpu.vs_baseline and the baseline's floor
-// multiple: best of rounds on each side, per-round ratios of the same
-// round, and a pair that either origin refuses reported unavailable.
+// multiple: the median of per-round ratios of the same round, best of rounds
+// on each side in the detail, and a pair that either origin refuses
+// reported unavailable.
 func TestBaselineComparison(t *testing.T) {
 	clear := &comboState{Combo: Combo{"mpd-time-csf", "none"}, FloorCPUs: rounds(50, 40, 45)}
 	near := func(got any, want float64) bool { f, ok := got.(float64); return ok && math.Abs(f-want) < 1e-9 }
 
-	// Origin best 102 µs, baseline best 100 µs: 1.02, met. Round 2 of the
-	// origin saw an error: left out of the best and of the ratios.
-	st := &comboState{Combo: Combo{"mpd-time-csf", "cenc"}, CPUs: rounds(110, -90, 102), Base: baseState{CPUs: rounds(100, 120, 104)}}
+	// Round ratios 1.02, (error), 1.0, 0.99: median 1.0, met. Round 2 of
+	// the origin saw an error: left out of the best and of the ratios.
+	st := &comboState{Combo: Combo{"mpd-time-csf", "cenc"}, CPUs: rounds(102, -90, 104, 99), Base: baseState{CPUs: rounds(100, 120, 104, 100)}}
 	c := compareBaseline(st, clear, "")
-	if c.VS.Value == nil || !near(*c.VS.Value, 1.02) || c.VS.Met == nil || !*c.VS.Met || c.VS.Target != vsBaselineTarget {
+	if c.VS.Value == nil || !near(*c.VS.Value, 1.0) || c.VS.Met == nil || !*c.VS.Met || c.VS.Target != vsBaselineTarget {
 		t.Fatalf("vs_baseline = %v", c.VS)
 	}
 	d := c.VS.Detail
-	// Clean rounds 1 and 3: 110/100 = 1.1 and 102/104.
-	if !near(d["round_ratios_min"], 102.0/104) || !near(d["round_ratios_max"], 1.1) || d["clean_rounds"] != 2 || d["rounds"] != 3 {
+	if !near(d["best_over_best"], 99.0/100) {
+		t.Errorf("best over best: %v", d["best_over_best"])
+	}
+	// Clean rounds 1, 3 and 4: 1.02, 1.0 and 0.99.
+	if !near(d["round_ratios_min"], 0.99) || !near(d["round_ratios_max"], 1.02) || d["clean_rounds"] != 3 || d["rounds"] != 4 {
 		t.Errorf("per-round ratios: %v", d)
 	}
 	if c.Multiple.Value == nil || !near(*c.Multiple.Value, 100.0/40) || c.Multiple.Met != nil {
 		t.Errorf("baseline floor multiple = %v (want 2.5, no target)", c.Multiple)
 	}
-	if !near(c.OriginMultiple, 102.0/40) || !near(d["floor_multiple"], 102.0/40) || !near(d["baseline_floor_multiple"], 2.5) {
+	if !near(c.OriginMultiple, 99.0/40) || !near(d["floor_multiple"], 99.0/40) || !near(d["baseline_floor_multiple"], 2.5) {
 		t.Errorf("origin multiple %v, detail %v", c.OriginMultiple, d)
 	}
 
