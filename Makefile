@@ -11,7 +11,7 @@ FUZZTIME  ?= 5000x
 # replays; commit it with the fix and list it in the fuzz func's doc.
 FUZZ_TARGETS ?= ./origin:FuzzParseStreamURL ./origin/token:FuzzJWT ./origin/token:FuzzSWT ./packager:FuzzIndex ./packager:FuzzTSSegment ./packager/ts:FuzzAppendSegment ./keyclient:FuzzLocatorJSON ./keyclient:FuzzPolicyJSON ./crypto:FuzzSubsamplesH264 ./crypto:FuzzSubsamplesHEVC ./crypto:FuzzPatternBatch
 
-.PHONY: help build run web test test-race test-alloc test-purego fuzz golden bench bench-short cover vet deps demo-media clean
+.PHONY: help build run web test test-race test-alloc test-purego fuzz golden bench bench-baseline bench-short cover vet deps demo-media clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -64,11 +64,25 @@ BENCH_LOAD_CORE   ?= 1
 BENCH_OUT         ?= bench/out
 BENCH_TASKSET     := $(if $(shell command -v taskset 2>/dev/null),taskset -c $(BENCH_LOAD_CORE))
 
-bench: ## the bench suite, every figure of quality.md "Fast" into bench/out/report.json (SHORT=1 quick, SOAK=10m, ONLY=cpu,…)
+bench: ## the bench suite, every figure of quality.md "Fast" into bench/out/report.json (SHORT=1 quick, SOAK=10m, ONLY=cpu,…, BASELINE=REV)
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/drmorigin ./cmd/drmorigin
 	$(GO) build -o bin/drmbench ./bench/cmd/drmbench
+	$(if $(BASELINE),$(MAKE) --no-print-directory bench-baseline BASELINE=$(BASELINE))
 	$(BENCH_TASKSET) ./bin/drmbench suite $(if $(SHORT),--short) $(if $(SOAK),--soak $(SOAK)) $(if $(ONLY),--only $(ONLY)) \
+		$(if $(BASELINE),--baseline bin/drmorigin-baseline) \
 		--origin bin/drmorigin --origin-core "$(BENCH_ORIGIN_CORE)" --load-core "$(BENCH_LOAD_CORE)" --out $(BENCH_OUT)
+
+# bench-baseline: bin/drmorigin-baseline from git revision BASELINE, built
+# from `git archive` of that revision in a temporary directory (no worktree
+# to clean up, the checkout is untouched).
+bench-baseline: ## build bin/drmorigin-baseline from git revision BASELINE (make bench BASELINE=REV does it)
+	@test -n "$(BASELINE)" || { echo "bench-baseline: set BASELINE=REV"; exit 1; }
+	@set -e; rev=$$(git rev-parse --verify "$(BASELINE)^{commit}"); \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	git archive "$$rev" | tar -x -C "$$tmp"; \
+	echo "building bin/drmorigin-baseline from $(BASELINE) ($$rev)"; \
+	mkdir -p bin; \
+	(cd "$$tmp" && $(GO) build -ldflags "-X main.version=$$(git -C "$(CURDIR)" describe --tags --always "$$rev")" -o "$(CURDIR)/bin/drmorigin-baseline" ./cmd/drmorigin)
 
 bench-short: ## the quick bench suite (make bench SHORT=1)
 	$(MAKE) bench SHORT=1

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"math"
 	"net"
 	"os"
@@ -257,5 +258,130 @@ func TestFloorCPU(t *testing.T) {
 	c := NewClient(NewRecorder(), 1)
 	if r := c.Get(KindSegment, base+"/nope", false, nil); r.Status != 404 {
 		t.Errorf("unknown path: %d", r.Status)
+	}
+}
+
+// rounds makes one cpuResult per per-segment CPU time in µs (100 requests
+// each); a negative time is a round that saw a 500.
+func rounds(us ...float64) []cpuResult {
+	var rs []cpuResult
+	for _, u := range us {
+		r := cpuResult{Requests: 100, Bytes: 100 * 1000, CPU: time.Duration(math.Abs(u) * 100 * 1e3)}
+		if u < 0 {
+			r.Errors = map[string]int64{"500": 1}
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// TestBaselineComparison pins cpu.vs_baseline and the baseline's floor
+// multiple: the median of per-round ratios of the same round, best of rounds
+// on each side in the detail, and a pair that either origin refuses
+// reported unavailable.
+func TestBaselineComparison(t *testing.T) {
+	clear := &comboState{Combo: Combo{"mpd-time-csf", "none"}, FloorCPUs: rounds(50, 40, 45)}
+	near := func(got any, want float64) bool { f, ok := got.(float64); return ok && math.Abs(f-want) < 1e-9 }
+
+	// Round ratios 1.02, (error), 1.0, 0.99: median 1.0, met. Round 2 of
+	// the origin saw an error: left out of the best and of the ratios.
+	st := &comboState{Combo: Combo{"mpd-time-csf", "cenc"}, CPUs: rounds(102, -90, 104, 99), Base: baseState{CPUs: rounds(100, 120, 104, 100)}}
+	c := compareBaseline(st, clear, "")
+	if c.VS.Value == nil || !near(*c.VS.Value, 1.0) || c.VS.Met == nil || !*c.VS.Met || c.VS.Target != vsBaselineTarget {
+		t.Fatalf("vs_baseline = %v", c.VS)
+	}
+	d := c.VS.Detail
+	if !near(d["best_over_best"], 99.0/100) {
+		t.Errorf("best over best: %v", d["best_over_best"])
+	}
+	// Clean rounds 1, 3 and 4: 1.02, 1.0 and 0.99.
+	if !near(d["round_ratios_min"], 0.99) || !near(d["round_ratios_max"], 1.02) || d["clean_rounds"] != 3 || d["rounds"] != 4 {
+		t.Errorf("per-round ratios: %v", d)
+	}
+	if c.Multiple.Value == nil || !near(*c.Multiple.Value, 100.0/40) || c.Multiple.Met != nil {
+		t.Errorf("baseline floor multiple = %v (want 2.5, no target)", c.Multiple)
+	}
+	if !near(c.OriginMultiple, 99.0/40) || !near(d["floor_multiple"], 99.0/40) || !near(d["baseline_floor_multiple"], 2.5) {
+		t.Errorf("origin multiple %v, detail %v", c.OriginMultiple, d)
+	}
+
+	// 3.5 % more than the baseline: missed.
+	st = &comboState{Combo: Combo{"mpd-time-csf", "cbcs"}, CPUs: rounds(103.5), Base: baseState{CPUs: rounds(100)}}
+	if c := compareBaseline(st, clear, ""); c.VS.Met == nil || *c.VS.Met {
+		t.Errorf("103.5 vs 100: %v", c.VS)
+	}
+
+	// One side refuses the pair, or both, or the baseline never ran.
+	for _, tc := range []struct {
+		st      *comboState
+		baseWhy string
+		want    string
+		baseOK  bool
+	}{
+		{&comboState{Combo: Combo{"m3u8-aapl", "cbc"}, CPUs: rounds(100), Base: baseState{Unavailable: "unavailable (status 400)"}}, "",
+			"unavailable (baseline: status 400)", false},
+		{&comboState{Combo: Combo{"mpd-time-csf", "cenc"}, Unavailable: "unavailable (status 501)", Base: baseState{CPUs: rounds(100)}}, "",
+			"unavailable (origin: status 501)", true},
+		{&comboState{Combo: Combo{"m3u8-aapl", "none"}, Unavailable: "unavailable (status 501)", Base: baseState{Unavailable: "unavailable (status 400)"}}, "",
+			"unavailable (origin: status 501; baseline: status 400)", false},
+		{&comboState{Combo: Combo{"mpd-time-csf", "cenc"}, CPUs: rounds(100), Base: baseState{CPUs: rounds(-100, -90)}}, "",
+			"unavailable (baseline: every round had errors: 500×2)", false},
+		{&comboState{Combo: Combo{"mpd-time-csf", "cenc"}, CPUs: rounds(100)}, "unavailable (baseline did not start: boom)",
+			"unavailable (baseline: baseline did not start: boom)", false},
+	} {
+		c := compareBaseline(tc.st, clear, tc.baseWhy)
+		if c.VS.Value != nil || c.VS.Unavailable != tc.want || c.VS.Target != vsBaselineTarget {
+			t.Errorf("%s: vs_baseline %v, want %q", tc.st.Combo, c.VS, tc.want)
+		}
+		if (c.Multiple.Value != nil) != tc.baseOK {
+			t.Errorf("%s: baseline floor multiple %v", tc.st.Combo, c.Multiple)
+		}
+	}
+}
+
+// TestBaselineTargets checks that the vs_baseline figures reach the report
+// as cpu.vs_baseline.<format>.<enc> and the closing list of targets.
+func TestBaselineTargets(t *testing.T) {
+	var out strings.Builder
+	s := &suite{cfg: SuiteConfig{Baseline: "bin/drmorigin-baseline", Stdout: &out}, report: map[string]any{}, combos: map[Combo]*comboState{}}
+	for _, cb := range Matrix {
+		s.combos[cb] = &comboState{Combo: cb, Unavailable: "unavailable (status 501)", Base: baseState{Unavailable: "unavailable (status 400)"}}
+	}
+	s.combos[Combo{"mpd-time-csf", "none"}] = &comboState{Combo: Combo{"mpd-time-csf", "none"}, CPUs: rounds(41), FloorCPUs: rounds(40), Base: baseState{CPUs: rounds(40)}}
+	s.combos[Combo{"mpd-time-csf", "cenc"}] = &comboState{Combo: Combo{"mpd-time-csf", "cenc"}, CPUs: rounds(100), Base: baseState{CPUs: rounds(80)}}
+	s.reportBaseline(1)
+	s.targets()
+	b, err := json.Marshal(s.report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		CPU struct {
+			VS map[string]map[string]map[string]any `json:"vs_baseline"`
+		} `json:"cpu"`
+		Baseline struct {
+			Multiple map[string]map[string]map[string]any `json:"floor_multiple"`
+		} `json:"baseline"`
+		Targets map[string]int `json:"targets"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if f := m.CPU.VS["mpd-time-csf"]["none"]; f["met"] != true || f["value"] != 41.0/40 || f["target"] != 1.03 {
+		t.Errorf("cpu.vs_baseline.mpd-time-csf.none = %v (41/40: met)", f)
+	}
+	if f := m.CPU.VS["mpd-time-csf"]["cenc"]; f["met"] != false || f["value"] != 1.25 {
+		t.Errorf("cpu.vs_baseline.mpd-time-csf.cenc = %v (100/80: missed)", f)
+	}
+	if f := m.Baseline.Multiple["mpd-time-csf"]["cenc"]; f["value"] != 2.0 || f["met"] != nil {
+		t.Errorf("baseline.floor_multiple.mpd-time-csf.cenc = %v (80/40, no target)", f)
+	}
+	if want := (map[string]int{"met": 1, "missed": 1, "unavailable": len(Matrix) - 2}); !maps.Equal(m.Targets, want) {
+		t.Errorf("targets %v, want %v", m.Targets, want)
+	}
+	for _, line := range []string{"cpu.vs_baseline.mpd-time-csf.cenc", "cpu.vs_baseline.m3u8-aapl.cbc", "unavailable (origin: status 501; baseline: status 400)"} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("output lacks %q:\n%s", line, out.String())
+		}
 	}
 }

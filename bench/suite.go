@@ -30,6 +30,11 @@ type SuiteConfig struct {
 	Asset string
 	// Origin is a drmorigin binary; empty builds ./cmd/drmorigin.
 	Origin string
+	// Baseline, when set, is a second drmorigin binary (another revision)
+	// started like Origin and measured in the same interleaved rounds of
+	// the CPU-per-segment step; the report then holds each pair's
+	// cpu.vs_baseline (Origin's CPU per segment ÷ Baseline's).
+	Baseline string
 	// Self is this program (for the floor-server command).
 	Self string
 	// Short is the quick form (under 10 minutes on 2 cores).
@@ -84,6 +89,8 @@ type suite struct {
 	rawCTR, rawCBC float64 // bytes per second
 	segAsset       string  // the asset of the CPU-per-segment figures (SegAssetName, else Asset)
 	origin         *originProc
+	baseline       *originProc // with cfg.Baseline, during the CPU-per-segment step
+	baselineWhy    string      // why the baseline could not be measured
 	floor          *floorProc
 	combos         map[Combo]*comboState
 }
@@ -98,6 +105,19 @@ type comboState struct {
 	Valid       Validator
 	CPUs        []cpuResult // drmorigin, one per round
 	FloorCPUs   []cpuResult // the floor (clear pairs only), one per round
+
+	// The baseline origin's view of the pair (with --baseline only).
+	Base baseState
+}
+
+// baseState is what the suite learned about one (format, encryption) from
+// the baseline origin.
+type baseState struct {
+	URL         string
+	Unavailable string
+	Segments    []string
+	Valid       Validator
+	CPUs        []cpuResult // one per round, in the origin's rounds
 }
 
 // RunSuite runs every figure of quality.md "Fast" and writes
@@ -126,6 +146,9 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) error {
 	defer func() {
 		if s.origin != nil {
 			s.origin.stop()
+		}
+		if s.baseline != nil {
+			s.baseline.stop()
 		}
 		if s.floor != nil {
 			s.floor.stop()
@@ -348,12 +371,19 @@ func (s *suite) targets() {
 	for _, cb := range Matrix {
 		add("floor_multiple."+cb.Format+"."+cb.Enc, get("floor_multiple."+cb.Format+"."+cb.Enc))
 	}
+	for _, cb := range Matrix {
+		add("cpu.vs_baseline."+cb.Format+"."+cb.Enc, get("cpu.vs_baseline."+cb.Format+"."+cb.Enc))
+	}
 	for _, k := range []string{"manifest_p99", "manifest_p99_paced", "cold_start.first_segment", "cold_start.manifest_init_first_segment",
 		"memory.rss_growth", "memory.goroutine_growth", "allocs.encrypt_benchmarks_allocating"} {
 		add(k, get(k))
 	}
 	s.say("")
-	s.say("targets of quality.md \"Fast\" (this run): %d met, %d missed, %d unavailable", met, missed, unavailable)
+	what := "targets of quality.md \"Fast\""
+	if s.cfg.Baseline != "" {
+		what += " and of the baseline comparison (cpu.vs_baseline <= 1.03)"
+	}
+	s.say("%s (this run): %d met, %d missed, %d unavailable", what, met, missed, unavailable)
 	s.table(rows)
 	s.report["targets"] = map[string]int{"met": met, "missed": missed, "unavailable": unavailable}
 }

@@ -89,82 +89,119 @@ func (s *suite) prepare(ctx context.Context) error {
 	}
 	s.origin = o
 	fmt.Fprintf(s.cfg.Stderr, "   drmorigin pid %d on %s (core %q), admin %s\n", o.pid, o.base, s.cfg.OriginCore, o.admin)
+	if err := s.locators(o); err != nil {
+		return fmt.Errorf("%w: %v", errFatal, err)
+	}
+	if s.cfg.Baseline != "" {
+		return s.startBaseline(root)
+	}
+	return nil
+}
+
+// locators creates the suite's streaming locators on o.
+func (s *suite) locators(o *originProc) error {
 	for _, a := range slices.Compact([]string{s.cfg.Asset, s.segAsset}) {
 		for _, enc := range []string{"none", "cenc", "cbcs", "cbc"} {
 			if err := o.locator(locatorName(a, enc), a, PolicyFor(enc)); err != nil {
-				return fmt.Errorf("%w: %v", errFatal, err)
+				return err
 			}
 		}
 	}
 	for _, a := range []string{longAsset, coldAssetA, coldAssetB} {
 		if err := o.locator(locatorName(a, "none"), a, PolicyFor("none")); err != nil {
-			return fmt.Errorf("%w: %v", errFatal, err)
+			return err
 		}
 	}
 	return nil
 }
 
 func (s *suite) manifestURL(asset string, c Combo) string {
+	return s.origin.base + s.manifestPath(asset, c)
+}
+
+// manifestPath is the path of manifestURL, the same on every origin the
+// suite starts (they get the same locator names).
+func (s *suite) manifestPath(asset string, c Combo) string {
 	enc := c.Enc
 	if enc == "cbcs-aapl" {
 		enc = "cbcs"
 	}
 	name := manifestName(filepath.Join(s.tmp, "media", asset))
-	return s.origin.base + ManifestPath(locatorName(asset, enc), name, c)
+	return ManifestPath(locatorName(asset, enc), name, c)
 }
 
 // probeMatrix loads every (format, encryption) manifest and its first video
-// segment, and marks those the origin refuses.
+// segment, and marks those the origin refuses; with a baseline, it probes
+// the baseline too.
 func (s *suite) probeMatrix(ctx context.Context) error {
 	c := NewClient(NewRecorder(), 4)
 	defer c.Close()
-	rows := [][]string{{"format", "encryption", "status", "video segments", "manifest URL"}}
+	head := []string{"format", "encryption", "status", "video segments", "manifest URL"}
+	if s.baseline != nil {
+		head = []string{"format", "encryption", "status", "video segments", "baseline", "manifest URL"}
+	}
+	rows := [][]string{head}
 	for _, cb := range Matrix {
 		st := &comboState{Combo: cb, URL: s.manifestURL(s.segAsset, cb)}
 		s.combos[cb] = st
-		p, err := Load(c, st.URL, false)
-		var se *StatusError
-		switch {
-		case errors.As(err, &se):
-			st.Unavailable = fmt.Sprintf("unavailable (status %d)", se.Status)
-		case err != nil:
-			st.Unavailable = fmt.Sprintf("unavailable (%v)", err)
-		default:
-			st.Pres = p
-			tracks := p.Video()
-			if len(tracks) == 0 {
-				tracks = p.Tracks
-			}
-			if len(tracks) == 0 || len(tracks[0].Segments) == 0 {
-				st.Unavailable = "unavailable (no segments in the manifest)"
-				break
-			}
-			t := tracks[0]
-			st.Valid = ValidMedia
-			if t.Encrypted {
-				st.Valid = ValidAny
-			}
-			for i := range t.Segments {
-				st.Segments = append(st.Segments, t.SegmentURL(i))
-			}
-			r := c.Get(KindSegment, st.Segments[0], false, st.Valid)
-			if r.Err != "" {
-				if r.Status != 0 && r.Err != ErrInvalid {
-					st.Unavailable = fmt.Sprintf("unavailable (status %d)", r.Status)
-				} else {
-					st.Unavailable = "unavailable (segment: " + r.Err + ")"
-				}
-			}
-		}
+		st.Pres, st.Segments, st.Valid, st.Unavailable = probe(c, st.URL)
 		status := "ok"
 		if st.Unavailable != "" {
 			status = st.Unavailable
 		}
-		rows = append(rows, []string{cb.Format, cb.Enc, status, fmt.Sprint(len(st.Segments)), strings.TrimPrefix(st.URL, s.origin.base)})
+		row := []string{cb.Format, cb.Enc, status, fmt.Sprint(len(st.Segments)), strings.TrimPrefix(st.URL, s.origin.base)}
+		if s.baseline != nil {
+			b := &st.Base
+			b.URL = s.baseline.base + s.manifestPath(s.segAsset, cb)
+			_, b.Segments, b.Valid, b.Unavailable = probe(c, b.URL)
+			bs := "ok"
+			if b.Unavailable != "" {
+				bs = b.Unavailable
+			}
+			row = slices.Insert(row, 4, bs)
+		}
+		rows = append(rows, row)
 	}
 	s.say("(format, encryption) pairs on asset %s:", s.segAsset)
 	s.table(rows)
 	return nil
+}
+
+// probe loads a manifest and its first video segment. It returns the
+// presentation, the top video rendition's segment URLs and their validator,
+// and why the pair is unavailable ("" when it is not).
+func probe(c *Client, url string) (p *Presentation, segments []string, valid Validator, unavailable string) {
+	p, err := Load(c, url, false)
+	var se *StatusError
+	switch {
+	case errors.As(err, &se):
+		return nil, nil, nil, fmt.Sprintf("unavailable (status %d)", se.Status)
+	case err != nil:
+		return nil, nil, nil, fmt.Sprintf("unavailable (%v)", err)
+	}
+	tracks := p.Video()
+	if len(tracks) == 0 {
+		tracks = p.Tracks
+	}
+	if len(tracks) == 0 || len(tracks[0].Segments) == 0 {
+		return p, nil, nil, "unavailable (no segments in the manifest)"
+	}
+	t := tracks[0]
+	valid = ValidMedia
+	if t.Encrypted {
+		valid = ValidAny
+	}
+	for i := range t.Segments {
+		segments = append(segments, t.SegmentURL(i))
+	}
+	r := c.Get(KindSegment, segments[0], false, valid)
+	if r.Err != "" {
+		if r.Status != 0 && r.Err != ErrInvalid {
+			return p, segments, valid, fmt.Sprintf("unavailable (status %d)", r.Status)
+		}
+		return p, segments, valid, "unavailable (segment: " + r.Err + ")"
+	}
+	return p, segments, valid, ""
 }
 
 // cpuBudget is the server CPU time of one measurement and the number of
@@ -249,19 +286,33 @@ func totals(rs []cpuResult) (reqs, bytes int64, cpu time.Duration, errs map[stri
 // floor (the clear video segments of each format served from memory by a
 // process of its own on the origin's core) and drmorigin's CPU time per
 // video segment for every available (format, encryption); it reports the
-// medians and drmorigin's as multiples of the floor.
+// medians and drmorigin's as multiples of the floor. With a baseline, each
+// round measures the baseline's too, right before or after drmorigin's.
 func (s *suite) measureCPUPerSegment(ctx context.Context) error {
+	if s.baseline != nil {
+		// Only this step measures the baseline; the later steps run as
+		// they do without one.
+		defer func() { s.baseline.stop(); s.baseline = nil }()
+	}
 	c := NewClient(NewRecorder(), 4)
 	defer c.Close()
 	bodies := map[string][]byte{}
 	paths := map[string][]string{}
 	for _, cb := range Matrix {
 		st := s.combos[cb]
-		if cb.Enc != "none" || st == nil || st.Unavailable != "" {
+		if cb.Enc != "none" || st == nil {
 			continue
 		}
-		for i, u := range st.Segments {
-			r := c.Get(KindSegment, u, true, st.Valid)
+		segs, valid := st.Segments, st.Valid
+		if st.Unavailable != "" {
+			// The floor of a format only the baseline serves.
+			if s.baseline == nil || st.Base.Unavailable != "" {
+				continue
+			}
+			segs, valid = st.Base.Segments, st.Base.Valid
+		}
+		for i, u := range segs {
+			r := c.Get(KindSegment, u, true, valid)
 			if r.Err != "" {
 				return fmt.Errorf("%s segment %s: %s", cb, u, r.Err)
 			}
@@ -290,10 +341,11 @@ func (s *suite) measureCPUPerSegment(ctx context.Context) error {
 		fmt.Fprintf(s.cfg.Stderr, "   round %d of %d\n", r+1, rounds)
 		for _, cb := range Matrix {
 			st := s.combos[cb]
-			if st == nil || st.Unavailable != "" || ctx.Err() != nil {
+			base := s.baseline != nil && st != nil && st.Base.Unavailable == ""
+			if st == nil || (st.Unavailable != "" && !base) || ctx.Err() != nil {
 				continue
 			}
-			if cb.Enc == "none" && s.floor != nil {
+			if cb.Enc == "none" && s.floor != nil && len(paths[cb.Format]) > 0 {
 				var urls []string
 				for _, p := range paths[cb.Format] {
 					urls = append(urls, s.floor.base+p)
@@ -304,15 +356,47 @@ func (s *suite) measureCPUPerSegment(ctx context.Context) error {
 				}
 				st.FloorCPUs = append(st.FloorCPUs, res)
 			}
-			res, err := measureCPU(ctx, s.origin.pid, st.Segments, cpuConns, minCPU, maxWall, st.Valid)
-			if err != nil {
-				return fmt.Errorf("%s: %w", cb, err)
+			origin := func() error {
+				if st.Unavailable != "" {
+					return nil
+				}
+				res, err := measureCPU(ctx, s.origin.pid, st.Segments, cpuConns, minCPU, maxWall, st.Valid)
+				if err != nil {
+					return fmt.Errorf("%s: %w", cb, err)
+				}
+				st.CPUs = append(st.CPUs, res)
+				return nil
 			}
-			st.CPUs = append(st.CPUs, res)
+			baseline := func() error {
+				if !base {
+					return nil
+				}
+				res, err := measureCPU(ctx, s.baseline.pid, st.Base.Segments, cpuConns, minCPU, maxWall, st.Base.Valid)
+				if err != nil {
+					return fmt.Errorf("baseline %s: %w", cb, err)
+				}
+				st.Base.CPUs = append(st.Base.CPUs, res)
+				return nil
+			}
+			// The origin and the baseline take turns going first, so that
+			// neither is always the one measured right after the floor.
+			first, second := origin, baseline
+			if r%2 == 1 {
+				first, second = baseline, origin
+			}
+			if err := first(); err != nil {
+				return err
+			}
+			if err := second(); err != nil {
+				return err
+			}
 		}
 	}
 	s.reportFloor(rounds)
 	s.reportMultiples(rounds)
+	if s.cfg.Baseline != "" {
+		s.reportBaseline(rounds)
+	}
 	return nil
 }
 

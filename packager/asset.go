@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/drmorigin/drmorigin/storage"
 )
@@ -16,6 +17,9 @@ type Asset struct {
 	Name         string   // directory name under the library root
 	ManifestName string   // {name} in URLs: the .ism base name, else Name
 	Tracks       []*Track // server-manifest order; without one, video by descending bitrate, then audio
+
+	files  []*trackFile        // every file opened, tracks served or not
+	opened map[string][]*Track // while loading: the tracks of each file
 }
 
 // Track returns the track of that name (case-insensitive) and bitrate, or nil.
@@ -30,13 +34,32 @@ func (a *Asset) Track(name string, bitrate int) *Track {
 
 // evict releases the asset's open files (after in-flight reads).
 func (a *Asset) evict() {
-	for _, t := range a.Tracks {
-		t.file.evict()
+	for _, f := range a.files {
+		f.evict()
 	}
 }
 
-// trackExts are the file name extensions of track files.
-var trackExts = []string{".mp4", ".cmfv", ".cmfa", ".ismv", ".isma"}
+// open returns the tracks of the asset's file name, opening and indexing
+// it on first use: a file that an .ism lists once per track is read once.
+func (a *Asset) open(st storage.Store, name string) ([]*Track, error) {
+	if ts, ok := a.opened[name]; ok {
+		return ts, nil
+	}
+	ts, tf, err := openFile(st, a.Name+"/"+name)
+	if err != nil {
+		return nil, err
+	}
+	if a.opened == nil {
+		a.opened = map[string][]*Track{}
+	}
+	a.files = append(a.files, tf)
+	a.opened[name] = ts
+	return ts, nil
+}
+
+// trackExts are the file name extensions of track files: fragmented and
+// progressive MP4 (assets.md, "Track files").
+var trackExts = []string{".mp4", ".cmfv", ".cmfa", ".ismv", ".isma", ".m4v", ".m4a", ".mov"}
 
 func isTrackFile(name string) bool {
 	ext := strings.ToLower(filepath.Ext(name))
@@ -52,7 +75,7 @@ func validName(name string) bool {
 
 // loadAsset opens and indexes every track of the asset directory name in
 // st.
-func loadAsset(st storage.Store, name string) (a *Asset, err error) {
+func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, err error) {
 	dir := st.Locate(name)
 	entries, err := st.List(name + "/")
 	if err != nil {
@@ -85,12 +108,13 @@ func loadAsset(st storage.Store, name string) (a *Asset, err error) {
 			return nil, fmt.Errorf("%w: %s holds no track files", ErrAssetNotFound, name)
 		}
 		for _, f := range files {
-			t, err := openTrack(st, name+"/"+f)
+			ts, err := a.open(st, f)
 			if err != nil {
 				return a, err
 			}
-			a.Tracks = append(a.Tracks, t)
+			a.Tracks = append(a.Tracks, ts...)
 		}
+		a.Tracks = dedupe(a.Tracks)
 		nameTracks(a.Tracks)
 	case 1:
 		a.ManifestName = strings.TrimSuffix(isms[0], filepath.Ext(isms[0]))
@@ -101,6 +125,8 @@ func loadAsset(st storage.Store, name string) (a *Asset, err error) {
 		return nil, corruptf(dir, 0, "%d server manifests (%s); want at most one", len(isms), strings.Join(isms, ", "))
 	}
 	uniqueBitrates(a.Tracks)
+	a.cutProgressive(target)
+	a.opened = nil
 	return a, nil
 }
 
@@ -131,12 +157,22 @@ func (a *Asset) loadISM(st storage.Store, ism string) error {
 		if !validName(e.src) || !isTrackFile(e.src) {
 			return corruptf(path, 0, "track src %q is not a track file in the asset directory", e.src)
 		}
-		t, err := openTrack(st, a.Name+"/"+e.src)
+		ts, err := a.open(st, e.src)
 		if errors.Is(err, storage.ErrNotFound) {
 			return corruptf(path, 0, "track src %q: not a regular file in the asset directory", e.src)
 		}
 		if err != nil {
 			return err
+		}
+		t := pick(ts, e)
+		if t == nil {
+			if e.trackID != 0 {
+				return corruptf(path, 0, "track src %q has no %s track with trackID %d", e.src, e.kind, e.trackID)
+			}
+			return corruptf(path, 0, "track src %q has no %s track", e.src, e.kind)
+		}
+		if slices.Contains(a.Tracks, t) {
+			continue // the same track of the same file, listed again
 		}
 		a.Tracks = append(a.Tracks, t)
 		if e.bitrate > 0 {
@@ -153,7 +189,103 @@ func (a *Asset) loadISM(st storage.Store, ism string) error {
 	if len(a.Tracks) == 0 {
 		return corruptf(path, 0, "no video or audio tracks")
 	}
+	a.Tracks = dedupe(a.Tracks)
 	return nil
+}
+
+// pick returns the track of ts that the server manifest entry e names: the
+// one with its trackID, else the first of its kind (video or audio).
+func pick(ts []*Track, e ismEntry) *Track {
+	for _, t := range ts {
+		if t.Kind.String() == e.kind && (e.trackID == 0 || t.TrackID == e.trackID) {
+			return t
+		}
+	}
+	return nil
+}
+
+// dedupe drops the tracks of files of several tracks that repeat an
+// earlier one of the same name, language and media: encoders put the same
+// audio in every video file (and list it once per file in the .ism); the
+// asset serves it once. Tracks are the same when their codec,
+// configuration, timescale, samples, duration and bytes are. Files of one
+// track are left alone: two copies of a file are two tracks, as before.
+func dedupe(ts []*Track) []*Track {
+	seen := map[string]bool{}
+	out := ts[:0]
+	for _, t := range ts {
+		if t.siblings {
+			k := t.signature()
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		}
+		out = append(out, t)
+	}
+	clear(ts[len(out):])
+	return out
+}
+
+// signature identifies a track's media, for dedupe.
+func (t *Track) signature() string {
+	var n, dur, bytes uint64
+	if x := t.prog; x != nil {
+		n = uint64(x.n)
+		for _, r := range x.durs {
+			dur += uint64(r.count) * uint64(r.value)
+		}
+		for k := range x.n {
+			bytes += uint64(x.size(k))
+		}
+	} else {
+		for _, f := range t.Fragments {
+			n += uint64(f.Samples)
+			dur += f.Duration
+			bytes += uint64(f.Size)
+		}
+	}
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%d|%d|%d|%d", t.Kind, t.Name, t.Language, t.Codecs, t.CodecPrivateData, t.Timescale, n, dur, bytes)
+}
+
+// cutProgressive cuts the asset's progressive tracks into fragments
+// (progressive_cut.go): video tracks at their sync samples on multiples of
+// target, audio tracks at the first video track's fragment starts, or on
+// multiples when the asset has no video.
+func (a *Asset) cutProgressive(target time.Duration) {
+	var lead *Track
+	for _, t := range a.Tracks {
+		if t.Kind == Video {
+			lead = t
+			break
+		}
+	}
+	var starts []int64
+	if lead != nil {
+		if lead.prog != nil {
+			starts = lead.cut(lead.prog, multiples(target, lead.Timescale, true), lead.shift)
+		} else {
+			// A fragmented lead: its fragments' decode times, less the
+			// edit shift (the first sample's composition offset is not
+			// known without reading its moof).
+			for _, f := range lead.Fragments {
+				starts = append(starts, int64(f.Time)-lead.shift)
+			}
+		}
+	}
+	for _, t := range a.Tracks {
+		if t.prog == nil || t == lead {
+			continue
+		}
+		switch {
+		case t.Kind == Video:
+			t.cut(t.prog, multiples(target, t.Timescale, true), t.shift)
+		case lead != nil:
+			t.cut(t.prog, following(starts, lead.Timescale, t.Timescale), t.shift)
+		default:
+			t.cut(t.prog, multiples(target, t.Timescale, false), t.shift)
+		}
+	}
 }
 
 // nameTracks orders and names the tracks of an asset without server

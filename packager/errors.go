@@ -41,6 +41,10 @@ const (
 	// descriptions only (a few KiB, hvcC with SEI under 4 KiB); 4 MiB leaves
 	// room for large pssh sets.
 	MaxInitSize = 4 << 20
+	// MaxMoovSize bounds the moov of a progressive file, which holds the
+	// sample tables: a day of 1080p25 video with 48 kHz AAC is about 6
+	// million samples, some 40 MiB of tables.
+	MaxMoovSize = 64 << 20
 	// MaxMoofSize bounds one moof: a 10 s fragment of 120 fps video needs
 	// 1,200 trun entries of 16 bytes; 4 MiB holds 260,000.
 	MaxMoofSize = 4 << 20

@@ -104,20 +104,21 @@ func (ix *indexer) readBox(off int64, h hdr, limit int64, what string) ([]byte, 
 	return b, ix.readAt(b, off)
 }
 
-// openTrack opens and indexes the track file of that name in st, reading
-// its mapping when st maps it.
-func openTrack(st storage.Store, name string) (t *Track, err error) {
+// openFile opens the track file of that name in st and indexes each of
+// its video and audio tracks, reading the file's mapping when st maps it.
+// Its tracks share the open file.
+func openFile(st storage.Store, name string) (ts []*Track, tf *trackFile, err error) {
 	path := st.Locate(name)
 	f, err := st.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("packager: open %s: %w", path, err)
+		return nil, nil, fmt.Errorf("packager: open %s: %w", path, err)
 	}
 	// The walk reads the mapping: a file cut short under it faults, and
 	// that must be an error (SetPanicOnFault), not the end of the process.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			t, err = nil, corruptf(path, 0, "undecodable: %v", r)
+			ts, err = nil, corruptf(path, 0, "undecodable: %v", r)
 		}
 		if err != nil {
 			_ = f.Close() // unmaps
@@ -125,56 +126,176 @@ func openTrack(st storage.Store, name string) (t *Track, err error) {
 	}()
 	// The same mapping serves the segments later.
 	data := storage.MappingOf(f)
-	tf := &trackFile{store: st, name: name, path: path, f: f, data: data}
-	t = &Track{Path: path, file: tf}
-	ix := &indexer{f: f, data: data, path: path, size: f.Size(), t: t, firstMoof: -1}
-	if err := ix.build(); err != nil {
-		return nil, err
-	}
-	return t, nil
+	tf = &trackFile{store: st, name: name, path: path, f: f, data: data}
+	ix := &indexer{f: f, data: data, path: path, size: f.Size(), firstMoof: -1}
+	ts, err = ix.build(tf)
+	return ts, tf, err
 }
 
-func (ix *indexer) build() error {
-	var ftypOff, moovOff, sidxOff int64 = -1, -1, -1
-	var ftypH, moovH, sidxH hdr
+// openTrack opens a file that must hold one track.
+func openTrack(st storage.Store, name string) (*Track, error) {
+	ts, tf, err := openFile(st, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) != 1 {
+		tf.evict()
+		return nil, unsupportedf(tf.path, "%d tracks in one file; want 1", len(ts))
+	}
+	return ts[0], nil
+}
+
+// top is what the walk of a file's top-level boxes found.
+type top struct {
+	ftypOff, moovOff, sidxOff int64
+	ftypH, moovH, sidxH       hdr
+}
+
+// build walks the file's top-level boxes and indexes its tracks: a
+// fragmented file of one track from its moofs, a progressive file (a moov
+// without mvex) from its sample tables, each of its tracks.
+func (ix *indexer) build(tf *trackFile) ([]*Track, error) {
+	tp := top{ftypOff: -1, moovOff: -1, sidxOff: -1}
+	mdat := int64(-1)
 	for off := int64(0); off < ix.size; {
 		h, err := ix.header(off)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		switch string(h.typ[:]) {
 		case "ftyp":
-			if ftypOff < 0 {
-				ftypOff, ftypH = off, h
+			if tp.ftypOff < 0 {
+				tp.ftypOff, tp.ftypH = off, h
 			}
 		case "moov":
-			moovOff, moovH = off, h
+			tp.moovOff, tp.moovH = off, h
 		case "sidx":
-			if sidxOff < 0 {
-				sidxOff, sidxH = off, h
+			if tp.sidxOff < 0 {
+				tp.sidxOff, tp.sidxH = off, h
 			}
 		case "moof":
 			ix.firstMoof = off
 		case "mdat":
-			return unsupportedf(ix.path, "mdat at %d before any moof: not a fragmented file", off)
+			if mdat < 0 {
+				mdat = off
+			}
 		}
 		if ix.firstMoof >= 0 {
 			break
 		}
 		off += h.size
 	}
-	if moovOff < 0 {
-		return corruptf(ix.path, 0, "no moov box")
+	if tp.moovOff < 0 {
+		return nil, corruptf(ix.path, 0, "no moov box")
 	}
-	if err := ix.readInit(ftypOff, ftypH, moovOff, moovH); err != nil {
-		return err
+	if tp.moovH.size > MaxMoovSize {
+		return nil, corruptf(ix.path, tp.moovOff, "moov of %d bytes over MaxMoovSize", tp.moovH.size)
 	}
+	if tp.moovH.len != 8 {
+		return nil, unsupportedf(ix.path, "moov with a 64-bit size")
+	}
+	moov := make([]byte, tp.moovH.size)
+	if err := ix.readAt(moov, tp.moovOff); err != nil {
+		return nil, err
+	}
+	m, reason := walkMoov(moov)
+	if reason != "" {
+		return nil, corruptf(ix.path, tp.moovOff, "%s", reason)
+	}
+	if m.mvex.end != 0 {
+		if mdat >= 0 && ix.firstMoof < 0 {
+			return nil, unsupportedf(ix.path, "mdat at %d before any moof in a fragmented file", mdat)
+		}
+		if len(m.traks) != 1 {
+			return nil, unsupportedf(ix.path, "%d tracks in one fragmented file; want 1", len(m.traks))
+		}
+		// One fragmented track: the source moov is the init segment.
+		ix.t = &Track{Path: ix.path, file: tf}
+		if err := ix.readInit(tp.ftypOff, tp.ftypH, tp.moovOff, tp.moovH); err != nil {
+			return nil, err
+		}
+		if err := ix.fragments(tp); err != nil {
+			return nil, err
+		}
+		return []*Track{ix.t}, nil
+	}
+	if ix.firstMoof >= 0 {
+		return nil, corruptf(ix.path, ix.firstMoof, "moof in a file whose moov has no mvex")
+	}
+	var ftyp []byte
+	if tp.ftypOff >= 0 {
+		if tp.ftypH.size > MaxInitSize {
+			return nil, corruptf(ix.path, tp.ftypOff, "ftyp of %d bytes over MaxInitSize", tp.ftypH.size)
+		}
+		ftyp = make([]byte, tp.ftypH.size)
+		if err := ix.readAt(ftyp, tp.ftypOff); err != nil {
+			return nil, err
+		}
+	}
+	var ts []*Track
+	for i := range m.traks {
+		rt := &m.traks[i]
+		if rt.handler != "vide" && rt.handler != "soun" {
+			continue // timecode, chapters, subtitles: not served (yet)
+		}
+		t, err := ix.progressiveTrack(tf, &m, rt, ftyp, tp.moovOff)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+	if len(ts) == 0 {
+		return nil, unsupportedf(ix.path, "no video or audio track among %d", len(m.traks))
+	}
+	for _, t := range ts {
+		t.siblings = len(ts) > 1
+	}
+	return ts, nil
+}
+
+// progressiveTrack indexes trak rt of the progressive moov m: its init
+// segment (ftyp and a single-track fragmented moov, trackMoov) and its
+// sample index. It is cut into fragments later, when the asset knows its
+// first video track (Asset.cutProgressive).
+func (ix *indexer) progressiveTrack(tf *trackFile, m *rawMoov, rt *rawTrak, ftyp []byte, moovOff int64) (*Track, error) {
+	t := &Track{Path: ix.path, file: tf, IndexedFrom: "moov"}
+	if rt.stbl.end == 0 {
+		return nil, corruptf(ix.path, moovOff, "track %d without a sample table", rt.trackID)
+	}
+	x, reason := parseProgressive(m.b, rt.stbl, ix.size)
+	if reason != "" {
+		return nil, corruptf(ix.path, moovOff+int64(rt.stbl.start), "track %d: %s", rt.trackID, reason)
+	}
+	init := append([]byte(nil), ftyp...)
+	init = m.trackMoov(init, rt)
+	if len(init) > MaxInitSize {
+		return nil, corruptf(ix.path, moovOff, "track %d: init segment of %d bytes over MaxInitSize", rt.trackID, len(init))
+	}
+	t.Init, t.ftypLen, t.prog = init, len(ftyp), x
+	b, err := mp4.DecodeBoxSR(0, bits.NewFixedSliceReader(init[len(ftyp):]))
+	if err != nil {
+		return nil, corruptf(ix.path, moovOff, "track %d: moov: %v", rt.trackID, err)
+	}
+	mb, ok := b.(*mp4.MoovBox)
+	if !ok {
+		return nil, corruptf(ix.path, moovOff, "track %d: moov did not decode as moov", rt.trackID)
+	}
+	if err := t.describe(mb, moovOff); err != nil {
+		return nil, err
+	}
+	t.shift = -editOffset(mb, t.Timescale)
+	return t, nil
+}
+
+// fragments indexes a fragmented track's moofs: from the sidx, else the
+// mfra, else by walking them.
+func (ix *indexer) fragments(tp top) error {
 	if ix.firstMoof < 0 {
 		return corruptf(ix.path, ix.size, "no fragments")
 	}
 	ok := false
-	if sidxOff >= 0 {
-		ok = ix.fromSidx(sidxOff, sidxH)
+	if tp.sidxOff >= 0 {
+		ok = ix.fromSidx(tp.sidxOff, tp.sidxH)
 		ix.t.IndexedFrom = "sidx"
 	}
 	if !ok {
@@ -220,7 +341,11 @@ func (ix *indexer) readInit(ftypOff int64, ftypH hdr, moovOff int64, moovH hdr) 
 	if !ok {
 		return corruptf(ix.path, moovOff, "moov did not decode as moov")
 	}
-	return ix.t.describe(mb, moovOff)
+	if err := ix.t.describe(mb, moovOff); err != nil {
+		return err
+	}
+	ix.t.shift = -editOffset(mb, ix.t.Timescale)
+	return nil
 }
 
 // readAhead is how much pair reads at a box offset in one go: a moof of

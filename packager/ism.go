@@ -24,6 +24,7 @@ type ismEntry struct {
 	bitrate   int
 	language  string
 	trackName string
+	trackID   uint32 // <param name="trackID">: the track of a file of several; 0 when absent
 }
 
 type smilDoc struct {
@@ -65,8 +66,15 @@ func parseISM(b []byte) ([]ismEntry, string) {
 			e.bitrate = n
 		}
 		for _, p := range it.Params {
-			if strings.EqualFold(p.Name, "trackName") {
+			switch {
+			case strings.EqualFold(p.Name, "trackName"):
 				e.trackName = p.Value
+			case strings.EqualFold(p.Name, "trackID"):
+				n, err := strconv.ParseUint(strings.TrimSpace(p.Value), 10, 32)
+				if err != nil || n == 0 {
+					return nil, "bad trackID " + strconv.Quote(p.Value)
+				}
+				e.trackID = uint32(n)
 			}
 		}
 		out = append(out, e)

@@ -27,8 +27,9 @@ const maxFailures = 1024
 // It is safe for concurrent use; concurrent requests for an uncached asset
 // share one build.
 type Library struct {
-	store storage.Store
-	max   int
+	store   storage.Store
+	max     int
+	fragDur time.Duration // the target duration progressive tracks are cut to
 
 	mu       sync.Mutex
 	entries  map[string]*entry
@@ -56,9 +57,21 @@ type failure struct {
 // storage.LocalOptions).
 func NewLibrary(store storage.Store, maxAssets int) *Library {
 	return &Library{
-		store: store, max: max(maxAssets, 1),
+		store: store, max: max(maxAssets, 1), fragDur: DefaultFragmentDuration,
 		entries: map[string]*entry{}, lru: list.New(), failures: map[string]failure{},
 	}
+}
+
+// SetFragmentDuration sets the target duration that progressive tracks are
+// cut to (packaging.segmentDuration; DefaultFragmentDuration when d <= 0)
+// for assets indexed from now on. Call it before the first Asset.
+func (l *Library) SetFragmentDuration(d time.Duration) {
+	if d <= 0 {
+		d = DefaultFragmentDuration
+	}
+	l.mu.Lock()
+	l.fragDur = d
+	l.mu.Unlock()
 }
 
 // List returns the names of the assets in the store, sorted: the
@@ -110,9 +123,10 @@ func (l *Library) Asset(name string) (*Asset, error) {
 	}
 	e := &entry{name: name, ready: make(chan struct{})}
 	l.entries[name] = e
+	target := l.fragDur
 	l.mu.Unlock()
 
-	a, err := loadAsset(l.store, name)
+	a, err := loadAsset(l.store, name, target)
 
 	l.mu.Lock()
 	e.asset, e.err = a, err

@@ -33,6 +33,10 @@ func (fs *fragScratch) reset() {
 // mapping when it covers it, else into *moof) and fills st from it, with
 // the fragment's indexed decode time. Call it under guardMapped(h.data…).
 func (t *Track) readFragment(h heldFile, i int, st *SampleTable, moof *[]byte) error {
+	if t.prog != nil {
+		t.prog.samples(st, i, t.TrackID, t.Kind == Video)
+		return nil
+	}
 	fr, p := &t.Fragments[i], t.plans[i]
 	n := int64(p.moofSize) + int64(p.mdatHdr)
 	b := h.mapped(fr.Offset, n)

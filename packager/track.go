@@ -69,6 +69,14 @@ type Track struct {
 	// leastCTO is the most negative composition offset of any sample (0
 	// when none is negative): MPEG-2 TS shifts decode times by it.
 	leastCTO int32
+	// prog is the sample index of a progressive track (nil for a
+	// fragmented one, whose plans locate its moofs).
+	prog *progIndex
+	// siblings is set when the track's file holds other tracks too.
+	siblings bool
+	// shift is subtracted from decode time plus composition offset to give
+	// presentation time: the edit list's media time less its empty edits.
+	shift int64
 
 	// Protected init segments, built once (AppendInit).
 	inits initCache

@@ -2,7 +2,7 @@
 //
 //	drmbench run --url MANIFEST [--url …] [--players N] [--pullers M] [--realtime] [--duration D] [--token T] [--out DIR]
 //	drmbench run --base http://127.0.0.1:8080 --name demo --locator none=demo-clear [--locator cenc=L] …
-//	drmbench suite [--short] [--soak 10m] [--out bench/out]   (what `make bench` runs)
+//	drmbench suite [--short] [--soak 10m] [--out bench/out] [--baseline BIN]   (what `make bench` runs)
 //	drmbench synth --src DIR --dst DIR [--duration 2h]
 //	drmbench floor-server --dir DIR [--listen 127.0.0.1:0]   (the suite's copy-only floor)
 //	drmbench raw-cipher [--duration 1s]                      (the suite's raw crypto/aes speeds)
@@ -127,6 +127,7 @@ func runSuite(ctx context.Context, args []string) error {
 	media := fs.String("media", "testdata/media", "asset root holding --asset")
 	asset := fs.String("asset", "demo", "source asset")
 	origin := fs.String("origin", "", "drmorigin binary (default: build ./cmd/drmorigin)")
+	baseline := fs.String("baseline", "", "a second drmorigin binary (another revision) measured beside --origin in the CPU-per-segment rounds (cpu.vs_baseline)")
 	short := fs.Bool("short", false, "quick form (under 10 minutes on 2 cores)")
 	soak := fs.Duration("soak", 0, "memory soak duration (default 60s with --short, else 3m)")
 	players := fs.Int("players", 1000, "simulated players in the soak")
@@ -147,9 +148,14 @@ func runSuite(ctx context.Context, args []string) error {
 		}
 		return p
 	}
+	if *baseline != "" {
+		if _, err := os.Stat(*baseline); err != nil {
+			return fmt.Errorf("--baseline: %w", err)
+		}
+	}
 	self, _ := os.Executable()
 	return bench.RunSuite(ctx, bench.SuiteConfig{Repo: abs(*repo), Out: abs(*out), Media: abs(*media), Asset: *asset,
-		Origin: absIf(*origin), Self: self, Short: *short, Soak: *soak, Players: *players, OriginCore: *originCore,
+		Origin: absIf(*origin), Baseline: absIf(*baseline), Self: self, Short: *short, Soak: *soak, Players: *players, OriginCore: *originCore,
 		LoadCore: *loadCore, SkipGoBench: *skipGo, Only: steps})
 }
 

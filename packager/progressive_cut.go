@@ -1,0 +1,177 @@
+package packager
+
+import (
+	"math"
+	"time"
+)
+
+// This file cuts a progressive track into fragments (assets.md, "Track
+// files"): video at the first sync sample at or after each multiple of the
+// target duration on the presentation timeline; audio at the first frame at
+// or after each start of the asset's first video track; audio-only tracks
+// at each multiple. A GOP longer than the target gives a longer fragment,
+// never a cut inside it.
+
+// DefaultFragmentDuration is the target duration progressive tracks are
+// cut to when the library is not told otherwise (packaging.segmentDuration).
+const DefaultFragmentDuration = 2 * time.Second
+
+// walker steps through a progressive track's samples in decode order,
+// keeping what a progFrag needs to resume at any sample.
+type walker struct {
+	x      *progIndex
+	k      uint32 // the next sample
+	chunk  uint32
+	off    int64
+	dur    cursor
+	cto    cursor
+	syncAt uint32
+	dts    uint64
+}
+
+func newWalker(x *progIndex) walker {
+	return walker{x: x, off: x.chunkOff[0], dur: startCursor(x.durs), cto: startCursor(x.ctos)}
+}
+
+// peek returns sample k's composition offset and whether it is a sync
+// sample, without advancing.
+func (w *walker) peek() (cto int32, sync bool) {
+	if w.x.ctos != nil {
+		c := w.cto
+		cto = int32(c.next(w.x.ctos))
+	}
+	sync = w.x.sync == nil || int(w.syncAt) < len(w.x.sync) && w.x.sync[w.syncAt] == w.k
+	return cto, sync
+}
+
+// step advances past sample k, returning its offset, size and duration.
+func (w *walker) step() (off int64, size uint32) {
+	x := w.x
+	for int(w.chunk)+1 < len(x.chunkFst) && x.chunkFst[w.chunk+1] <= w.k {
+		w.chunk++
+		w.off = x.chunkOff[w.chunk]
+	}
+	off, size = w.off, x.size(w.k)
+	w.off += int64(size)
+	w.dts += uint64(w.dur.next(x.durs))
+	if x.ctos != nil {
+		w.cto.next(x.ctos)
+	}
+	if x.sync != nil && int(w.syncAt) < len(x.sync) && x.sync[w.syncAt] == w.k {
+		w.syncAt++
+	}
+	w.k++
+	return off, size
+}
+
+// startAt is a cut rule: whether a fragment starts at the sample whose
+// presentation time is pts (track timescale) and sync flag sync; sample 0
+// always starts one.
+type startAt func(pts int64, sync bool) bool
+
+// multiples is the rule of video (sync samples only) and audio-only tracks:
+// a cut at the first candidate at or after each multiple of target.
+func multiples(target time.Duration, timescale uint32, syncOnly bool) startAt {
+	step := target.Nanoseconds()
+	if step <= 0 {
+		step = DefaultFragmentDuration.Nanoseconds()
+	}
+	next := step // the next multiple, in ns
+	return func(pts int64, sync bool) bool {
+		if syncOnly && !sync || pts < 0 || timeBefore(uint64(pts), timescale, uint64(next), 1e9) {
+			return false
+		}
+		// Past this cut: the first multiple after pts.
+		for next <= math.MaxInt64-step && !timeBefore(uint64(pts), timescale, uint64(next), 1e9) {
+			next += step
+		}
+		return true
+	}
+}
+
+// following is the rule of audio beside video: a cut at the first frame at
+// or after each of starts, the video fragments' presentation start times in
+// scale.
+func following(starts []int64, scale, timescale uint32) startAt {
+	i := 1 // starts[0] is where the first fragment starts anyway
+	return func(pts int64, _ bool) bool {
+		if i >= len(starts) || pts < 0 {
+			return false
+		}
+		s := max(starts[i], 0)
+		if timeBefore(uint64(pts), timescale, uint64(s), scale) {
+			return false
+		}
+		for i < len(starts) && !timeBefore(uint64(pts), timescale, uint64(max(starts[i], 0)), scale) {
+			i++
+		}
+		return true
+	}
+}
+
+// cut cuts the track whose index is x into fragments by rule, with shift
+// subtracted from decode time plus composition offset to give presentation
+// time (the edit list's media time, less its empty edits). It fills x.frags
+// and t's fragment index and figures, and returns each fragment's
+// presentation start time.
+func (t *Track) cut(x *progIndex, rule startAt, shift int64) []int64 {
+	w := newWalker(x)
+	var starts []int64
+	var bytes uint64
+	x.frags = x.frags[:0]
+	t.Fragments = t.Fragments[:0]
+	for w.k < x.n {
+		cto, sync := w.peek()
+		pts := int64(w.dts) + int64(cto) - shift
+		if w.k == 0 || rule(pts, sync) {
+			x.frags = append(x.frags, progFrag{
+				first: w.k, chunk: w.chunk, off: w.off, dur: w.dur, cto: w.cto,
+				syncAt: w.syncAt, time: w.dts, dataLo: math.MaxInt64,
+			})
+			t.Fragments = append(t.Fragments, Fragment{Time: w.dts})
+			starts = append(starts, pts)
+		}
+		f := &x.frags[len(x.frags)-1]
+		fr := &t.Fragments[len(t.Fragments)-1]
+		t.leastCTO = min(t.leastCTO, cto)
+		before := w.dts
+		off, size := w.step()
+		f.n++
+		fr.Samples++
+		fr.Duration += w.dts - before
+		if size > 0 {
+			f.dataLo = min(f.dataLo, off)
+			f.dataHi = max(f.dataHi, off+int64(size))
+		}
+		fr.Size += int64(size) // the bytes, for the rates; made the span below
+		bytes += uint64(size)
+	}
+	for i := range x.frags {
+		f, fr := &x.frags[i], &t.Fragments[i]
+		if f.dataHi == 0 {
+			f.dataLo, f.dataHi = 0, 0
+		}
+		if fr.Duration > 0 {
+			t.PeakBitrate = max(t.PeakBitrate, rate(uint64(fr.Size), fr.Duration, t.Timescale))
+		}
+		fr.Offset, fr.Size = f.dataLo, f.dataHi-f.dataLo
+	}
+	if total := w.dts; total > 0 {
+		t.Bitrate = rate(bytes, total, t.Timescale)
+	}
+	if t.Kind == Video && len(x.durs) > 0 {
+		// The frame rate from the duration most samples share: stts's
+		// longest run.
+		best := x.durs[0]
+		for _, r := range x.durs {
+			if r.count > best.count {
+				best = r
+			}
+		}
+		if best.value > 0 {
+			g := gcd(uint64(t.Timescale), uint64(best.value))
+			t.FrameRateNum, t.FrameRateDen = int(uint64(t.Timescale)/g), int(uint64(best.value)/g)
+		}
+	}
+	return starts
+}
