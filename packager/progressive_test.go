@@ -178,8 +178,11 @@ func TestProgressiveAssetTracks(t *testing.T) {
 		for i, w := range wants {
 			tr := a.Tracks[i]
 			what := progWhat(a, tr)
-			if tr.Kind != w.kind || tr.Name != w.name || tr.TrackID != w.trackID || tr.Bitrate != w.bitrate {
-				t.Errorf("track %d is %s (kind %v, track ID %d), want %v %s@%d from track %d of %s", i, what, tr.Kind, tr.TrackID, w.kind, w.name, w.bitrate, w.trackID, w.file)
+			if tr.Kind != w.kind || tr.Name != w.name || tr.TrackID != w.trackID {
+				t.Errorf("track %d is %s (kind %v, track ID %d), want %v %s from track %d", i, what, tr.Kind, tr.TrackID, w.kind, w.name, w.trackID)
+			}
+			if tr.Bitrate != w.bitrate {
+				t.Errorf("%s: bitrate %d, want the .ism's systemBitrate %d", what, tr.Bitrate, w.bitrate)
 			}
 			if w.file != "" && filepath.Base(tr.Path) != w.file {
 				t.Errorf("track %d (%s) comes from %s, want %s", i, what, filepath.Base(tr.Path), w.file)
