@@ -34,6 +34,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/drmorigin/drmorigin/crypto"
 	"github.com/drmorigin/drmorigin/internal/testmedia"
@@ -320,16 +321,16 @@ func progFirstSample(t *testing.T, what string, tr *packager.Track, src *progSou
 // progExpectedVideoCuts is where spec/assets.md cuts a video track: at the
 // first sync sample at or after each multiple of the target on the
 // presentation timeline.
-func progExpectedVideoCuts(src *progSource) []int {
+func progExpectedVideoCuts(src *progSource, target float64) []int {
 	cuts := []int{0}
 	last := 0.0
 	for k := range src.samples {
 		last = math.Max(last, src.pres(k))
 	}
-	for n := 1; float64(n*progSegmentSeconds) <= last; n++ {
-		target := float64(n * progSegmentSeconds)
+	for n := 1; float64(n)*target <= last; n++ {
+		at := float64(n) * target
 		for k := cuts[len(cuts)-1] + 1; k < len(src.samples); k++ {
-			if src.samples[k].Sync && src.pres(k) >= target-1e-9 {
+			if src.samples[k].Sync && src.pres(k) >= at-1e-9 {
 				if k != cuts[len(cuts)-1] {
 					cuts = append(cuts, k)
 				}
@@ -371,7 +372,7 @@ func TestProgressiveFragments(t *testing.T) {
 				progCheckSegmentBytes(t, what, tr, src, first)
 				switch tr.Kind {
 				case packager.Video:
-					if want := progExpectedVideoCuts(src); fmt.Sprint(first) != fmt.Sprint(want) {
+					if want := progExpectedVideoCuts(src, progSegmentSeconds); fmt.Sprint(first) != fmt.Sprint(want) {
 						t.Errorf("%s: fragments start at samples %v, want %v (first sync sample at or after each multiple of %d s, presentation time)",
 							what, first, want, progSegmentSeconds)
 					}
@@ -422,6 +423,62 @@ func TestProgressiveFragments(t *testing.T) {
 			for i := 1; i < len(renditions); i++ {
 				if fmt.Sprint(renditions[i]) != fmt.Sprint(renditions[0]) {
 					t.Errorf("video renditions not aligned: fragment times %v and %v", renditions[0], renditions[i])
+				}
+			}
+		})
+	}
+}
+
+// TestProgressiveSegmentDuration: with another packaging.segmentDuration
+// (Library.SetFragmentDuration) the cuts follow it: 1 s, shorter than the
+// 2 s GOP, gives a fragment per GOP (never a cut inside one); 3 s cuts at
+// the keyframes at 4 and 6 s; 4 s at 4 s. Audio follows the video cuts
+// within one frame; audio alone is cut at each multiple.
+func TestProgressiveSegmentDuration(t *testing.T) {
+	for _, target := range []time.Duration{time.Second, 3 * time.Second, 4 * time.Second} {
+		t.Run(target.String(), func(t *testing.T) {
+			lib := progLibrary(t, testmedia.Progressive(t))
+			lib.SetFragmentDuration(target)
+			for _, name := range []string{testmedia.BFrames, testmedia.Multi, testmedia.Audio} {
+				a, err := lib.Asset(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var videoStarts []float64
+				for _, tr := range a.Tracks {
+					src := progSourceOf(t, tr)
+					what := progWhat(a, tr)
+					first, _ := progFirstSample(t, what, tr, src)
+					var starts []float64
+					for _, k := range first {
+						starts = append(starts, src.pres(k))
+					}
+					switch {
+					case tr.Kind == packager.Video:
+						if want := progExpectedVideoCuts(src, target.Seconds()); fmt.Sprint(first) != fmt.Sprint(want) {
+							t.Errorf("%s, target %v: fragments start at samples %v, want %v", what, target, first, want)
+						}
+						if videoStarts == nil {
+							videoStarts = starts
+						}
+					default:
+						want := videoStarts
+						if want == nil {
+							end := src.pres(len(src.samples)-1) + src.frame(len(src.samples)-1)
+							for n := 0; float64(n)*target.Seconds() < end; n++ {
+								want = append(want, float64(n)*target.Seconds())
+							}
+						}
+						if len(starts) != len(want) {
+							t.Errorf("%s, target %v: fragments start at %v s, want %v", what, target, starts, want)
+							continue
+						}
+						for i := range starts {
+							if math.Abs(starts[i]-want[i]) > src.frame(0)+1e-9 {
+								t.Errorf("%s, target %v: fragment %d starts at %.6f s, want within a frame of %.6f s", what, target, i, starts[i], want[i])
+							}
+						}
+					}
 				}
 			}
 		})
