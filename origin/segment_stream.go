@@ -16,6 +16,7 @@ import (
 // when the response is dropped), which releases the mapping.
 type segmentStream struct {
 	head []byte
+	runs [][]byte // storage for ms.Payload
 	ms   packager.MappedSegment
 	off  int // bytes already given out by Read
 	open bool
@@ -28,13 +29,14 @@ var segmentStreamPool = sync.Pool{New: func() any { return &segmentStream{head: 
 // reports false, having set nothing, on error.
 func (s *Server) serveMappedSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, t *packager.Track, i int, out packager.Output) (bool, error) {
 	ss := segmentStreamPool.Get().(*segmentStream)
-	ms, err := t.AppendSegmentMapped(ss.head[:0], i, out)
+	ms, err := t.AppendSegmentMapped(ss.head[:0], ss.runs[:0], i, out)
+	ss.runs = ms.Payload[:0]
 	if err != nil {
 		ss.head = ms.Head[:0]
 		segmentStreamPool.Put(ss)
 		return false, err
 	}
-	if ms.Payload == nil {
+	if len(ms.Payload) == 0 {
 		// Not mapped: Head is the whole segment. Serve it as a buffered
 		// body, and keep the segment-sized buffer out of this pool.
 		ss.head = ctx.Response.SwapBody(ms.Head)[:0]
@@ -46,7 +48,7 @@ func (s *Server) serveMappedSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, 
 		return true, nil
 	}
 	ss.head, ss.ms, ss.off, ss.open = ms.Head, ms, 0, true
-	ctx.Response.SetBodyStream(ss, len(ss.head)+len(ss.ms.Payload))
+	ctx.Response.SetBodyStream(ss, len(ss.head)+ss.ms.PayloadLen())
 	s.segmentHeaders(ctx, r, t, i, nil)
 	return true, nil
 }
@@ -82,6 +84,7 @@ func (ss *segmentStream) Close() error {
 	}
 	ss.open = false
 	ss.ms.Release()
+	ss.runs = ss.ms.Payload[:0]
 	ss.ms = packager.MappedSegment{}
 	ss.head = ss.head[:0]
 	segmentStreamPool.Put(ss)

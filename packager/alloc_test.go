@@ -13,7 +13,7 @@ import (
 func TestAllocsAppendSegment(t *testing.T) {
 	lib := packager.NewLibrary(localStore(mediaRoot(t)), 4)
 	defer lib.Close()
-	for _, name := range []string{"demo", "hevc", "legacy"} {
+	for _, name := range []string{"demo", "hevc", "legacy", "progressive"} {
 		a, err := lib.Asset(name)
 		if err != nil {
 			t.Fatal(err)
@@ -43,7 +43,7 @@ func TestAllocsAppendSegment(t *testing.T) {
 // encrypted segment of every scheme allocates nothing, for every fragment of
 // every track (H.264, HEVC, AAC).
 func TestAllocsAppendSegmentEncrypted(t *testing.T) {
-	for _, name := range []string{"demo", "hevc", "legacy"} {
+	for _, name := range []string{"demo", "hevc", "legacy", "progressive"} {
 		a := openAsset(t, name)
 		for _, tr := range a.Tracks {
 			for _, sc := range allSchems {

@@ -284,6 +284,16 @@ func (ix *indexer) progressiveTrack(tf *trackFile, m *rawMoov, rt *rawTrak, ftyp
 		return nil, err
 	}
 	t.shift = -editOffset(mb, t.Timescale)
+	var dur, bytes uint64
+	for _, r := range x.durs {
+		dur += uint64(r.count) * uint64(r.value)
+	}
+	for k := range x.n {
+		bytes += uint64(x.size(k))
+	}
+	if dur > 0 {
+		t.Bitrate = rate(bytes, dur, t.Timescale)
+	}
 	return t, nil
 }
 

@@ -207,7 +207,7 @@ func TestLibraryConcurrent(t *testing.T) {
 			defer wg.Done()
 			var buf []byte
 			for i := 0; i < 30; i++ {
-				name := []string{"demo", "hevc", "legacy"}[(g+i)%3]
+				name := []string{"demo", "hevc", "legacy", "progressive"}[(g+i)%4]
 				a, err := lib.Asset(name)
 				if err != nil {
 					t.Error(err)

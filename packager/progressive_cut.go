@@ -112,12 +112,12 @@ func following(starts []int64, scale, timescale uint32) startAt {
 // cut cuts the track whose index is x into fragments by rule, with shift
 // subtracted from decode time plus composition offset to give presentation
 // time (the edit list's media time, less its empty edits). It fills x.frags
-// and t's fragment index and figures, and returns each fragment's
+// and t's fragment index and peak bitrate (the average is the index's, set
+// before the .ism and naming see it), and returns each fragment's
 // presentation start time.
 func (t *Track) cut(x *progIndex, rule startAt, shift int64) []int64 {
 	w := newWalker(x)
 	var starts []int64
-	var bytes uint64
 	x.frags = x.frags[:0]
 	t.Fragments = t.Fragments[:0]
 	for w.k < x.n {
@@ -143,8 +143,7 @@ func (t *Track) cut(x *progIndex, rule startAt, shift int64) []int64 {
 			f.dataLo = min(f.dataLo, off)
 			f.dataHi = max(f.dataHi, off+int64(size))
 		}
-		fr.Size += int64(size) // the bytes, for the rates; made the span below
-		bytes += uint64(size)
+		fr.Size += int64(size) // the bytes, for the peak rate; made the span below
 	}
 	for i := range x.frags {
 		f, fr := &x.frags[i], &t.Fragments[i]
@@ -155,9 +154,6 @@ func (t *Track) cut(x *progIndex, rule startAt, shift int64) []int64 {
 			t.PeakBitrate = max(t.PeakBitrate, rate(uint64(fr.Size), fr.Duration, t.Timescale))
 		}
 		fr.Offset, fr.Size = f.dataLo, f.dataHi-f.dataLo
-	}
-	if total := w.dts; total > 0 {
-		t.Bitrate = rate(bytes, total, t.Timescale)
 	}
 	if t.Kind == Video && len(x.durs) > 0 {
 		// The frame rate from the duration most samples share: stts's

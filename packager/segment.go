@@ -178,15 +178,27 @@ func (t *Track) appendSegment(buf []byte, i int, out Output, h heldFile, fs *fra
 func (t *Track) read(p []byte, off int64) error { return t.file.readAt(p, off) }
 
 // MappedSegment is a media segment in two parts: Head, written into the
-// caller's buffer (styp, the rewritten moof, the mdat header), and Payload,
-// the mdat's sample data as a read-only slice of the track file's mapping,
-// that is of the page cache. Writing Payload to a socket copies it once,
-// in the kernel, as a static file server does; reading it into a buffer
-// first would copy it twice. Payload stays valid until Release, which must
-// be called exactly once.
+// caller's buffer (styp, the moof, the mdat header), and Payload, the
+// mdat's sample data as read-only runs of the track file's mapping, that
+// is of the page cache: one run for a fragmented file, one per stretch of
+// back-to-back samples for a progressive file whose chunks interleave.
+// Writing Payload to a socket copies it once, in the kernel, as a static
+// file server does; reading it into a buffer first would copy it twice.
+// Payload stays valid until Release, which must be called exactly once.
 type MappedSegment struct {
-	Head, Payload []byte
-	tf            *trackFile
+	Head    []byte
+	Payload [][]byte
+	mapping []byte // the whole mapping the runs are slices of, for the guard
+	tf      *trackFile
+}
+
+// PayloadLen is the bytes of Payload.
+func (m *MappedSegment) PayloadLen() int {
+	n := 0
+	for _, r := range m.Payload {
+		n += len(r)
+	}
+	return n
 }
 
 // Release lets the track file be unmapped (after eviction).
@@ -195,85 +207,115 @@ func (m *MappedSegment) Release() {
 		m.tf.release()
 		m.tf = nil
 	}
-	m.Payload = nil
+	clear(m.Payload)
+	m.Payload = m.Payload[:0]
+	m.mapping = nil
 }
 
 // WriteTo writes Payload to w. A fault reading the mapping (the file was
 // cut short under it) is an error, not the end of the process.
 func (m *MappedSegment) WriteTo(w io.Writer) (n int64, err error) {
-	var k int
-	gerr := guardMapped(m.Payload, nil, func() { k, err = w.Write(m.Payload) })
+	gerr := guardMapped(m.mapping, nil, func() {
+		for _, r := range m.Payload {
+			var k int
+			k, err = w.Write(r)
+			n += int64(k)
+			if err != nil {
+				return
+			}
+		}
+	})
 	if gerr != nil {
-		return int64(k), gerr
+		return n, gerr
 	}
-	return int64(k), err
+	return n, err
 }
 
 // ReadAt copies Payload from off into p; io.EOF at the end.
 func (m *MappedSegment) ReadAt(p []byte, off int64) (int, error) {
-	if off >= int64(len(m.Payload)) {
-		return 0, io.EOF
-	}
-	var n int
-	if err := guardMapped(m.Payload, nil, func() { n = copy(p, m.Payload[off:]) }); err != nil {
+	n := 0
+	err := guardMapped(m.mapping, nil, func() {
+		for _, r := range m.Payload {
+			if off >= int64(len(r)) {
+				off -= int64(len(r))
+				continue
+			}
+			k := copy(p[n:], r[off:])
+			n += k
+			off = 0
+			if n == len(p) {
+				return
+			}
+		}
+	})
+	if err != nil {
 		return 0, err
+	}
+	if n == 0 && len(p) > 0 {
+		return 0, io.EOF
 	}
 	return n, nil
 }
 
-// AppendSegmentMapped is AppendSegment with the sample data left in the
-// track file's mapping: the segment is Head followed by Payload. When the
-// file is not mapped, or the samples do not lie back to back in it, Head is
-// the whole segment and Payload is nil. On error nothing is held and Head is
-// buf with its original length.
-func (t *Track) AppendSegmentMapped(buf []byte, i int, out Output) (MappedSegment, error) {
+// AppendSegmentMapped is AppendSegment of clear fMP4 with the sample data
+// left in the track file's mapping: the segment is Head followed by the
+// runs of Payload, which it appends to runs (pass a reused slice: it then
+// allocates nothing). When the file is not mapped, Head is the whole
+// segment and Payload is empty. On error nothing is held and Head is buf
+// with its original length.
+func (t *Track) AppendSegmentMapped(buf []byte, runs [][]byte, i int, out Output) (MappedSegment, error) {
 	if i < 0 || i >= len(t.Fragments) {
-		return MappedSegment{Head: buf}, ErrFragmentNotFound
+		return MappedSegment{Head: buf, Payload: runs[:0]}, ErrFragmentNotFound
 	}
 	if out.form == formTS {
-		return MappedSegment{Head: buf}, fmt.Errorf("packager: no mapped form of %v output", out)
+		return MappedSegment{Head: buf, Payload: runs[:0]}, fmt.Errorf("packager: no mapped form of %v output", out)
 	}
 	h, err := t.file.hold()
 	if err != nil {
-		return MappedSegment{Head: buf}, err
+		return MappedSegment{Head: buf, Payload: runs[:0]}, err
 	}
 	fr := &t.Fragments[i]
 	if h.mapped(fr.Offset, fr.Size) == nil {
 		t.file.release()
 		b, err := t.AppendSegment(buf, i, out, nil, nil)
-		return MappedSegment{Head: b}, err
+		return MappedSegment{Head: b, Payload: runs[:0]}, err
 	}
 	sc := AcquireScratch()
 	defer ReleaseScratch(sc)
 	fs := &sc.frag
 	st := &fs.st
 	head := buf
-	var payload []byte
+	runs = runs[:0]
 	gerr := guardMapped(h.data, nil, func() {
 		if err = t.readFragment(h, i, st, &fs.moof); err != nil {
 			return
 		}
-		if !st.contiguous() {
-			head, err = t.appendSegment(buf, i, out, h, fs)
-			return
-		}
 		hd := st.layout(t.def, out, 0)
-		n := st.DataSize()
 		at := len(buf)
 		head = slices.Grow(buf, hd.Len())[:at+hd.Len()]
-		st.putHead(head[at:], &hd, n)
-		payload = h.data[st.dataLo : st.dataLo+n]
+		st.putHead(head[at:], &hd, st.DataSize())
+		end := int64(-1)
+		for k := range st.Samples {
+			s := &st.Samples[k]
+			if s.Size == 0 {
+				continue
+			}
+			if s.Offset == end {
+				r := &runs[len(runs)-1]
+				*r = (*r)[:len(*r)+int(s.Size)]
+			} else {
+				runs = append(runs, h.data[s.Offset:s.Offset+int64(s.Size):len(h.data)])
+			}
+			end = s.Offset + int64(s.Size)
+		}
 	})
 	if gerr != nil {
 		err = corruptf(t.Path, fr.Offset, "fragment %d: %v", i, gerr)
 	}
 	if err != nil {
 		t.file.release()
-		return MappedSegment{Head: buf}, err
+		clear(runs)
+		return MappedSegment{Head: buf, Payload: runs[:0]}, err
 	}
-	if payload == nil {
-		t.file.release()
-		return MappedSegment{Head: head}, nil
-	}
-	return MappedSegment{Head: head, Payload: payload, tf: t.file}, nil
+	return MappedSegment{Head: head, Payload: runs, mapping: h.data, tf: t.file}, nil
 }

@@ -31,7 +31,7 @@ func topBoxes(t *testing.T, b []byte) []mp4.Box {
 func TestSegmentStructure(t *testing.T) {
 	lib := packager.NewLibrary(localStore(mediaRoot(t)), 4)
 	defer lib.Close()
-	for _, name := range []string{"demo", "hevc", "legacy"} {
+	for _, name := range []string{"demo", "hevc", "legacy", "progressive"} {
 		a, err := lib.Asset(name)
 		if err != nil {
 			t.Fatal(err)
@@ -91,8 +91,17 @@ func checkStructure(t *testing.T, name string, tr *packager.Track) {
 				tfxd.FragmentAbsoluteTime != fr.Time || tfxd.FragmentAbsoluteDuration != fr.Duration):
 				t.Errorf("%s %s frag %d: tfxd %+v, want time %d duration %d", name, tr.Name, i, tfxd, fr.Time, fr.Duration)
 			}
-			if int64(len(seg)-len("prefix")) < fr.Size {
-				t.Errorf("%s %s frag %d: segment shorter than the fragment", name, tr.Name, i)
+			// The mdat holds every sample the trun states, back to back.
+			var data uint64
+			for k := range traf.Trun.Samples {
+				if traf.Trun.HasSampleSize() {
+					data += uint64(traf.Trun.Samples[k].Size)
+				} else {
+					data += uint64(traf.Tfhd.DefaultSampleSize)
+				}
+			}
+			if mdat := boxes[1]; mdat.Type() != "mdat" || mdat.Size() != data+8 || int(traf.Trun.SampleCount()) != fr.Samples {
+				t.Errorf("%s %s frag %d: mdat of %d bytes for %d samples of %d bytes (want %d samples)", name, tr.Name, i, mdat.Size(), traf.Trun.SampleCount(), data, fr.Samples)
 			}
 		}
 	}
@@ -148,7 +157,7 @@ func TestAppendSegmentMapped(t *testing.T) {
 func testAppendSegmentMapped(t *testing.T, mapped bool) {
 	lib := packager.NewLibrary(localStore(mediaRoot(t)), 4)
 	defer lib.Close()
-	for _, name := range []string{"demo", "hevc", "legacy"} {
+	for _, name := range []string{"demo", "hevc", "legacy", "progressive"} {
 		a, err := lib.Asset(name)
 		if err != nil {
 			t.Fatal(err)
@@ -160,14 +169,14 @@ func testAppendSegmentMapped(t *testing.T, mapped bool) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					ms, err := tr.AppendSegmentMapped([]byte("x"), i, out)
+					ms, err := tr.AppendSegmentMapped([]byte("x"), nil, i, out)
 					if err != nil {
 						t.Fatalf("%s fragment %d: %v", tr.Name, i, err)
 					}
 					if (len(ms.Payload) > 0) != mapped {
-						t.Errorf("%s fragment %d: mapped %v, payload of %d bytes", tr.Name, i, mapped, len(ms.Payload))
+						t.Errorf("%s fragment %d: mapped %v, payload of %d runs", tr.Name, i, mapped, len(ms.Payload))
 					}
-					got := append(bytes.Clone(ms.Head), ms.Payload...)
+					got := append(bytes.Clone(ms.Head), bytes.Join(ms.Payload, nil)...)
 					ms.Release()
 					if string(got[:1]) != "x" || !bytes.Equal(got[1:], want) {
 						t.Fatalf("%s fragment %d output %v: mapped segment differs", tr.Name, i, out)
@@ -192,14 +201,14 @@ func TestMappedPayloadOutlivesEviction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := tr.AppendSegmentMapped(nil, 1, packager.CMAF)
+	ms, err := tr.AppendSegmentMapped(nil, nil, 1, packager.CMAF)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := lib.Asset("hevc"); err != nil { // evicts demo
 		t.Fatal(err)
 	}
-	got := append(bytes.Clone(ms.Head), ms.Payload...)
+	got := append(bytes.Clone(ms.Head), bytes.Join(ms.Payload, nil)...)
 	ms.Release()
 	ms.Release() // a second Release is harmless
 	if !bytes.Equal(got, want) {

@@ -39,7 +39,7 @@ func streamOf(tr *packager.Track) string {
 // segments. Each video segment also decodes on its own.
 func TestTSSeparateDecodes(t *testing.T) {
 	needTSTools(t)
-	for _, name := range []string{"demo", "hevc", "legacy"} {
+	for _, name := range []string{"demo", "hevc", "legacy", "progressive"} {
 		a := openAsset(t, name)
 		for _, tr := range a.Tracks {
 			t.Run(name+"/"+filepath.Base(tr.Path), func(t *testing.T) {

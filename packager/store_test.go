@@ -46,7 +46,7 @@ func TestLibraryStores(t *testing.T) {
 	mem := packager.NewLibrary(memCopy(t), 4)
 	defer mem.Close()
 	names, err := local.List()
-	if err != nil || !slices.Equal(names, []string{"demo", "hevc", "legacy"}) {
+	if err != nil || !slices.Equal(names, []string{"demo", "hevc", "legacy", "progressive"}) {
 		t.Fatalf("local List = %v, %v", names, err)
 	}
 	if got, err := mem.List(); err != nil || !slices.Equal(got, names) {

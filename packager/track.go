@@ -1,6 +1,9 @@
 package packager
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // Kind is the media type of a track.
 type Kind int
@@ -127,4 +130,24 @@ func (t *Track) FragmentAt(time uint64) (int, bool) {
 		return lo, true
 	}
 	return 0, false
+}
+
+// SampleCount is the number of samples of the track.
+func (t *Track) SampleCount() int {
+	n := 0
+	for i := range t.Fragments {
+		n += t.Fragments[i].Samples
+	}
+	return n
+}
+
+// IndexBytes is the memory the track's index holds: the fragment index,
+// and for a progressive track its sample index (progIndex.bytes). The init
+// segment and the protected ones cached are left out.
+func (t *Track) IndexBytes() int {
+	n := len(t.Fragments)*int(unsafe.Sizeof(Fragment{})) + len(t.plans)*int(unsafe.Sizeof(plan{}))
+	if t.prog != nil {
+		n += t.prog.bytes()
+	}
+	return n
 }

@@ -4,8 +4,9 @@
 #   testdata/media/demo/  two H.264 renditions, AAC in English and French, demo.ism
 #   testdata/media/hevc/  one HEVC (hvc1) rendition and one AAC track, no .ism
 #   testdata/media/legacy/ one H.264 track with absolute base_data_offsets
+#   testdata/media/progressive/ one progressive MP4: H.264 (B-frames) and AAC
 #
-# Every track file is a fragmented MP4 (ftyp, moov with mvex, moof+mdat pairs)
+# Every track file but the progressive one is a fragmented MP4 (ftyp, moov with mvex, moof+mdat pairs)
 # with one track; video fragments are 2 s and start with a keyframe, so the
 # renditions' fragments are aligned. AAC is encoded without perceptual noise
 # substitution (-aac_pns 0) so that a decode that starts mid-stream matches the
@@ -101,3 +102,18 @@ ff -f lavfi -i "testsrc2=size=160x90:rate=25:duration=4" \
 	-x264-params threads=1 $common -movflags +frag_keyframe+empty_moov \
 	-f mp4 "$legacy/video_bdo.mp4.tmp"
 mv "$legacy/video_bdo.mp4.tmp" "$legacy/video_bdo.mp4"
+
+# A progressive (non-fragmented) MP4 as encoders write it: H.264 with
+# B-frames and AAC in one file, moov first (+faststart), the edit lists
+# ffmpeg writes for the B-frame delay and the AAC priming. The origin cuts it
+# into 2 s fragments on the fly.
+prog="$here/media/progressive"
+mkdir -p "$prog"
+# shellcheck disable=SC2086
+ff -f lavfi -i "testsrc2=size=320x180:rate=25:duration=8" \
+	-f lavfi -i "sine=frequency=550:sample_rate=48000:duration=8" \
+	-c:v libx264 -preset medium -profile:v high -pix_fmt yuv420p -b:v 250k -bf 2 \
+	-g 50 -keyint_min 50 -sc_threshold 0 -x264-params threads=1 \
+	-c:a aac -aac_pns 0 -b:a 96k -ar 48000 -ac 2 -metadata:s:a:0 language=eng \
+	$common -movflags +faststart -f mp4 "$prog/progressive.mp4.tmp"
+mv "$prog/progressive.mp4.tmp" "$prog/progressive.mp4"

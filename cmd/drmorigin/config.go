@@ -38,6 +38,7 @@ type config struct {
 	KeyOrigins      []string
 	TokenSkew       time.Duration
 	CacheTTL        time.Duration
+	SegmentDur      time.Duration // packaging.segmentDuration
 	AdminURL        string
 	tokenFromConfig bool
 }
@@ -52,6 +53,7 @@ var defaults = []struct {
 	{"admin.url", "admin-url", "", "management API URL for the CLI (default: http:// + admin.listen)"},
 	{"storage.root", "storage-root", "./media", "asset root directory"},
 	{"storage.mmap", "storage-mmap", "true", "map track files read-only (false: read them with pread, e.g. on network file systems)"},
+	{"packaging.segmentDuration", "segment-duration", "2s", "target duration progressive MP4 tracks are cut to (at sync samples)"},
 	{"store", "store", "file://./data/drmorigin.db", "file://PATH (embedded) or redis://… / rediss://…"},
 	{"kek", "kek", "", "base64 of the 32-byte key-encryption key (generated into the data directory on first start)"},
 	{"public.baseUrl", "public-base-url", "", "URL players reach this origin at (default: derived from the request)"},
@@ -111,6 +113,10 @@ func loadConfig(fs *pflag.FlagSet) (*config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage.mmap %q: want true or false", v.GetString("storage.mmap"))
 	}
+	segDur, err := time.ParseDuration(v.GetString("packaging.segmentDuration"))
+	if err != nil || segDur < 100*time.Millisecond || segDur > time.Minute {
+		return nil, fmt.Errorf("packaging.segmentDuration %q: want a duration from 100ms to 1m, such as 2s", v.GetString("packaging.segmentDuration"))
+	}
 	skew, err := time.ParseDuration(v.GetString("keys.tokenSkew"))
 	if err != nil || skew < 0 {
 		return nil, fmt.Errorf("keys.tokenSkew %q: want a duration such as 2m", v.GetString("keys.tokenSkew"))
@@ -130,6 +136,7 @@ func loadConfig(fs *pflag.FlagSet) (*config, error) {
 		AdminURL:      v.GetString("admin.url"),
 		StorageRoot:   v.GetString("storage.root"),
 		StorageMmap:   mmap,
+		SegmentDur:    segDur,
 		Store:         v.GetString("store"),
 		KEK:           v.GetString("kek"),
 		PublicBaseURL: strings.TrimSuffix(v.GetString("public.baseUrl"), "/"),

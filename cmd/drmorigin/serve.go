@@ -60,6 +60,7 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 	resolver := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: c.CacheTTL})
 	go resolver.Run(ctx)
 	lib := packager.NewLibrary(storage.NewLocal(c.StorageRoot, storage.LocalOptions{NoMapping: !c.StorageMmap}), 256)
+	lib.SetFragmentDuration(c.SegmentDur)
 	defer lib.Close()
 
 	srv := &origin.Server{
