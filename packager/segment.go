@@ -231,6 +231,11 @@ func (m *MappedSegment) WriteTo(w io.Writer) (n int64, err error) {
 	return n, err
 }
 
+// Guarded runs fn, which reads Payload (a writev of it, say), with a fault
+// reading the mapping (the file was cut short under it) turned into an
+// error rather than the end of the process.
+func (m *MappedSegment) Guarded(fn func()) error { return guardMapped(m.mapping, nil, fn) }
+
 // ReadAt copies Payload from off into p; io.EOF at the end.
 func (m *MappedSegment) ReadAt(p []byte, off int64) (int, error) {
 	n := 0
