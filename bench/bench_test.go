@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"maps"
 	"math"
@@ -383,5 +384,126 @@ func TestBaselineTargets(t *testing.T) {
 		if !strings.Contains(out.String(), line) {
 			t.Errorf("output lacks %q:\n%s", line, out.String())
 		}
+	}
+}
+
+// TestProgressiveComparison pins cpu.progressive_vs_fragmented: the median
+// of the per-round ratios progressive ÷ fragmented of the same round, best
+// of rounds on each side in the detail, the segment check carried along,
+// and a pair that either input cannot serve reported unavailable.
+func TestProgressiveComparison(t *testing.T) {
+	near := func(got any, want float64) bool { f, ok := got.(float64); return ok && math.Abs(f-want) < 1e-9 }
+	same := segCheck{Checked: true, Segments: 4, ProgSegments: 4, MdatCompared: 4, MdatSame: 4, MdatSizeSame: 4}
+	// Round ratios 1.02, (error), 1.0, 1.06: median 1.02, met.
+	p := &progPair{Combo: Combo{"mpd-time-csf", "none"}, CPUs: rounds(102, -90, 100, 106), FragCPUs: rounds(100, 95, 100, 100), Check: same}
+	f := compareProgressive(p, "")
+	if f.Value == nil || !near(*f.Value, 1.02) || f.Met == nil || !*f.Met || f.Target != progVsFragTarget || f.Unit != "x fragmented" {
+		t.Fatalf("progressive_vs_fragmented = %v", f)
+	}
+	d := f.Detail
+	// Best of each side's clean rounds: 100 and 95.
+	if !near(d["best_over_best"], 100.0/95) || !near(d["round_ratios_min"], 1.0) || !near(d["round_ratios_max"], 1.06) || d["clean_rounds"] != 3 || d["rounds"] != 4 {
+		t.Errorf("detail %v", d)
+	}
+	if _, differ := d["segments_differ"]; differ || d["mdat_identical"] != 4 {
+		t.Errorf("segment check: %v", d)
+	}
+	// 6 % more in every round: missed; mdat that differs is said.
+	p = &progPair{Combo: Combo{"mpd-time-csf", "none"}, CPUs: rounds(106, 106), FragCPUs: rounds(100, 100),
+		Check: segCheck{Checked: true, Segments: 4, ProgSegments: 4, MdatCompared: 4, MdatSame: 3, MdatSizeSame: 4}}
+	f = compareProgressive(p, "")
+	if f.Met == nil || *f.Met || f.Detail["segments_differ"] != "mdat identical in 3 of 4 segments" {
+		t.Errorf("106 vs 100: %v %v", f, f.Detail)
+	}
+	for _, tc := range []struct {
+		p       *progPair
+		fragWhy string
+		want    string
+	}{
+		{&progPair{Unavailable: "unavailable (ffmpeg not found)"}, "", "unavailable (progressive: ffmpeg not found; fragmented: not measured)"},
+		{&progPair{Unavailable: "unavailable (status 501)"}, "unavailable (status 501)", "unavailable (progressive: status 501; fragmented: status 501)"},
+		{&progPair{CPUs: rounds(100)}, "unavailable (status 404)", "unavailable (fragmented: status 404)"},
+		{&progPair{CPUs: rounds(-100), FragCPUs: rounds(100)}, "", "unavailable (progressive: every round had errors: 500×1)"},
+	} {
+		f := compareProgressive(tc.p, tc.fragWhy)
+		if f.Value != nil || f.Unavailable != tc.want || f.Target != progVsFragTarget {
+			t.Errorf("got %v, want %q", f, tc.want)
+		}
+	}
+}
+
+// TestIndexMemory pins the index-memory figures: bytes per sample summed
+// over the tracks, and the two-hour 1080p projection judged against 8 MB.
+func TestIndexMemory(t *testing.T) {
+	var info assetIndexInfo
+	if err := json.Unmarshal([]byte(`{"name":"long2hp","durationSeconds":7200,"tracks":[
+		{"name":"video","type":"video","samples":180000,"indexBytes":3000000,"indexedFrom":"moov"},
+		{"name":"audio","type":"audio","samples":340000,"indexBytes":3500000,"indexedFrom":"moov"}]}`), &info); err != nil {
+		t.Fatal(err)
+	}
+	ps, pj := indexMemory(info, twoHourVideoSamples+twoHourAudioSamples)
+	if ps.Value == nil || *ps.Value != 12.5 || ps.Target != nil || ps.Detail["samples"] != int64(520000) {
+		t.Errorf("bytes per sample = %v %v", ps, ps.Detail)
+	}
+	if pj.Value == nil || math.Abs(*pj.Value-12.5*517500/1e6) > 1e-9 || pj.Met == nil || *pj.Met != (12.5*517500/1e6 <= 8) || pj.Target != 8.0 {
+		t.Errorf("projected = %v", pj)
+	}
+	if twoHourVideoSamples != 180000 || twoHourAudioSamples != 337500 {
+		t.Errorf("two hours: %d video, %d audio samples", twoHourVideoSamples, twoHourAudioSamples)
+	}
+	// 16 B/sample projects to 8.28 MB: missed.
+	info.Tracks[1].IndexBytes = new(int64)
+	*info.Tracks[1].IndexBytes = 16*520000 - 3000000
+	if _, pj := indexMemory(info, 517500); pj.Met == nil || *pj.Met {
+		t.Errorf("16 B/sample: %v", pj)
+	}
+	// An origin that does not report samples: unavailable, not zero.
+	var old assetIndexInfo
+	json.Unmarshal([]byte(`{"name":"x","tracks":[{"name":"video","fragments":3600}]}`), &old)
+	if ps, pj := indexMemory(old, 517500); ps.Value != nil || pj.Value != nil || !strings.Contains(pj.Unavailable, "indexBytes") || pj.Target != 8.0 {
+		t.Errorf("no samples reported: %v, %v", ps, pj)
+	}
+}
+
+func TestMdatPayloadAndRetarget(t *testing.T) {
+	box := func(typ string, payload []byte) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(8+len(payload)))
+		return append(append(b, typ...), payload...)
+	}
+	seg := append(append(box("styp", []byte("cmfs")), box("moof", make([]byte, 20))...), box("mdat", []byte("samples"))...)
+	if p, ok := MdatPayload(seg); !ok || string(p) != "samples" {
+		t.Errorf("mdat %q %v", p, ok)
+	}
+	// A 64-bit size and two mdats.
+	big := append(binary.BigEndian.AppendUint32(nil, 1), "mdat"...)
+	big = append(binary.BigEndian.AppendUint64(big, 16+3), "abc"...)
+	if p, ok := MdatPayload(append(big, box("mdat", []byte("de"))...)); !ok || string(p) != "abcde" {
+		t.Errorf("mdat %q %v", p, ok)
+	}
+	for _, b := range [][]byte{box("moof", nil), append(box("moof", nil), 0, 0, 0, 99, 'm', 'd', 'a', 't'), nil} {
+		if _, ok := MdatPayload(b); ok {
+			t.Errorf("mdat found in % x", b)
+		}
+	}
+	u := "http://h/bench-long2hp-none/long2hp.ism/QualityLevels(1)/Fragments(video=0,format=mpd-time-csf)"
+	if got, want := retarget(u, "bench-long2hp-none", "long2hp", "bench-cold-pa-none", "cold-pa"),
+		"http://h/bench-cold-pa-none/cold-pa.ism/QualityLevels(1)/Fragments(video=0,format=mpd-time-csf)"; got != want {
+		t.Errorf("retarget: %s, want %s", got, want)
+	}
+	if LoopsFor(2*time.Hour, 8*time.Second) != 900 || LoopsFor(2*time.Hour, 7*time.Second) != 1029 || LoopsFor(time.Second, 0) != 1 {
+		t.Error("LoopsFor")
+	}
+}
+
+// TestOnlyAliases: --only progressive selects both progressive steps.
+func TestOnlyAliases(t *testing.T) {
+	s := &suite{cfg: SuiteConfig{Only: []string{"progressive", "cold"}}}
+	for step, want := range map[string]bool{"progcpu": true, "progcold": true, "cold": true, "cpu": false, "soak": false} {
+		if s.selected(step) != want {
+			t.Errorf("selected(%s) = %v", step, !want)
+		}
+	}
+	if s := (&suite{}); !s.selected("soak") {
+		t.Error("no --only: every step runs")
 	}
 }
