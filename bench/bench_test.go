@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"maps"
 	"math"
 	"net"
@@ -408,6 +409,17 @@ func TestProgressiveComparison(t *testing.T) {
 	if _, differ := d["segments_differ"]; differ || d["mdat_identical"] != 4 {
 		t.Errorf("segment check: %v", d)
 	}
+	// rounds() counts no write system calls (0, not -1): 0 per segment.
+	if d["write_syscalls_per_segment"] != 0.0 {
+		t.Errorf("writes per segment %v", d["write_syscalls_per_segment"])
+	}
+	if _, err := json.Marshal(f); err != nil {
+		t.Error(err)
+	}
+	p.CPUs[0].Writes, p.CPUs[2].Writes, p.CPUs[3].Writes = -1, -1, -1
+	if f := compareProgressive(p, ""); f.Detail["write_syscalls_per_segment"] != nil {
+		t.Errorf("writes not counted: %v, want null", f.Detail["write_syscalls_per_segment"])
+	}
 	// 6 % more in every round: missed; mdat that differs is said.
 	p = &progPair{Combo: Combo{"mpd-time-csf", "none"}, CPUs: rounds(106, 106), FragCPUs: rounds(100, 100),
 		Check: segCheck{Checked: true, Segments: 4, ProgSegments: 4, MdatCompared: 4, MdatSame: 3, MdatSizeSame: 4}}
@@ -505,5 +517,59 @@ func TestOnlyAliases(t *testing.T) {
 	}
 	if s := (&suite{}); !s.selected("soak") {
 		t.Error("no --only: every step runs")
+	}
+}
+
+// TestColdFigure: the median of the repeats that succeeded, every repeat
+// in the detail; none succeeded: unavailable with the reasons.
+func TestColdFigure(t *testing.T) {
+	f := coldFigure([]float64{48, 90, math.NaN(), 55, 57}, []string{"cold-pa3: status 500"})
+	// Succeeded: 48, 55, 57, 90; the upper median is 57.
+	if f.Value == nil || *f.Value != 57 || f.Met == nil || *f.Met || f.Detail["min_ms"] != 48.0 || f.Detail["succeeded"] != 4 {
+		t.Errorf("cold figure %v %v", f, f.Detail)
+	}
+	// A failed repeat is null in report.json (encoding/json refuses NaN).
+	if b, err := json.Marshal(f); err != nil || !strings.Contains(string(b), `"repeats_ms":[48,90,null,55,57]`) {
+		t.Errorf("json %s %v", b, err)
+	}
+	if f := coldFigure([]float64{40, 45, 49}, nil); f.Met == nil || !*f.Met || *f.Value != 45 {
+		t.Errorf("cold figure %v", f)
+	}
+	if f := coldFigure([]float64{math.NaN()}, []string{"cold-pa1: status 404"}); f.Value != nil || f.Unavailable != "unavailable (cold-pa1: status 404)" || f.Target != 50.0 {
+		t.Errorf("cold figure %v", f)
+	}
+	if n := coldProgNames(coldProgA); len(n) != coldRepeats || n[0] != "cold-pa1" {
+		t.Errorf("names %v", n)
+	}
+}
+
+// TestProgressiveWithoutFFmpeg: without ffmpeg the progressive assets are
+// not made, and every progressive figure is unavailable with the reason,
+// listed with the targets, never met.
+func TestProgressiveWithoutFFmpeg(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	loops, err := MakeLongProgressive(t.TempDir(), "long", "../testdata/media/progressive/progressive.mp4", 2*time.Hour)
+	if err == nil || !strings.Contains(err.Error(), "ffmpeg not found") || loops != 900 {
+		t.Fatalf("loops %d, err %v (want 900 repeats of the 8 s file, ffmpeg not found)", loops, err)
+	}
+	var out strings.Builder
+	why := "unavailable (" + err.Error() + ")"
+	s := &suite{cfg: SuiteConfig{Short: true, Only: []string{"progressive"}, Stdout: &out, Stderr: io.Discard},
+		report: map[string]any{}, combos: map[Combo]*comboState{}, progSegWhy: why, progLongWhy: why}
+	if err := s.progressiveCPU(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.progressiveCold(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.targets()
+	want := len(Matrix) + 3 // the pairs, two cold-start figures, the index projection
+	if got := s.report["targets"].(map[string]int); got["unavailable"] != want || got["met"] != 0 || got["missed"] != 0 {
+		t.Errorf("targets %v, want %d unavailable", got, want)
+	}
+	for _, line := range []string{"cpu.progressive_vs_fragmented.mpd-time-csf.none", "cold_start.progressive_first_segment", "index_memory.two_hour_1080p", "ffmpeg not found"} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("output lacks %q", line)
+		}
 	}
 }

@@ -119,7 +119,9 @@ func (s *suite) locators(o *originProc) error {
 		}
 	}
 	if s.progLongWhy == "" {
-		long = append(long, longProgAsset, coldProgA, coldProgB)
+		long = append(long, longProgAsset)
+		long = append(long, coldProgNames(coldProgA)...)
+		long = append(long, coldProgNames(coldProgB)...)
 	}
 	for _, a := range long {
 		if err := o.locator(locatorName(a, "none"), a, PolicyFor("none")); err != nil {
