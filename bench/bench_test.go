@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"io"
 	"maps"
 	"math"
 	"net"
@@ -382,6 +384,192 @@ func TestBaselineTargets(t *testing.T) {
 	for _, line := range []string{"cpu.vs_baseline.mpd-time-csf.cenc", "cpu.vs_baseline.m3u8-aapl.cbc", "unavailable (origin: status 501; baseline: status 400)"} {
 		if !strings.Contains(out.String(), line) {
 			t.Errorf("output lacks %q:\n%s", line, out.String())
+		}
+	}
+}
+
+// TestProgressiveComparison pins cpu.progressive_vs_fragmented: the median
+// of the per-round ratios progressive ÷ fragmented of the same round, best
+// of rounds on each side in the detail, the segment check carried along,
+// and a pair that either input cannot serve reported unavailable.
+func TestProgressiveComparison(t *testing.T) {
+	near := func(got any, want float64) bool { f, ok := got.(float64); return ok && math.Abs(f-want) < 1e-9 }
+	same := segCheck{Checked: true, Segments: 4, ProgSegments: 4, MdatCompared: 4, MdatSame: 4, MdatSizeSame: 4}
+	// Round ratios 1.02, (error), 1.0, 1.06: median 1.02, met.
+	p := &progPair{Combo: Combo{"mpd-time-csf", "none"}, CPUs: rounds(102, -90, 100, 106), FragCPUs: rounds(100, 95, 100, 100), Check: same}
+	f := compareProgressive(p, "")
+	if f.Value == nil || !near(*f.Value, 1.02) || f.Met == nil || !*f.Met || f.Target != progVsFragTarget || f.Unit != "x fragmented" {
+		t.Fatalf("progressive_vs_fragmented = %v", f)
+	}
+	d := f.Detail
+	// Best of each side's clean rounds: 100 and 95.
+	if !near(d["best_over_best"], 100.0/95) || !near(d["round_ratios_min"], 1.0) || !near(d["round_ratios_max"], 1.06) || d["clean_rounds"] != 3 || d["rounds"] != 4 {
+		t.Errorf("detail %v", d)
+	}
+	if _, differ := d["segments_differ"]; differ || d["mdat_identical"] != 4 {
+		t.Errorf("segment check: %v", d)
+	}
+	// rounds() counts no write system calls (0, not -1): 0 per segment.
+	if d["write_syscalls_per_segment"] != 0.0 {
+		t.Errorf("writes per segment %v", d["write_syscalls_per_segment"])
+	}
+	if _, err := json.Marshal(f); err != nil {
+		t.Error(err)
+	}
+	p.CPUs[0].Writes, p.CPUs[2].Writes, p.CPUs[3].Writes = -1, -1, -1
+	if f := compareProgressive(p, ""); f.Detail["write_syscalls_per_segment"] != nil {
+		t.Errorf("writes not counted: %v, want null", f.Detail["write_syscalls_per_segment"])
+	}
+	// 6 % more in every round: missed; mdat that differs is said.
+	p = &progPair{Combo: Combo{"mpd-time-csf", "none"}, CPUs: rounds(106, 106), FragCPUs: rounds(100, 100),
+		Check: segCheck{Checked: true, Segments: 4, ProgSegments: 4, MdatCompared: 4, MdatSame: 3, MdatSizeSame: 4}}
+	f = compareProgressive(p, "")
+	if f.Met == nil || *f.Met || f.Detail["segments_differ"] != "mdat identical in 3 of 4 segments" {
+		t.Errorf("106 vs 100: %v %v", f, f.Detail)
+	}
+	for _, tc := range []struct {
+		p       *progPair
+		fragWhy string
+		want    string
+	}{
+		{&progPair{Unavailable: "unavailable (ffmpeg not found)"}, "", "unavailable (progressive: ffmpeg not found; fragmented: not measured)"},
+		{&progPair{Unavailable: "unavailable (status 501)"}, "unavailable (status 501)", "unavailable (progressive: status 501; fragmented: status 501)"},
+		{&progPair{CPUs: rounds(100)}, "unavailable (status 404)", "unavailable (fragmented: status 404)"},
+		{&progPair{CPUs: rounds(-100), FragCPUs: rounds(100)}, "", "unavailable (progressive: every round had errors: 500×1)"},
+	} {
+		f := compareProgressive(tc.p, tc.fragWhy)
+		if f.Value != nil || f.Unavailable != tc.want || f.Target != progVsFragTarget {
+			t.Errorf("got %v, want %q", f, tc.want)
+		}
+	}
+}
+
+// TestIndexMemory pins the index-memory figures: bytes per sample summed
+// over the tracks, and the two-hour 1080p projection judged against 8 MB.
+func TestIndexMemory(t *testing.T) {
+	var info assetIndexInfo
+	if err := json.Unmarshal([]byte(`{"name":"long2hp","durationSeconds":7200,"tracks":[
+		{"name":"video","type":"video","samples":180000,"indexBytes":3000000,"indexedFrom":"moov"},
+		{"name":"audio","type":"audio","samples":340000,"indexBytes":3500000,"indexedFrom":"moov"}]}`), &info); err != nil {
+		t.Fatal(err)
+	}
+	ps, pj := indexMemory(info, twoHourVideoSamples+twoHourAudioSamples)
+	if ps.Value == nil || *ps.Value != 12.5 || ps.Target != nil || ps.Detail["samples"] != int64(520000) {
+		t.Errorf("bytes per sample = %v %v", ps, ps.Detail)
+	}
+	if pj.Value == nil || math.Abs(*pj.Value-12.5*517500/1e6) > 1e-9 || pj.Met == nil || *pj.Met != (12.5*517500/1e6 <= 8) || pj.Target != 8.0 {
+		t.Errorf("projected = %v", pj)
+	}
+	if twoHourVideoSamples != 180000 || twoHourAudioSamples != 337500 {
+		t.Errorf("two hours: %d video, %d audio samples", twoHourVideoSamples, twoHourAudioSamples)
+	}
+	// 16 B/sample projects to 8.28 MB: missed.
+	info.Tracks[1].IndexBytes = new(int64)
+	*info.Tracks[1].IndexBytes = 16*520000 - 3000000
+	if _, pj := indexMemory(info, 517500); pj.Met == nil || *pj.Met {
+		t.Errorf("16 B/sample: %v", pj)
+	}
+	// An origin that does not report samples: unavailable, not zero.
+	var old assetIndexInfo
+	json.Unmarshal([]byte(`{"name":"x","tracks":[{"name":"video","fragments":3600}]}`), &old)
+	if ps, pj := indexMemory(old, 517500); ps.Value != nil || pj.Value != nil || !strings.Contains(pj.Unavailable, "indexBytes") || pj.Target != 8.0 {
+		t.Errorf("no samples reported: %v, %v", ps, pj)
+	}
+}
+
+func TestMdatPayloadAndRetarget(t *testing.T) {
+	box := func(typ string, payload []byte) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(8+len(payload)))
+		return append(append(b, typ...), payload...)
+	}
+	seg := append(append(box("styp", []byte("cmfs")), box("moof", make([]byte, 20))...), box("mdat", []byte("samples"))...)
+	if p, ok := MdatPayload(seg); !ok || string(p) != "samples" {
+		t.Errorf("mdat %q %v", p, ok)
+	}
+	// A 64-bit size and two mdats.
+	big := append(binary.BigEndian.AppendUint32(nil, 1), "mdat"...)
+	big = append(binary.BigEndian.AppendUint64(big, 16+3), "abc"...)
+	if p, ok := MdatPayload(append(big, box("mdat", []byte("de"))...)); !ok || string(p) != "abcde" {
+		t.Errorf("mdat %q %v", p, ok)
+	}
+	for _, b := range [][]byte{box("moof", nil), append(box("moof", nil), 0, 0, 0, 99, 'm', 'd', 'a', 't'), nil} {
+		if _, ok := MdatPayload(b); ok {
+			t.Errorf("mdat found in % x", b)
+		}
+	}
+	u := "http://h/bench-long2hp-none/long2hp.ism/QualityLevels(1)/Fragments(video=0,format=mpd-time-csf)"
+	if got, want := retarget(u, "bench-long2hp-none", "long2hp", "bench-cold-pa-none", "cold-pa"),
+		"http://h/bench-cold-pa-none/cold-pa.ism/QualityLevels(1)/Fragments(video=0,format=mpd-time-csf)"; got != want {
+		t.Errorf("retarget: %s, want %s", got, want)
+	}
+	if LoopsFor(2*time.Hour, 8*time.Second) != 900 || LoopsFor(2*time.Hour, 7*time.Second) != 1029 || LoopsFor(time.Second, 0) != 1 {
+		t.Error("LoopsFor")
+	}
+}
+
+// TestOnlyAliases: --only progressive selects both progressive steps.
+func TestOnlyAliases(t *testing.T) {
+	s := &suite{cfg: SuiteConfig{Only: []string{"progressive", "cold"}}}
+	for step, want := range map[string]bool{"progcpu": true, "progcold": true, "cold": true, "cpu": false, "soak": false} {
+		if s.selected(step) != want {
+			t.Errorf("selected(%s) = %v", step, !want)
+		}
+	}
+	if s := (&suite{}); !s.selected("soak") {
+		t.Error("no --only: every step runs")
+	}
+}
+
+// TestColdFigure: the median of the repeats that succeeded, every repeat
+// in the detail; none succeeded: unavailable with the reasons.
+func TestColdFigure(t *testing.T) {
+	f := coldFigure([]float64{48, 90, math.NaN(), 55, 57}, []string{"cold-pa3: status 500"})
+	// Succeeded: 48, 55, 57, 90; the upper median is 57.
+	if f.Value == nil || *f.Value != 57 || f.Met == nil || *f.Met || f.Detail["min_ms"] != 48.0 || f.Detail["succeeded"] != 4 {
+		t.Errorf("cold figure %v %v", f, f.Detail)
+	}
+	// A failed repeat is null in report.json (encoding/json refuses NaN).
+	if b, err := json.Marshal(f); err != nil || !strings.Contains(string(b), `"repeats_ms":[48,90,null,55,57]`) {
+		t.Errorf("json %s %v", b, err)
+	}
+	if f := coldFigure([]float64{40, 45, 49}, nil); f.Met == nil || !*f.Met || *f.Value != 45 {
+		t.Errorf("cold figure %v", f)
+	}
+	if f := coldFigure([]float64{math.NaN()}, []string{"cold-pa1: status 404"}); f.Value != nil || f.Unavailable != "unavailable (cold-pa1: status 404)" || f.Target != 50.0 {
+		t.Errorf("cold figure %v", f)
+	}
+	if n := coldProgNames(coldProgA); len(n) != coldRepeats || n[0] != "cold-pa1" {
+		t.Errorf("names %v", n)
+	}
+}
+
+// TestProgressiveWithoutFFmpeg: without ffmpeg the progressive assets are
+// not made, and every progressive figure is unavailable with the reason,
+// listed with the targets, never met.
+func TestProgressiveWithoutFFmpeg(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	loops, err := MakeLongProgressive(t.TempDir(), "long", "../testdata/media/progressive/progressive.mp4", 2*time.Hour)
+	if err == nil || !strings.Contains(err.Error(), "ffmpeg not found") || loops != 900 {
+		t.Fatalf("loops %d, err %v (want 900 repeats of the 8 s file, ffmpeg not found)", loops, err)
+	}
+	var out strings.Builder
+	why := "unavailable (" + err.Error() + ")"
+	s := &suite{cfg: SuiteConfig{Short: true, Only: []string{"progressive"}, Stdout: &out, Stderr: io.Discard},
+		report: map[string]any{}, combos: map[Combo]*comboState{}, progSegWhy: why, progLongWhy: why}
+	if err := s.progressiveCPU(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.progressiveCold(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.targets()
+	want := len(Matrix) + 3 // the pairs, two cold-start figures, the index projection
+	if got := s.report["targets"].(map[string]int); got["unavailable"] != want || got["met"] != 0 || got["missed"] != 0 {
+		t.Errorf("targets %v, want %d unavailable", got, want)
+	}
+	for _, line := range []string{"cpu.progressive_vs_fragmented.mpd-time-csf.none", "cold_start.progressive_first_segment", "index_memory.two_hour_1080p", "ffmpeg not found"} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("output lacks %q", line)
 		}
 	}
 }

@@ -20,8 +20,10 @@
 // RunSuite is what `make bench` runs: the Go benchmarks, raw cipher speeds,
 // the copy-only floor, drmorigin's CPU time per segment per (format,
 // scheme) as a multiple of the floor, the cost factor per scheme, manifest
-// p99 at 64 connections, cold start on a synthesized two-hour asset, and
-// memory over a soak with simulated players. It writes
+// p99 at 64 connections, cold start on a synthesized two-hour asset,
+// memory over a soak with simulated players, and for progressive MP4 input
+// its CPU per segment as a multiple of fragmented input's, its cold start
+// and its index memory per sample. It writes
 // bench/out/report.json, whose figures are objects {"value", "target",
 // "unit"} nested by key: {"cost_factor": {"cenc": {...}},
 // "floor_multiple": {"mpd-time-csf": {"none": {...}}}, "peers": {...}},

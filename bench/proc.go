@@ -125,3 +125,40 @@ func ParseMetrics(body []byte, names ...string) map[string]float64 {
 	}
 	return out
 }
+
+// ProcWriteSyscalls returns the number of write system calls (write,
+// writev, sendmsg, …) process pid has made: syscw in /proc/PID/io. A
+// response sent in one writev counts one; one sent run by run counts one
+// per run.
+func ProcWriteSyscalls(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "syscw:"); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/io: no syscw", pid)
+}
+
+// ProcMinorFaults returns the minor page faults process pid has taken
+// (minflt, field 10 of /proc/PID/stat): first touches of fresh heap memory
+// and of mapped file pages that are in the page cache.
+func ProcMinorFaults(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no command field", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// f[0] is field 3 (state): minflt is field 10.
+	if len(f) < 8 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
+	}
+	return strconv.ParseInt(f[7], 10, 64)
+}

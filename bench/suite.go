@@ -48,9 +48,10 @@ type SuiteConfig struct {
 	OriginCore, LoadCore string
 	// SkipGoBench skips `go test -bench` (for quick runs of the rest).
 	SkipGoBench bool
-	// Only, when set, names the measuring steps to run ("cpu", "manifest",
-	// "cold", "soak"; the setup steps always run): for iterating on one
-	// figure. The report then holds only those figures.
+	// Only, when set, names the measuring steps to run ("gobench", "cpu",
+	// "manifest", "cold", "progcpu", "progcold", "soak"; "progressive" is
+	// both progressive steps; the setup steps always run): for iterating on
+	// one figure. The report then holds only those figures.
 	Only []string
 	// Stdout receives the report; Stderr progress and child output.
 	Stdout, Stderr io.Writer
@@ -93,6 +94,11 @@ type suite struct {
 	baselineWhy    string      // why the baseline could not be measured
 	floor          *floorProc
 	combos         map[Combo]*comboState
+
+	// The progressive assets: why each cannot be measured ("" when it
+	// can), and how many times the two-hour one repeats its source.
+	progSegWhy, progLongWhy string
+	progLoops               int
 }
 
 // comboState is what the suite learned about one (format, encryption).
@@ -167,12 +173,17 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) error {
 		{"manifest latency", "manifest", s.manifestLatency},
 		{"cold start", "cold", s.coldStart},
 		{"memory soak", "soak", s.soak},
+		// After the soak: the progressive cold figures index eleven
+		// two-hour progressive assets (about 8 MB of index each), which
+		// would otherwise sit in the origin's memory through the soak.
+		{"progressive input: CPU per segment against fragmented", "progcpu", s.progressiveCPU},
+		{"progressive input: cold start and index memory", "progcold", s.progressiveCold},
 	}
 	for _, st := range steps {
 		if ctx.Err() != nil {
 			break
 		}
-		if st.only != "" && len(cfg.Only) > 0 && !slices.Contains(cfg.Only, st.only) {
+		if st.only != "" && !s.selected(st.only) {
 			continue
 		}
 		fmt.Fprintf(cfg.Stderr, "== %s\n", st.name)
@@ -186,6 +197,23 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) error {
 		fmt.Fprintf(cfg.Stderr, "   (%s in %.1fs)\n", st.name, time.Since(began).Seconds())
 	}
 	return s.write()
+}
+
+// stepAliases are --only names that select several steps.
+var stepAliases = map[string][]string{"progressive": {"progcpu", "progcold"}}
+
+// selected reports whether the measuring step named only runs: every step
+// without --only, else those it names, directly or by an alias.
+func (s *suite) selected(only string) bool {
+	if len(s.cfg.Only) == 0 {
+		return true
+	}
+	for _, o := range s.cfg.Only {
+		if o == only || slices.Contains(stepAliases[o], only) {
+			return true
+		}
+	}
+	return false
 }
 
 // errFatal marks a step failure after which nothing else can run.
@@ -374,7 +402,11 @@ func (s *suite) targets() {
 	for _, cb := range Matrix {
 		add("cpu.vs_baseline."+cb.Format+"."+cb.Enc, get("cpu.vs_baseline."+cb.Format+"."+cb.Enc))
 	}
+	for _, cb := range Matrix {
+		add("cpu.progressive_vs_fragmented."+cb.Format+"."+cb.Enc, get("cpu.progressive_vs_fragmented."+cb.Format+"."+cb.Enc))
+	}
 	for _, k := range []string{"manifest_p99", "manifest_p99_paced", "cold_start.first_segment", "cold_start.manifest_init_first_segment",
+		"cold_start.progressive_first_segment", "cold_start.progressive_manifest_init_first_segment", "index_memory.two_hour_1080p",
 		"memory.rss_growth", "memory.goroutine_growth", "allocs.encrypt_benchmarks_allocating"} {
 		add(k, get(k))
 	}
@@ -382,6 +414,9 @@ func (s *suite) targets() {
 	what := "targets of quality.md \"Fast\""
 	if s.cfg.Baseline != "" {
 		what += " and of the baseline comparison (cpu.vs_baseline <= 1.03)"
+	}
+	if s.selected("progcpu") || s.selected("progcold") {
+		what += " and of assets.md's progressive input"
 	}
 	s.say("%s (this run): %d met, %d missed, %d unavailable", what, met, missed, unavailable)
 	s.table(rows)

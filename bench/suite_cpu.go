@@ -108,6 +108,9 @@ type cpuResult struct {
 	Bytes    int64
 	Errors   map[string]int64
 	Rec      *Recorder
+	// Writes is the write system calls the server made over the
+	// measurement (ProcWriteSyscalls); -1 when /proc/PID/io is unreadable.
+	Writes int64
 }
 
 func (r cpuResult) perRequest() time.Duration {
@@ -135,6 +138,7 @@ func measureCPU(ctx context.Context, pid int, urls []string, conns int, minCPU, 
 	if err != nil {
 		return cpuResult{}, err
 	}
+	w0, werr := ProcWriteSyscalls(pid)
 	start := time.Now()
 	var next atomic.Int64
 	batch := int64(16 * conns)
@@ -166,6 +170,10 @@ func measureCPU(ctx context.Context, pid int, urls []string, conns int, minCPU, 
 		if res.CPU >= minCPU || res.Wall >= maxWall || ctx.Err() != nil {
 			break
 		}
+	}
+	res.Writes = -1
+	if w1, err := ProcWriteSyscalls(pid); err == nil && werr == nil {
+		res.Writes = w1 - w0
 	}
 	res.Requests = rec.Count(KindSegment)
 	for _, s := range rec.Summary(res.Wall) {

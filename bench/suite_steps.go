@@ -68,6 +68,9 @@ func (s *suite) prepare(ctx context.Context) error {
 		fmt.Fprintf(s.cfg.Stderr, "   %s asset (1080p H.264, 2 s segments) ready in %.1fs\n", SegAssetName, time.Since(began).Seconds())
 	}
 	s.report["cpu_asset"] = s.segAsset
+	if err := s.prepareProgressive(root); err != nil {
+		return err
+	}
 	for _, a := range []string{coldAssetA, coldAssetB} {
 		if err := LinkAsset(filepath.Join(root, longAsset), filepath.Join(root, a)); err != nil {
 			return fmt.Errorf("%w: %v", errFatal, err)
@@ -107,7 +110,20 @@ func (s *suite) locators(o *originProc) error {
 			}
 		}
 	}
-	for _, a := range []string{longAsset, coldAssetA, coldAssetB} {
+	long := []string{longAsset, coldAssetA, coldAssetB}
+	if s.progSegWhy == "" {
+		for _, enc := range []string{"none", "cenc", "cbcs", "cbc"} {
+			if err := o.locator(locatorName(ProgSegAssetName, enc), ProgSegAssetName, PolicyFor(enc)); err != nil {
+				return err
+			}
+		}
+	}
+	if s.progLongWhy == "" {
+		long = append(long, longProgAsset)
+		long = append(long, coldProgNames(coldProgA)...)
+		long = append(long, coldProgNames(coldProgB)...)
+	}
+	for _, a := range long {
 		if err := o.locator(locatorName(a, "none"), a, PolicyFor("none")); err != nil {
 			return err
 		}
