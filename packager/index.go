@@ -194,10 +194,14 @@ func (ix *indexer) build(tf *trackFile) ([]*Track, error) {
 	if tp.moovH.len != 8 {
 		return nil, unsupportedf(ix.path, "moov with a 64-bit size")
 	}
-	moov := make([]byte, tp.moovH.size)
-	if err := ix.readAt(moov, tp.moovOff); err != nil {
+	// The moov from the mapping, or read once: its sample tables are
+	// parsed into the index and the bytes are not kept, so a copy (megabytes
+	// of fresh pages for a long progressive file) would only cost.
+	moov, err := ix.view(tp.moovOff, tp.moovH.size)
+	if err != nil {
 		return nil, err
 	}
+	defer func() { ix.buf = nil }()
 	m, reason := walkMoov(moov)
 	if reason != "" {
 		return nil, corruptf(ix.path, tp.moovOff, "%s", reason)

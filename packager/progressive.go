@@ -19,20 +19,35 @@ import (
 // index keeps, with every count checked against the box that states it.
 
 // progIndex is the sample index of a progressive track: per sample its size
-// (4 bytes, or none when all are equal); per chunk its offset and first
-// sample; durations and composition offsets as runs; the sync samples.
-// A two-hour 1080p25 track with 48 kHz AAC beside it (about 500,000
-// samples) takes 2–4 MB.
+// (4 bytes, or none when all are equal); per chunk its offset (4 bytes, 8
+// in files past 4 GiB); samples per chunk, durations and composition
+// offsets as runs; the sync samples. ffmpeg writes a chunk per video frame,
+// so a two-hour 1080p25 track with 48 kHz AAC beside it (about 520,000
+// samples and as many chunks) takes about 6 MB.
 type progIndex struct {
 	n         uint32   // samples
 	sizes     []uint32 // per sample; nil when every sample is constSize
 	constSize uint32
-	chunkOff  []int64  // per chunk: its file offset
-	chunkFst  []uint32 // per chunk: its first sample
-	durs      []run    // stts
-	ctos      []run    // ctts (Value is an int32); nil when absent
-	sync      []uint32 // stss, 0-based and increasing; nil when every sample is a sync sample
+	chunks    int
+	off32     []uint32   // per chunk: its file offset, when all fit 32 bits
+	off64     []int64    // else
+	stsc      []chunkRun // samples per chunk
+	durs      []run      // stts
+	ctos      []run      // ctts (Value is an int32); nil when absent
+	sync      []uint32   // stss, 0-based and increasing; nil when every sample is a sync sample
 	frags     []progFrag
+}
+
+// chunkRun is an stsc entry: from chunk first (0-based) on, per samples a
+// chunk; sample is the first sample of chunk first.
+type chunkRun struct{ first, per, sample uint32 }
+
+// chunkOffset is chunk c's file offset.
+func (x *progIndex) chunkOffset(c uint32) int64 {
+	if x.off64 != nil {
+		return x.off64[c]
+	}
+	return int64(x.off32[c])
 }
 
 // run is count samples of one value.
@@ -41,14 +56,10 @@ type run struct{ count, value uint32 }
 // progFrag is where fragment i of a progressive track starts in the index,
 // so that filling its SampleTable walks only its own samples.
 type progFrag struct {
-	first, n uint32 // samples [first, first+n)
-	chunk    uint32 // the chunk of sample first
-	off      int64  // the file offset of sample first
-	dur, cto cursor
-	syncAt   uint32 // index in sync of the first sync sample >= first
-	dataLo   int64  // the samples' data span in the file
-	dataHi   int64
-	time     uint64 // decode time of the first sample
+	at     walkPos // at its first sample
+	n      uint32  // samples
+	dataLo int64   // the samples' data span in the file
+	dataHi int64
 }
 
 // cursor is a position in a run table: run index and samples left in it.
@@ -225,22 +236,24 @@ func parseProgressive(b []byte, stbl box, fileSize int64) (*progIndex, string) {
 		if r.bad {
 			return nil, "stco: entry count exceeds the box"
 		}
-		x.chunkOff = make([]int64, n)
-		for i := range x.chunkOff {
-			x.chunkOff[i] = int64(r.u32())
+		x.chunks = int(n)
+		x.off32 = make([]uint32, n)
+		for i := range x.off32 {
+			x.off32[i] = r.u32()
 		}
 	} else if r, ok := full("co64"); ok {
 		n := r.entries(8)
 		if r.bad {
 			return nil, "co64: entry count exceeds the box"
 		}
-		x.chunkOff = make([]int64, n)
-		for i := range x.chunkOff {
+		x.chunks = int(n)
+		x.off64 = make([]int64, n)
+		for i := range x.off64 {
 			v := uint64(r.u32())<<32 | uint64(r.u32())
 			if v > uint64(fileSize) {
 				return nil, fmt.Sprintf("co64 chunk %d at %d, past the end of the file", i, v)
 			}
-			x.chunkOff[i] = int64(v)
+			x.off64[i] = int64(v)
 		}
 	} else {
 		return nil, "no stco or co64"
@@ -253,15 +266,11 @@ func parseProgressive(b []byte, stbl box, fileSize int64) (*progIndex, string) {
 		return nil, reason
 	}
 	// Every sample's data inside the file.
-	k := uint32(0)
-	for c, off := range x.chunkOff {
-		end := x.chunkEnd(c)
-		at := off
-		for ; k < end; k++ {
-			at += int64(x.size(k))
-		}
-		if off < 0 || at > fileSize {
-			return nil, fmt.Sprintf("chunk %d's samples [%d,%d) run past the end of the file (%d bytes)", c, off, at, fileSize)
+	w := newWalker(x)
+	for w.k < x.n {
+		off, size := w.stepSpan()
+		if off < 0 || off+int64(size) > fileSize {
+			return nil, fmt.Sprintf("chunk %d's sample %d [%d,%d) runs past the end of the file (%d bytes)", w.chunk, w.k-1, off, off+int64(size), fileSize)
 		}
 	}
 	return x, ""
@@ -294,37 +303,43 @@ func readRuns(r *tableReader, n uint32, what string, unsigned bool) ([]run, stri
 	return slices.Clip(runs), ""
 }
 
-// readChunks fills chunkFst from stsc: first_chunk, samples_per_chunk and
-// sample_description_index (which must be 1: one sample entry) per entry.
+// readChunks reads stsc: first_chunk, samples_per_chunk and
+// sample_description_index (which must be 1: one sample entry) per entry;
+// the chunks must hold exactly the samples the sizes state.
 func (x *progIndex) readChunks(r *tableReader) string {
 	k := r.entries(12)
 	if r.bad {
 		return "stsc: entry count exceeds the box"
 	}
-	x.chunkFst = make([]uint32, len(x.chunkOff))
-	type entry struct{ first, per uint32 }
-	es := make([]entry, 0, k)
+	x.stsc = make([]chunkRun, 0, k)
 	for i := range k {
 		first, per, sdi := r.u32(), r.u32(), r.u32()
-		if first == 0 || (i > 0 && first <= es[len(es)-1].first) || first > uint32(len(x.chunkOff)) {
-			return fmt.Sprintf("stsc entry %d: first chunk %d out of order or past the %d chunks", i, first, len(x.chunkOff))
+		if first == 0 || (i > 0 && first-1 <= x.stsc[len(x.stsc)-1].first) || int64(first) > int64(x.chunks) {
+			return fmt.Sprintf("stsc entry %d: first chunk %d out of order or past the %d chunks", i, first, x.chunks)
 		}
 		if sdi != 1 {
 			return fmt.Sprintf("stsc entry %d: sample description %d (only one is served)", i, sdi)
 		}
-		es = append(es, entry{first, per})
+		if per == 0 {
+			return fmt.Sprintf("stsc entry %d: no samples per chunk", i)
+		}
+		x.stsc = append(x.stsc, chunkRun{first: first - 1, per: per})
 	}
-	if len(es) == 0 || es[0].first != 1 {
+	if len(x.stsc) == 0 || x.stsc[0].first != 0 {
 		return "stsc does not start at chunk 1"
 	}
 	var s uint64
-	e := 0
-	for c := range x.chunkOff {
-		for e+1 < len(es) && uint32(c+1) >= es[e+1].first {
-			e++
+	for i := range x.stsc {
+		e := &x.stsc[i]
+		if s > uint64(x.n) {
+			break
 		}
-		x.chunkFst[c] = uint32(min(s, math.MaxUint32))
-		s += uint64(es[e].per)
+		e.sample = uint32(s)
+		end := uint64(x.chunks)
+		if i+1 < len(x.stsc) {
+			end = uint64(x.stsc[i+1].first)
+		}
+		s += (end - uint64(e.first)) * uint64(e.per)
 	}
 	if s != uint64(x.n) {
 		return fmt.Sprintf("stsc and the chunk offsets hold %d samples, the sample sizes %d", s, x.n)
@@ -340,18 +355,10 @@ func (x *progIndex) size(k uint32) uint32 {
 	return x.sizes[k]
 }
 
-// chunkEnd is the sample after chunk c's last.
-func (x *progIndex) chunkEnd(c int) uint32 {
-	if c+1 < len(x.chunkFst) {
-		return x.chunkFst[c+1]
-	}
-	return x.n
-}
-
 // bytes is the memory the index holds.
 func (x *progIndex) bytes() int {
-	return 4*len(x.sizes) + 12*len(x.chunkOff) + 8*(len(x.durs)+len(x.ctos)) + 4*len(x.sync) +
-		int(unsafe.Sizeof(progFrag{}))*len(x.frags)
+	return 4*len(x.sizes) + 4*len(x.off32) + 8*len(x.off64) + 12*len(x.stsc) + 8*(len(x.durs)+len(x.ctos)) +
+		4*len(x.sync) + int(unsafe.Sizeof(progFrag{}))*len(x.frags)
 }
 
 // samples fills st with fragment i of the track whose index x is, for track
@@ -360,30 +367,12 @@ func (x *progIndex) bytes() int {
 func (x *progIndex) samples(st *SampleTable, i int, trackID uint32, video bool) {
 	st.Reset()
 	f := &x.frags[i]
-	st.Time, st.HasTime = f.time, true
+	st.Time, st.HasTime = f.at.dts, true
 	st.form = moofForm{seq: uint32(i + 1), trackID: trackID, tfhdFlags: tfhdDefaultBaseIsMoof}
 	st.Samples = slices.Grow(st.Samples[:0], int(f.n))
-	chunk, off := f.chunk, f.off
-	dur, cto := f.dur, f.cto
-	syncAt := f.syncAt
-	for k := f.first; k < f.first+f.n; k++ {
-		for int(chunk)+1 < len(x.chunkFst) && x.chunkFst[chunk+1] <= k {
-			chunk++
-			off = x.chunkOff[chunk]
-		}
-		s := Sample{Offset: off, Size: x.size(k), Duration: dur.next(x.durs), Flags: flagsSync}
-		if x.ctos != nil {
-			s.CTO = int32(cto.next(x.ctos))
-		}
-		if x.sync != nil {
-			if int(syncAt) < len(x.sync) && x.sync[syncAt] == k {
-				syncAt++
-			} else {
-				s.Flags = flagsNonSync
-			}
-		}
-		off += int64(s.Size)
-		st.Samples = append(st.Samples, s)
+	w := walker{x: x, walkPos: f.at}
+	for range f.n {
+		st.Samples = append(st.Samples, w.step())
 	}
 	st.dataLo, st.dataHi = f.dataLo, f.dataHi
 	// Defaults: the first sample's duration, and the flags most samples

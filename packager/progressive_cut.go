@@ -16,21 +16,29 @@ import (
 // cut to when the library is not told otherwise (packaging.segmentDuration).
 const DefaultFragmentDuration = 2 * time.Second
 
-// walker steps through a progressive track's samples in decode order,
-// keeping what a progFrag needs to resume at any sample.
+// walkPos is a position in a progressive track's index: at sample k, in
+// chunk chunk (with left samples of it to go, under stsc entry entry) at
+// file offset off, with the run cursors, the next sync sample and the
+// decode time there. A progFrag keeps the one at its first sample.
+type walkPos struct {
+	k, chunk, left, entry, syncAt uint32
+	off                           int64
+	dur, cto                      cursor
+	dts                           uint64
+}
+
+// walker steps through a progressive track's samples in decode order.
 type walker struct {
-	x      *progIndex
-	k      uint32 // the next sample
-	chunk  uint32
-	off    int64
-	dur    cursor
-	cto    cursor
-	syncAt uint32
-	dts    uint64
+	x *progIndex
+	walkPos
 }
 
 func newWalker(x *progIndex) walker {
-	return walker{x: x, off: x.chunkOff[0], dur: startCursor(x.durs), cto: startCursor(x.ctos)}
+	w := walker{x: x}
+	w.dur, w.cto = startCursor(x.durs), startCursor(x.ctos)
+	w.left = x.stsc[0].per
+	w.off = x.chunkOffset(0)
+	return w
 }
 
 // peek returns sample k's composition offset and whether it is a sync
@@ -44,24 +52,50 @@ func (w *walker) peek() (cto int32, sync bool) {
 	return cto, sync
 }
 
-// step advances past sample k, returning its offset, size and duration.
-func (w *walker) step() (off int64, size uint32) {
+// enterChunk moves to the next chunk when the current one is used up.
+func (w *walker) enterChunk() {
 	x := w.x
-	for int(w.chunk)+1 < len(x.chunkFst) && x.chunkFst[w.chunk+1] <= w.k {
+	for w.left == 0 {
 		w.chunk++
-		w.off = x.chunkOff[w.chunk]
+		if int(w.entry)+1 < len(x.stsc) && x.stsc[w.entry+1].first <= w.chunk {
+			w.entry++
+		}
+		w.left = x.stsc[w.entry].per
+		w.off = x.chunkOffset(w.chunk)
 	}
-	off, size = w.off, x.size(w.k)
+}
+
+// stepSpan advances past sample k, returning only where its data is (the
+// index's validation needs no more).
+func (w *walker) stepSpan() (off int64, size uint32) {
+	w.enterChunk()
+	off, size = w.off, w.x.size(w.k)
 	w.off += int64(size)
-	w.dts += uint64(w.dur.next(x.durs))
-	if x.ctos != nil {
-		w.cto.next(x.ctos)
-	}
-	if x.sync != nil && int(w.syncAt) < len(x.sync) && x.sync[w.syncAt] == w.k {
-		w.syncAt++
-	}
+	w.left--
 	w.k++
 	return off, size
+}
+
+// step advances past sample k and returns it.
+func (w *walker) step() Sample {
+	x := w.x
+	w.enterChunk()
+	s := Sample{Offset: w.off, Size: x.size(w.k), Duration: w.dur.next(x.durs), Flags: flagsSync}
+	if x.ctos != nil {
+		s.CTO = int32(w.cto.next(x.ctos))
+	}
+	if x.sync != nil {
+		if int(w.syncAt) < len(x.sync) && x.sync[w.syncAt] == w.k {
+			w.syncAt++
+		} else {
+			s.Flags = flagsNonSync
+		}
+	}
+	w.off += int64(s.Size)
+	w.dts += uint64(s.Duration)
+	w.left--
+	w.k++
+	return s
 }
 
 // startAt is a cut rule: whether a fragment starts at the sample whose
@@ -124,26 +158,23 @@ func (t *Track) cut(x *progIndex, rule startAt, shift int64) []int64 {
 		cto, sync := w.peek()
 		pts := int64(w.dts) + int64(cto) - shift
 		if w.k == 0 || rule(pts, sync) {
-			x.frags = append(x.frags, progFrag{
-				first: w.k, chunk: w.chunk, off: w.off, dur: w.dur, cto: w.cto,
-				syncAt: w.syncAt, time: w.dts, dataLo: math.MaxInt64,
-			})
+			w.enterChunk() // so that the position names the sample's own chunk
+			x.frags = append(x.frags, progFrag{at: w.walkPos, dataLo: math.MaxInt64})
 			t.Fragments = append(t.Fragments, Fragment{Time: w.dts})
 			starts = append(starts, pts)
 		}
 		f := &x.frags[len(x.frags)-1]
 		fr := &t.Fragments[len(t.Fragments)-1]
 		t.leastCTO = min(t.leastCTO, cto)
-		before := w.dts
-		off, size := w.step()
+		s := w.step()
 		f.n++
 		fr.Samples++
-		fr.Duration += w.dts - before
-		if size > 0 {
-			f.dataLo = min(f.dataLo, off)
-			f.dataHi = max(f.dataHi, off+int64(size))
+		fr.Duration += uint64(s.Duration)
+		if s.Size > 0 {
+			f.dataLo = min(f.dataLo, s.Offset)
+			f.dataHi = max(f.dataHi, s.Offset+int64(s.Size))
 		}
-		fr.Size += int64(size) // the bytes, for the peak rate; made the span below
+		fr.Size += int64(s.Size) // the bytes, for the peak rate; made the span below
 	}
 	for i := range x.frags {
 		f, fr := &x.frags[i], &t.Fragments[i]
