@@ -125,7 +125,9 @@ func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, e
 		return nil, corruptf(dir, 0, "%d server manifests (%s); want at most one", len(isms), strings.Join(isms, ", "))
 	}
 	uniqueBitrates(a.Tracks)
-	a.cutProgressive(target)
+	if err := a.cutProgressive(target); err != nil {
+		return a, err
+	}
 	a.opened = nil
 	return a, nil
 }
@@ -252,7 +254,7 @@ func (t *Track) signature() string {
 // (progressive_cut.go): video tracks at their sync samples on multiples of
 // target, audio tracks at the first video track's fragment starts, or on
 // multiples when the asset has no video.
-func (a *Asset) cutProgressive(target time.Duration) {
+func (a *Asset) cutProgressive(target time.Duration) error {
 	var lead *Track
 	for _, t := range a.Tracks {
 		if t.Kind == Video {
@@ -263,7 +265,10 @@ func (a *Asset) cutProgressive(target time.Duration) {
 	var starts []int64
 	if lead != nil {
 		if lead.prog != nil {
-			starts = lead.cut(lead.prog, multiples(target, lead.Timescale, true), lead.shift)
+			var err error
+			if starts, err = lead.cut(lead.prog, multiples(target, lead.Timescale, true), lead.shift); err != nil {
+				return err
+			}
 		} else {
 			// A fragmented lead: its fragments' decode times, less the
 			// edit shift (the first sample's composition offset is not
@@ -277,15 +282,18 @@ func (a *Asset) cutProgressive(target time.Duration) {
 		if t.prog == nil || t == lead {
 			continue
 		}
+		rule := multiples(target, t.Timescale, false)
 		switch {
 		case t.Kind == Video:
-			t.cut(t.prog, multiples(target, t.Timescale, true), t.shift)
+			rule = multiples(target, t.Timescale, true)
 		case lead != nil:
-			t.cut(t.prog, following(starts, lead.Timescale, t.Timescale), t.shift)
-		default:
-			t.cut(t.prog, multiples(target, t.Timescale, false), t.shift)
+			rule = following(starts, lead.Timescale, t.Timescale)
+		}
+		if _, err := t.cut(t.prog, rule, t.shift); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // nameTracks orders and names the tracks of an asset without server

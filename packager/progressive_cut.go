@@ -65,17 +65,6 @@ func (w *walker) enterChunk() {
 	}
 }
 
-// stepSpan advances past sample k, returning only where its data is (the
-// index's validation needs no more).
-func (w *walker) stepSpan() (off int64, size uint32) {
-	w.enterChunk()
-	off, size = w.off, w.x.size(w.k)
-	w.off += int64(size)
-	w.left--
-	w.k++
-	return off, size
-}
-
 // step advances past sample k and returns it.
 func (w *walker) step() Sample {
 	x := w.x
@@ -148,8 +137,9 @@ func following(starts []int64, scale, timescale uint32) startAt {
 // time (the edit list's media time, less its empty edits). It fills x.frags
 // and t's fragment index and peak bitrate (the average is the index's, set
 // before the .ism and naming see it), and returns each fragment's
-// presentation start time.
-func (t *Track) cut(x *progIndex, rule startAt, shift int64) []int64 {
+// presentation start time. It is also where every sample's data is checked
+// to lie inside the file: the one pass over the samples at index time.
+func (t *Track) cut(x *progIndex, rule startAt, shift int64) ([]int64, error) {
 	w := newWalker(x)
 	var starts []int64
 	x.frags = x.frags[:0]
@@ -167,6 +157,10 @@ func (t *Track) cut(x *progIndex, rule startAt, shift int64) []int64 {
 		fr := &t.Fragments[len(t.Fragments)-1]
 		t.leastCTO = min(t.leastCTO, cto)
 		s := w.step()
+		if s.Offset < 0 || s.Offset+int64(s.Size) > x.fileSize {
+			return nil, corruptf(t.Path, s.Offset, "track %d: chunk %d's sample %d [%d,%d) runs past the end of the file (%d bytes)",
+				t.TrackID, w.chunk, w.k-1, s.Offset, s.Offset+int64(s.Size), x.fileSize)
+		}
 		f.n++
 		fr.Samples++
 		fr.Duration += uint64(s.Duration)
@@ -200,5 +194,5 @@ func (t *Track) cut(x *progIndex, rule startAt, shift int64) []int64 {
 			t.FrameRateNum, t.FrameRateDen = int(uint64(t.Timescale)/g), int(uint64(best.value)/g)
 		}
 	}
-	return starts
+	return starts, nil
 }
