@@ -26,8 +26,10 @@ const MaxFragmentSamples = 1 << 20
 // are file offsets: base_data_offset is taken as stated, else the moof start
 // (a single traf), and a trun without data_offset continues where the
 // previous one ended. It returns a reason when the moof is damaged, and
-// unsupported=true when it is well formed but not servable (several trafs, a
-// traf of another track, an encrypted fragment). It allocates only to grow
+// unsupported=true when it is well formed but not servable (a traf of
+// another track in a file of one, an encrypted fragment). In a file of
+// several tracks a moof may hold a traf per track: the one of trackID is
+// read, and a moof without one sets st.absent. It allocates only to grow
 // st.
 func (st *SampleTable) readMoof(m []byte, off int64, trackID uint32, def trackDefaults) (reason string, unsupported bool) {
 	st.Reset()
@@ -36,7 +38,11 @@ func (st *SampleTable) readMoof(m []byte, off int64, trackID uint32, def trackDe
 		return "not a moof", false
 	}
 	f := &st.form
-	trafs := 0
+	ours, reason, unsupported := findTraf(m, trackID)
+	if reason != "" || ours.end == 0 {
+		st.absent = ours.end == 0
+		return reason, unsupported
+	}
 	st.dataLo = -1
 	for pos := 8; pos < len(m); {
 		c, r := nextBox(m, pos, len(m))
@@ -47,12 +53,8 @@ func (st *SampleTable) readMoof(m []byte, off int64, trackID uint32, def trackDe
 		if is(c.typ, "mfhd") && c.end-c.start >= 16 {
 			f.seq = be.Uint32(m[c.start+12:])
 		}
-		if !is(c.typ, "traf") {
-			continue
-		}
-		trafs++
-		if trafs > 1 {
-			return "more than one traf", true
+		if c != ours {
+			continue // other boxes, and the trafs of the file's other tracks
 		}
 		var tf tfhdFields
 		dur, size, flags := def.duration, def.size, def.flags
@@ -184,9 +186,6 @@ func (st *SampleTable) readMoof(m []byte, off int64, trackID uint32, def trackDe
 			return "traf without tfhd", false
 		}
 	}
-	if trafs == 0 {
-		return "moof without traf", false
-	}
 	if st.dataLo < 0 {
 		st.dataLo, st.dataHi = off+int64(len(m)), off+int64(len(m))
 	}
@@ -204,4 +203,50 @@ func (st *SampleTable) check(lo, hi int64) string {
 		return "samples of more than MaxFragmentSize bytes"
 	}
 	return ""
+}
+
+// findTraf returns the traf of track trackID in the moof m: the zero box
+// when m has trafs of other tracks only (a reason too when it has a single
+// traf, of another track: a file of one track whose moof names another).
+// The traf must say where its data is (base_data_offset or
+// default-base-is-moof) unless it is the first: its implicit base would be
+// the end of the previous traf's data.
+func findTraf(m []byte, trackID uint32) (ours box, reason string, unsupported bool) {
+	trafs, oursFirst := 0, false
+	var oursFlags uint32
+	for pos := 8; pos < len(m); {
+		c, r := nextBox(m, pos, len(m))
+		if r != "" {
+			return box{}, r, false
+		}
+		pos = c.end
+		if !is(c.typ, "traf") {
+			continue
+		}
+		trafs++
+		h, ok := child(m, c, "tfhd")
+		if !ok {
+			return box{}, "traf without tfhd", false
+		}
+		tf, r := parseTfhd(m[h.start:h.end])
+		if r != "" {
+			return box{}, r, false
+		}
+		if tf.trackID != trackID {
+			continue
+		}
+		if ours.end != 0 {
+			return box{}, "two trafs of one track", true
+		}
+		ours, oursFirst, oursFlags = c, trafs == 1, tf.flags
+	}
+	switch {
+	case trafs == 0:
+		return box{}, "moof without traf", false
+	case ours.end == 0 && trafs == 1:
+		return box{}, "traf of another track", true
+	case ours.end != 0 && !oursFirst && oursFlags&(tfhdBaseDataOffset|tfhdDefaultBaseIsMoof) == 0:
+		return box{}, "traf whose data follows another track's (no base_data_offset, not default-base-is-moof)", true
+	}
+	return ours, "", false
 }

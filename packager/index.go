@@ -27,6 +27,7 @@ type indexer struct {
 	t         *Track
 	st        SampleTable // the fragment being read
 	hasTime   []bool      // parallel to t.Fragments, while building: the moof had a tfdt
+	dataBytes []int64     // parallel to t.Fragments, while building: the track's sample bytes
 	frameDur  uint32      // the common sample duration of the first fragment
 	firstMoof int64
 }
@@ -211,7 +212,7 @@ func (ix *indexer) build(tf *trackFile) ([]*Track, error) {
 			return nil, unsupportedf(ix.path, "mdat at %d before any moof in a fragmented file", mdat)
 		}
 		if len(m.traks) != 1 {
-			return nil, unsupportedf(ix.path, "%d tracks in one fragmented file; want 1", len(m.traks))
+			return ix.fragmentedTracks(tf, &m, tp)
 		}
 		// One fragmented track: the source moov is the init segment.
 		ix.t = &Track{Path: ix.path, file: tf}
@@ -299,6 +300,56 @@ func (ix *indexer) progressiveTrack(tf *trackFile, m *rawMoov, rt *rawTrak, ftyp
 		t.Bitrate = rate(bytes, dur, t.Timescale)
 	}
 	return t, nil
+}
+
+// fragmentedTracks indexes each video and audio track of a fragmented file
+// of several: its init segment is the file's moov cut down to its trak and
+// trex (trackMoov), and its fragments are the moofs that hold a traf of it.
+func (ix *indexer) fragmentedTracks(tf *trackFile, m *rawMoov, tp top) ([]*Track, error) {
+	var ftyp []byte
+	if tp.ftypOff >= 0 {
+		if tp.ftypH.size > MaxInitSize {
+			return nil, corruptf(ix.path, tp.ftypOff, "ftyp of %d bytes over MaxInitSize", tp.ftypH.size)
+		}
+		ftyp = make([]byte, tp.ftypH.size)
+		if err := ix.readAt(ftyp, tp.ftypOff); err != nil {
+			return nil, err
+		}
+	}
+	var ts []*Track
+	for i := range m.traks {
+		rt := &m.traks[i]
+		if rt.handler != "vide" && rt.handler != "soun" {
+			continue
+		}
+		t := &Track{Path: ix.path, file: tf, siblings: true}
+		init := m.trackMoov(append([]byte(nil), ftyp...), rt)
+		if len(init) > MaxInitSize {
+			return nil, corruptf(ix.path, tp.moovOff, "track %d: init segment of %d bytes over MaxInitSize", rt.trackID, len(init))
+		}
+		t.Init, t.ftypLen = init, len(ftyp)
+		b, err := mp4.DecodeBoxSR(0, bits.NewFixedSliceReader(init[len(ftyp):]))
+		if err != nil {
+			return nil, corruptf(ix.path, tp.moovOff, "track %d: moov: %v", rt.trackID, err)
+		}
+		mb, ok := b.(*mp4.MoovBox)
+		if !ok {
+			return nil, corruptf(ix.path, tp.moovOff, "track %d: moov did not decode as moov", rt.trackID)
+		}
+		if err := t.describe(mb, tp.moovOff); err != nil {
+			return nil, err
+		}
+		t.shift = -editOffset(mb, t.Timescale)
+		tix := &indexer{f: ix.f, data: ix.data, path: ix.path, size: ix.size, t: t, firstMoof: ix.firstMoof}
+		if err := tix.fragments(tp); err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+	if len(ts) == 0 {
+		return nil, unsupportedf(ix.path, "no video or audio track among %d", len(m.traks))
+	}
+	return ts, nil
 }
 
 // fragments indexes a fragmented track's moofs: from the sidx, else the
@@ -418,6 +469,9 @@ func (ix *indexer) pair(off int64) (int64, bool, error) {
 		return 0, false, corruptf(ix.path, off, "fragment of %d bytes over MaxFragmentSize", size)
 	}
 	reason, unsup := ix.st.readMoof(b[:h.size], off, ix.t.TrackID, ix.t.def)
+	if reason == "" && ix.st.absent {
+		return off + size, true, nil // another track's fragment
+	}
 	if reason != "" {
 		if unsup {
 			return 0, false, unsupportedf(ix.path, "moof at %d: %s", off, reason)
@@ -440,6 +494,7 @@ func (ix *indexer) pair(off int64) (int64, bool, error) {
 	})
 	ix.t.plans = append(ix.t.plans, plan{moofSize: int32(h.size), mdatHdr: int8(mdatHdr)})
 	ix.hasTime = append(ix.hasTime, st.HasTime)
+	ix.dataBytes = append(ix.dataBytes, st.DataSize())
 	return off + size, true, nil
 }
 
@@ -458,7 +513,7 @@ func (ix *indexer) view(off, n int64) ([]byte, error) {
 }
 
 func (ix *indexer) reset() {
-	ix.t.Fragments, ix.t.plans, ix.hasTime = ix.t.Fragments[:0], ix.t.plans[:0], ix.hasTime[:0]
+	ix.t.Fragments, ix.t.plans, ix.hasTime, ix.dataBytes = ix.t.Fragments[:0], ix.t.plans[:0], ix.hasTime[:0], ix.dataBytes[:0]
 	ix.t.leastCTO = 0
 }
 
@@ -602,10 +657,14 @@ func (ix *indexer) finish() error {
 			return corruptf(ix.path, fr.Offset, "decode time %d not after the previous fragment's %d", fr.Time, t.Fragments[i-1].Time)
 		}
 		total += fr.Duration
-		mdat := uint64(fr.Size) - uint64(t.plans[i].moofSize)
+		mdat, peak := uint64(fr.Size)-uint64(t.plans[i].moofSize), uint64(fr.Size)
+		if t.siblings {
+			// The moof and mdat hold other tracks' samples too.
+			mdat, peak = uint64(ix.dataBytes[i]), uint64(ix.dataBytes[i])
+		}
 		bytes += mdat
 		if fr.Duration > 0 {
-			if p := rate(uint64(fr.Size), fr.Duration, t.Timescale); p > t.PeakBitrate {
+			if p := rate(peak, fr.Duration, t.Timescale); p > t.PeakBitrate {
 				t.PeakBitrate = p
 			}
 		}
@@ -619,7 +678,7 @@ func (ix *indexer) finish() error {
 			t.FrameRateNum, t.FrameRateDen = int(uint64(t.Timescale)/g), int(uint64(d)/g)
 		}
 	}
-	ix.hasTime = nil
+	ix.hasTime, ix.dataBytes = nil, nil
 	ix.st = SampleTable{}
 	ix.buf = nil
 	return nil

@@ -40,6 +40,9 @@ type SampleTable struct {
 	// HasTime is false when the source stated no decode time (a moof
 	// without tfdt): the index then accumulates durations.
 	HasTime bool
+	// absent is set by readMoof for a moof with no traf of the track (a
+	// file of several tracks): the fragment is another track's.
+	absent bool
 	// dataLo and dataHi bound the samples' data in the file (dataLo ==
 	// dataHi when no sample has bytes).
 	dataLo, dataHi int64
@@ -66,7 +69,7 @@ type moofForm struct {
 
 // Reset empties the table, keeping its capacity.
 func (st *SampleTable) Reset() {
-	st.Time, st.HasTime = 0, false
+	st.Time, st.HasTime, st.absent = 0, false, false
 	st.Samples = st.Samples[:0]
 	st.dataLo, st.dataHi = 0, 0
 	st.form = moofForm{}
