@@ -55,19 +55,10 @@ func ProcCPU(pid int) (time.Duration, error) {
 // ProcCPUTicks returns the user+system CPU time process pid has used, from
 // /proc/PID/stat (fields 14 and 15, in clock ticks).
 func ProcCPUTicks(pid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	// f[0] is field 3 (state): utime is field 14, stime field 15.
+	f, err := procStat(pid, 13)
 	if err != nil {
 		return 0, err
-	}
-	// The command name (field 2) is in parentheses and may hold spaces.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: no command field", pid)
-	}
-	f := strings.Fields(string(b[i+1:]))
-	// f[0] is field 3 (state): utime is field 14, stime field 15.
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
 	}
 	ut, err1 := strconv.ParseInt(f[11], 10, 64)
 	st, err2 := strconv.ParseInt(f[12], 10, 64)
@@ -147,18 +138,29 @@ func ProcWriteSyscalls(pid int) (int64, error) {
 // (minflt, field 10 of /proc/PID/stat): first touches of fresh heap memory
 // and of mapped file pages that are in the page cache.
 func ProcMinorFaults(pid int) (int64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	// f[0] is field 3 (state): minflt is field 10.
+	f, err := procStat(pid, 8)
 	if err != nil {
 		return 0, err
 	}
+	return strconv.ParseInt(f[7], 10, 64)
+}
+
+// procStat returns the fields of /proc/PID/stat from field 3 (state) on,
+// at least n of them. The command name (field 2) is in parentheses and
+// may hold spaces, so the fields start after its last ')'.
+func procStat(pid, n int) ([]string, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil, err
+	}
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: no command field", pid)
+		return nil, fmt.Errorf("/proc/%d/stat: no command field", pid)
 	}
 	f := strings.Fields(string(b[i+1:]))
-	// f[0] is field 3 (state): minflt is field 10.
-	if len(f) < 8 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
+	if len(f) < n {
+		return nil, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
 	}
-	return strconv.ParseInt(f[7], 10, 64)
+	return f, nil
 }

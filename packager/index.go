@@ -212,7 +212,7 @@ func (ix *indexer) build(tf *trackFile) ([]*Track, error) {
 			return nil, unsupportedf(ix.path, "mdat at %d before any moof in a fragmented file", mdat)
 		}
 		if len(m.traks) != 1 {
-			return ix.fragmentedTracks(tf, &m, tp)
+			return ix.tracksOf(tf, &m, tp, true)
 		}
 		// One fragmented track: the source moov is the init segment.
 		ix.t = &Track{Path: ix.path, file: tf}
@@ -227,6 +227,16 @@ func (ix *indexer) build(tf *trackFile) ([]*Track, error) {
 	if ix.firstMoof >= 0 {
 		return nil, corruptf(ix.path, ix.firstMoof, "moof in a file whose moov has no mvex")
 	}
+	return ix.tracksOf(tf, &m, tp, false)
+}
+
+// tracksOf indexes each video and audio track of a file whose tracks are
+// served through a moov of their own (trackMoov: the file's moov cut down
+// to the track's trak, its sample table emptied, and its trex): a
+// progressive file, from its sample tables (cut into fragments later, when
+// the asset knows its first video track: Asset.cutProgressive), or a
+// fragmented file of several tracks, from the moofs holding a traf of it.
+func (ix *indexer) tracksOf(tf *trackFile, m *rawMoov, tp top, fragmented bool) ([]*Track, error) {
 	var ftyp []byte
 	if tp.ftypOff >= 0 {
 		if tp.ftypH.size > MaxInitSize {
@@ -243,9 +253,33 @@ func (ix *indexer) build(tf *trackFile) ([]*Track, error) {
 		if rt.handler != "vide" && rt.handler != "soun" {
 			continue // timecode, chapters, subtitles: not served (yet)
 		}
-		t, err := ix.progressiveTrack(tf, &m, rt, ftyp, tp.moovOff)
-		if err != nil {
+		t := &Track{Path: ix.path, file: tf}
+		if !fragmented {
+			if rt.stbl.end == 0 {
+				return nil, corruptf(ix.path, tp.moovOff, "track %d without a sample table", rt.trackID)
+			}
+			x, reason := parseProgressive(m.b, rt.stbl, ix.size)
+			if reason != "" {
+				return nil, corruptf(ix.path, tp.moovOff+int64(rt.stbl.start), "track %d: %s", rt.trackID, reason)
+			}
+			t.prog, t.IndexedFrom = x, "moov"
+		}
+		init := m.trackMoov(append([]byte(nil), ftyp...), rt)
+		if len(init) > MaxInitSize {
+			return nil, corruptf(ix.path, tp.moovOff, "track %d: init segment of %d bytes over MaxInitSize", rt.trackID, len(init))
+		}
+		t.Init, t.ftypLen = init, len(ftyp)
+		if err := t.describeInit(tp.moovOff); err != nil {
 			return nil, err
+		}
+		if fragmented {
+			t.siblings = true // moofs and mdats shared: see finish
+			tix := &indexer{f: ix.f, data: ix.data, path: ix.path, size: ix.size, t: t, firstMoof: ix.firstMoof}
+			if err := tix.fragments(tp); err != nil {
+				return nil, err
+			}
+		} else {
+			t.Bitrate = t.prog.bitrate(t.Timescale)
 		}
 		ts = append(ts, t)
 	}
@@ -258,98 +292,23 @@ func (ix *indexer) build(tf *trackFile) ([]*Track, error) {
 	return ts, nil
 }
 
-// progressiveTrack indexes trak rt of the progressive moov m: its init
-// segment (ftyp and a single-track fragmented moov, trackMoov) and its
-// sample index. It is cut into fragments later, when the asset knows its
-// first video track (Asset.cutProgressive).
-func (ix *indexer) progressiveTrack(tf *trackFile, m *rawMoov, rt *rawTrak, ftyp []byte, moovOff int64) (*Track, error) {
-	t := &Track{Path: ix.path, file: tf, IndexedFrom: "moov"}
-	if rt.stbl.end == 0 {
-		return nil, corruptf(ix.path, moovOff, "track %d without a sample table", rt.trackID)
-	}
-	x, reason := parseProgressive(m.b, rt.stbl, ix.size)
-	if reason != "" {
-		return nil, corruptf(ix.path, moovOff+int64(rt.stbl.start), "track %d: %s", rt.trackID, reason)
-	}
-	init := append([]byte(nil), ftyp...)
-	init = m.trackMoov(init, rt)
-	if len(init) > MaxInitSize {
-		return nil, corruptf(ix.path, moovOff, "track %d: init segment of %d bytes over MaxInitSize", rt.trackID, len(init))
-	}
-	t.Init, t.ftypLen, t.prog = init, len(ftyp), x
-	b, err := mp4.DecodeBoxSR(0, bits.NewFixedSliceReader(init[len(ftyp):]))
+// describeInit decodes the moov of t.Init (a single-track movie; off is
+// its offset in the file, for messages) and fills the track's identity,
+// codec fields and edit shift from it.
+func (t *Track) describeInit(off int64) error {
+	b, err := mp4.DecodeBoxSR(uint64(off), bits.NewFixedSliceReader(t.Init[t.ftypLen:]))
 	if err != nil {
-		return nil, corruptf(ix.path, moovOff, "track %d: moov: %v", rt.trackID, err)
+		return corruptf(t.Path, off, "moov: %v", err)
 	}
 	mb, ok := b.(*mp4.MoovBox)
 	if !ok {
-		return nil, corruptf(ix.path, moovOff, "track %d: moov did not decode as moov", rt.trackID)
+		return corruptf(t.Path, off, "moov did not decode as moov")
 	}
-	if err := t.describe(mb, moovOff); err != nil {
-		return nil, err
+	if err := t.describe(mb, off); err != nil {
+		return err
 	}
 	t.shift = -editOffset(mb, t.Timescale)
-	var dur, bytes uint64
-	for _, r := range x.durs {
-		dur += uint64(r.count) * uint64(r.value)
-	}
-	for k := range x.n {
-		bytes += uint64(x.size(k))
-	}
-	if dur > 0 {
-		t.Bitrate = rate(bytes, dur, t.Timescale)
-	}
-	return t, nil
-}
-
-// fragmentedTracks indexes each video and audio track of a fragmented file
-// of several: its init segment is the file's moov cut down to its trak and
-// trex (trackMoov), and its fragments are the moofs that hold a traf of it.
-func (ix *indexer) fragmentedTracks(tf *trackFile, m *rawMoov, tp top) ([]*Track, error) {
-	var ftyp []byte
-	if tp.ftypOff >= 0 {
-		if tp.ftypH.size > MaxInitSize {
-			return nil, corruptf(ix.path, tp.ftypOff, "ftyp of %d bytes over MaxInitSize", tp.ftypH.size)
-		}
-		ftyp = make([]byte, tp.ftypH.size)
-		if err := ix.readAt(ftyp, tp.ftypOff); err != nil {
-			return nil, err
-		}
-	}
-	var ts []*Track
-	for i := range m.traks {
-		rt := &m.traks[i]
-		if rt.handler != "vide" && rt.handler != "soun" {
-			continue
-		}
-		t := &Track{Path: ix.path, file: tf, siblings: true}
-		init := m.trackMoov(append([]byte(nil), ftyp...), rt)
-		if len(init) > MaxInitSize {
-			return nil, corruptf(ix.path, tp.moovOff, "track %d: init segment of %d bytes over MaxInitSize", rt.trackID, len(init))
-		}
-		t.Init, t.ftypLen = init, len(ftyp)
-		b, err := mp4.DecodeBoxSR(0, bits.NewFixedSliceReader(init[len(ftyp):]))
-		if err != nil {
-			return nil, corruptf(ix.path, tp.moovOff, "track %d: moov: %v", rt.trackID, err)
-		}
-		mb, ok := b.(*mp4.MoovBox)
-		if !ok {
-			return nil, corruptf(ix.path, tp.moovOff, "track %d: moov did not decode as moov", rt.trackID)
-		}
-		if err := t.describe(mb, tp.moovOff); err != nil {
-			return nil, err
-		}
-		t.shift = -editOffset(mb, t.Timescale)
-		tix := &indexer{f: ix.f, data: ix.data, path: ix.path, size: ix.size, t: t, firstMoof: ix.firstMoof}
-		if err := tix.fragments(tp); err != nil {
-			return nil, err
-		}
-		ts = append(ts, t)
-	}
-	if len(ts) == 0 {
-		return nil, unsupportedf(ix.path, "no video or audio track among %d", len(m.traks))
-	}
-	return ts, nil
+	return nil
 }
 
 // fragments indexes a fragmented track's moofs: from the sidx, else the
@@ -398,19 +357,7 @@ func (ix *indexer) readInit(ftypOff int64, ftypH hdr, moovOff int64, moovH hdr) 
 		return err
 	}
 	ix.t.Init = init
-	b, err := mp4.DecodeBoxSR(uint64(moovOff), bits.NewFixedSliceReader(moov))
-	if err != nil {
-		return corruptf(ix.path, moovOff, "moov: %v", err)
-	}
-	mb, ok := b.(*mp4.MoovBox)
-	if !ok {
-		return corruptf(ix.path, moovOff, "moov did not decode as moov")
-	}
-	if err := ix.t.describe(mb, moovOff); err != nil {
-		return err
-	}
-	ix.t.shift = -editOffset(mb, ix.t.Timescale)
-	return nil
+	return ix.t.describeInit(moovOff)
 }
 
 // readAhead is how much pair reads at a box offset in one go: a moof of

@@ -36,7 +36,11 @@ func (t *Track) AppendInit(buf []byte, out Output, p *Protection) ([]byte, error
 		}
 		return append(buf, t.Init...), nil
 	}
-	key := initKey(out, p, t.constantIV(p))
+	var civ [16]byte // the bytes depend on it for cbcs only
+	if p.Scheme == SchemeCBCS {
+		civ = t.constantIV(p)
+	}
+	key := initKey(out, p, civ)
 	if b, ok := t.inits.get(key); ok {
 		return append(buf, b...), nil
 	}

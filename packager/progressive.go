@@ -343,6 +343,22 @@ func (x *progIndex) readChunks(r *tableReader) string {
 	return ""
 }
 
+// bitrate is the track's average bitrate: its sample bytes over its
+// duration, in bit/s (0 for a track of no duration).
+func (x *progIndex) bitrate(timescale uint32) int {
+	var dur, bytes uint64
+	for _, r := range x.durs {
+		dur += uint64(r.count) * uint64(r.value)
+	}
+	for k := range x.n {
+		bytes += uint64(x.size(k))
+	}
+	if dur == 0 {
+		return 0
+	}
+	return rate(bytes, dur, timescale)
+}
+
 // size is the size of sample k.
 func (x *progIndex) size(k uint32) uint32 {
 	if x.sizes == nil {
