@@ -1,6 +1,9 @@
 package storage
 
-import "io/fs"
+import (
+	"errors"
+	"io/fs"
+)
 
 // ErrNotFound is wrapped by the errors of Store.Open and Store.List when
 // there is no object or directory of that name. It matches fs.ErrNotExist
@@ -20,3 +23,15 @@ type sentinel struct {
 
 func (e sentinel) Error() string        { return e.msg }
 func (e sentinel) Is(target error) bool { return target == e.fs }
+
+// ErrUnavailable is wrapped by the errors of a remote Store (NewRemote)
+// when the object store cannot be read now: unreachable, throttled, too
+// slow, a short read, refused credentials. It is a fault of the store, not
+// of the asset: the origin answers 503, and a later read may succeed.
+var ErrUnavailable = errors.New("storage: unavailable")
+
+// ErrChanged is wrapped by the errors of an Object's reads when the object
+// was replaced after it was opened: its bytes are no longer the version
+// that was indexed. Reopen the object (and re-index what was built from
+// it); bytes of two versions are never mixed.
+var ErrChanged = errors.New("storage: object changed since it was opened")

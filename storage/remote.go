@@ -1,0 +1,44 @@
+package storage
+
+import (
+	"context"
+	"io"
+)
+
+// Remote is an object store's client, as the remote Store (NewRemote)
+// needs it: a stat, a ranged read pinned to a version, and a listing. The
+// sub-packages storage/s3 and storage/azblob implement it with their
+// ecosystems' SDKs; everything an object store shares (the block cache,
+// one read for concurrent misses, timeouts, retries, counters) is written
+// once, in remote_store.go, above this interface.
+//
+// Names are Store names ("asset/video.mp4"); the implementation maps them
+// to its keys (a prefix, a container per asset). Methods are called
+// concurrently. The context bounds one attempt: a Remote does no retries
+// of its own (its SDK's are switched off), the remote Store does them.
+//
+// Errors: wrap ErrNotFound when there is no such object (or prefix, for
+// List), ErrChanged when the object is no longer the version asked for
+// (an If-Match precondition failed), ErrInvalidName for a name the store
+// cannot hold; any other error is a fault of the store or the way to it
+// (unreachable, throttled, timed out, a 5xx, refused credentials) that
+// the remote Store retries and then reports as ErrUnavailable. An error
+// must never carry a credential (a key, a SAS token, a signed URL).
+type Remote interface {
+	// Stat returns the size of the named object and its version: the
+	// ETag, or a version ID where the store has them. The version is
+	// what ReadRange pins to and what Object.Identity returns.
+	Stat(ctx context.Context, name string) (size int64, version string, err error)
+	// ReadRange returns a body of the n bytes at off of the named object
+	// at that version (If-Match). The caller reads exactly n bytes and
+	// closes it; a body that ends early is a short read (a fault). The
+	// range lies inside the object's size as Stat gave it.
+	ReadRange(ctx context.Context, name, version string, off, n int64) (io.ReadCloser, error)
+	// List returns every entry directly under a directory prefix ("" or
+	// "asset/"), in any order (the caller sorts and filters): objects
+	// with their size, and directories (common prefixes, or containers).
+	List(ctx context.Context, prefix string) ([]Entry, error)
+	// Locate returns where the named object lives, as a URL without
+	// credentials ("s3://bucket/prefix/asset/video.mp4").
+	Locate(name string) string
+}
