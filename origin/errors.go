@@ -12,6 +12,7 @@ import (
 	"github.com/drmorigin/drmorigin/manifest"
 	"github.com/drmorigin/drmorigin/origin/token"
 	"github.com/drmorigin/drmorigin/packager"
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // httpError is an error that already knows its status and its short,
@@ -85,6 +86,11 @@ func statusOf(err error, admin bool) (int, string) {
 		// Before ValidationError: the resolver wraps whatever a store
 		// lookup returned in ErrUnavailable.
 		return fasthttp.StatusServiceUnavailable, "service unavailable: the store cannot be reached"
+	case errors.Is(err, storage.ErrUnavailable):
+		// Before ErrCorrupt: a read the store could not answer is not damage.
+		return fasthttp.StatusServiceUnavailable, "service unavailable: the asset store cannot be read"
+	case errors.Is(err, storage.ErrChanged):
+		return fasthttp.StatusServiceUnavailable, "service unavailable: the asset changed while it was read"
 	case errors.As(err, &ve):
 		return fasthttp.StatusBadRequest, ve.Message
 	case errors.Is(err, manifest.ErrUnsupportedProtection):
@@ -154,6 +160,12 @@ func (s *Server) fail(ctx *fasthttp.RequestCtx, err error) {
 		s.Config.Logger.Warn("request failed", "path", string(ctx.Path()), "status", status, "err", err)
 	}
 	plainError(ctx, status, msg)
+	if status == fasthttp.StatusServiceUnavailable {
+		// A store that could not be read, or an asset being re-indexed:
+		// worth a retry soon. CDNs must not cache the 503 (plainError
+		// sets no-store).
+		ctx.Response.Header.Set("Retry-After", "1")
+	}
 }
 
 // b2s views b as a string without copying; the string must not outlive b.

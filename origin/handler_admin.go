@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http/pprof"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/packager"
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 const apiPrefix = "/api/v1/"
@@ -153,14 +155,9 @@ func (s *Server) handleAPI(ctx *fasthttp.RequestCtx, parts []string) {
 
 func (s *Server) list(c context.Context, ctx *fasthttp.RequestCtx, kind keyclient.Kind) {
 	args := ctx.QueryArgs()
-	top := 100
-	if v := args.Peek("$top"); len(v) > 0 {
-		n, err := strconv.Atoi(string(v))
-		if err != nil || n < 1 || n > 1000 {
-			apiError(ctx, fasthttp.StatusBadRequest, "BadRequest", "$top must be an integer from 1 to 1000", "$top")
-			return
-		}
-		top = n
+	top, ok := pageSize(ctx)
+	if !ok {
+		return
 	}
 	items, next, err := s.Service.List(c, kind, string(args.Peek("$skiptoken")), top)
 	if err != nil {
@@ -321,13 +318,32 @@ func (s *Server) handleAssets(ctx *fasthttp.RequestCtx, method string, parts []s
 		writeJSON(ctx, describeAsset(a))
 		return
 	}
+	args := ctx.QueryArgs()
+	top, ok := pageSize(ctx)
+	if !ok {
+		return
+	}
 	names, err := s.Assets.List()
 	if err != nil {
+		if errors.Is(err, storage.ErrUnavailable) {
+			s.apiFail(ctx, err)
+			return
+		}
+		s.Config.Logger.Error("asset listing failed", "err", err)
 		apiError(ctx, fasthttp.StatusInternalServerError, "InternalError", "the asset root cannot be listed", "")
 		return
 	}
+	// A page is the names after $skiptoken (the last name of the page
+	// before): names are sorted and unique, so a page never repeats or
+	// skips one, even when assets come and go between pages.
+	after := string(args.Peek("$skiptoken"))
+	start, _ := slices.BinarySearch(names, after)
+	if start < len(names) && after != "" && names[start] == after {
+		start++
+	}
+	page := names[start:min(start+top, len(names))]
 	out := []assetInfo{}
-	for _, name := range names { // sorted
+	for _, name := range page {
 		a, err := s.Assets.Asset(name)
 		if err != nil {
 			out = append(out, assetInfo{Name: name, Tracks: []trackInfo{}})
@@ -335,7 +351,26 @@ func (s *Server) handleAssets(ctx *fasthttp.RequestCtx, method string, parts []s
 		}
 		out = append(out, describeAsset(a))
 	}
-	writeJSON(ctx, map[string]any{"value": out})
+	res := map[string]any{"value": out}
+	if start+top < len(names) {
+		res["nextLink"] = apiPrefix + "assets?$top=" + strconv.Itoa(top) + "&$skiptoken=" + urlQueryEscape(page[len(page)-1])
+	}
+	writeJSON(ctx, res)
+}
+
+// pageSize reads a collection's $top (1 to 1000, default 100); on a bad
+// one it answers 400 and returns false.
+func pageSize(ctx *fasthttp.RequestCtx) (int, bool) {
+	v := ctx.QueryArgs().Peek("$top")
+	if len(v) == 0 {
+		return 100, true
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil || n < 1 || n > 1000 {
+		apiError(ctx, fasthttp.StatusBadRequest, "BadRequest", "$top must be an integer from 1 to 1000", "$top")
+		return 0, false
+	}
+	return n, true
 }
 
 // apiFail answers a management request's error in the API's JSON error

@@ -32,6 +32,17 @@ func (a *Asset) Track(name string, bitrate int) *Track {
 	return nil
 }
 
+// changed reports whether a read found one of the asset's files replaced
+// since it was indexed: the asset must be built again.
+func (a *Asset) changed() bool {
+	for _, f := range a.files {
+		if f.changed.Load() {
+			return true
+		}
+	}
+	return false
+}
+
 // evict releases the asset's open files (after in-flight reads).
 func (a *Asset) evict() {
 	for _, f := range a.files {

@@ -3,6 +3,8 @@ package packager
 import (
 	"errors"
 	"fmt"
+
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // ErrAssetNotFound is returned by Library.Asset when the asset root holds no
@@ -70,4 +72,16 @@ func corruptf(path string, off int64, format string, args ...any) error {
 
 func unsupportedf(path string, format string, args ...any) error {
 	return fmt.Errorf("index %s: %s: %w", path, fmt.Sprintf(format, args...), ErrUnsupported)
+}
+
+// readError is the error of a short read of path at off: the store's own
+// fault (storage.ErrUnavailable: the origin answers 503 and nothing is
+// remembered) or a replaced object (storage.ErrChanged: the asset is
+// re-indexed) passes through; anything else means the file is shorter
+// than its boxes say, ErrCorrupt.
+func readError(path string, off int64, n, want int, err error) error {
+	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, storage.ErrChanged) {
+		return fmt.Errorf("packager: read %s at %d: %w", path, off, err)
+	}
+	return corruptf(path, off, "short read (%d of %d bytes): %v", n, want, err)
 }

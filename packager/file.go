@@ -1,8 +1,10 @@
 package packager
 
 import (
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/drmorigin/drmorigin/storage"
 )
@@ -27,6 +29,10 @@ type trackFile struct {
 	data    []byte         // f's mapping, nil when not mapped
 	refs    int
 	evicted bool
+	// changed is set when a read found the object replaced since it was
+	// opened (storage.ErrChanged): the index built from it is stale, and
+	// Library.Asset builds the asset again.
+	changed atomic.Bool
 }
 
 // acquire returns the open file and its mapping (nil when the file is not
@@ -114,9 +120,18 @@ func (tf *trackFile) readHeld(h heldFile, p []byte, off int64) error {
 	}
 	n, err := h.f.ReadAt(p, off)
 	if n < len(p) {
-		return corruptf(tf.path, off, "short read (%d of %d bytes): %v", n, len(p), err)
+		return tf.readError(off, n, len(p), err)
 	}
 	return nil
+}
+
+// readError is readError for a read of this file; a read that found the
+// object replaced marks the file changed, so that its asset is built again.
+func (tf *trackFile) readError(off int64, n, want int, err error) error {
+	if errors.Is(err, storage.ErrChanged) {
+		tf.changed.Store(true)
+	}
+	return readError(tf.path, off, n, want, err)
 }
 
 // copyMapped copies src, a slice of a file mapping, to dst. A file

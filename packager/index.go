@@ -50,7 +50,7 @@ func (ix *indexer) readAt(p []byte, off int64) error {
 	if err == nil || errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}
-	return corruptf(ix.path, off, "short read of %d bytes: %v", len(p), err)
+	return readError(ix.path, off, n, len(p), err)
 }
 
 // header reads and checks the box header at off.

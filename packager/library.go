@@ -110,9 +110,15 @@ func (l *Library) Asset(name string) (*Asset, error) {
 			<-e.ready
 			return e.asset, e.err
 		}
-		l.lru.MoveToFront(e.elem)
-		l.mu.Unlock()
-		return e.asset, nil
+		if !e.asset.changed() {
+			l.lru.MoveToFront(e.elem)
+			l.mu.Unlock()
+			return e.asset, nil
+		}
+		// A file was replaced under the index: build it again (requests
+		// holding the old Asset finish on its version, or fail with
+		// storage.ErrChanged; bytes of two versions are never mixed).
+		l.drop(e)
 	}
 	if f, ok := l.failures[name]; ok {
 		if time.Now().Before(f.until) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // stypCMAF is the segment type box of a CMAF segment: major brand cmfs
@@ -41,6 +43,11 @@ func (t *Track) readFragment(h heldFile, i int, st *SampleTable, moof *[]byte) e
 	n := int64(p.moofSize) + int64(p.mdatHdr)
 	b := h.mapped(fr.Offset, n)
 	if b == nil {
+		// An object store reads the whole fragment now, in one ranged
+		// read; the moof below and the samples after come from its cache.
+		if err := storage.Prefetch(h.f, fr.Offset, fr.Size); err != nil {
+			return t.file.readError(fr.Offset, 0, int(fr.Size), err)
+		}
 		*moof = slices.Grow((*moof)[:0], int(n))[:n]
 		if err := t.file.readHeld(h, *moof, fr.Offset); err != nil {
 			return err
