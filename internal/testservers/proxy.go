@@ -40,6 +40,7 @@ type Proxy struct {
 	mu        sync.Mutex
 	srv       *http.Server
 	reqs      []Request
+	gen       int // ResetCounts calls: a request answered after one is not in reqs
 	delay     time.Duration
 	fail      int // status of every request, 0 for none
 	failNext  int // how many of the next requests fail with failNextS
@@ -158,19 +159,25 @@ func (p *Proxy) handle(w http.ResponseWriter, r *http.Request) {
 	if rng == "" {
 		rng = r.Header.Get("X-Ms-Range")
 	}
+	// Recorded as it arrives, so that it counts before any byte of its
+	// answer reaches the client; the status is filled in when it is
+	// answered, also when the answer is cut short (a short body panics
+	// with http.ErrAbortHandler).
 	p.mu.Lock()
 	delay, fail := p.delay, p.fail
 	if p.failNext > 0 {
 		p.failNext--
 		fail = p.failNextS
 	}
+	i, gen := len(p.reqs), p.gen
+	p.reqs = append(p.reqs, Request{Method: r.Method, Path: r.URL.Path, Range: rng})
 	p.mu.Unlock()
 	rec := &statusRecorder{ResponseWriter: w}
 	defer func() {
-		// Recorded when answered, also when the handler is cut short
-		// (a short body panics with http.ErrAbortHandler).
 		p.mu.Lock()
-		p.reqs = append(p.reqs, Request{Method: r.Method, Path: r.URL.Path, Range: rng, Status: rec.status})
+		if p.gen == gen {
+			p.reqs[i].Status = rec.status
+		}
 		p.mu.Unlock()
 	}()
 	if delay > 0 {
@@ -262,8 +269,9 @@ func (p *Proxy) SetShortBody(on bool) {
 	p.mu.Unlock()
 }
 
-// Requests returns the requests received so far, in the order they were
-// answered.
+// Requests returns the requests received so far, in the order they
+// arrived. Status is 0 for one not answered yet (or never: the client
+// gave up during a delay).
 func (p *Proxy) Requests() []Request {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -288,5 +296,6 @@ func (p *Proxy) Count(method, path string) int {
 func (p *Proxy) ResetCounts() {
 	p.mu.Lock()
 	p.reqs = nil
+	p.gen++
 	p.mu.Unlock()
 }
