@@ -104,6 +104,32 @@ func TestShortBody(t *testing.T) {
 	}
 }
 
+// TestAzurite: the same for Azurite.
+func TestAzurite(t *testing.T) {
+	s := Azurite(t)
+	s.CreateContainer("media")
+	s.Put("media", "a/b.bin", []byte("hello"))
+	st, _, err := get(t, s.Endpoint+"/media/a/b.bin")
+	if err != nil || st != http.StatusForbidden && st != http.StatusNotFound {
+		t.Fatalf("GET through the proxy: %d, %v", st, err)
+	}
+	if n := s.Gets("media", "a/b.bin"); n != 1 {
+		t.Errorf("Gets = %d, want 1", n)
+	}
+	s.SetFail(503)
+	st, body, _ := get(t, s.Endpoint+"/media/a/b.bin")
+	if st != 503 || !strings.Contains(string(body), "ServerBusy") {
+		t.Errorf("SetFail(503): %d %s", st, body)
+	}
+	s.SetFail(0)
+	s.Stop()
+	if _, _, err := get(t, s.Endpoint+"?comp=list"); err == nil {
+		t.Error("after Stop the proxy still answers")
+	}
+	s.Start()
+	s.Put("media", "c.bin", []byte("again")) // the container survived
+}
+
 func startServer(t *testing.T, srv *http.Server) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
