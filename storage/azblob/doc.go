@@ -24,7 +24,9 @@
 //
 // The object's version is its ETag (quotes stripped); ReadRange sends it
 // back as If-Match, and Azure answers 412 ConditionNotMet once the blob
-// was replaced (ErrChanged).
+// was replaced (ErrChanged). A blob deleted since its Stat reads as
+// ErrChanged too on Azurite (412, where S3 answers 404: ErrNotFound):
+// the version is gone either way, and the next Stat says ErrNotFound.
 //
 // Credentials, one of: a connection string (AccountName, AccountKey or
 // SharedAccessSignature, BlobEndpoint or DefaultEndpointsProtocol and
