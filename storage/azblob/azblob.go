@@ -420,15 +420,15 @@ func (r *Remote) ReadRange(ctx context.Context, name, version string, off, n int
 		// DownloadStream turns a 304 into a response without a body.
 		return nil, &Error{Op: "read", Location: r.Locate(name), Status: http.StatusNotModified}
 	}
-	// A store that ignored the range answers the whole blob: right only
-	// when the range starts at 0.
+	// A store that ignores the range answers the whole blob, right only
+	// when the range starts at 0; a Content-Range must start at off.
 	start, ok := int64(0), false
 	if resp.ContentRange != nil {
 		start, ok = rangeStart(*resp.ContentRange)
 	}
 	if ok && start != off || !ok && off != 0 {
 		resp.Body.Close()
-		return nil, &Error{Op: "read", Location: r.Locate(name), Status: http.StatusOK, Code: "RangeIgnored"}
+		return nil, &Error{Op: "read", Location: r.Locate(name), Code: "RangeNotAsAsked"}
 	}
 	return resp.Body, nil
 }

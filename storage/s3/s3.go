@@ -268,11 +268,11 @@ func (r *Remote) ReadRange(ctx context.Context, name, version string, off, n int
 	if err != nil {
 		return nil, r.fail("read", r.Locate(name), err)
 	}
-	// A store that ignores Range answers 200 and the whole object: right
-	// only when the range starts at 0.
+	// A store that ignores Range answers 200 and the whole object, right
+	// only when the range starts at 0; a Content-Range must start at off.
 	if start, ok := rangeStart(h.Get("Content-Range")); ok && start != off || !ok && off != 0 {
 		body.Close()
-		return nil, &Error{Op: "read", Location: r.Locate(name), Status: http.StatusOK, Code: "RangeIgnored"}
+		return nil, &Error{Op: "read", Location: r.Locate(name), Code: "RangeNotAsAsked"}
 	}
 	return body, nil
 }
