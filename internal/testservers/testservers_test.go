@@ -2,12 +2,14 @@ package testservers
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +160,52 @@ func TestCIBuildsThisMinIO(t *testing.T) {
 	}
 	if want := "minio_version=" + MinIOVersion + "\n"; !strings.Contains(string(b), want) {
 		t.Errorf(".ci/run does not say %q", want)
+	}
+}
+
+// fatalTB records a Fatal instead of failing the test.
+type fatalTB struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalTB) Helper() {}
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (f *fatalTB) Fatal(args ...any) {
+	f.msg = fmt.Sprint(args...)
+	runtime.Goexit()
+}
+
+// fatalOf runs start with a fatalTB and returns what it failed with.
+func fatalOf(t *testing.T, start func(testing.TB)) string {
+	f := &fatalTB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		start(f)
+	}()
+	<-done
+	return f.msg
+}
+
+// TestMissingBinaries: without its binary a server fails the test, saying
+// how to get it; it never skips.
+func TestMissingBinaries(t *testing.T) {
+	t.Setenv("DRMORIGIN_MINIO", filepath.Join(t.TempDir(), "minio"))
+	msg := fatalOf(t, func(tb testing.TB) { MinIO(tb) })
+	for _, want := range []string{"go install github.com/minio/minio@" + MinIOVersion, ".ci/run", "DRMORIGIN_MINIO"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("MinIO without its binary: %q does not say %q", msg, want)
+		}
+	}
+	t.Setenv("DRMORIGIN_AZURITE", filepath.Join(t.TempDir(), "azurite-blob"))
+	msg = fatalOf(t, func(tb testing.TB) { Azurite(tb) })
+	for _, want := range []string{"make web", "DRMORIGIN_AZURITE"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Azurite without its binary: %q does not say %q", msg, want)
+		}
 	}
 }

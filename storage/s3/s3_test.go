@@ -9,6 +9,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,6 +109,37 @@ func TestRemote(t *testing.T) {
 			if q.Method == "GET" && q.Range == "" {
 				t.Errorf("a GET without a Range: %+v", q)
 			}
+		}
+	})
+
+	t.Run("Concurrent", func(t *testing.T) {
+		// The proxy counts every one of many concurrent reads: what a
+		// test of the remote Store's single flight relies on.
+		_, version, err := r.Stat(ctx(t), "demo/video.mp4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.ResetCounts()
+		var wg sync.WaitGroup
+		errs := make(chan error, 100)
+		for range 100 {
+			wg.Go(func() {
+				got, err := readRange(t, r, "demo/video.mp4", version, 1000, 4096)
+				if err == nil && !bytes.Equal(got, video[1000:5096]) {
+					err = errors.New("wrong bytes")
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := srv.Gets("media", "root/demo/video.mp4"); n != 100 {
+			t.Errorf("the store saw %d GETs, want 100", n)
 		}
 	})
 
