@@ -52,13 +52,25 @@ func under(path, prefix string) bool {
 
 // stdlibOnly lists the trees that import only the standard library plus
 // the module packages named next to them: the codec parsers, the ciphers
-// that use them, and the DRM signalling leaf. A tree may import its own
-// subpackages.
+// that use them, the DRM signalling leaf, and storage (but for its SDK
+// adapters, below). A tree may import its own subpackages.
 var stdlibOnly = map[string][]string{
 	"crypto":  {module + "/codec", module + "/crypto"},
 	"codec":   {module + "/codec"},
 	"drm":     {module + "/drm"},
 	"storage": {module + "/storage"},
+}
+
+// sdkAdapters are the library packages that wrap an object store's SDK,
+// with the import path prefix of that SDK. Such a package imports the
+// standard library (net/http included: its SDK speaks HTTP), storage, and
+// its SDK, nothing else; what the SDK imports in turn is the SDK's
+// business, except the rest of forbidden (no fasthttp, Redis, config or
+// packages above). The packager and everything else that imports core
+// storage still never reach net/http: importing an adapter would.
+var sdkAdapters = map[string]string{
+	module + "/storage/s3":     "github.com/minio/minio-go/v7",
+	module + "/storage/azblob": "github.com/Azure/azure-sdk-for-go/sdk/",
 }
 
 // TestImportRules checks the import direction of STYLE.md §1 on the
@@ -83,6 +95,10 @@ func TestImportRules(t *testing.T) {
 	}
 
 	for _, p := range g.roots {
+		if sdk, ok := sdkAdapters[p.ImportPath]; ok {
+			checkAdapter(t, g, p, sdk)
+			continue
+		}
 		tree := strings.SplitN(strings.TrimPrefix(p.ImportPath, module+"/"), "/", 2)[0]
 		// bad says why p may not depend on dep, or "".
 		bad := func(dep string) string {
@@ -108,6 +124,31 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 	t.Logf("checked %d packages in %v", len(g.roots), patterns)
+}
+
+// checkAdapter checks an SDK adapter (sdkAdapters): its own imports are
+// the standard library, storage and sdk; nothing it depends on, through
+// the SDK or not, is forbidden, net/http aside.
+func checkAdapter(t *testing.T, g *depGraph, p *listedPackage, sdk string) {
+	t.Helper()
+	for _, imp := range p.Imports {
+		if q := g.pkgs[imp]; q != nil && q.Standard || imp == module+"/storage" || under(imp, sdk) {
+			continue
+		}
+		t.Errorf("%s must not import %s: an SDK adapter imports only the standard library, %s and %s",
+			p.ImportPath, imp, module+"/storage", strings.TrimSuffix(sdk, "/"))
+	}
+	prev := g.shortestImports(p.ImportPath)
+	for _, dep := range p.Deps {
+		why, bad := forbidden(dep)
+		if !bad || under(dep, "net/http") {
+			continue
+		}
+		if _, badPrev := forbidden(prev[dep]); badPrev && !under(prev[dep], "net/http") {
+			continue // named where the chain first goes wrong
+		}
+		t.Errorf("%s must not depend on %s (forbidden: %s): %s", p.ImportPath, dep, why, chain(prev, dep))
+	}
 }
 
 // TestBenchImportsNoOrigin: bench measures the origin from the outside,

@@ -3,8 +3,11 @@
 // internal/linters):
 //
 //   - deps_test.go: which packages the library packages (crypto, codec,
-//     drm, packager, manifest) may import, and that bench, tests included,
-//     imports none of the origin's; `make deps` runs it.
+//     drm, storage, packager, manifest) may import, and that bench, tests
+//     included, imports none of the origin's; `make deps` runs it. The
+//     storage tree is standard library only but for its SDK adapters
+//     (storage/s3: minio-go; storage/azblob: the Azure SDK), which may
+//     import their SDK and net/http and nothing else of the forbidden.
 //   - spec_test.go: docs/spec holds verbatim copies of the spec files the
 //     code cites, and every citation names a file and heading that exist.
 //
