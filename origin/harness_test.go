@@ -69,6 +69,13 @@ func startOriginWith(t testing.TB, root, storeURL string, adjust func(*originCon
 // the asset library reads root through.
 func startOriginLib(t testing.TB, root, storeURL string, adjust func(*originConfig), local storage.LocalOptions) *testOrigin {
 	t.Helper()
+	return startOriginStore(t, storage.NewLocal(root, local), root, storeURL, adjust)
+}
+
+// startOriginStore is startOriginWith over any asset store (root is
+// what the test's helpers read the source files from).
+func startOriginStore(t testing.TB, assets storage.Store, root, storeURL string, adjust func(*originConfig)) *testOrigin {
+	t.Helper()
 	if storeURL == "" {
 		storeURL = "file://" + filepath.Join(t.TempDir(), "store.db")
 	}
@@ -85,7 +92,7 @@ func startOriginLib(t testing.TB, root, storeURL string, adjust func(*originConf
 	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{})
 	res := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: time.Minute, LookupTimeout: 500 * time.Millisecond})
 	go res.Run(ctx)
-	lib := packager.NewLibrary(storage.NewLocal(root, local), 16)
+	lib := packager.NewLibrary(assets, 16)
 	srv := &origin.Server{
 		Config:   origin.Config{AdminToken: testToken, StoreTimeout: time.Second},
 		Assets:   lib,

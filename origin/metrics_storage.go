@@ -1,6 +1,8 @@
 package origin
 
 import (
+	"errors"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/drmorigin/drmorigin/storage"
@@ -38,8 +40,25 @@ func NewStorageMetrics(reg prometheus.Registerer) *StorageMetrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"op"}),
 	}
-	reg.MustRegister(m.calls, m.bytes, m.latency)
+	m.calls = register(reg, m.calls)
+	m.bytes = register(reg, m.bytes)
+	m.latency = register(reg, m.latency)
 	return m
+}
+
+// register registers c on reg, or returns the collector of the same name
+// already there (a second serve in one process, as in tests).
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if old, ok := are.ExistingCollector.(C); ok {
+				return old
+			}
+		}
+		panic(err)
+	}
+	return c
 }
 
 // Observe records one call (storage.RemoteOptions.Observe).
@@ -59,7 +78,7 @@ func (m *StorageMetrics) Watch(reg prometheus.Registerer, st *storage.RemoteStor
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(v(st.Stats())) })
 	}
-	reg.MustRegister(
+	for _, c := range []prometheus.Collector{
 		counter("drmorigin_storage_cache_hits_total", "Reads answered from the block cache alone.",
 			func(s storage.RemoteStats) uint64 { return s.Hits }),
 		counter("drmorigin_storage_cache_misses_total", "Reads that fetched from the object store or waited for another read's fetch.",
@@ -71,5 +90,16 @@ func (m *StorageMetrics) Watch(reg prometheus.Registerer, st *storage.RemoteStor
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "drmorigin_storage_cache_bytes", Help: "Bytes held in the block cache.",
 		}, func() float64 { return float64(st.Stats().Cached) }),
-	)
+	} {
+		// A store watched before (a second serve in one process) gives
+		// way to this one.
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				panic(err)
+			}
+			reg.Unregister(are.ExistingCollector)
+			reg.MustRegister(c)
+		}
+	}
 }

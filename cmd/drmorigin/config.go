@@ -26,6 +26,7 @@ type config struct {
 	AdminToken      string
 	StorageRoot     string
 	StorageMmap     bool
+	Storage         storageConfig
 	Store           string
 	KEK             string
 	PublicBaseURL   string
@@ -51,8 +52,14 @@ var defaults = []struct {
 	{"admin.listen", "admin-listen", "127.0.0.1:8081", "management API and metrics listener"},
 	{"admin.token", "admin-token", "", "bearer token for the management API (generated on first start)"},
 	{"admin.url", "admin-url", "", "management API URL for the CLI (default: http:// + admin.listen)"},
-	{"storage.root", "storage-root", "./media", "asset root directory"},
+	{"storage.root", "storage-root", "./media", "where assets live: a directory, s3://bucket[/prefix] or azblob://account[/container[/prefix]]"},
 	{"storage.mmap", "storage-mmap", "true", "map track files read-only (false: read them with pread, e.g. on network file systems)"},
+	{"storage.s3.endpoint", "storage-s3-endpoint", "", "S3 API endpoint URL (default: Amazon S3), e.g. a MinIO server's http://host:9000"},
+	{"storage.s3.region", "storage-s3-region", "", "S3 region (default: from the endpoint or the bucket)"},
+	{"storage.s3.pathStyle", "storage-s3-path-style", "false", "address S3 buckets in the path (endpoint/bucket/key)"},
+	{"storage.azblob.endpoint", "storage-azblob-endpoint", "", "Azure Blob account URL (default https://{account}.blob.core.windows.net; Azurite: http://127.0.0.1:10000/devstoreaccount1)"},
+	{"storage.cache.size", "storage-cache-size", "1GiB", "block cache of media read from object storage (bytes, or with KiB, MiB, GiB)"},
+	{"storage.timeout", "storage-timeout", "5s", "bound on one call to object storage (it is tried 3 times, then the request gets 503)"},
 	{"packaging.segmentDuration", "segment-duration", "2s", "target duration progressive MP4 tracks are cut to (at sync samples)"},
 	{"store", "store", "file://./data/drmorigin.db", "file://PATH (embedded) or redis://… / rediss://…"},
 	{"kek", "kek", "", "base64 of the 32-byte key-encryption key (generated into the data directory on first start)"},
@@ -113,6 +120,10 @@ func loadConfig(fs *pflag.FlagSet) (*config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage.mmap %q: want true or false", v.GetString("storage.mmap"))
 	}
+	sc, err := loadStorageConfig(v)
+	if err != nil {
+		return nil, err
+	}
 	segDur, err := time.ParseDuration(v.GetString("packaging.segmentDuration"))
 	if err != nil || segDur < 100*time.Millisecond || segDur > time.Minute {
 		return nil, fmt.Errorf("packaging.segmentDuration %q: want a duration from 100ms to 1m, such as 2s", v.GetString("packaging.segmentDuration"))
@@ -136,6 +147,7 @@ func loadConfig(fs *pflag.FlagSet) (*config, error) {
 		AdminURL:      v.GetString("admin.url"),
 		StorageRoot:   v.GetString("storage.root"),
 		StorageMmap:   mmap,
+		Storage:       sc,
 		SegmentDur:    segDur,
 		Store:         v.GetString("store"),
 		KEK:           v.GetString("kek"),

@@ -18,22 +18,30 @@ import (
 // serveProcess runs `drmorigin serve` as its own process on loopback ports.
 type serveProcess struct {
 	listen, admin string
+	errb          *syncBuffer // what the process wrote to stderr
 }
 
 func startServe(t *testing.T, store, kek string) *serveProcess {
+	t.Helper()
+	media, _ := filepath.Abs("../../testdata/media")
+	return startServeEnv(t, store, kek, "DRMORIGIN_STORAGE_ROOT="+media)
+}
+
+// startServeEnv is startServe with more environment (which may set
+// DRMORIGIN_STORAGE_ROOT); the process's stderr is returned in errb.
+func startServeEnv(t *testing.T, store, kek string, env ...string) *serveProcess {
 	t.Helper()
 	bin, err := buildOnce()
 	if err != nil {
 		t.Fatalf("go build: %v", err)
 	}
-	media, _ := filepath.Abs("../../testdata/media")
-	p := &serveProcess{listen: freeAddr(t), admin: freeAddr(t)}
+	p := &serveProcess{listen: freeAddr(t), admin: freeAddr(t), errb: &syncBuffer{}}
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "DRMORIGIN_LISTEN="+p.listen, "DRMORIGIN_ADMIN_LISTEN="+p.admin,
-		"DRMORIGIN_ADMIN_TOKEN=tok", "DRMORIGIN_STORAGE_ROOT="+media, "DRMORIGIN_STORE="+store, "DRMORIGIN_KEK="+kek)
-	var errb syncBuffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &errb
+	cmd.Env = append(append(os.Environ(), "DRMORIGIN_LISTEN="+p.listen, "DRMORIGIN_ADMIN_LISTEN="+p.admin,
+		"DRMORIGIN_ADMIN_TOKEN=tok", "DRMORIGIN_STORE="+store, "DRMORIGIN_KEK="+kek), env...)
+	errb := p.errb
+	cmd.Stdout, cmd.Stderr = io.Discard, errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

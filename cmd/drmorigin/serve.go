@@ -15,11 +15,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/origin"
 	"github.com/drmorigin/drmorigin/origin/token"
 	"github.com/drmorigin/drmorigin/packager"
-	"github.com/drmorigin/drmorigin/storage"
 )
 
 // serve runs the origin until ctx is done.
@@ -59,7 +60,11 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 	})
 	resolver := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: c.CacheTTL})
 	go resolver.Run(ctx)
-	lib := packager.NewLibrary(storage.NewLocal(c.StorageRoot, storage.LocalOptions{NoMapping: !c.StorageMmap}), 256)
+	assets, _, err := openStorage(c, prometheus.DefaultRegisterer)
+	if err != nil {
+		return err
+	}
+	lib := packager.NewLibrary(assets, 256)
 	lib.SetFragmentDuration(c.SegmentDur)
 	defer lib.Close()
 
@@ -93,7 +98,7 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 		return fmt.Errorf("admin listen %s: %w", c.AdminListen, err)
 	}
 	logger.Info("drmorigin serving", "version", version, "listen", ln.Addr().String(),
-		"admin", aln.Addr().String(), "storage", c.StorageRoot, "store", redactURL(c.Store))
+		"admin", aln.Addr().String(), "storage", redactRoot(c.StorageRoot), "store", redactURL(c.Store))
 
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, aln) }()

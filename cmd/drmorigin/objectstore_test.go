@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drmorigin/drmorigin/internal/testservers"
+	"github.com/drmorigin/drmorigin/keyclient/redistest"
+)
+
+// getBody fetches a streaming path of p.
+func (p *serveProcess) getBody(t *testing.T, path string) (int, []byte) {
+	t.Helper()
+	r, err := http.Get("http://" + p.listen + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.StatusCode, b
+}
+
+// TestTwoReplicasShareRedisAndMinIO: two `drmorigin serve` processes with
+// storage.root s3://… on one MinIO server (credentials from the AWS
+// environment variables, the SDK's standard chain) and one Redis serve one
+// locator byte-identically, manifests and segments, and neither writes
+// the secret key to its output.
+func TestTwoReplicasShareRedisAndMinIO(t *testing.T) {
+	srv := testservers.MinIO(t)
+	srv.MakeBucket("fleet")
+	media, _ := filepath.Abs("../../testdata/media/progressive")
+	entries, err := os.ReadDir(media)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(media, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Put("fleet", "assets/progressive/"+e.Name(), b)
+	}
+	redis := redistest.Start(t)
+	kek := "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	env := []string{
+		"DRMORIGIN_STORAGE_ROOT=s3://fleet/assets?pathStyle=true&endpoint=" + srv.Endpoint,
+		"AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey,
+		"DRMORIGIN_LOG_LEVEL=debug",
+	}
+	a, b := startServeEnv(t, redis, kek, env...), startServeEnv(t, redis, kek, env...)
+	if s, body := a.api(t, "PUT", "/api/v1/streamingLocators/fleet",
+		`{"name":"fleet","assetName":"progressive","streamingPolicyName":"Predefined_MultiDrmStreaming"}`); s != 201 {
+		t.Fatalf("create on a: %d %s", s, body)
+	}
+	// Playlist references: URI lines, and URI="…" attributes (renditions,
+	// EXT-X-MAP) other than keys.
+	segRef := regexp.MustCompile(`(?m)^[^#\s][^\s]*$|URI="([^"]+)"`)
+	refs := func(body []byte) []string {
+		var out []string
+		for _, m := range segRef.FindAllStringSubmatch(string(body), -1) {
+			ref := m[0]
+			if m[1] != "" {
+				ref = m[1]
+			}
+			if !strings.Contains(ref, "://") && !strings.Contains(ref, "/keys/") && !strings.HasPrefix(ref, "data:") {
+				out = append(out, ref)
+			}
+		}
+		return out
+	}
+	compared := 0
+	for _, m := range []string{
+		"/fleet/progressive.ism/manifest(format=m3u8-cmaf,encryption=cenc)",
+		"/fleet/progressive.ism/manifest(format=m3u8-aapl,encryption=cbcs-aapl)",
+	} {
+		waitStatus(t, b, m, 200, 2*time.Second)
+		sa, ma := a.getBody(t, m)
+		sb, mb := b.getBody(t, m)
+		if sa != 200 || sb != 200 || !bytes.Equal(ma, mb) {
+			t.Fatalf("%s: %d / %d, equal %v", m, sa, sb, bytes.Equal(ma, mb))
+		}
+		base := m[:strings.LastIndex(m, "/")+1]
+		for _, variant := range refs(ma) {
+			vp := base + variant
+			_, pa := a.getBody(t, vp)
+			_, pb := b.getBody(t, vp)
+			if !bytes.Equal(pa, pb) {
+				t.Fatalf("%s: playlists differ", vp)
+			}
+			vbase := vp[:strings.LastIndex(vp, "/")+1]
+			for _, seg := range refs(pa) {
+				sp := vbase + seg
+				s1, b1 := a.getBody(t, sp)
+				s2, b2 := b.getBody(t, sp)
+				if s1 != 200 || s2 != 200 || !bytes.Equal(b1, b2) {
+					t.Fatalf("%s: %d / %d, equal %v", sp, s1, s2, bytes.Equal(b1, b2))
+				}
+				compared++
+			}
+		}
+	}
+	if compared < 10 {
+		t.Fatalf("only %d segments compared", compared)
+	}
+	t.Logf("%d segments and inits identical from both replicas", compared)
+	for _, p := range []*serveProcess{a, b} {
+		if out := p.errb.String(); strings.Contains(out, srv.SecretKey) {
+			t.Fatalf("the secret key is in serve's output:\n%s", out)
+		}
+	}
+}
