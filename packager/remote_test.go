@@ -110,6 +110,27 @@ func TestLibraryRemoteStore(t *testing.T) {
 					}
 				}
 			}
+			// Clear fMP4 with the payload lent from the cache's blocks.
+			for f := range rt.Fragments {
+				for _, out := range []packager.Output{packager.CMAF, packager.Smooth} {
+					want, err := lt.AppendSegment(nil, f, out, nil, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ms, err := rt.AppendSegmentMapped(nil, nil, f, out)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := ms.Head
+					for _, r := range ms.Payload {
+						got = append(got, r...)
+					}
+					if len(ms.Payload) == 0 || !bytes.Equal(got, want) {
+						t.Fatalf("%s track %s fragment %d %v: lent from the cache in %d runs, equal %v", name, lt.Name, f, out, len(ms.Payload), bytes.Equal(got, want))
+					}
+					ms.Release()
+				}
+			}
 			for _, form := range segmentForms(t)[3:6] {
 				want, werr := lt.AppendInit(nil, form.out, form.p)
 				got, gerr := rt.AppendInit(nil, form.out, form.p)

@@ -7,6 +7,8 @@ package packager
 // (fmp4_read.go); progressive and live sources are further readers that
 // fill the same table.
 
+import "github.com/drmorigin/drmorigin/storage"
+
 // Sample is one sample of a fragment.
 type Sample struct {
 	// Offset is where the sample's data starts in the track file, and Size
@@ -152,4 +154,51 @@ type sampleData struct {
 func (d sampleData) of(s *Sample) []byte {
 	o := s.Offset - d.lo
 	return d.b[o : o+int64(s.Size) : o+int64(s.Size)]
+}
+
+// appendViewRuns appends to runs the slices of st's sample data, in
+// sample order, as v lends them (an object store's cached blocks): one
+// run per stretch of back-to-back samples inside one block. views is
+// scratch for the blocks' slices.
+func (st *SampleTable) appendViewRuns(runs [][]byte, v storage.Viewer, views *[][]byte) ([][]byte, error) {
+	vs, err := v.View(st.dataLo, st.dataHi-st.dataLo, (*views)[:0])
+	*views = vs
+	if err != nil {
+		return runs, err
+	}
+	// pi is the view holding offset a, which starts at pstart; a run
+	// being extended is vs[pi][runLo:…] and ends at end.
+	pi, pstart := 0, st.dataLo
+	end, runLo, runPi := int64(-1), int64(0), -1
+	for k := range st.Samples {
+		s := &st.Samples[k]
+		a, b := s.Offset, s.Offset+int64(s.Size)
+		if a == b {
+			continue
+		}
+		if a < pstart { // out of file order: look again from the start
+			pi, pstart = 0, st.dataLo
+		}
+		for a >= pstart+int64(len(vs[pi])) {
+			pstart += int64(len(vs[pi]))
+			pi++
+		}
+		for a < b {
+			p := vs[pi]
+			lo := a - pstart
+			hi := min(int64(len(p)), b-pstart)
+			if a == end && pi == runPi {
+				runs[len(runs)-1] = p[runLo:hi:hi]
+			} else {
+				runs = append(runs, p[lo:hi:hi])
+				runLo, runPi = lo, pi
+			}
+			a, end = pstart+hi, pstart+hi
+			if hi == int64(len(p)) && a < st.dataHi {
+				pstart += int64(len(p))
+				pi++
+			}
+		}
+	}
+	return runs, nil
 }

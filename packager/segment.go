@@ -18,14 +18,17 @@ var stypCMAF = []byte{
 
 // fragScratch is what reading one fragment needs: the moof (when the
 // file is not mapped), its sample table, and the samples' data (when not
-// mapped).
+// mapped) or the views of it that an object store lends.
 type fragScratch struct {
-	moof []byte
-	st   SampleTable
-	data []byte
+	moof  []byte
+	st    SampleTable
+	data  []byte
+	views [][]byte
 }
 
 func (fs *fragScratch) reset() {
+	clear(fs.views) // let the cache's blocks go
+	fs.views = fs.views[:0]
 	fs.moof = fs.moof[:0]
 	fs.st.Reset()
 	fs.data = fs.data[:0]
@@ -272,7 +275,8 @@ func (m *MappedSegment) ReadAt(p []byte, off int64) (int, error) {
 // AppendSegmentMapped is AppendSegment of clear fMP4 with the sample data
 // left in the track file's mapping: the segment is Head followed by the
 // runs of Payload, which it appends to runs (pass a reused slice: it then
-// allocates nothing). When the file is not mapped, Head is the whole
+// allocates nothing). An object store's object (storage.Viewer) lends its
+// cached blocks the same way. When the file is neither, Head is the whole
 // segment and Payload is empty. On error nothing is held and Head is buf
 // with its original length.
 func (t *Track) AppendSegmentMapped(buf []byte, runs [][]byte, i int, out Output) (MappedSegment, error) {
@@ -287,7 +291,9 @@ func (t *Track) AppendSegmentMapped(buf []byte, runs [][]byte, i int, out Output
 		return MappedSegment{Head: buf, Payload: runs[:0]}, err
 	}
 	fr := &t.Fragments[i]
-	if h.mapped(fr.Offset, fr.Size) == nil {
+	viewer, _ := h.f.(storage.Viewer)
+	mapped := h.mapped(fr.Offset, fr.Size) != nil
+	if !mapped && viewer == nil {
 		t.file.release()
 		b, err := t.AppendSegment(buf, i, out, nil, nil)
 		return MappedSegment{Head: b, Payload: runs[:0]}, err
@@ -306,6 +312,13 @@ func (t *Track) AppendSegmentMapped(buf []byte, runs [][]byte, i int, out Output
 		at := len(buf)
 		head = slices.Grow(buf, hd.Len())[:at+hd.Len()]
 		st.putHead(head[at:], &hd, st.DataSize())
+		if !mapped {
+			runs, err = st.appendViewRuns(runs, viewer, &fs.views)
+			if err != nil {
+				err = t.file.readError(st.dataLo, 0, int(st.dataHi-st.dataLo), err)
+			}
+			return
+		}
 		end := int64(-1)
 		for k := range st.Samples {
 			s := &st.Samples[k]

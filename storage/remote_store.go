@@ -89,6 +89,15 @@ type Prefetcher interface {
 	Prefetch(off, n int64) error
 }
 
+// Viewer is implemented by Objects that can lend their bytes without a
+// copy: a remote object's cached blocks. View appends to runs the slices
+// that hold [off, off+n), in order (split where blocks end), reading what
+// is not cached first. The slices are read-only and stay valid for as
+// long as they are held (the cache never reuses a block's memory).
+type Viewer interface {
+	View(off, n int64, runs [][]byte) ([][]byte, error)
+}
+
 // Prefetch calls o's Prefetch when o implements Prefetcher; else it does
 // nothing and returns nil.
 func Prefetch(o Object, off, n int64) error {
@@ -288,6 +297,30 @@ func (o *remoteObject) Prefetch(off, n int64) error {
 	var local [8][]byte
 	_, err := o.blocks(off, n, local[:0])
 	return err
+}
+
+// View appends the cached blocks' slices of [off, off+n) to runs.
+func (o *remoteObject) View(off, n int64, runs [][]byte) ([][]byte, error) {
+	if off < 0 || n < 0 || off+n > o.size {
+		return runs, fmt.Errorf("storage: view %s [%d,+%d): outside its %d bytes", o.s.r.Locate(o.name), off, n, o.size)
+	}
+	if n == 0 {
+		return runs, nil
+	}
+	var local [8][]byte
+	blocks, err := o.blocks(off, n, local[:0])
+	if err != nil {
+		return runs, err
+	}
+	B := o.s.opt.BlockSize
+	lo := off % B
+	for _, b := range blocks {
+		k := min(int64(len(b))-lo, n)
+		runs = append(runs, b[lo:lo+k:lo+k])
+		n -= k
+		lo = 0
+	}
+	return runs, nil
 }
 
 // blocks returns the blocks covering [off, off+n), in order, fetching the

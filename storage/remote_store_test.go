@@ -267,3 +267,47 @@ func TestRemoteList(t *testing.T) {
 		t.Fatalf("Open(a/none.mp4): %v", err)
 	}
 }
+
+// TestRemoteView: the slices View lends are the object's bytes, split
+// where blocks end, and stay intact after the cache drops their blocks.
+func TestRemoteView(t *testing.T) {
+	r := storagetest.NewRemote()
+	data := testBytes(20_000, 9)
+	r.Put("a/f.mp4", data)
+	opt := fastOptions()
+	opt.CacheSize = 3_000
+	s := storage.NewRemote(r, opt)
+	o, _ := s.Open("a/f.mp4")
+	v := o.(storage.Viewer)
+	rng := rand.New(rand.NewPCG(3, 3))
+	var held [][][]byte
+	var want [][]byte
+	for range 200 {
+		off := rng.Int64N(int64(len(data)))
+		n := rng.Int64N(int64(len(data)) - off + 1)
+		runs, err := v.View(off, n, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		for _, run := range runs {
+			got = append(got, run...)
+		}
+		if !bytes.Equal(got, data[off:off+n]) || (n > 0 && len(runs) != int((off+n-1)/1000-off/1000+1)) {
+			t.Fatalf("View(%d, %d): %d runs, equal %v", off, n, len(runs), bytes.Equal(got, data[off:off+n]))
+		}
+		held, want = append(held, runs), append(want, data[off:off+n])
+	}
+	for i, runs := range held { // the cache (3 blocks) has dropped most of them by now
+		var got []byte
+		for _, run := range runs {
+			got = append(got, run...)
+		}
+		if !bytes.Equal(got, want[i]) {
+			t.Fatalf("view %d changed after its blocks were evicted", i)
+		}
+	}
+	if _, err := v.View(19_000, 2_000, nil); err == nil {
+		t.Fatal("a view past the end: no error")
+	}
+}
