@@ -332,13 +332,13 @@ func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st st
 	buf = appendManifestKey(buf, r, st.enc, buf[:n])
 	*kb = buf
 	base, key := buf[:n], buf[n:]
-	e := s.manifests.get(key, st.resolved)
+	e := s.manifests.get(key, st.resolved, st.asset)
 	if e == nil {
 		body, ctype, err := s.buildManifest(r, st, string(base))
 		if err != nil {
 			return err
 		}
-		e = s.manifests.put(string(key), st.resolved, body, ctype)
+		e = s.manifests.put(string(key), st.resolved, st.asset, body, ctype)
 	}
 	ctx.SetContentTypeBytes(e.contentType)
 	ctx.Response.Header.Set("Cache-Control", s.Config.ManifestCacheControl)

@@ -8,13 +8,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/packager"
 )
 
 // manifestCache holds generated manifests under (locator, format, options,
 // public base URL). An entry remembers the resolved locator it was built
 // from: when the resolver hands out a new one (the locator changed or was
 // deleted and recreated), the entry no longer matches and is rebuilt, so a
-// manifest is dropped with its locator (urls.md, "Manifest caching").
+// manifest is dropped with its locator (urls.md, "Manifest caching"). It
+// remembers the asset's index too: an asset indexed again (a track file
+// replaced in an object store) gets manifests of its new fragments.
 type manifestCache struct {
 	mu    sync.Mutex
 	max   int
@@ -25,6 +28,7 @@ type manifestCache struct {
 type manifestEntry struct {
 	key         string
 	resolved    *keyclient.Resolved
+	asset       *packager.Asset // the index it was built from: a re-indexed asset (a file replaced in storage) rebuilds it
 	body        []byte
 	etag        []byte
 	contentType []byte
@@ -75,7 +79,7 @@ func appendLower(dst []byte, s string) []byte {
 
 var keyBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
-func (c *manifestCache) get(key []byte, res *keyclient.Resolved) *manifestEntry {
+func (c *manifestCache) get(key []byte, res *keyclient.Resolved, asset *packager.Asset) *manifestEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.items[string(key)]
@@ -83,7 +87,7 @@ func (c *manifestCache) get(key []byte, res *keyclient.Resolved) *manifestEntry 
 		return nil
 	}
 	e := el.Value.(*manifestEntry)
-	if e.resolved != res {
+	if e.resolved != res || e.asset != asset {
 		c.ll.Remove(el)
 		delete(c.items, e.key)
 		return nil
@@ -92,8 +96,8 @@ func (c *manifestCache) get(key []byte, res *keyclient.Resolved) *manifestEntry 
 	return e
 }
 
-func (c *manifestCache) put(key string, res *keyclient.Resolved, body, ctype []byte) *manifestEntry {
-	e := &manifestEntry{key: key, resolved: res, body: body, contentType: ctype,
+func (c *manifestCache) put(key string, res *keyclient.Resolved, asset *packager.Asset, body, ctype []byte) *manifestEntry {
+	e := &manifestEntry{key: key, resolved: res, asset: asset, body: body, contentType: ctype,
 		etag: appendETag(nil, fnv64a(fnvOffset, body))}
 	c.mu.Lock()
 	defer c.mu.Unlock()
