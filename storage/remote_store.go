@@ -14,7 +14,7 @@ import (
 
 // Defaults of RemoteOptions.
 const (
-	DefaultCacheSize = 1 << 30   // storage.cache.size
+	DefaultCacheSize = 1 << 30 // storage.cache.size
 	// DefaultBlockSize is small: an index walk of a fragmented file reads
 	// one moof (a few KiB) per fragment, and a block is what each of
 	// those reads fetches and caches (a 2-hour file of 2 s fragments: 58
