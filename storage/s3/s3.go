@@ -56,8 +56,10 @@ type Remote struct {
 
 var _ storage.Remote = (*Remote)(nil)
 
-// New returns the Remote of cfg's bucket. It sends no request: a bucket
-// that does not exist or refused credentials show at the first call.
+// New returns the Remote of cfg's bucket. It sends no request to the
+// store (the credential chain may ask the instance metadata service once):
+// a bucket that does not exist or refused credentials show at the first
+// call.
 func New(cfg Config) (*Remote, error) {
 	if err := s3utils.CheckValidBucketName(cfg.Bucket); err != nil {
 		return nil, fmt.Errorf("s3: bucket %q: %w", cfg.Bucket, err)
@@ -88,6 +90,13 @@ func New(cfg Config) (*Remote, error) {
 			&credentials.FileAWSCredentials{},
 			&credentials.IAM{},
 		})
+		// Ask the chain once now. When it finds nothing, minio-go would
+		// ask it again before every request (an anonymous result never
+		// "expires"), each time waiting on the instance metadata service:
+		// go anonymous for good instead (a public bucket).
+		if v, err := creds.Get(); err == nil && v.AccessKeyID == "" && v.SecretAccessKey == "" {
+			creds = credentials.NewStatic("", "", "", credentials.SignatureAnonymous)
+		}
 	}
 	lookup := minio.BucketLookupAuto
 	if cfg.PathStyle {
