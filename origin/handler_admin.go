@@ -305,6 +305,10 @@ func describeAsset(a *packager.Asset) assetInfo {
 }
 
 func (s *Server) handleAssets(ctx *fasthttp.RequestCtx, method string, parts []string) {
+	if len(parts) > 1 {
+		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "no such route", "")
+		return
+	}
 	if method != fasthttp.MethodGet {
 		methodNotAllowed(ctx, "GET")
 		return
