@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,14 +104,31 @@ func TestREADMEPlaysProtectedStreams(t *testing.T) {
 	for _, out := range []struct {
 		file  string
 		audio bool
-	}{{"hls-aes128.mp4", true}, {"dash-cenc.mp4", true}, {"video-cenc.mp4", false}} {
+		short int // video frames the reader may drop at the end
+	}{
+		{"hls-aes128.mp4", true, 0},
+		// ffmpeg 5.1's DASH demuxer, reading video and audio together,
+		// stops at the MPD's duration (the audio's, 8.021 s) and drops the
+		// video's last two packets in decode order (their frames are
+		// presented at 8.0-8.08 s, after the B-frame delay); read alone,
+		// the video has all 200 frames.
+		{"dash-cenc.mp4", true, 2},
+		{"video-cenc.mp4", false, 0},
+	} {
 		p := filepath.Join(work, out.file)
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("the README's commands wrote no %s", out.file)
 			continue
 		}
-		if m := matches(frames(t, p, "v:0"), "video_640x360.mp4", "video_320x180.mp4"); m == "" {
-			t.Errorf("%s: its video does not decode to a source video track's frames", out.file)
+		got := frames(t, p, "v:0")
+		m := matches(got, "video_640x360.mp4", "video_320x180.mp4")
+		for _, n := range []string{"video_640x360.mp4", "video_320x180.mp4"} {
+			if d := len(want[n]) - len(got); m == "" && d > 0 && d <= out.short && tailDrop(want[n], got, out.short+2) {
+				m = fmt.Sprintf("%s less %d of its last %d frames", n, d, out.short+2)
+			}
+		}
+		if m == "" {
+			t.Errorf("%s: its video does not decode to a source video track's frames (%d frames)", out.file, len(got))
 		} else {
 			t.Logf("%s: video = %s, frame for frame", out.file, m)
 		}
@@ -132,6 +150,22 @@ func TestREADMEPlaysProtectedStreams(t *testing.T) {
 	t.Logf("whole test: %.1fs", time.Since(began).Seconds())
 }
 
+// tailDrop reports whether got is want with some frames left out, all of
+// them among want's last `window` frames.
+func tailDrop(want, got []string, window int) bool {
+	j := 0
+	for i, w := range want {
+		if j < len(got) && got[j] == w {
+			j++
+			continue
+		}
+		if i < len(want)-window {
+			return false
+		}
+	}
+	return j == len(got)
+}
+
 // run runs a command in dir and fails the test if it fails.
 func run(t *testing.T, dir, name string, args ...string) {
 	t.Helper()
@@ -143,12 +177,10 @@ func run(t *testing.T, dir, name string, args ...string) {
 	}
 }
 
-// buildEnv lets builds in the clone share the build cache with this
-// checkout's (-trimpath: no directory in the action IDs).
-func buildEnv() []string {
-	flags := strings.TrimSpace(os.Getenv("GOFLAGS") + " -trimpath")
-	return append(os.Environ(), "GOFLAGS="+flags)
-}
+// buildEnv is the environment of the clone's commands: this one's (its
+// build cache holds the dependencies, so make build in the clone compiles
+// only the module's own packages).
+func buildEnv() []string { return os.Environ() }
 
 // serveLine is the serve command of `make run` (from make -n), with the
 // streaming listener on a free loopback port and the admin listener too.
