@@ -199,7 +199,7 @@ func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *
 		}
 	}
 	fmt.Fprintf(w, "Keys of the -clearkey locators need this token (Authorization: Bearer, or ?token=):\n  %s\n", tok)
-	fmt.Fprintf(w, "Play one with: ffplay '<URL>'   (or open it in any DASH/HLS player)\n\n")
+	fmt.Fprintf(w, "Play one with: ffplay '<URL>' for the clear DASH and HLS URLs (README.md plays the -clearkey ones with ffmpeg); Smooth Streaming needs a Smooth player (dash.js on /player/), HEVC one that decodes it (not Chromium)\n\n")
 	return nil
 }
 
