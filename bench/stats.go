@@ -29,15 +29,18 @@ const (
 	ErrInvalid   = "invalid body" // 200 with a body that is not what was asked for
 )
 
-// MaxSamples bounds the samples one Recorder keeps (16 bytes each), so a
+// MaxSamples bounds the samples one Recorder keeps (24 bytes each), so a
 // long run cannot exhaust memory; counters stay exact past it.
 const MaxSamples = 4 << 20
 
 // sample is one finished request.
+// Latencies are kept in nanoseconds, as measured: a percentile judged
+// against a target (manifest p99 <= 2 ms) must not be one truncated to
+// whole microseconds first.
 type sample struct {
 	at      int32 // milliseconds since the recorder started
-	latency int32 // microseconds
 	bytes   int32
+	latency int64 // nanoseconds
 	kind    uint8
 	ok      bool
 }
@@ -80,7 +83,7 @@ func kindIndex(k Kind) int {
 // or one of ErrTransport, ErrInvalid.
 func (r *Recorder) Add(k Kind, began time.Time, latency time.Duration, n int, errClass string) {
 	i := kindIndex(k)
-	s := sample{at: int32(began.Sub(r.start) / time.Millisecond), latency: int32(min(latency/time.Microsecond, 1<<31-1)),
+	s := sample{at: int32(began.Sub(r.start) / time.Millisecond), latency: int64(latency),
 		bytes: int32(min(n, 1<<31-1)), kind: uint8(i), ok: errClass == ""}
 	r.mu.Lock()
 	st := &r.stats[i]
@@ -136,7 +139,7 @@ func (r *Recorder) Summary(d time.Duration) []KindSummary {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var lat [4][]int32
+	var lat [4][]int64
 	for _, s := range r.samples {
 		lat[s.kind] = append(lat[s.kind], s.latency)
 	}
@@ -177,14 +180,14 @@ func (r *Recorder) Count(k Kind) int64 {
 	return r.stats[kindIndex(k)].count
 }
 
-// pct is the p-th percentile (nearest rank) of sorted microseconds, in ms.
-func pct(sorted []int32, p float64) float64 {
+// pct is the p-th percentile (nearest rank) of sorted nanoseconds, in ms.
+func pct(sorted []int64, p float64) float64 {
 	if len(sorted) == 0 {
 		return 0
 	}
 	i := int(float64(len(sorted))*p/100+0.5) - 1
 	i = max(0, min(i, len(sorted)-1))
-	return float64(sorted[i]) / 1000
+	return float64(sorted[i]) / 1e6
 }
 
 // Point is one second of a run, for plots.
@@ -208,7 +211,7 @@ func (r *Recorder) Timeline(step time.Duration) []Point {
 	}
 	stepMS := int32(step / time.Millisecond)
 	type bucket struct {
-		all, seg, man []int32
+		all, seg, man []int64
 		bytes         int64
 		errs          int
 	}

@@ -397,7 +397,7 @@ func (s *suite) targets() {
 		}
 		v, verdict := "-", f.Unavailable
 		if f.Value != nil {
-			v = fmt.Sprintf("%.3g %s", *f.Value, f.Unit)
+			v = f.valueString()
 		}
 		switch {
 		case f.Met == nil:

@@ -71,7 +71,7 @@ func reason(u string) string {
 
 // bestOf returns the lowest CPU per segment of the rounds without errors,
 // or why there is none: unavailable is the pair's probe result.
-func bestOf(unavailable string, rs []cpuResult) (time.Duration, string) {
+func bestOf(unavailable string, rs []cpuResult) (float64, string) {
 	switch {
 	case unavailable != "":
 		return 0, reason(unavailable)
@@ -108,7 +108,7 @@ func compareBaseline(st, clear *comboState, baseWhy string) baselineComparison {
 	}
 	oBest, oWhy := bestOf(st.Unavailable, st.CPUs)
 	bBest, bWhy := bestOf(baseUnavailable, st.Base.CPUs)
-	var floor time.Duration
+	var floor float64
 	floorWhy := "no floor: clear " + st.Format + " not measured"
 	if clear != nil {
 		if good := clean(clear.FloorCPUs); len(good) > 0 {
@@ -221,7 +221,7 @@ func (s *suite) reportBaseline(rounds int) {
 			v += fmt.Sprintf(" (segment bytes differ: %d vs %d)", ob, bb)
 		}
 		rows = append(rows, []string{cb.Format, cb.Enc, fmt.Sprintf("%.1f", d["cpu_per_segment_us"]), fmt.Sprintf("%.1f", d["baseline_cpu_per_segment_us"]),
-			fmt.Sprintf("%.3f", *c.VS.Value), fmt.Sprintf("%.3f (%.3f-%.3f)", d["round_ratios_median"], d["round_ratios_min"], d["round_ratios_max"]),
+			Against(*c.VS.Value, vsBaselineTarget, 'f', 3), fmt.Sprintf("%.3f (%.3f-%.3f)", d["round_ratios_median"], d["round_ratios_min"], d["round_ratios_max"]),
 			num(c.OriginMultiple), num(bmult), v})
 	}
 	s.say("drmorigin against the baseline %s, measured in the same %d interleaved rounds: vs_baseline = lowest drmorigin CPU per segment ÷ lowest baseline CPU per segment (target <= %.2f); both floor multiples beside:",

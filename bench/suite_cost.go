@@ -33,8 +33,8 @@ func (s *suite) costFactors(ctx context.Context) error {
 			s.say("cost factor %s: %s (target <= 1.10)", scheme, why)
 		} else {
 			d := chosen.Detail
-			s.say("cost factor %s: %.2f (target <= 1.10)%s  [%s, best of %d rounds (per round: median %.2f, %.2f-%.2f): clear %.1f µs + raw %s %.1f µs for %d B at %.2f GB/s = %.1f µs, encrypted %.1f µs; server throughput clear %.0f MB/s, encrypted %.0f MB/s of CPU]",
-				scheme, *chosen.Value, verdict(chosen), d["format"], d["rounds"], d["round_ratios_median"], d["round_ratios_min"], d["round_ratios_max"], d["clear_cpu_us"], d["cipher"], d["cipher_us"], d["segment_bytes"],
+			s.say("cost factor %s: %s (target <= 1.10)%s  [%s, best of %d rounds (per round: median %.2f, %.2f-%.2f): clear %.1f µs + raw %s %.1f µs for %d B at %.2f GB/s = %.1f µs, encrypted %.1f µs; server throughput clear %.0f MB/s, encrypted %.0f MB/s of CPU]",
+				scheme, Against(*chosen.Value, 1.10, 'f', 2), verdict(chosen), d["format"], d["rounds"], d["round_ratios_median"], d["round_ratios_min"], d["round_ratios_max"], d["clear_cpu_us"], d["cipher"], d["cipher_us"], d["segment_bytes"],
 				d["raw_cipher_gbps"], d["clear_cpu_us"].(float64)+d["cipher_us"].(float64), d["encrypted_cpu_us"], d["clear_throughput_mbps"], d["encrypted_throughput_mbps"])
 		}
 		s.set("cost_factor."+scheme, chosen)

@@ -295,6 +295,14 @@ func trimBase(urls []string, base string) []string {
 	return out
 }
 
+// signed puts a + before a formatted number that has no sign.
+func signed(s string) string {
+	if strings.HasPrefix(s, "-") {
+		return s
+	}
+	return "+" + s
+}
+
 // flatGrowth is the growth, after ramp-up, that still counts as flat.
 const flatGrowth = 10.0 // percent
 
@@ -338,10 +346,10 @@ func (s *suite) memoryFigures(mem []memPoint, settle float64) {
 		}
 	}
 	fr.Detail["rss_with_mapped_media_last_third_mean_mb"] = mean(total[len(total)-len(total)/3:]) / 1e6
-	s.say("memory: anonymous RSS %.1f → %.1f MB after ramp-up, growth %+.1f %%, slope %+.2f MB/min (target flat, <= %.0f %%)%s; all of RSS, mapped media included, %.0f MB",
-		fr.Detail["first_third_mean"], fr.Detail["last_third_mean"], gr, sr, flatGrowth, verdict(fr), fr.Detail["rss_with_mapped_media_last_third_mean_mb"])
-	s.say("memory: goroutines %.0f → %.0f after ramp-up, growth %+.1f %%, slope %+.1f /min (target no growth, <= %.0f %%)%s",
-		fg.Detail["first_third_mean"], fg.Detail["last_third_mean"], gg, sg, flatGrowth, verdict(fg))
+	s.say("memory: anonymous RSS %.1f → %.1f MB after ramp-up, growth %s %%, slope %+.2f MB/min (target flat, <= %.0f %%)%s; all of RSS, mapped media included, %.0f MB",
+		fr.Detail["first_third_mean"], fr.Detail["last_third_mean"], signed(Against(gr, flatGrowth, 'f', 1)), sr, flatGrowth, verdict(fr), fr.Detail["rss_with_mapped_media_last_third_mean_mb"])
+	s.say("memory: goroutines %.0f → %.0f after ramp-up, growth %s %%, slope %+.1f /min (target no growth, <= %.0f %%)%s",
+		fg.Detail["first_third_mean"], fg.Detail["last_third_mean"], signed(Against(gg, flatGrowth, 'f', 1)), sg, flatGrowth, verdict(fg))
 }
 
 func mean(v []float64) float64 {

@@ -633,7 +633,7 @@ func (s *suite) reportObjectCPU(pairs []*objPair, rounds int, during storageCoun
 			v += " (SEGMENTS DIFFER: " + note + ")"
 		}
 		rows = append(rows, []string{p.Format, p.Enc, fmt.Sprintf("%.1f", d["object_store_cpu_per_segment_us"]), fmt.Sprintf("%.1f", d["local_cpu_per_segment_us"]),
-			fmt.Sprintf("%.3f", *f.Value), fmt.Sprintf("%.3f (%.3f-%.3f)", d["round_ratios_median"], d["round_ratios_min"], d["round_ratios_max"]),
+			Against(*f.Value, objVsLocalTarget, 'f', 3), fmt.Sprintf("%.3f (%.3f-%.3f)", d["round_ratios_median"], d["round_ratios_min"], d["round_ratios_max"]),
 			fmt.Sprintf("%.3f", d["best_over_best"]), p.Check.String(), v})
 	}
 	s.say("CPU per video segment from object storage (s3://%s/%s in MinIO, warm block cache) as a multiple of the same segment from local disk (%s), two drmorigin processes on the same core measured back to back in the same %d interleaved rounds: median of the per-round ratios (target <= %.2f); best of rounds beside:",

@@ -235,7 +235,7 @@ func (s *suite) reportProgressive(pairs []*progPair, rounds int) {
 			v += " (" + note + ")"
 		}
 		rows = append(rows, []string{p.Format, p.Enc, fmt.Sprintf("%.1f", d["progressive_cpu_per_segment_us"]), fmt.Sprintf("%.1f", d["fragmented_cpu_per_segment_us"]),
-			fmt.Sprintf("%.3f", *f.Value), fmt.Sprintf("%.3f (%.3f-%.3f)", d["round_ratios_median"], d["round_ratios_min"], d["round_ratios_max"]),
+			Against(*f.Value, progVsFragTarget, 'f', 3), fmt.Sprintf("%.3f (%.3f-%.3f)", d["round_ratios_median"], d["round_ratios_min"], d["round_ratios_max"]),
 			fmt.Sprintf("%.3f", d["best_over_best"]), fmt.Sprintf("%s / %s", fmtNum(d["write_syscalls_per_segment"]), fmtNum(d["fragmented_write_syscalls_per_segment"])), v})
 	}
 	s.say("CPU per video segment from progressive input (%s) as a multiple of the same segment from fragmented input (%s), measured back to back in the same %d interleaved rounds: median of the per-round ratios (target <= %.2f); best of rounds and the origin's write system calls per segment (progressive / fragmented) beside:",

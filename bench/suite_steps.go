@@ -236,12 +236,12 @@ func (s *suite) cpuBudget() (minCPU, maxWall time.Duration, rounds int) {
 const cpuConns = 4
 
 // median returns the median per-request CPU time of rs, and the minimum
-// and maximum.
-func median(rs []cpuResult) (med, lo, hi time.Duration) {
+// and maximum, in nanoseconds.
+func median(rs []cpuResult) (med, lo, hi float64) {
 	if len(rs) == 0 {
 		return 0, 0, 0
 	}
-	v := make([]time.Duration, len(rs))
+	v := make([]float64, len(rs))
 	for i, r := range rs {
 		v[i] = r.perRequest()
 	}
@@ -280,7 +280,7 @@ func perRound(num, den []cpuResult, extraUS float64) []float64 {
 		if len(num[i].Errors) > 0 || len(den[i].Errors) > 0 {
 			continue
 		}
-		out = append(out, (float64(num[i].perRequest())/1e3)/(float64(den[i].perRequest())/1e3+extraUS))
+		out = append(out, (num[i].perRequest()/1e3)/(den[i].perRequest()/1e3+extraUS))
 	}
 	return out
 }
@@ -500,7 +500,7 @@ func (s *suite) reportMultiples(rounds int) {
 		if len(errs) > 0 {
 			v += fmt.Sprintf(" (%d of %d rounds had errors, left out)", len(st.CPUs)-len(good), len(st.CPUs))
 		}
-		rows = append(rows, []string{cb.Format, cb.Enc, fmt.Sprintf("%.1f", us), fmt.Sprintf("%.2f", mult), span, tgt, pr, v, FormatErrors(errs)})
+		rows = append(rows, []string{cb.Format, cb.Enc, fmt.Sprintf("%.1f", us), Against(mult, target, 'f', 2), span, tgt, pr, v, FormatErrors(errs)})
 		bars = append(bars, Bar{Label: cb.String(), Value: mult, Target: target, Peer: peer})
 	}
 	s.say("drmorigin CPU time per video segment and its multiple of the floor, best of %d rounds (per-round multiples beside), nginx-vod-module's multiples from quality.md:", rounds)
