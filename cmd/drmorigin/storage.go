@@ -21,8 +21,11 @@ type storageConfig struct {
 	S3Region       string
 	S3PathStyle    bool
 	AzblobEndpoint string
-	CacheSize      int64
-	Timeout        time.Duration
+	// Credentials from config; empty: each SDK's standard places.
+	S3AccessKey, S3SecretKey    string
+	AzblobAccountKey, AzblobSAS string
+	CacheSize                   int64
+	Timeout                     time.Duration
 }
 
 func loadStorageConfig(v *viper.Viper) (storageConfig, error) {
@@ -34,6 +37,14 @@ func loadStorageConfig(v *viper.Viper) (storageConfig, error) {
 		return sc, fmt.Errorf("storage.s3.pathStyle %q: want true or false", v.GetString("storage.s3.pathStyle"))
 	}
 	sc.AzblobEndpoint = v.GetString("storage.azblob.endpoint")
+	sc.S3AccessKey, sc.S3SecretKey = v.GetString("storage.s3.accessKeyId"), v.GetString("storage.s3.secretAccessKey")
+	if (sc.S3AccessKey == "") != (sc.S3SecretKey == "") {
+		return sc, fmt.Errorf("storage.s3.accessKeyId and storage.s3.secretAccessKey: set both or neither")
+	}
+	sc.AzblobAccountKey, sc.AzblobSAS = v.GetString("storage.azblob.accountKey"), v.GetString("storage.azblob.sasToken")
+	if sc.AzblobAccountKey != "" && sc.AzblobSAS != "" {
+		return sc, fmt.Errorf("storage.azblob.accountKey and storage.azblob.sasToken: set one, not both")
+	}
 	if sc.CacheSize, err = parseSize(v.GetString("storage.cache.size")); err != nil || sc.CacheSize < 1<<20 {
 		return sc, fmt.Errorf("storage.cache.size %q: want a size of at least 1MiB, such as 1GiB or 512MiB", v.GetString("storage.cache.size"))
 	}
@@ -80,6 +91,7 @@ func openStorage(c *config, reg prometheus.Registerer) (st storage.Store, remote
 			cfg.Region = c.Storage.S3Region
 		}
 		cfg.PathStyle = cfg.PathStyle || c.Storage.S3PathStyle
+		cfg.AccessKey, cfg.SecretKey = c.Storage.S3AccessKey, c.Storage.S3SecretKey
 		if r, err = s3.New(cfg); err != nil {
 			return nil, nil, fmt.Errorf("storage.root %s: %w", redactRoot(c.StorageRoot), err)
 		}
@@ -91,6 +103,7 @@ func openStorage(c *config, reg prometheus.Registerer) (st storage.Store, remote
 		if cfg.Endpoint == "" {
 			cfg.Endpoint = c.Storage.AzblobEndpoint
 		}
+		cfg.AccountKey, cfg.SASToken = c.Storage.AzblobAccountKey, c.Storage.AzblobSAS
 		if cfg, err = azblob.FromEnv(cfg); err != nil {
 			return nil, nil, fmt.Errorf("storage.root %s: %w", redactRoot(c.StorageRoot), err)
 		}
