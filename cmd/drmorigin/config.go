@@ -51,7 +51,7 @@ type config struct {
 
 // keys and defaults of spec/README.md, plus a few of our own. Every key
 // has three forms: the YAML key, the environment variable (envName) and
-// the flag. secretKeys, boolKeys and urlKeys say more about some.
+// the flag. secretKeys, switchKeys and urlKeys say more about some.
 var defaults = []struct {
 	key, flag, def, usage string
 }{
@@ -94,8 +94,10 @@ var secretKeys = map[string]bool{"admin.token": true, "kek": true, "kekPrevious"
 var urlKeys = map[string]bool{"store": true, "storage.root": true, "storage.s3.endpoint": true,
 	"storage.azblob.endpoint": true, "admin.url": true, "public.baseUrl": true}
 
-// boolKeys take their flag without a value (--strict is --strict=true).
-var boolKeys = map[string]bool{"storage.mmap": true, "storage.s3.pathStyle": true, "strict": true}
+// switchKeys take their flag without a value (--strict is --strict=true).
+// The older true/false keys (storage.mmap, storage.s3.pathStyle) keep
+// taking one, as in --storage-mmap false.
+var switchKeys = map[string]bool{"strict": true}
 
 // configEnv names the configuration file when --config is not given.
 const configEnv = "DRMORIGIN_CONFIG"
@@ -134,7 +136,7 @@ func bindConfig(fs *pflag.FlagSet) {
 	fs.String("config", "", "YAML configuration file ($"+configEnv+")")
 	for _, d := range defaults {
 		fs.String(d.flag, "", fmt.Sprintf("%s [%s, $%s] (default %s)", d.usage, d.key, envName(d.key), quoteDefault(d.def)))
-		if boolKeys[d.key] {
+		if switchKeys[d.key] {
 			fs.Lookup(d.flag).NoOptDefVal = "true"
 		}
 	}

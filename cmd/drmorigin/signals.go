@@ -94,11 +94,15 @@ func (r *reloader) reload() {
 	r.srv.SetSettings(origin.Settings{ManifestCacheControl: c.ManifestCache, KeyAllowedOrigins: c.KeyOrigins})
 	applied = append(applied, reloadTLS(r.running, c)...)
 	r.running.LogLevel, r.running.ManifestCache, r.running.KeyOrigins = c.LogLevel, c.ManifestCache, c.KeyOrigins
+	file := c.file
+	if file == "" {
+		file = "none (environment and flags only)"
+	}
 	if len(applied) == 0 && len(restart) == 0 {
-		r.logger.Info("SIGHUP: configuration reloaded; nothing changed", "file", c.file)
+		r.logger.Info("SIGHUP: configuration reloaded; nothing changed", "file", file)
 		return
 	}
-	attrs = append(attrs, "file", c.file, "applied", strings.Join(applied, " "))
+	attrs = append(attrs, "file", file, "applied", strings.Join(applied, " "))
 	if len(restart) > 0 {
 		attrs = append(attrs, "restart_needed", strings.Join(restart, " "))
 	}
