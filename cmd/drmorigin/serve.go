@@ -6,12 +6,15 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -23,29 +26,31 @@ import (
 	"github.com/drmorigin/drmorigin/packager"
 )
 
-// serve runs the origin until ctx is done.
-func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) error {
-	logger, err := newLogger(c.LogLevel, stderr)
+// serveOptions are serve's inputs besides the configuration.
+type serveOptions struct {
+	demo           bool
+	stdout, stderr io.Writer
+	// signals delivers SIGHUP, SIGINT and SIGTERM (signals.go).
+	signals <-chan os.Signal
+	// reload reads the configuration again, for SIGHUP.
+	reload func() (*config, error)
+}
+
+// serve runs the origin until ctx is done or a stop signal arrives, then
+// drains it.
+func serve(ctx context.Context, c *config, o serveOptions) error {
+	stdout := o.stdout
+	level := new(slog.LevelVar)
+	l, err := parseLevel(c.LogLevel)
 	if err != nil {
 		return err
 	}
-	kekRaw, kekGenerated, err := c.kekBytes()
-	if err != nil {
-		return err
+	level.Set(l)
+	logger := newLogger(level, o.stderr)
+	for _, w := range c.warnings {
+		logger.Warn("configuration: " + w)
 	}
-	if kekGenerated {
-		logger.Warn("generated a key-encryption key into the data directory; back it up, or set kek: without it the stored content keys cannot be unwrapped",
-			"file", c.dataDir()+"/kek")
-	}
-	token, tokenGenerated, err := c.adminToken()
-	if err != nil {
-		return err
-	}
-	if tokenGenerated {
-		fmt.Fprintf(stdout, "Generated the management API token (saved in %s/admin-token): %s\n", c.dataDir(), token)
-	}
-	kek, err := keyclient.NewKEK(kekRaw)
-	if err != nil {
+	if err := c.checkServe(); err != nil {
 		return err
 	}
 	store, err := keyclient.OpenStore(ctx, c.Store)
@@ -53,12 +58,40 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 		return fmt.Errorf("open store %s: %w", redactURL(c.Store), err)
 	}
 	defer store.Close()
+	kek, err := c.serveKEK(ctx, store, logger)
+	if err != nil {
+		return err
+	}
 	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{
 		WidevineLicenseURLTemplate:  c.WidevineURL,
 		PlayReadyLicenseURLTemplate: c.PlayReadyURL,
 		FairPlayLicenseURLTemplate:  c.FairPlayURL,
 	})
+	ready := &readiness{store: store, svc: svc, logger: logger}
+	initCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = svc.InitKEK(initCtx)
+	cancel()
+	switch {
+	case err == nil:
+		ready.initDone.Store(true)
+	case errors.Is(err, keyclient.ErrUnavailable) && !errors.Is(err, keyclient.ErrKEK):
+		logger.Warn("the store cannot be reached: the KEK check waits for it, and /readyz says not ready until the check passes", "err", err)
+	default:
+		return withKEKAdvice(err)
+	}
+	token, tokenGenerated, err := c.adminToken()
+	if err != nil {
+		return err
+	}
+	if tokenGenerated {
+		fmt.Fprintf(stdout, "Generated the management API token (saved in %s/admin-token): %s\n", c.dataDir(), token)
+		if c.sharedStore() {
+			logger.Warn("the generated management API token is this replica's alone: with a shared store, set admin.token (DRMORIGIN_ADMIN_TOKEN) on every replica")
+		}
+	}
 	resolver := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: c.CacheTTL})
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	go resolver.Run(ctx)
 	assets, _, err := openStorage(c, prometheus.DefaultRegisterer)
 	if err != nil {
@@ -78,12 +111,13 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 			PlayerDir:            c.PlayerDir,
 			KeyAllowedOrigins:    c.KeyOrigins,
 			TokenSkew:            c.TokenSkew,
+			ShutdownTimeout:      c.ShutdownTimeout,
 			Logger:               logger.With("component", "origin"),
 		},
 		Assets:   lib,
 		Resolver: resolver,
 		Service:  svc,
-		Ready:    store.Ping,
+		Ready:    ready.check,
 	}
 	if err := srv.Initialize(); err != nil {
 		return err
@@ -98,11 +132,17 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 		return fmt.Errorf("admin listen %s: %w", c.AdminListen, err)
 	}
 	logger.Info("drmorigin serving", "version", version, "listen", ln.Addr().String(),
-		"admin", aln.Addr().String(), "storage", redactRoot(c.StorageRoot), "store", redactURL(c.Store))
+		"admin", aln.Addr().String(), "storage", redactRoot(c.StorageRoot), "store", redactURL(c.Store), "kek", kek.ID())
 
+	if o.signals != nil {
+		running := *c // the reloader's own copy: it changes as SIGHUPs apply
+		running.values = maps.Clone(c.values)
+		r := &reloader{running: &running, load: o.reload, level: level, srv: srv, logger: logger}
+		go r.watchSignals(ctx, o.signals, stop)
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, aln) }()
-	if demo {
+	if o.demo {
 		if err := provisionDemo(ctx, c, svc, lib, ln.Addr(), aln.Addr(), token, stdout); err != nil {
 			logger.Error("demo provisioning failed", "err", err)
 		}
@@ -110,12 +150,8 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 	return <-done
 }
 
-func newLogger(level string, w io.Writer) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log.level %q: want debug, info, warn or error", level)
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+func newLogger(level slog.Leveler, w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // redactURL drops credentials from a store URL before it is logged.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/spf13/viper"
 
 	"github.com/drmorigin/drmorigin/origin"
 	"github.com/drmorigin/drmorigin/storage"
@@ -26,32 +25,6 @@ type storageConfig struct {
 	AzblobAccountKey, AzblobSAS string
 	CacheSize                   int64
 	Timeout                     time.Duration
-}
-
-func loadStorageConfig(v *viper.Viper) (storageConfig, error) {
-	var sc storageConfig
-	var err error
-	sc.S3Endpoint = v.GetString("storage.s3.endpoint")
-	sc.S3Region = v.GetString("storage.s3.region")
-	if sc.S3PathStyle, err = strconv.ParseBool(v.GetString("storage.s3.pathStyle")); err != nil {
-		return sc, fmt.Errorf("storage.s3.pathStyle %q: want true or false", v.GetString("storage.s3.pathStyle"))
-	}
-	sc.AzblobEndpoint = v.GetString("storage.azblob.endpoint")
-	sc.S3AccessKey, sc.S3SecretKey = v.GetString("storage.s3.accessKeyId"), v.GetString("storage.s3.secretAccessKey")
-	if (sc.S3AccessKey == "") != (sc.S3SecretKey == "") {
-		return sc, fmt.Errorf("storage.s3.accessKeyId and storage.s3.secretAccessKey: set both or neither")
-	}
-	sc.AzblobAccountKey, sc.AzblobSAS = v.GetString("storage.azblob.accountKey"), v.GetString("storage.azblob.sasToken")
-	if sc.AzblobAccountKey != "" && sc.AzblobSAS != "" {
-		return sc, fmt.Errorf("storage.azblob.accountKey and storage.azblob.sasToken: set one, not both")
-	}
-	if sc.CacheSize, err = parseSize(v.GetString("storage.cache.size")); err != nil || sc.CacheSize < 1<<20 {
-		return sc, fmt.Errorf("storage.cache.size %q: want a size of at least 1MiB, such as 1GiB or 512MiB", v.GetString("storage.cache.size"))
-	}
-	if sc.Timeout, err = time.ParseDuration(v.GetString("storage.timeout")); err != nil || sc.Timeout < 10*time.Millisecond {
-		return sc, fmt.Errorf("storage.timeout %q: want a duration of at least 10ms, such as 5s", v.GetString("storage.timeout"))
-	}
-	return sc, nil
 }
 
 // parseSize reads a byte count: digits, optionally followed by B, KiB,
