@@ -62,7 +62,18 @@
 //   - A content key policy may be replaced at any time (key rotation in its
 //     restriction); a streaming policy only while no locator references it
 //     (the locators' keys were generated for it). Deleting a policy that a
-//     locator references is ErrConflict.
+//     locator references is ErrConflict, an *InUseError naming the
+//     locators.
+//   - A new locator whose keys of some type the streaming policy sends
+//     players for only to this origin's key delivery (a relative or absent
+//     envelope key URL, a relative ClearKey license URL, no other DRM
+//     beside it) must give those keys a content key policy (the key's
+//     policyName or the locator's defaultContentKeyPolicyName): key
+//     delivery hands out no key without one. Otherwise it is a
+//     ValidationError on defaultContentKeyPolicyName. A key that an
+//     external license server serves needs none.
+//   - Service.AssetCheck, when set (the origin sets it), is asked whether a
+//     new locator's asset exists.
 //   - Resource names are 1..260 characters of A-Z a-z 0-9 _ -; asset names
 //     must not hold a path separator, ':', a control character or "..".
 //

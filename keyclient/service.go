@@ -26,6 +26,13 @@ const maxWriteAttempts = 8
 // generates and wraps keys, and enforces the cross-resource rules. JSON in,
 // JSON out, so the HTTP layer and the CLI stay thin.
 type Service struct {
+	// AssetCheck, when set, is asked about the assetName of a locator
+	// that is about to be created (not of a PUT of an existing one, which
+	// is immutable). A *ValidationError refuses the locator (no such
+	// asset); any other error fails the PUT as it is (an asset store that
+	// cannot be read now). Set it before the first Put.
+	AssetCheck func(ctx context.Context, assetName string) error
+
 	store        Store
 	kek          *KEK
 	builtin      map[string]*StreamingPolicy
@@ -171,6 +178,9 @@ func (s *Service) Delete(ctx context.Context, kind Kind, name string) error {
 	}
 	if kind != KindStreamingLocators {
 		if err := s.store.DeletePolicy(ctx, kind, name); err != nil {
+			if iu := (*InUseError)(nil); errors.As(err, &iu) {
+				return err // names the policy and what blocks it already
+			}
 			return fmt.Errorf("%s %s: %w", kind, name, err)
 		}
 		return nil

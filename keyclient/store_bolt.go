@@ -160,7 +160,7 @@ func (s *BoltStore) PutPolicy(ctx context.Context, kind Kind, name string, doc [
 			return nil
 		}
 		if old != nil && immutableWhileReferenced && hasPrefix(tx.Bucket(bucketRefs), refPrefix(kind, name)) {
-			return fmt.Errorf("%s %s is referenced by a streaming locator and cannot change: %w", kind, name, ErrConflict)
+			return inUse(tx, kind, name, true)
 		}
 		created, changed = old == nil, true
 		return b.Put([]byte(name), doc)
@@ -182,7 +182,7 @@ func (s *BoltStore) DeletePolicy(ctx context.Context, kind Kind, name string) er
 			return ErrNotFound
 		}
 		if hasPrefix(tx.Bucket(bucketRefs), refPrefix(kind, name)) {
-			return fmt.Errorf("%s %s is referenced by a streaming locator: %w", kind, name, ErrConflict)
+			return inUse(tx, kind, name, false)
 		}
 		return b.Delete([]byte(name))
 	})
@@ -190,6 +190,21 @@ func (s *BoltStore) DeletePolicy(ctx context.Context, kind Kind, name string) er
 		s.hub.publish(Invalidation{Kind: kind, Name: name})
 	}
 	return err
+}
+
+// inUse is the InUseError of a policy that locators reference, naming the
+// first of them (bbolt keys are sorted).
+func inUse(tx *bolt.Tx, kind Kind, name string, change bool) error {
+	e := &InUseError{Kind: kind, Name: name, Change: change}
+	prefix := refPrefix(kind, name)
+	c := tx.Bucket(bucketRefs).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if len(e.Locators) < MaxInUseNames {
+			e.Locators = append(e.Locators, string(k[len(prefix):]))
+		}
+		e.Count++
+	}
+	return e
 }
 
 func keyLocator(kid KID, locator string) []byte { return []byte(kid.String() + "/" + locator) }
