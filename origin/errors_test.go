@@ -68,10 +68,11 @@ func TestStatusOf(t *testing.T) {
 		{"unknown", errors.New("boom"), false, 500, []string{"internal error", "!boom"}},
 		{"deadline, not reading", fmt.Errorf("x: %w", os.ErrDeadlineExceeded), false, 500, nil},
 		// Requests fasthttp could not read.
-		{"big headers", &readError{&fasthttp.ErrSmallBuffer{}}, false, 431, nil},
-		{"big body", &readError{fasthttp.ErrBodyTooLarge}, false, 413, nil},
-		{"slow client", &readError{fmt.Errorf("read: %w", os.ErrDeadlineExceeded)}, false, 408, nil},
-		{"garbage", &readError{errors.New("cannot find http request method")}, false, 400, []string{"malformed request"}},
+		{"big headers", &readError{err: &fasthttp.ErrSmallBuffer{}}, false, 431, nil},
+		{"long request line", &readError{err: &fasthttp.ErrSmallBuffer{}, lineTooLong: true}, false, 414, nil},
+		{"big body", &readError{err: fasthttp.ErrBodyTooLarge}, false, 413, nil},
+		{"slow client", &readError{err: fmt.Errorf("read: %w", os.ErrDeadlineExceeded)}, false, 408, nil},
+		{"garbage", &readError{err: errors.New("cannot find http request method")}, false, 400, []string{"malformed request"}},
 	} {
 		status, msg := statusOf(c.err, c.admin)
 		if status != c.status {

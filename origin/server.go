@@ -19,7 +19,8 @@ import (
 
 // Limits of the streaming and management listeners (quality.md, Safe).
 const (
-	// MaxRequestLineLen: a longer request line gets 414.
+	// MaxRequestLineLen: a longer request line (method, URI and version)
+	// gets 414, checked before the header total.
 	MaxRequestLineLen = 8 << 10
 	// MaxHeaderBytes: request headers past this get 431.
 	MaxHeaderBytes = 16 << 10
@@ -143,7 +144,10 @@ type Server struct {
 }
 
 // Initialize fills defaults and builds the HTTP servers. It must be called
-// once before Serve or the handlers.
+// once before Serve or the handlers. It sets the Service's AssetCheck (a
+// new locator's asset must exist in Assets) unless one is set, and, when
+// Assets is a packager.Library, observes its builds to log the tracks an
+// asset is served without.
 func (s *Server) Initialize() error {
 	if s.Assets == nil || s.Resolver == nil || s.Service == nil {
 		return errors.New("origin: Assets, Resolver and Service are required")
@@ -153,12 +157,19 @@ func (s *Server) Initialize() error {
 		s.now = time.Now
 	}
 	s.SetSettings(Settings{ManifestCacheControl: s.Config.ManifestCacheControl, KeyAllowedOrigins: s.Config.KeyAllowedOrigins})
+	if s.Service.AssetCheck == nil {
+		s.Service.AssetCheck = s.checkAsset
+	}
+	if o, ok := s.Assets.(buildObserver); ok {
+		o.Observe(s.assetBuilt)
+	}
 	s.manifests = newManifestCache(s.Config.ManifestCacheEntries)
 	s.verifier = &token.Verifier{Skew: s.Config.TokenSkew, Now: s.now}
 	s.stream = &fasthttp.Server{
 		Name:               "drmorigin",
 		Handler:            s.handleStream,
 		ErrorHandler:       s.handleReadError,
+		ConnState:          s.connState,
 		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
 		MaxRequestBodySize: MaxStreamBodyBytes,
 		ReadTimeout:        s.Config.ReadTimeout,
@@ -182,6 +193,7 @@ func (s *Server) Initialize() error {
 		Name:               "drmorigin-admin",
 		Handler:            s.handleAdmin,
 		ErrorHandler:       s.handleReadError,
+		ConnState:          s.connState,
 		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
 		MaxRequestBodySize: MaxAdminBodyBytes,
 		ReadTimeout:        s.Config.ReadTimeout,
@@ -192,17 +204,39 @@ func (s *Server) Initialize() error {
 	return nil
 }
 
-// handleReadError answers requests fasthttp could not read: oversized
-// headers (431), bodies (413), timeouts (408), anything else 400 (statusOf).
+// handleReadError answers requests fasthttp could not read: a request
+// line over MaxRequestLineLen (414), oversized headers (431), bodies
+// (413), timeouts (408), anything else 400 (statusOf).
 func (s *Server) handleReadError(ctx *fasthttp.RequestCtx, err error) {
-	status, msg := statusOf(&readError{err}, false)
+	re := &readError{err: err}
+	var small *fasthttp.ErrSmallBuffer
+	if errors.As(err, &small) {
+		// The header block did not fit the read buffer: fasthttp does not
+		// say whether its request line is to blame; the connection has
+		// measured it (requestline.go).
+		if lc := lineConnOf(ctx.Conn()); lc != nil {
+			re.lineTooLong = lc.tooLong()
+		}
+	}
+	status, msg := statusOf(re, false)
 	plainError(ctx, status, msg)
+}
+
+// connState hears fasthttp's connection states: once a request is
+// answered (StateIdle), the next bytes start the next request line.
+func (s *Server) connState(c net.Conn, st fasthttp.ConnState) {
+	if st == fasthttp.StateIdle {
+		if lc := lineConnOf(c); lc != nil {
+			lc.next()
+		}
+	}
 }
 
 // checkLimits answers 414 and 431 for requests that fit the read buffer but
 // break the named limits. It reports whether the request may go on.
 func checkLimits(ctx *fasthttp.RequestCtx) bool {
-	if len(ctx.Request.Header.RequestURI()) > MaxRequestLineLen {
+	h := &ctx.Request.Header
+	if len(h.Method())+1+len(h.RequestURI())+1+len(h.Protocol()) > MaxRequestLineLen {
 		plainError(ctx, fasthttp.StatusRequestURITooLong, "request URI too long")
 		return false
 	}
@@ -221,8 +255,8 @@ func checkLimits(ctx *fasthttp.RequestCtx) bool {
 func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 	errc := make(chan error, 2)
 	s.wg.Add(2)
-	go func() { defer s.wg.Done(); errc <- s.stream.Serve(stream) }()
-	go func() { defer s.wg.Done(); errc <- s.admin.Serve(admin) }()
+	go func() { defer s.wg.Done(); errc <- s.stream.Serve(lineListener{stream}) }()
+	go func() { defer s.wg.Done(); errc <- s.admin.Serve(lineListener{admin}) }()
 	var err error
 	select {
 	case <-ctx.Done():
