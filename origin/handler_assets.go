@@ -253,8 +253,11 @@ func (s *Server) assetBuilt(r packager.BuildReport) {
 	log := s.Config.Logger
 	if r.Asset != nil {
 		for _, sk := range r.Asset.Skipped {
-			log.Warn("track file left out of its asset; the rest is served", "asset", r.Name, "file", sk.File,
-				"trackId", sk.TrackID, "err", sk.Err)
+			args := []any{"asset", r.Name, "file", sk.File}
+			if sk.TrackID != 0 {
+				args = append(args, "trackId", sk.TrackID)
+			}
+			log.Warn("track file left out of its asset; the rest is served", append(args, "err", sk.Err)...)
 		}
 		return
 	}

@@ -93,6 +93,8 @@ func (t *Track) describeVideo(se *mp4.VisualSampleEntryBox, off int64) error {
 		for _, nt := range []hevc.NaluType{hevc.NALU_VPS, hevc.NALU_SPS, hevc.NALU_PPS} {
 			annexB(&sb, se.HvcC.GetNalusForType(nt))
 		}
+	case "encv":
+		return unsupportedf(t.Path, "video sample entry \"encv\": the source is encrypted; drmorigin encrypts on the fly and needs the clear source")
 	default:
 		return unsupportedf(t.Path, "video sample entry %q", typ)
 	}
@@ -188,6 +190,8 @@ func (t *Track) describeAudio(se *mp4.AudioSampleEntryBox, off int64) error {
 		t.Codecs, t.FourCC = "ac-3", "AC-3"
 	case "ec-3":
 		t.Codecs, t.FourCC = "ec-3", "EC-3"
+	case "enca":
+		return unsupportedf(t.Path, "audio sample entry \"enca\": the source is encrypted; drmorigin encrypts on the fly and needs the clear source")
 	default:
 		return unsupportedf(t.Path, "audio sample entry %q", typ)
 	}
