@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -179,8 +178,18 @@ func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *
 		base = "http://" + loopbackHost(addr)
 	}
 	var names []string // sorted, as List's
+	var skipped, partial []string
 	for _, name := range all {
-		if _, err := lib.Asset(name); err == nil {
+		a, err := lib.Asset(name)
+		switch {
+		case err != nil:
+			skipped = append(skipped, fmt.Sprintf("  asset %s: %s", name, demoReason(err)))
+		case len(a.Skipped) > 0:
+			for _, s := range a.Skipped {
+				partial = append(partial, fmt.Sprintf("  asset %s, %s: %v", name, s.File, s.Err))
+			}
+			names = append(names, name)
+		default:
 			names = append(names, name)
 		}
 	}
@@ -234,9 +243,23 @@ func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *
 			}
 		}
 	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(w, "Skipped: nothing of these can be served (drmorigin asset get NAME says more):\n%s\n", strings.Join(skipped, "\n"))
+	}
+	if len(partial) > 0 {
+		fmt.Fprintf(w, "Served without these track files:\n%s\n", strings.Join(partial, "\n"))
+	}
 	fmt.Fprintf(w, "Keys of the -clearkey locators need this token (Authorization: Bearer, or ?token=):\n  %s\n", tok)
 	fmt.Fprintf(w, "Play one with: ffplay '<URL>'   (or open it in any DASH/HLS player)\n\n")
 	return nil
+}
+
+// demoReason says why serve --demo skipped an asset.
+func demoReason(err error) string {
+	if errors.Is(err, packager.ErrNoTrackFiles) {
+		return "no track files (.mp4, .cmfv, .ismv, …) and no .ism"
+	}
+	return err.Error()
 }
 
 const (
@@ -270,41 +293,11 @@ func fetchPaths(ctx context.Context, adminURL, token, locator string) ([]string,
 }
 
 // adminCall makes one management API request and decodes a JSON answer into
-// out (when out is not nil).
+// out (when out is not nil). An error answer is an *apiError.
 func adminCall(ctx context.Context, adminURL, token, method, path string, body []byte, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(adminURL, "/")+path, bytes.NewReader(body))
-	if err != nil {
+	_, data, err := adminDo(ctx, adminURL, token, method, path, body)
+	if err != nil || out == nil {
 		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("management API: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("management API: %w", err)
-	}
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error struct{ Code, Message, Target string } `json:"error"`
-		}
-		if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {
-			if e.Error.Target != "" {
-				return fmt.Errorf("%s %s: %d %s: %s (%s)", method, path, resp.StatusCode, e.Error.Code, e.Error.Message, e.Error.Target)
-			}
-			return fmt.Errorf("%s %s: %d %s: %s", method, path, resp.StatusCode, e.Error.Code, e.Error.Message)
-		}
-		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
-	}
-	if out == nil {
-		return nil
 	}
 	if w, ok := out.(io.Writer); ok {
 		_, err := w.Write(data)
