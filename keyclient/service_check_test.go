@@ -107,3 +107,19 @@ func TestAssetCheck(t *testing.T) {
 		t.Errorf("same body again: %v, asked about %v", err, asked)
 	}
 }
+
+// TestGetDeleteNames: Get and Delete refuse an invalid name as Put does
+// (a ValidationError on "name" that quotes it), rather than "not found".
+func TestGetDeleteNames(t *testing.T) {
+	s := storetest.NewService(t, newBolt(t))
+	for _, name := range []string{"a/b", "a b", ""} {
+		_, err := s.Get(ctx, keyclient.KindStreamingLocators, name)
+		var ve *keyclient.ValidationError
+		if !errors.As(err, &ve) || ve.Target != "name" || (name != "" && !strings.Contains(ve.Message, `"`+name+`"`)) {
+			t.Errorf("Get %q: %v", name, err)
+		}
+		if err := s.Delete(ctx, keyclient.KindContentKeyPolicies, name); !isValidation(err, "name") {
+			t.Errorf("Delete %q: %v", name, err)
+		}
+	}
+}
