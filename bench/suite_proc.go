@@ -163,10 +163,27 @@ func (o *originProc) api(method, path string, body any) (int, []byte, error) {
 	return resp.StatusCode, b, err
 }
 
+// benchKeyPolicy is the open content key policy of the bench's
+// Predefined_ClearKey locators: the origin refuses a locator whose keys
+// only its own key delivery hands out without one.
+const benchKeyPolicy = `{"name":"bench-open","options":[` +
+	`{"configuration":{"type":"aesEnvelope"},"restriction":{"type":"open"}},` +
+	`{"configuration":{"type":"clearKey"},"restriction":{"type":"open"}}]}`
+
 // locator creates a streaming locator for asset with policy.
 func (o *originProc) locator(name, asset, policy string) error {
-	st, b, err := o.api(http.MethodPut, "/api/v1/streamingLocators/"+name,
-		map[string]any{"name": name, "assetName": asset, "streamingPolicyName": policy})
+	body := map[string]any{"name": name, "assetName": asset, "streamingPolicyName": policy}
+	if policy == "Predefined_ClearKey" {
+		st, b, err := o.api(http.MethodPut, "/api/v1/contentKeyPolicies/bench-open", json.RawMessage(benchKeyPolicy))
+		if err != nil {
+			return err
+		}
+		if st != http.StatusCreated && st != http.StatusOK {
+			return fmt.Errorf("content key policy bench-open: %d %s", st, strings.TrimSpace(string(b)))
+		}
+		body["defaultContentKeyPolicyName"] = "bench-open"
+	}
+	st, b, err := o.api(http.MethodPut, "/api/v1/streamingLocators/"+name, body)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package keyclient
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrNotFound is returned when a named resource, a locator or a KID does not
@@ -23,6 +24,14 @@ var ErrReadOnly = fmt.Errorf("read-only built-in resource: %w", ErrConflict)
 // ErrUnavailable wraps every store I/O failure: the store is unreachable,
 // timed out or answered with an error. The HTTP layer maps it to 503.
 var ErrUnavailable = errors.New("store unavailable")
+
+// ErrKEK is returned, wrapped with the KEK ids involved, when a stored
+// value cannot be unwrapped with this process's key-encryption keys: it
+// was wrapped under a KEK the process does not hold (another replica's,
+// or one retired without a rewrap), or it fails authentication. It is a
+// configuration error of this process, not of the store: the HTTP layer
+// maps it to 503, and CheckKEK reports it before any request does.
+var ErrKEK = errors.New("cannot unwrap with this process's key-encryption keys")
 
 // ValidationError is returned for management input that is malformed or
 // inconsistent, before anything is written. Target names the offending
@@ -55,3 +64,66 @@ func unavailable(op string, err error) error {
 // errStale is returned by a store when a compare-and-set precondition that
 // the Service observed no longer holds; the Service re-reads and retries.
 var errStale = errors.New("stale precondition")
+
+// MaxInUseNames is how many referencing locators an InUseError names.
+const MaxInUseNames = 5
+
+// InUseError is the ErrConflict of a write that streaming locators
+// block: deleting a policy they reference, or changing a streaming policy
+// they use. It names them, so that the operator knows what to delete
+// first.
+type InUseError struct {
+	Kind Kind   // KindContentKeyPolicies or KindStreamingPolicies
+	Name string // the policy
+	// Locators are the names of some of the locators that reference it
+	// (at most MaxInUseNames, sorted); Count is how many there are.
+	Locators []string
+	Count    int
+	// Change is set for a changed streaming policy, unset for a deletion.
+	Change bool
+}
+
+func (e *InUseError) Error() string {
+	what := kindNoun(e.Kind) + " " + e.Name
+	var b strings.Builder
+	if e.Change {
+		b.WriteString(what + " cannot change while a streaming locator uses it (their keys were made for it): used by ")
+	} else {
+		b.WriteString(what + " is used by ")
+	}
+	switch len(e.Locators) {
+	case 0:
+		b.WriteString("a streaming locator")
+	case 1:
+		b.WriteString("streaming locator " + e.Locators[0])
+	default:
+		b.WriteString("streaming locators " + strings.Join(e.Locators, ", "))
+	}
+	if more := e.Count - len(e.Locators); more > 0 {
+		fmt.Fprintf(&b, " and %d more", more)
+	}
+	if e.Change {
+		b.WriteString("; create a streaming policy under a new name instead")
+	} else if e.Count > 1 {
+		b.WriteString("; delete those locators first")
+	} else {
+		b.WriteString("; delete that locator first")
+	}
+	return b.String()
+}
+
+// Is makes an InUseError an ErrConflict.
+func (e *InUseError) Is(target error) bool { return target == ErrConflict }
+
+// kindNoun names one resource of a kind, for messages.
+func kindNoun(k Kind) string {
+	switch k {
+	case KindContentKeyPolicies:
+		return "content key policy"
+	case KindStreamingPolicies:
+		return "streaming policy"
+	case KindStreamingLocators:
+		return "streaming locator"
+	}
+	return string(k)
+}

@@ -137,6 +137,37 @@ func (p *StreamingPolicy) encryptedTypes() []KeyType {
 	return out
 }
 
+// ownDeliveryOnly returns the path of this origin's key delivery when the
+// policy sends players for keys of type t there and nowhere else, and ""
+// when it signals another way to get them (an external key URL, or
+// Widevine, PlayReady or FairPlay, whose license servers are elsewhere), or
+// none. A URL template that is relative, or an absent envelope key URL
+// (which defaults to BuiltinAESKeyURLTemplate), is this origin's.
+func (p *StreamingPolicy) ownDeliveryOnly(t KeyType) string {
+	own := func(tmpl string) bool { return strings.HasPrefix(tmpl, "/") }
+	switch t {
+	case KeyTypeEnvelope:
+		if e := p.EnvelopeEncryption; e != nil && (e.KeyURLTemplate == "" || own(e.KeyURLTemplate)) {
+			return "/keys/aes"
+		}
+		return ""
+	case KeyTypeCENC, KeyTypeCBCS:
+		c := p.CommonEncryptionCenc
+		if t == KeyTypeCBCS {
+			c = p.CommonEncryptionCbcs
+		}
+		if c == nil {
+			return ""
+		}
+		d := c.DRM
+		if d.Widevine != nil || d.PlayReady != nil || d.FairPlay != nil || d.ClearKey == nil || !own(d.ClearKey.LicenseURLTemplate) {
+			return ""
+		}
+		return "/keys/clearkey"
+	}
+	return ""
+}
+
 // Built-in streaming policy names. They are read-only, always present,
 // and the prefix "Predefined_" is reserved.
 const (

@@ -239,7 +239,7 @@ func TestResolverRedisInvalidation(t *testing.T) {
 func TestResolverOutage(t *testing.T) {
 	srv := redistest.StartServer(t)
 	s := openRedis(t, srv.URL())
-	if _, _, err := s.Put(ctx, keyclient.KindStreamingLocators, "cached", []byte(`{"assetName":"a","streamingPolicyName":"Predefined_ClearKey"}`)); err != nil {
+	if _, _, err := s.Put(ctx, keyclient.KindStreamingLocators, "cached", []byte(`{"assetName":"a","streamingPolicyName":"Predefined_MultiDrmCencStreaming"}`)); err != nil {
 		t.Fatal(err)
 	}
 	r := keyclient.NewResolver(s, keyclient.ResolverConfig{TTL: 100 * time.Millisecond, NegativeTTL: time.Hour, LookupTimeout: 300 * time.Millisecond})
@@ -266,11 +266,11 @@ func TestResolverOutage(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("uncached lookup took %v (lookup timeout 300ms)", d)
 	}
-	if _, _, err := s.Put(ctx, keyclient.KindStreamingLocators, "new", []byte(`{"assetName":"a","streamingPolicyName":"Predefined_ClearKey"}`)); !errors.Is(err, keyclient.ErrUnavailable) {
+	if _, _, err := s.Put(ctx, keyclient.KindStreamingLocators, "new", []byte(`{"assetName":"a","streamingPolicyName":"Predefined_MultiDrmCencStreaming"}`)); !errors.Is(err, keyclient.ErrUnavailable) {
 		t.Fatalf("write during outage: %v", err)
 	}
 	srv.Restart() // empty: no persistence
-	if _, _, err := s.Put(ctx, keyclient.KindStreamingLocators, "new", []byte(`{"assetName":"a","streamingPolicyName":"Predefined_ClearKey"}`)); err != nil {
+	if _, _, err := s.Put(ctx, keyclient.KindStreamingLocators, "new", []byte(`{"assetName":"a","streamingPolicyName":"Predefined_MultiDrmCencStreaming"}`)); err != nil {
 		t.Fatalf("write after restart: %v", err)
 	}
 	waitFor(t, 3*time.Second, func() bool { _, err := r.Resolve(ctx, "new"); return err == nil })
@@ -279,7 +279,7 @@ func TestResolverOutage(t *testing.T) {
 	// The subscription is back: a change through another client
 	// invalidates the cached "no such locator" (NegativeTTL is an hour).
 	other := openRedis(t, srv.URL())
-	if _, _, err := other.Put(ctx, keyclient.KindStreamingLocators, "cached", []byte(`{"assetName":"a","streamingPolicyName":"Predefined_ClearKey"}`)); err != nil {
+	if _, _, err := other.Put(ctx, keyclient.KindStreamingLocators, "cached", []byte(`{"assetName":"a","streamingPolicyName":"Predefined_MultiDrmCencStreaming"}`)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, func() bool { _, err := r.Resolve(ctx, "cached"); return err == nil })

@@ -26,6 +26,13 @@ const maxWriteAttempts = 8
 // generates and wraps keys, and enforces the cross-resource rules. JSON in,
 // JSON out, so the HTTP layer and the CLI stay thin.
 type Service struct {
+	// AssetCheck, when set, is asked about the assetName of a locator
+	// that is about to be created (not of a PUT of an existing one, which
+	// is immutable). A *ValidationError refuses the locator (no such
+	// asset); any other error fails the PUT as it is (an asset store that
+	// cannot be read now). Set it before the first Put.
+	AssetCheck func(ctx context.Context, assetName string) error
+
 	store        Store
 	kek          *KEK
 	builtin      map[string]*StreamingPolicy
@@ -62,7 +69,10 @@ func checkKind(kind Kind) error {
 
 func checkName(name string) error {
 	if !validName(name) {
-		return invalid("name", "must be 1..%d characters of A-Z a-z 0-9 _ -", MaxNameLen)
+		if len(name) > MaxNameLen {
+			return invalid("name", "a name of %d characters is not valid: names are 1..%d characters of A-Z a-z 0-9 _ -", len(name), MaxNameLen)
+		}
+		return invalid("name", "%q is not a valid name: names are 1..%d characters of A-Z a-z 0-9 _ -", name, MaxNameLen)
 	}
 	return nil
 }
@@ -130,9 +140,12 @@ func (s *Service) Put(ctx context.Context, kind Kind, name string, body []byte) 
 
 // Get returns a resource as written; a locator's contentKeys (generated
 // ones included) come without their values. Built-in streaming policies
-// are returned too.
+// are returned too. An invalid name is a ValidationError on "name".
 func (s *Service) Get(ctx context.Context, kind Kind, name string) ([]byte, error) {
 	if err := checkKind(kind); err != nil {
+		return nil, err
+	}
+	if err := checkName(name); err != nil {
 		return nil, err
 	}
 	if kind == KindStreamingPolicies {
@@ -159,11 +172,15 @@ func publicLocatorJSON(doc []byte) ([]byte, error) {
 }
 
 // Delete deletes a resource: ErrNotFound, ErrReadOnly for a built-in
-// streaming policy, ErrConflict for a policy a locator references.
+// streaming policy, an InUseError (ErrConflict) for a policy a locator
+// references, a ValidationError for an invalid name.
 // Deleting a locator also drops it from each KID's locator set, and the
 // KID's entry when no locator carries it any more.
 func (s *Service) Delete(ctx context.Context, kind Kind, name string) error {
 	if err := checkKind(kind); err != nil {
+		return err
+	}
+	if err := checkName(name); err != nil {
 		return err
 	}
 	if kind == KindStreamingPolicies && isPredefinedName(name) {
@@ -171,6 +188,9 @@ func (s *Service) Delete(ctx context.Context, kind Kind, name string) error {
 	}
 	if kind != KindStreamingLocators {
 		if err := s.store.DeletePolicy(ctx, kind, name); err != nil {
+			if iu := (*InUseError)(nil); errors.As(err, &iu) {
+				return err // names the policy and what blocks it already
+			}
 			return fmt.Errorf("%s %s: %w", kind, name, err)
 		}
 		return nil

@@ -31,6 +31,7 @@ func (s *Service) putLocator(ctx context.Context, name string, body []byte) ([]b
 	if err := nameFromURL(&l.Name, name); err != nil {
 		return nil, false, err
 	}
+	assetChecked := false
 	for range maxWriteAttempts {
 		doc, err := s.store.Get(ctx, KindStreamingLocators, name)
 		switch {
@@ -53,6 +54,20 @@ func (s *Service) putLocator(ctx context.Context, name string, body []byte) ([]b
 					"streaming policy %s does not enable %s", pol.Name, k.Type)
 			}
 		}
+		if err := needKeyPolicy(l, pol, enabled); err != nil {
+			return nil, false, err
+		}
+		if s.AssetCheck != nil && !assetChecked {
+			if err := s.AssetCheck(ctx, l.AssetName); err != nil {
+				return nil, false, err
+			}
+			assetChecked = true
+		}
+		// Wrap only under a KEK the store has registered, and only while
+		// this process can unwrap what the store holds (CheckKEK).
+		if err := s.CheckKEK(ctx); err != nil {
+			return nil, false, fmt.Errorf("streaming locator %s: %w", name, err)
+		}
 		st, expect, err := s.buildLocator(ctx, in, enabled)
 		if err != nil {
 			return nil, false, err
@@ -72,6 +87,46 @@ func (s *Service) putLocator(ctx context.Context, name string, body []byte) ([]b
 		return out, true, err
 	}
 	return nil, false, fmt.Errorf("streaming locator %s: concurrent writes, retry: %w", name, ErrConflict)
+}
+
+// needKeyPolicy refuses a locator whose keys this origin's key delivery
+// would have to hand out, but could not: a key of an enabled type that
+// the streaming policy delivers only through this origin (an envelope key
+// URL or a ClearKey license URL that is the origin's own, relative; no
+// Widevine, PlayReady or FairPlay signalled beside it), with no content key
+// policy, its own (policyName) or the locator's
+// (defaultContentKeyPolicyName). Key delivery never hands out a key
+// without a policy, so every key request would fail. A key that an external
+// license server can serve (it reads the key through listContentKeys)
+// needs no policy here.
+func needKeyPolicy(l *StreamingLocator, pol *StreamingPolicy, enabled []KeyType) error {
+	for _, t := range enabled {
+		route := pol.ownDeliveryOnly(t)
+		if route == "" {
+			continue
+		}
+		given := false
+		for i := range l.ContentKeys {
+			k := &l.ContentKeys[i]
+			if k.Type != t {
+				continue
+			}
+			given = true
+			if l.EffectivePolicyName(k) == "" {
+				return invalid("defaultContentKeyPolicyName",
+					"streaming policy %s delivers %s keys only through this origin's %s, which hands out no key without a content key policy: "+
+						"name one in defaultContentKeyPolicyName (or in %s.policyName)",
+					pol.Name, t, route, index("contentKeys", i))
+			}
+		}
+		if !given && l.DefaultContentKeyPolicyName == "" {
+			// The key for t is generated, under the locator's default.
+			return invalid("defaultContentKeyPolicyName",
+				"streaming policy %s delivers %s keys only through this origin's %s, which hands out no key without a content key policy: "+
+					"name one in defaultContentKeyPolicyName", pol.Name, t, route)
+		}
+	}
+	return nil
 }
 
 // buildLocator resolves every key's id and value: a KID the store already

@@ -23,11 +23,13 @@ import (
 //	keyLocators         kid "/" locator -> ""      (the KID's locator set)
 //	refs                kind "/" policy "/" locator -> ""
 //	uses                tokenID -> {"count":n,"expiresAt":t}
+//	keks                kekId -> KEKCanary JSON (the KEK registry)
 var (
 	bucketKeys        = []byte("keys")
 	bucketKeyLocators = []byte("keyLocators")
 	bucketRefs        = []byte("refs")
 	bucketUses        = []byte("uses")
+	bucketKEKs        = []byte("keks")
 )
 
 // BoltStore is the embedded single-file store for one node. Invalidations
@@ -50,12 +52,16 @@ func OpenBolt(path string) (*BoltStore, error) {
 		return nil, fmt.Errorf("bolt store %s: %w", path, err)
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("bolt store %s: the file is locked by another process (a running drmorigin serve?): "+
+			"the embedded store has one user at a time", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bolt store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{[]byte(KindContentKeyPolicies), []byte(KindStreamingPolicies),
-			[]byte(KindStreamingLocators), bucketKeys, bucketKeyLocators, bucketRefs, bucketUses} {
+			[]byte(KindStreamingLocators), bucketKeys, bucketKeyLocators, bucketRefs, bucketUses, bucketKEKs} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -154,7 +160,7 @@ func (s *BoltStore) PutPolicy(ctx context.Context, kind Kind, name string, doc [
 			return nil
 		}
 		if old != nil && immutableWhileReferenced && hasPrefix(tx.Bucket(bucketRefs), refPrefix(kind, name)) {
-			return fmt.Errorf("%s %s is referenced by a streaming locator and cannot change: %w", kind, name, ErrConflict)
+			return inUse(tx, kind, name, true)
 		}
 		created, changed = old == nil, true
 		return b.Put([]byte(name), doc)
@@ -176,7 +182,7 @@ func (s *BoltStore) DeletePolicy(ctx context.Context, kind Kind, name string) er
 			return ErrNotFound
 		}
 		if hasPrefix(tx.Bucket(bucketRefs), refPrefix(kind, name)) {
-			return fmt.Errorf("%s %s is referenced by a streaming locator: %w", kind, name, ErrConflict)
+			return inUse(tx, kind, name, false)
 		}
 		return b.Delete([]byte(name))
 	})
@@ -184,6 +190,21 @@ func (s *BoltStore) DeletePolicy(ctx context.Context, kind Kind, name string) er
 		s.hub.publish(Invalidation{Kind: kind, Name: name})
 	}
 	return err
+}
+
+// inUse is the InUseError of a policy that locators reference, naming the
+// first of them (bbolt keys are sorted).
+func inUse(tx *bolt.Tx, kind Kind, name string, change bool) error {
+	e := &InUseError{Kind: kind, Name: name, Change: change}
+	prefix := refPrefix(kind, name)
+	c := tx.Bucket(bucketRefs).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if len(e.Locators) < MaxInUseNames {
+			e.Locators = append(e.Locators, string(k[len(prefix):]))
+		}
+		e.Count++
+	}
+	return e
 }
 
 func keyLocator(kid KID, locator string) []byte { return []byte(kid.String() + "/" + locator) }

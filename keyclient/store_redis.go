@@ -26,6 +26,7 @@ import (
 //	{drmorigin}:key:<kid>              STRING  KeyEntry JSON
 //	{drmorigin}:keylocators:<kid>      SET     locators carrying the KID
 //	{drmorigin}:refs:<kind>:<name>     SET     locators referencing a policy
+//	{drmorigin}:keks                   HASH    kekId -> KEKCanary JSON (the KEK registry)
 //	drmorigin:uses:<tokenID>           STRING  INCR counter, EXPIREAT token expiry
 //
 // Invalidations are published on the channel drmorigin:invalidate as
@@ -217,7 +218,7 @@ func (s *RedisStore) PutPolicy(ctx context.Context, kind Kind, name string, doc 
 	case 0:
 		return false, nil
 	case -1:
-		return false, fmt.Errorf("%s %s is referenced by a streaming locator and cannot change: %w", kind, name, ErrConflict)
+		return false, s.inUse(ctx, kind, name, true)
 	}
 	s.publish(ctx, kind, name)
 	return r == 2, nil
@@ -243,10 +244,34 @@ func (s *RedisStore) DeletePolicy(ctx context.Context, kind Kind, name string) e
 	case 0:
 		return ErrNotFound
 	case -1:
-		return fmt.Errorf("%s %s is referenced by a streaming locator: %w", kind, name, ErrConflict)
+		return s.inUse(ctx, kind, name, false)
 	}
 	s.publish(ctx, kind, name)
 	return nil
+}
+
+// inUse is the InUseError of a policy that locators reference. The names
+// are read after the refused write, for the message only: the first few
+// in byte order of a set of up to a thousand, else a few at random.
+func (s *RedisStore) inUse(ctx context.Context, kind Kind, name string, change bool) error {
+	e := &InUseError{Kind: kind, Name: name, Change: change}
+	key := rRefs(kind, name)
+	n, err := s.c.SCard(ctx, key).Result()
+	if err != nil {
+		return e
+	}
+	e.Count = int(n)
+	var names []string
+	if n <= 1000 {
+		names, err = s.c.SMembers(ctx, key).Result()
+	} else {
+		names, err = s.c.SRandMemberN(ctx, key, MaxInUseNames).Result()
+	}
+	if err == nil {
+		slices.Sort(names)
+		e.Locators = names[:min(len(names), MaxInUseNames)]
+	}
+	return e
 }
 
 // KEYS: locator doc, names, then (policy doc, refs set) per ref, then
@@ -497,6 +522,8 @@ func (s *RedisStore) Dump(ctx context.Context) ([]byte, error) {
 				v, err = c.SMembers(ctx, k).Result()
 			case "zset":
 				v, err = c.ZRange(ctx, k, 0, -1).Result()
+			case "hash":
+				v, err = c.HGetAll(ctx, k).Result()
 			}
 			if err != nil && !errors.Is(err, redis.Nil) {
 				return err

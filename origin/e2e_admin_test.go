@@ -25,7 +25,13 @@ func TestManagementAPI(t *testing.T) {
 		}
 	})
 
-	body := map[string]any{"name": "loc-a", "assetName": "demo", "streamingPolicyName": "Predefined_ClearKey"}
+	open := map[string]any{"name": "open", "options": []any{
+		map[string]any{"configuration": map[string]any{"type": "aesEnvelope"}, "restriction": map[string]any{"type": "open"}}}}
+	if r := o.api("PUT", "/api/v1/contentKeyPolicies/open", open); r.status != 201 {
+		t.Fatalf("PUT content key policy: %s", r)
+	}
+	body := map[string]any{"name": "loc-a", "assetName": "demo", "streamingPolicyName": "Predefined_ClearKey",
+		"defaultContentKeyPolicyName": "open"}
 	t.Run("locator lifecycle", func(t *testing.T) {
 		if r := o.api("PUT", "/api/v1/streamingLocators/loc-a", body); r.status != 201 {
 			t.Fatalf("create: %s", r)

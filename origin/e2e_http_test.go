@@ -203,8 +203,9 @@ func mdatPayload(b []byte) []byte {
 	return nil
 }
 
-// TestDamagedAssetIsIsolated: a truncated or corrupt track file gets a clean
-// error; the process and the other assets carry on.
+// TestDamagedAssetIsIsolated: a truncated or corrupt track file is left out
+// of its asset (the rest of it is served, and the management API says
+// what was left out); the process and the other assets carry on.
 func TestDamagedAssetIsIsolated(t *testing.T) {
 	src := mediaRoot(t)
 	root := t.TempDir()
@@ -228,13 +229,17 @@ func TestDamagedAssetIsIsolated(t *testing.T) {
 	for _, a := range []string{"good", "truncated", "garbage"} {
 		o.locator("loc-"+a, a, "Predefined_ClearStreamingOnly", nil)
 	}
-	for _, a := range []string{"truncated", "garbage"} {
-		r := o.get("/loc-" + a + "/" + a + ".ism/manifest(format=mpd-time-csf)")
-		if r.status == 200 {
-			t.Errorf("damaged asset %s answered 200", a)
+	for _, c := range []struct{ asset, file, gone string }{
+		{"truncated", "video_640x360.mp4", `width="640"`},
+		{"garbage", "audio_eng.mp4", `lang="eng"`},
+	} {
+		r := o.get("/loc-" + c.asset + "/" + c.asset + ".ism/manifest(format=mpd-time-csf)")
+		if r.status != 200 || bytes.Contains(r.body, []byte(c.gone)) {
+			t.Errorf("asset %s with a damaged %s: %s, want 200 without its track", c.asset, c.file, r)
 		}
-		if r.status < 400 || len(r.body) > 300 {
-			t.Errorf("damaged asset %s: %s", a, r)
+		a := o.api("GET", "/api/v1/assets/"+c.asset, nil)
+		if a.status != 200 || !bytes.Contains(a.body, []byte(`"state":"partial"`)) || !bytes.Contains(a.body, []byte(`"file":"`+c.file+`"`)) {
+			t.Errorf("GET /api/v1/assets/%s: %s, want state partial naming %s", c.asset, a, c.file)
 		}
 	}
 	if r := o.get("/loc-good/good.ism/manifest(format=mpd-time-csf)"); r.status != 200 {

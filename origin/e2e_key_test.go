@@ -98,7 +98,16 @@ func TestKeyDelivery(t *testing.T) {
 	}
 	o.locator("tok", "demo", "Predefined_ClearKey", map[string]any{"defaultContentKeyPolicyName": "premium"})
 	o.locator("opn", "demo", "Predefined_ClearKey", map[string]any{"defaultContentKeyPolicyName": "open"})
-	o.locator("nop", "demo", "Predefined_ClearKey", nil)
+	// A key without a content key policy, for an external key server (the
+	// streaming policy sends players elsewhere): this origin never hands
+	// it out. (With this origin's own key URL, such a locator is refused:
+	// TestManagementMistakes.)
+	ext := map[string]any{"name": "extaes", "envelopeEncryption": map[string]any{"protocols": []string{"hls"},
+		"keyUrlTemplate": "https://keys.example.com/{ContentKeyId}"}}
+	if r := o.api("PUT", "/api/v1/streamingPolicies/extaes", ext); r.status/100 != 2 {
+		t.Fatalf("PUT streaming policy: %s", r)
+	}
+	o.locator("nop", "demo", "extaes", nil)
 	aes := keyOfType(t, o.contentKeys("tok"), "envelopeEncryption")
 	want, _ := base64.StdEncoding.DecodeString(aes.Value)
 	keyURL := "/keys/aes/" + aes.ID

@@ -330,8 +330,8 @@ func progKeyHex(t *testing.T, o *testOrigin, locator, typ string) string {
 }
 
 // TestProgressiveE2EBadAsset: an asset whose progressive file has a
-// truncated moov answers 500 to players and 422 naming the file to the
-// management API; another asset of the same origin plays.
+// truncated moov answers 500 to players, and the management API says it
+// is unservable, naming the file; another asset of the same origin plays.
 func TestProgressiveE2EBadAsset(t *testing.T) {
 	gen := testmedia.Progressive(t)
 	root := t.TempDir()
@@ -370,8 +370,9 @@ func TestProgressiveE2EBadAsset(t *testing.T) {
 			t.Errorf("good asset manifest%s: %s", f, r)
 		}
 	}
-	if r := o.api("GET", "/api/v1/assets/bad", nil); r.status != 422 || !bytes.Contains(r.body, []byte("truncated-moov.mp4")) {
-		t.Errorf("GET /api/v1/assets/bad: %s, want 422 naming truncated-moov.mp4", r)
+	if r := o.api("GET", "/api/v1/assets/bad", nil); r.status != 200 || !bytes.Contains(r.body, []byte(`"state":"unservable"`)) ||
+		!bytes.Contains(r.body, []byte("truncated-moov.mp4")) {
+		t.Errorf("GET /api/v1/assets/bad: %s, want state unservable naming truncated-moov.mp4", r)
 	}
 	// The good asset's segments play.
 	u := o.base + "/good/good.ism/manifest(format=mpd-time-csf)"

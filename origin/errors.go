@@ -53,6 +53,8 @@ func statusOf(err error, admin bool) (int, string) {
 		var small *fasthttp.ErrSmallBuffer
 		var te interface{ Timeout() bool }
 		switch {
+		case re.lineTooLong:
+			return fasthttp.StatusRequestURITooLong, "request URI too long"
 		case errors.As(err, &small):
 			return fasthttp.StatusRequestHeaderFieldsTooLarge, "request header fields too large"
 		case errors.Is(err, fasthttp.ErrBodyTooLarge):
@@ -81,6 +83,10 @@ func statusOf(err error, admin bool) (int, string) {
 	case errors.Is(err, keyclient.ErrConflict):
 		return fasthttp.StatusConflict, err.Error()
 	case errors.Is(err, token.ErrUnavailable):
+		return fasthttp.StatusServiceUnavailable, "service unavailable"
+	case errors.Is(err, keyclient.ErrKEK):
+		// This replica lacks a KEK the store's keys are wrapped under (its
+		// /readyz says so too): another replica may serve the request.
 		return fasthttp.StatusServiceUnavailable, "service unavailable"
 	case errors.Is(err, keyclient.ErrUnavailable):
 		// Before ValidationError: the resolver wraps whatever a store
@@ -114,8 +120,12 @@ func statusOf(err error, admin bool) (int, string) {
 }
 
 // readError is an error fasthttp met reading a request, before any
-// handler ran (Server.ErrorHandler).
-type readError struct{ err error }
+// handler ran (Server.ErrorHandler). lineTooLong is set when the header
+// block did not fit because of its request line (requestLineTooLong).
+type readError struct {
+	err         error
+	lineTooLong bool
+}
 
 func (e *readError) Error() string { return "read request: " + e.err.Error() }
 func (e *readError) Unwrap() error { return e.err }

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http/pprof"
-	"slices"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -15,8 +15,6 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/drmorigin/drmorigin/keyclient"
-	"github.com/drmorigin/drmorigin/packager"
-	"github.com/drmorigin/drmorigin/storage"
 )
 
 const apiPrefix = "/api/v1/"
@@ -56,10 +54,36 @@ func (s *Server) handleAdmin(ctx *fasthttp.RequestCtx) {
 			pprofHandler(ctx)
 		}
 	case strings.HasPrefix(path, apiPrefix):
-		s.handleAPI(ctx, strings.Split(strings.TrimPrefix(path, apiPrefix), "/"))
+		parts, ok := apiParts(ctx, path)
+		if !ok {
+			apiError(ctx, fasthttp.StatusBadRequest, "BadRequest", "malformed percent-encoding in the path", "")
+			return
+		}
+		s.handleAPI(ctx, parts)
 	default:
 		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "no such route", "")
 	}
+}
+
+// apiParts splits the management path after /api/v1/ into its segments,
+// each percent-decoded on its own, so that a name holding an encoded
+// slash ("a%2Fb") stays one segment (and is refused as a name) rather than
+// becoming two. path is the decoded, normalized path, for requests whose
+// raw path does not start with the prefix.
+func apiParts(ctx *fasthttp.RequestCtx, path string) ([]string, bool) {
+	raw := string(ctx.Request.URI().PathOriginal())
+	if !strings.HasPrefix(raw, apiPrefix) {
+		return strings.Split(strings.TrimPrefix(path, apiPrefix), "/"), true
+	}
+	parts := strings.Split(strings.TrimPrefix(raw, apiPrefix), "/")
+	for i, p := range parts {
+		d, err := url.PathUnescape(p)
+		if err != nil {
+			return nil, false
+		}
+		parts[i] = d
+	}
+	return parts, true
 }
 
 // adminAuthorized checks the bearer token in constant time and answers 401
@@ -112,6 +136,9 @@ func (s *Server) handleAPI(ctx *fasthttp.RequestCtx, parts []string) {
 			}
 			if created {
 				ctx.SetStatusCode(fasthttp.StatusCreated)
+				if kind == keyclient.KindStreamingLocators {
+					s.warnAsset(ctx, out)
+				}
 			}
 			writeJSONRaw(ctx, out)
 		case fasthttp.MethodGet:
@@ -248,120 +275,6 @@ func implemented(f Format, e Encryption) bool {
 	return f.Allows(e)
 }
 
-type assetInfo struct {
-	Name         string      `json:"name"`
-	ManifestName string      `json:"manifestName"`
-	Tracks       []trackInfo `json:"tracks"`
-	Duration     float64     `json:"durationSeconds"`
-}
-
-type trackInfo struct {
-	Name        string `json:"name"`
-	Type        string `json:"type"`
-	File        string `json:"file"`
-	TrackID     uint32 `json:"trackId"`
-	Bitrate     int    `json:"bitrate"`
-	PeakBitrate int    `json:"peakBitrate"`
-	Codecs      string `json:"codecs"`
-	Language    string `json:"language,omitempty"`
-	Width       int    `json:"width,omitempty"`
-	Height      int    `json:"height,omitempty"`
-	FrameRate   string `json:"frameRate,omitempty"`
-	SampleRate  int    `json:"sampleRate,omitempty"`
-	Channels    int    `json:"channels,omitempty"`
-	Fragments   int    `json:"fragments"`
-	// Samples and IndexBytes size the track's index: what the origin keeps
-	// in memory per track (quality.md: a two-hour 1080p asset under 8 MB).
-	Samples    int    `json:"samples"`
-	IndexBytes int    `json:"indexBytes"`
-	IndexedBy  string `json:"indexedFrom"`
-}
-
-func describeAsset(a *packager.Asset) assetInfo {
-	info := assetInfo{Name: a.Name, ManifestName: a.ManifestName, Tracks: []trackInfo{}}
-	for _, t := range a.Tracks {
-		ti := trackInfo{Name: t.Name, Type: "video", File: baseName(t.Path), TrackID: t.TrackID, Bitrate: t.Bitrate,
-			PeakBitrate: t.PeakBitrate, Codecs: t.Codecs, Language: t.Language, Width: t.Width, Height: t.Height,
-			SampleRate: t.SampleRate, Channels: t.Channels, Fragments: len(t.Fragments),
-			Samples: t.SampleCount(), IndexBytes: t.IndexBytes(), IndexedBy: t.IndexedFrom}
-		if t.Kind == packager.Audio {
-			ti.Type = "audio"
-		} else if t.FrameRateDen > 0 {
-			ti.FrameRate = strconv.Itoa(t.FrameRateNum)
-			if t.FrameRateDen != 1 {
-				ti.FrameRate += "/" + strconv.Itoa(t.FrameRateDen)
-			}
-		}
-		if n := len(t.Fragments); n > 0 && t.Timescale > 0 {
-			last := t.Fragments[n-1]
-			d := float64(last.Time+last.Duration-t.Fragments[0].Time) / float64(t.Timescale)
-			if d > info.Duration {
-				info.Duration = d
-			}
-		}
-		info.Tracks = append(info.Tracks, ti)
-	}
-	return info
-}
-
-func (s *Server) handleAssets(ctx *fasthttp.RequestCtx, method string, parts []string) {
-	if len(parts) > 1 {
-		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "no such route", "")
-		return
-	}
-	if method != fasthttp.MethodGet {
-		methodNotAllowed(ctx, "GET")
-		return
-	}
-	if len(parts) == 1 && parts[0] != "" {
-		a, err := s.Assets.Asset(parts[0])
-		if err != nil {
-			s.apiFail(ctx, err)
-			return
-		}
-		writeJSON(ctx, describeAsset(a))
-		return
-	}
-	args := ctx.QueryArgs()
-	top, ok := pageSize(ctx)
-	if !ok {
-		return
-	}
-	names, err := s.Assets.List()
-	if err != nil {
-		if errors.Is(err, storage.ErrUnavailable) {
-			s.apiFail(ctx, err)
-			return
-		}
-		s.Config.Logger.Error("asset listing failed", "err", err)
-		apiError(ctx, fasthttp.StatusInternalServerError, "InternalError", "the asset root cannot be listed", "")
-		return
-	}
-	// A page is the names after $skiptoken (the last name of the page
-	// before): names are sorted and unique, so a page never repeats or
-	// skips one, even when assets come and go between pages.
-	after := string(args.Peek("$skiptoken"))
-	start, _ := slices.BinarySearch(names, after)
-	if start < len(names) && after != "" && names[start] == after {
-		start++
-	}
-	page := names[start:min(start+top, len(names))]
-	out := []assetInfo{}
-	for _, name := range page {
-		a, err := s.Assets.Asset(name)
-		if err != nil {
-			out = append(out, assetInfo{Name: name, Tracks: []trackInfo{}})
-			continue
-		}
-		out = append(out, describeAsset(a))
-	}
-	res := map[string]any{"value": out}
-	if start+top < len(names) {
-		res["nextLink"] = apiPrefix + "assets?$top=" + strconv.Itoa(top) + "&$skiptoken=" + urlQueryEscape(page[len(page)-1])
-	}
-	writeJSON(ctx, res)
-}
-
 // pageSize reads a collection's $top (1 to 1000, default 100); on a bad
 // one it answers 400 and returns false.
 func pageSize(ctx *fasthttp.RequestCtx) (int, bool) {
@@ -377,6 +290,21 @@ func pageSize(ctx *fasthttp.RequestCtx) (int, bool) {
 	return n, true
 }
 
+// warnAsset adds a Warning header (RFC 9110's 199, "miscellaneous
+// warning") to the answer of a new locator whose asset cannot be served,
+// or only partly: the locator is created, and the operator told.
+func (s *Server) warnAsset(ctx *fasthttp.RequestCtx, locator []byte) {
+	var l struct {
+		AssetName string `json:"assetName"`
+	}
+	if json.Unmarshal(locator, &l) != nil {
+		return
+	}
+	if w := s.assetWarning(l.AssetName); w != "" {
+		ctx.Response.Header.Set("Warning", "199 drmorigin "+strconv.Quote(w))
+	}
+}
+
 // apiFail answers a management request's error in the API's JSON error
 // shape; statusOf decides the status and message.
 func (s *Server) apiFail(ctx *fasthttp.RequestCtx, err error) {
@@ -390,6 +318,9 @@ func (s *Server) apiFail(ctx *fasthttp.RequestCtx, err error) {
 		s.Config.Logger.Error("management request failed", "path", string(ctx.Path()), "err", err)
 	}
 	apiError(ctx, status, apiCode(status), msg, target)
+	if status == fasthttp.StatusServiceUnavailable {
+		ctx.Response.Header.Set("Retry-After", "1")
+	}
 }
 
 // apiCode is the management API's error code for a status: its reason

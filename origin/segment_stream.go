@@ -60,7 +60,7 @@ func (s *Server) serveMappedSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, 
 		return true, nil
 	}
 	ss.head, ss.ms, ss.off, ss.open = ms.Head, ms, 0, true
-	ss.conn = ctx.Conn()
+	ss.conn = rawConn(ctx.Conn()) // the TCP connection itself: writev
 	ctx.Response.ImmediateHeaderFlush = true
 	ctx.Response.SetBodyStream(ss, len(ss.head)+ss.ms.PayloadLen())
 	s.segmentHeaders(ctx, r, t, i, nil)

@@ -61,7 +61,12 @@ func benchOrigin(b *testing.B) *testOrigin {
 	o := startOrigin(b, mediaRoot(b), "")
 	o.locator("clear", "demo", "Predefined_ClearStreamingOnly", nil)
 	o.locator("drm", "demo", "Predefined_MultiDrmStreaming", nil)
-	o.locator("env", "demo", "Predefined_ClearKey", nil)
+	open := map[string]any{"name": "open", "options": []any{
+		map[string]any{"configuration": map[string]any{"type": "aesEnvelope"}, "restriction": map[string]any{"type": "open"}}}}
+	if r := o.api("PUT", "/api/v1/contentKeyPolicies/open", open); r.status != 201 {
+		b.Fatalf("PUT content key policy: %s", r)
+	}
+	o.locator("env", "demo", "Predefined_ClearKey", map[string]any{"defaultContentKeyPolicyName": "open"})
 	return o
 }
 

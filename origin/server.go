@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -18,7 +19,8 @@ import (
 
 // Limits of the streaming and management listeners (quality.md, Safe).
 const (
-	// MaxRequestLineLen: a longer request line gets 414.
+	// MaxRequestLineLen: a longer request line (method, URI and version)
+	// gets 414, checked before the header total.
 	MaxRequestLineLen = 8 << 10
 	// MaxHeaderBytes: request headers past this get 431.
 	MaxHeaderBytes = 16 << 10
@@ -61,9 +63,15 @@ type Config struct {
 	// TokenSkew is the clock skew allowed on token exp/nbf; zero takes the
 	// token package's default.
 	TokenSkew time.Duration
+	// ShutdownTimeout bounds how long Serve waits, once its context is
+	// done, for requests in flight to finish; default 25s.
+	ShutdownTimeout time.Duration
 	// Logger receives the origin's logs; nil logs nothing.
 	Logger *slog.Logger
 }
+
+// defaultManifestCacheControl is ManifestCacheControl's default.
+const defaultManifestCacheControl = "public, max-age=30"
 
 func (c *Config) setDefaults() {
 	if c.Listen == "" {
@@ -73,7 +81,10 @@ func (c *Config) setDefaults() {
 		c.AdminListen = "127.0.0.1:8081"
 	}
 	if c.ManifestCacheControl == "" {
-		c.ManifestCacheControl = "public, max-age=30"
+		c.ManifestCacheControl = defaultManifestCacheControl
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 25 * time.Second
 	}
 	if c.ManifestCacheEntries == 0 {
 		c.ManifestCacheEntries = 4096
@@ -122,6 +133,7 @@ type Server struct {
 	// nil means always ready.
 	Ready func(ctx context.Context) error
 
+	settings  atomic.Pointer[Settings]
 	manifests *manifestCache
 	verifier  *token.Verifier
 	keys      keyCache
@@ -132,7 +144,10 @@ type Server struct {
 }
 
 // Initialize fills defaults and builds the HTTP servers. It must be called
-// once before Serve or the handlers.
+// once before Serve or the handlers. It sets the Service's AssetCheck (a
+// new locator's asset must exist in Assets) unless one is set, and, when
+// Assets is a packager.Library, observes its builds to log the tracks an
+// asset is served without.
 func (s *Server) Initialize() error {
 	if s.Assets == nil || s.Resolver == nil || s.Service == nil {
 		return errors.New("origin: Assets, Resolver and Service are required")
@@ -141,12 +156,20 @@ func (s *Server) Initialize() error {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.SetSettings(Settings{ManifestCacheControl: s.Config.ManifestCacheControl, KeyAllowedOrigins: s.Config.KeyAllowedOrigins})
+	if s.Service.AssetCheck == nil {
+		s.Service.AssetCheck = s.checkAsset
+	}
+	if o, ok := s.Assets.(buildObserver); ok {
+		o.Observe(s.assetBuilt)
+	}
 	s.manifests = newManifestCache(s.Config.ManifestCacheEntries)
 	s.verifier = &token.Verifier{Skew: s.Config.TokenSkew, Now: s.now}
 	s.stream = &fasthttp.Server{
 		Name:               "drmorigin",
 		Handler:            s.handleStream,
 		ErrorHandler:       s.handleReadError,
+		ConnState:          s.connState,
 		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
 		MaxRequestBodySize: MaxStreamBodyBytes,
 		ReadTimeout:        s.Config.ReadTimeout,
@@ -158,7 +181,10 @@ func (s *Server) Initialize() error {
 		// connection (1.2 GB for 1,000 connections after 1.2 MB
 		// segments). Released, the buffers go back to a shared pool and
 		// memory follows the requests in flight, not the connections.
-		ReduceMemoryUsage:             true,
+		ReduceMemoryUsage: true,
+		// While draining, keep-alive clients are told to reconnect
+		// (elsewhere) rather than send another request here.
+		CloseOnShutdown:               true,
 		DisableHeaderNamesNormalizing: false,
 		NoDefaultServerHeader:         false,
 		NoDefaultDate:                 false,
@@ -167,26 +193,50 @@ func (s *Server) Initialize() error {
 		Name:               "drmorigin-admin",
 		Handler:            s.handleAdmin,
 		ErrorHandler:       s.handleReadError,
+		ConnState:          s.connState,
 		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
 		MaxRequestBodySize: MaxAdminBodyBytes,
 		ReadTimeout:        s.Config.ReadTimeout,
 		WriteTimeout:       s.Config.WriteTimeout,
 		IdleTimeout:        s.Config.IdleTimeout,
+		CloseOnShutdown:    true,
 	}
 	return nil
 }
 
-// handleReadError answers requests fasthttp could not read: oversized
-// headers (431), bodies (413), timeouts (408), anything else 400 (statusOf).
+// handleReadError answers requests fasthttp could not read: a request
+// line over MaxRequestLineLen (414), oversized headers (431), bodies
+// (413), timeouts (408), anything else 400 (statusOf).
 func (s *Server) handleReadError(ctx *fasthttp.RequestCtx, err error) {
-	status, msg := statusOf(&readError{err}, false)
+	re := &readError{err: err}
+	var small *fasthttp.ErrSmallBuffer
+	if errors.As(err, &small) {
+		// The header block did not fit the read buffer: fasthttp does not
+		// say whether its request line is to blame; the connection has
+		// measured it (requestline.go).
+		if lc := lineConnOf(ctx.Conn()); lc != nil {
+			re.lineTooLong = lc.tooLong()
+		}
+	}
+	status, msg := statusOf(re, false)
 	plainError(ctx, status, msg)
+}
+
+// connState hears fasthttp's connection states: once a request is
+// answered (StateIdle), the next bytes start the next request line.
+func (s *Server) connState(c net.Conn, st fasthttp.ConnState) {
+	if st == fasthttp.StateIdle {
+		if lc := lineConnOf(c); lc != nil {
+			lc.next()
+		}
+	}
 }
 
 // checkLimits answers 414 and 431 for requests that fit the read buffer but
 // break the named limits. It reports whether the request may go on.
 func checkLimits(ctx *fasthttp.RequestCtx) bool {
-	if len(ctx.Request.Header.RequestURI()) > MaxRequestLineLen {
+	h := &ctx.Request.Header
+	if len(h.Method())+1+len(h.RequestURI())+1+len(h.Protocol()) > MaxRequestLineLen {
 		plainError(ctx, fasthttp.StatusRequestURITooLong, "request URI too long")
 		return false
 	}
@@ -197,22 +247,42 @@ func checkLimits(ctx *fasthttp.RequestCtx) bool {
 	return true
 }
 
-// Serve serves both listeners until ctx is done, then shuts them down.
+// Serve serves both listeners until ctx is done, then drains them: the
+// listeners close, idle connections are closed, keep-alive responses say
+// "Connection: close", and requests in flight get Config.ShutdownTimeout
+// to finish. It logs when the drain starts and how it ended; connections
+// still busy at the timeout are left to the process's exit.
 func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 	errc := make(chan error, 2)
 	s.wg.Add(2)
-	go func() { defer s.wg.Done(); errc <- s.stream.Serve(stream) }()
-	go func() { defer s.wg.Done(); errc <- s.admin.Serve(admin) }()
+	go func() { defer s.wg.Done(); errc <- s.stream.Serve(lineListener{stream}) }()
+	go func() { defer s.wg.Done(); errc <- s.admin.Serve(lineListener{admin}) }()
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	start := time.Now()
+	log := s.Config.Logger
+	log.Info("draining: listeners closed, waiting for requests in flight", "timeout", s.Config.ShutdownTimeout)
+	shut, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownTimeout)
 	defer cancel()
-	_ = s.stream.ShutdownWithContext(shut)
-	_ = s.admin.ShutdownWithContext(shut)
+	var drain sync.WaitGroup
+	var timedOut atomic.Bool
+	for _, srv := range []*fasthttp.Server{s.stream, s.admin} {
+		drain.Go(func() {
+			if srv.ShutdownWithContext(shut) != nil && shut.Err() != nil {
+				timedOut.Store(true)
+			}
+		})
+	}
+	drain.Wait()
 	s.wg.Wait()
+	if timedOut.Load() {
+		log.Warn("shutdown timed out: requests still in flight are cut off", "timeout", s.Config.ShutdownTimeout)
+	} else {
+		log.Info("shutdown complete: every request in flight finished", "took", time.Since(start).Round(time.Millisecond))
+	}
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

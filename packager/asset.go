@@ -17,9 +17,71 @@ type Asset struct {
 	Name         string   // directory name under the library root
 	ManifestName string   // {name} in URLs: the .ism base name, else Name
 	Tracks       []*Track // server-manifest order; without one, video by descending bitrate, then audio
+	// Skipped lists what the asset leaves out because it cannot be served:
+	// track files, or tracks of files of several, that are damaged or
+	// unsupported, and .ism entries naming a file or track that is not
+	// there. The asset is served without them (partially, when Skipped is
+	// not empty); with no track left, Library.Asset fails with an
+	// *UnservableError instead.
+	Skipped []Skipped
 
-	files  []*trackFile        // every file opened, tracks served or not
-	opened map[string][]*Track // while loading: the tracks of each file
+	files  []*trackFile      // every file opened, tracks served or not
+	opened map[string]opened // while loading: each file's tracks or error
+	store  storage.Store     // while loading
+}
+
+// Skipped is a track file, or one track of a file of several, that its
+// asset leaves out.
+type Skipped struct {
+	// File is the file's name in the asset directory.
+	File string
+	// TrackID is the track left out of a file of several, or the one an
+	// .ism entry asked for; 0 when the whole file is left out.
+	TrackID uint32
+	// Err says why. It wraps ErrCorrupt (damaged, or an .ism entry naming
+	// what is not there) or ErrUnsupported (well formed, but not media
+	// the packager serves), and names the file.
+	Err error
+	// version is the file's storage.Object Identity when it was skipped,
+	// "" when absent: another one means it was replaced (Library.Asset
+	// builds the asset again).
+	version string
+}
+
+// UnservableError is the error of Library.Asset for an asset that has
+// tracks, but none that can be served. It wraps the error of each skipped
+// file or track, so errors.Is finds ErrCorrupt and ErrUnsupported in it.
+type UnservableError struct {
+	Asset   string
+	Skipped []Skipped
+}
+
+func (e *UnservableError) Error() string {
+	if len(e.Skipped) == 1 {
+		return e.Skipped[0].Err.Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "asset %s: no track can be served: ", e.Asset)
+	for i, s := range e.Skipped {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(s.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *UnservableError) Unwrap() []error {
+	errs := make([]error, len(e.Skipped))
+	for i, s := range e.Skipped {
+		errs[i] = s.Err
+	}
+	return errs
+}
+
+type opened struct {
+	ts  []*Track
+	err error
 }
 
 // Track returns the track of that name (case-insensitive) and bitrate, or nil.
@@ -52,20 +114,63 @@ func (a *Asset) evict() {
 
 // open returns the tracks of the asset's file name, opening and indexing
 // it on first use: a file that an .ism lists once per track is read once.
+// Tracks of a file of several that cannot be served are recorded in
+// a.Skipped; a whole file that cannot be is the error (mediaFault), which
+// the caller records or not.
 func (a *Asset) open(st storage.Store, name string) ([]*Track, error) {
-	if ts, ok := a.opened[name]; ok {
-		return ts, nil
+	if o, ok := a.opened[name]; ok {
+		return o.ts, o.err
 	}
-	ts, tf, err := openFile(st, a.Name+"/"+name)
-	if err != nil {
-		return nil, err
-	}
+	ts, skipped, tf, err := openFile(st, a.Name+"/"+name)
 	if a.opened == nil {
-		a.opened = map[string][]*Track{}
+		a.opened = map[string]opened{}
 	}
-	a.files = append(a.files, tf)
-	a.opened[name] = ts
-	return ts, nil
+	a.opened[name] = opened{ts, err}
+	if tf != nil {
+		a.files = append(a.files, tf)
+	}
+	for _, s := range skipped {
+		s.File = name
+		a.skip(s)
+	}
+	return ts, err
+}
+
+// skip records what the asset leaves out, once per file and track.
+func (a *Asset) skip(s Skipped) {
+	for _, o := range a.Skipped {
+		if o.File == s.File && o.TrackID == s.TrackID {
+			return
+		}
+	}
+	s.version, _ = versionOf(a.store, a.Name, s.File)
+	a.Skipped = append(a.Skipped, s)
+}
+
+// versionOf is the Identity of file in the directory of asset in st, ""
+// when there is none; ok is false when the store could not tell
+// (unavailable).
+func versionOf(st storage.Store, asset, file string) (v string, ok bool) {
+	if !validName(file) {
+		return "", true
+	}
+	f, err := st.Open(asset + "/" + file)
+	if err != nil {
+		return "", errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalidName)
+	}
+	defer f.Close()
+	return f.Identity(), true
+}
+
+// skippedIn reports whether the track of file that an .ism entry asks for
+// (trackID, 0 for the first of its kind) was left out already.
+func (a *Asset) skippedIn(file string, trackID uint32) bool {
+	for _, s := range a.Skipped {
+		if s.File == file && (s.TrackID == 0 || trackID == 0 || s.TrackID == trackID) {
+			return true
+		}
+	}
+	return false
 }
 
 // trackExts are the file name extensions of track files: fragmented and
@@ -85,7 +190,9 @@ func validName(name string) bool {
 }
 
 // loadAsset opens and indexes every track of the asset directory name in
-// st.
+// st. A track file (or a track of one) that is damaged or unsupported is
+// left out and recorded in Skipped; with nothing left, the error is an
+// *UnservableError. Store failures fail the whole build.
 func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, err error) {
 	dir := st.Locate(name)
 	entries, err := st.List(name + "/")
@@ -95,7 +202,7 @@ func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, e
 		}
 		return nil, fmt.Errorf("packager: asset %s: %w", name, err)
 	}
-	a = &Asset{Name: name, ManifestName: name}
+	a = &Asset{Name: name, ManifestName: name, store: st}
 	defer func() {
 		if err != nil && a != nil {
 			a.evict()
@@ -116,10 +223,14 @@ func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, e
 	switch len(isms) {
 	case 0:
 		if len(files) == 0 {
-			return nil, fmt.Errorf("%w: %s holds no track files", ErrAssetNotFound, name)
+			return nil, fmt.Errorf("packager: asset %s holds no track files: %w", name, ErrNoTrackFiles)
 		}
 		for _, f := range files {
 			ts, err := a.open(st, f)
+			if mediaFault(err) {
+				a.skip(Skipped{File: f, Err: err})
+				continue
+			}
 			if err != nil {
 				return a, err
 			}
@@ -139,12 +250,16 @@ func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, e
 	if err := a.cutProgressive(target); err != nil {
 		return a, err
 	}
-	a.opened = nil
+	if len(a.Tracks) == 0 {
+		return a, &UnservableError{Asset: name, Skipped: a.Skipped}
+	}
+	a.opened, a.store = nil, nil
 	return a, nil
 }
 
 // loadISM reads the server manifest ism of the asset directory a.Name and
-// opens and indexes the tracks it lists.
+// opens and indexes the tracks it lists. An entry whose file or track is
+// missing, damaged or unsupported is left out (a.Skipped).
 func (a *Asset) loadISM(st storage.Store, ism string) error {
 	path := st.Locate(a.Name + "/" + ism)
 	f, err := st.Open(a.Name + "/" + ism)
@@ -163,26 +278,40 @@ func (a *Asset) loadISM(st storage.Store, ism string) error {
 	if reason != "" {
 		return corruptf(path, 0, "%s", reason)
 	}
+	listed := false
 	for _, e := range entries {
 		if e.kind != "video" && e.kind != "audio" {
 			continue // textstream and others are not served (yet)
 		}
+		listed = true
 		if !validName(e.src) || !isTrackFile(e.src) {
-			return corruptf(path, 0, "track src %q is not a track file in the asset directory", e.src)
+			a.skip(Skipped{File: e.src, TrackID: e.trackID,
+				Err: corruptf(path, 0, "track src %q is not a track file in the asset directory", e.src)})
+			continue
 		}
 		ts, err := a.open(st, e.src)
-		if errors.Is(err, storage.ErrNotFound) {
-			return corruptf(path, 0, "track src %q: not a regular file in the asset directory", e.src)
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			a.skip(Skipped{File: e.src, TrackID: e.trackID,
+				Err: corruptf(path, 0, "track src %q: not a regular file in the asset directory", e.src)})
+			continue
+		case mediaFault(err):
+			a.skip(Skipped{File: e.src, Err: err})
+			continue
+		case err != nil:
 			return err
 		}
 		t := pick(ts, e)
 		if t == nil {
-			if e.trackID != 0 {
-				return corruptf(path, 0, "track src %q has no %s track with trackID %d", e.src, e.kind, e.trackID)
+			if a.skippedIn(e.src, e.trackID) {
+				continue // the file's track that the entry names was left out
 			}
-			return corruptf(path, 0, "track src %q has no %s track", e.src, e.kind)
+			msg := fmt.Sprintf("track src %q has no %s track", e.src, e.kind)
+			if e.trackID != 0 {
+				msg = fmt.Sprintf("track src %q has no %s track with trackID %d", e.src, e.kind, e.trackID)
+			}
+			a.skip(Skipped{File: e.src, TrackID: e.trackID, Err: corruptf(path, 0, "%s", msg)})
+			continue
 		}
 		if slices.Contains(a.Tracks, t) {
 			continue // the same track of the same file, listed again
@@ -199,7 +328,7 @@ func (a *Asset) loadISM(st storage.Store, ism string) error {
 			t.Name = t.Kind.String()
 		}
 	}
-	if len(a.Tracks) == 0 {
+	if !listed {
 		return corruptf(path, 0, "no video or audio tracks")
 	}
 	a.Tracks = dedupe(a.Tracks)
@@ -264,32 +393,37 @@ func (t *Track) signature() string {
 // cutProgressive cuts the asset's progressive tracks into fragments
 // (progressive_cut.go): video tracks at their sync samples on multiples of
 // target, audio tracks at the first video track's fragment starts, or on
-// multiples when the asset has no video.
+// multiples when the asset has no video. A track whose sample tables
+// cannot be cut (damaged) is left out of the asset; the next video track
+// then leads.
 func (a *Asset) cutProgressive(target time.Duration) error {
 	var lead *Track
-	for _, t := range a.Tracks {
-		if t.Kind == Video {
-			lead = t
+	var starts []int64
+	for lead == nil {
+		i := slices.IndexFunc(a.Tracks, func(t *Track) bool { return t.Kind == Video })
+		if i < 0 {
 			break
 		}
-	}
-	var starts []int64
-	if lead != nil {
-		if lead.prog != nil {
-			var err error
-			if starts, err = lead.cut(lead.prog, multiples(target, lead.Timescale, true), lead.shift); err != nil {
-				return err
-			}
-		} else {
+		lead = a.Tracks[i]
+		if lead.prog == nil {
 			// A fragmented lead: its fragments' decode times, less the
 			// edit shift (the first sample's composition offset is not
 			// known without reading its moof).
 			for _, f := range lead.Fragments {
 				starts = append(starts, int64(f.Time)-lead.shift)
 			}
+			break
+		}
+		var err error
+		if starts, err = lead.cut(lead.prog, multiples(target, lead.Timescale, true), lead.shift); err != nil {
+			if !mediaFault(err) {
+				return err
+			}
+			a.leaveOut(lead, err)
+			lead = nil
 		}
 	}
-	for _, t := range a.Tracks {
+	for _, t := range slices.Clone(a.Tracks) {
 		if t.prog == nil || t == lead {
 			continue
 		}
@@ -301,10 +435,19 @@ func (a *Asset) cutProgressive(target time.Duration) error {
 			rule = following(starts, lead.Timescale, t.Timescale)
 		}
 		if _, err := t.cut(t.prog, rule, t.shift); err != nil {
-			return err
+			if !mediaFault(err) {
+				return err
+			}
+			a.leaveOut(t, err)
 		}
 	}
 	return nil
+}
+
+// leaveOut drops an indexed track from the asset, recording why.
+func (a *Asset) leaveOut(t *Track, err error) {
+	a.Tracks = slices.DeleteFunc(a.Tracks, func(x *Track) bool { return x == t })
+	a.skip(Skipped{File: strings.TrimPrefix(t.file.name, a.Name+"/"), TrackID: t.TrackID, Err: err})
 }
 
 // nameTracks orders and names the tracks of an asset without server

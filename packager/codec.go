@@ -93,6 +93,8 @@ func (t *Track) describeVideo(se *mp4.VisualSampleEntryBox, off int64) error {
 		for _, nt := range []hevc.NaluType{hevc.NALU_VPS, hevc.NALU_SPS, hevc.NALU_PPS} {
 			annexB(&sb, se.HvcC.GetNalusForType(nt))
 		}
+	case "encv":
+		return unsupportedf(t.Path, "video sample entry \"encv\": the source is encrypted; drmorigin encrypts on the fly and needs the clear source")
 	default:
 		return unsupportedf(t.Path, "video sample entry %q", typ)
 	}
@@ -137,6 +139,21 @@ func (t *Track) describeAudio(se *mp4.AudioSampleEntryBox, off int64) error {
 	t.SampleRate, t.Channels = int(se.SampleRate), int(se.ChannelCount)
 	switch typ := se.Type(); typ {
 	case "mp4a":
+		if se.Esds != nil && se.Esds.DecConfigDescriptor != nil {
+			// The object type indication says what mp4a carries: AAC
+			// (MPEG-4 audio, or the MPEG-2 AAC profiles) is served; MP3
+			// and the rest are well formed but not AAC, and have no
+			// AudioSpecificConfig to read.
+			switch ot := se.Esds.DecConfigDescriptor.ObjectType; ot {
+			case 0x40, 0x66, 0x67, 0x68:
+			default:
+				name := mp4aObjectTypes[ot]
+				if name == "" {
+					name = "not AAC"
+				}
+				return unsupportedf(t.Path, "mp4a with object type indication 0x%02X (%s); want AAC (0x40)", ot, name)
+			}
+		}
 		if se.Esds == nil || se.Esds.DecConfigDescriptor == nil || se.Esds.DecConfigDescriptor.DecSpecificInfo == nil {
 			return corruptf(t.Path, off, "mp4a without AudioSpecificConfig")
 		}
@@ -173,10 +190,19 @@ func (t *Track) describeAudio(se *mp4.AudioSampleEntryBox, off int64) error {
 		t.Codecs, t.FourCC = "ac-3", "AC-3"
 	case "ec-3":
 		t.Codecs, t.FourCC = "ec-3", "EC-3"
+	case "enca":
+		return unsupportedf(t.Path, "audio sample entry \"enca\": the source is encrypted; drmorigin encrypts on the fly and needs the clear source")
 	default:
 		return unsupportedf(t.Path, "audio sample entry %q", typ)
 	}
 	return nil
+}
+
+// mp4aObjectTypes names the object type indications (MP4RA) that mp4a
+// sample entries carry besides AAC, for messages.
+var mp4aObjectTypes = map[byte]string{
+	0x69: "MPEG-2 audio, MP3", 0x6B: "MPEG-1 audio, MP3", 0xA5: "AC-3", 0xA6: "E-AC-3",
+	0xA9: "DTS", 0xAD: "Opus", 0xDD: "Vorbis", 0xE1: "QCELP",
 }
 
 // languageBT maps ISO 639-2/B codes to their 639-2/T form; twoLetter maps

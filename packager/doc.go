@@ -36,7 +36,11 @@
 //  2. Index (library.go, asset.go, ism.go, index.go, codec.go). An asset's
 //     track files are indexed once (sidx, mfra, else a walk of the moofs)
 //     into Track: identity, codec fields, and per fragment its decode time,
-//     duration and byte range. The moov is decoded once per track.
+//     duration and byte range. The moov is decoded once per track. A track
+//     file (or a track of one) that is damaged or unsupported is left out
+//     of its asset and listed in Asset.Skipped with the reason; the asset
+//     fails (UnservableError) only when no track is left. packager does not
+//     log it: Library.Observe tells the caller once per build.
 //  3. Samples (sample.go, fmp4_read.go). For fragment i, a source reader
 //     fills a SampleTable: per sample its file offset, size, duration,
 //     composition offset and flags, and the decode time. readMoof is the one

@@ -11,6 +11,20 @@ import (
 // directory of that name.
 var ErrAssetNotFound = errors.New("packager: asset not found")
 
+// ErrNoTrackFiles is returned by Library.Asset when the asset directory
+// exists but holds neither a track file nor a server manifest. It wraps
+// ErrAssetNotFound: to a player the asset does not exist.
+var ErrNoTrackFiles error = &sentinel{"packager: no track files", ErrAssetNotFound}
+
+// sentinel is an error value that wraps a broader one.
+type sentinel struct {
+	msg    string
+	parent error
+}
+
+func (e *sentinel) Error() string { return e.msg }
+func (e *sentinel) Unwrap() error { return e.parent }
+
 // ErrInvalidName is returned by Library.Asset when the asset name could leave
 // the asset root or name a hidden entry: empty, ".", "..", a leading dot, a
 // path separator ("/" or "\"), a NUL byte, or longer than MaxNameLen.

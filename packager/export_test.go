@@ -1,6 +1,10 @@
 package packager
 
-import "github.com/drmorigin/drmorigin/packager/ts"
+import (
+	"time"
+
+	"github.com/drmorigin/drmorigin/packager/ts"
+)
 
 // TSOptions are the SAMPLE-AES settings of AppendSegmentTS: an encrypter
 // and an IV of the test's choosing, where AppendSegment derives the IV
@@ -20,4 +24,12 @@ func (t *Track) AppendSegmentTS(buf []byte, i int, audio *Track, o TSOptions, s 
 	}
 	s.Reset()
 	return t.appendTS(buf, i, audio, ts.SegmentOptions{Encrypter: o.Encrypter, IV: o.IV}, s)
+}
+
+// SetRecheck sets how often a partial asset's skipped files are compared
+// with the store's (FailureTTL by default).
+func (l *Library) SetRecheck(d time.Duration) {
+	l.mu.Lock()
+	l.recheck = d
+	l.mu.Unlock()
 }

@@ -109,43 +109,44 @@ func (ix *indexer) readBox(off int64, h hdr, limit int64, what string) ([]byte, 
 
 // openFile opens the track file of that name in st and indexes each of
 // its video and audio tracks, reading the file's mapping when st maps it.
-// Its tracks share the open file.
-func openFile(st storage.Store, name string) (ts []*Track, tf *trackFile, err error) {
+// Its tracks share the open file. In a file of several tracks, a track
+// that is damaged or unsupported is left out and returned in skipped (by
+// TrackID; File is left for the asset to fill), and the others are
+// indexed; when none is left, ts is empty and the file is closed (tf nil).
+// err is for the whole file.
+func openFile(st storage.Store, name string) (ts []*Track, skipped []Skipped, tf *trackFile, err error) {
 	path := st.Locate(name)
 	f, err := st.Open(name)
 	if err != nil {
-		return nil, nil, fmt.Errorf("packager: open %s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("packager: open %s: %w", path, err)
 	}
 	// The walk reads the mapping: a file cut short under it faults, and
 	// that must be an error (SetPanicOnFault), not the end of the process.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			ts, err = nil, corruptf(path, 0, "undecodable: %v", r)
+			ts, skipped, err = nil, nil, corruptf(path, 0, "undecodable: %v", r)
 		}
-		if err != nil {
+		if err != nil || len(ts) == 0 {
 			_ = f.Close() // unmaps
+			tf = nil
 		}
 	}()
 	// The same mapping serves the segments later.
 	data := storage.MappingOf(f)
 	tf = &trackFile{store: st, name: name, path: path, f: f, data: data}
 	ix := &indexer{f: f, data: data, path: path, size: f.Size(), firstMoof: -1}
-	ts, err = ix.build(tf)
-	return ts, tf, err
+	ts, skipped, err = ix.build(tf)
+	return ts, skipped, tf, err
 }
 
-// openTrack opens a file that must hold one track.
-func openTrack(st storage.Store, name string) (*Track, error) {
-	ts, tf, err := openFile(st, name)
-	if err != nil {
-		return nil, err
-	}
-	if len(ts) != 1 {
-		tf.evict()
-		return nil, unsupportedf(tf.path, "%d tracks in one file; want 1", len(ts))
-	}
-	return ts[0], nil
+// mediaFault reports whether err is the media's fault (damaged or
+// unsupported), which leaves a track or file out of its asset, rather
+// than the store's (unavailable, or the object changed), which fails the
+// whole build.
+func mediaFault(err error) bool {
+	return (errors.Is(err, ErrCorrupt) || errors.Is(err, ErrUnsupported)) &&
+		!errors.Is(err, storage.ErrUnavailable) && !errors.Is(err, storage.ErrChanged)
 }
 
 // top is what the walk of a file's top-level boxes found.
@@ -157,13 +158,13 @@ type top struct {
 // build walks the file's top-level boxes and indexes its tracks: a
 // fragmented file of one track from its moofs, a progressive file (a moov
 // without mvex) from its sample tables, each of its tracks.
-func (ix *indexer) build(tf *trackFile) ([]*Track, error) {
+func (ix *indexer) build(tf *trackFile) ([]*Track, []Skipped, error) {
 	tp := top{ftypOff: -1, moovOff: -1, sidxOff: -1}
 	mdat := int64(-1)
 	for off := int64(0); off < ix.size; {
 		h, err := ix.header(off)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		switch string(h.typ[:]) {
 		case "ftyp":
@@ -189,29 +190,29 @@ func (ix *indexer) build(tf *trackFile) ([]*Track, error) {
 		off += h.size
 	}
 	if tp.moovOff < 0 {
-		return nil, corruptf(ix.path, 0, "no moov box")
+		return nil, nil, corruptf(ix.path, 0, "no moov box")
 	}
 	if tp.moovH.size > MaxMoovSize {
-		return nil, corruptf(ix.path, tp.moovOff, "moov of %d bytes over MaxMoovSize", tp.moovH.size)
+		return nil, nil, corruptf(ix.path, tp.moovOff, "moov of %d bytes over MaxMoovSize", tp.moovH.size)
 	}
 	if tp.moovH.len != 8 {
-		return nil, unsupportedf(ix.path, "moov with a 64-bit size")
+		return nil, nil, unsupportedf(ix.path, "moov with a 64-bit size")
 	}
 	// The moov from the mapping, or read once: its sample tables are
 	// parsed into the index and the bytes are not kept, so a copy (megabytes
 	// of fresh pages for a long progressive file) would only cost.
 	moov, err := ix.view(tp.moovOff, tp.moovH.size)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer func() { ix.buf = nil }()
 	m, reason := walkMoov(moov)
 	if reason != "" {
-		return nil, corruptf(ix.path, tp.moovOff, "%s", reason)
+		return nil, nil, corruptf(ix.path, tp.moovOff, "%s", reason)
 	}
 	if m.mvex.end != 0 {
 		if mdat >= 0 && ix.firstMoof < 0 {
-			return nil, unsupportedf(ix.path, "mdat at %d before any moof in a fragmented file", mdat)
+			return nil, nil, unsupportedf(ix.path, "mdat at %d before any moof in a fragmented file", mdat)
 		}
 		if len(m.traks) != 1 {
 			return ix.tracksOf(tf, &m, tp, true)
@@ -219,15 +220,15 @@ func (ix *indexer) build(tf *trackFile) ([]*Track, error) {
 		// One fragmented track: the source moov is the init segment.
 		ix.t = &Track{Path: ix.path, file: tf}
 		if err := ix.readInit(tp.ftypOff, tp.ftypH, tp.moovOff, tp.moovH); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := ix.fragments(tp); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return []*Track{ix.t}, nil
+		return []*Track{ix.t}, nil, nil
 	}
 	if ix.firstMoof >= 0 {
-		return nil, corruptf(ix.path, ix.firstMoof, "moof in a file whose moov has no mvex")
+		return nil, nil, corruptf(ix.path, ix.firstMoof, "moof in a file whose moov has no mvex")
 	}
 	return ix.tracksOf(tf, &m, tp, false)
 }
@@ -238,60 +239,78 @@ func (ix *indexer) build(tf *trackFile) ([]*Track, error) {
 // progressive file, from its sample tables (cut into fragments later, when
 // the asset knows its first video track: Asset.cutProgressive), or a
 // fragmented file of several tracks, from the moofs holding a traf of it.
-func (ix *indexer) tracksOf(tf *trackFile, m *rawMoov, tp top, fragmented bool) ([]*Track, error) {
+// A track that is damaged or unsupported is left out (skipped) and the
+// others are indexed; only a fault of the whole file is an error.
+func (ix *indexer) tracksOf(tf *trackFile, m *rawMoov, tp top, fragmented bool) ([]*Track, []Skipped, error) {
 	var ftyp []byte
 	if tp.ftypOff >= 0 {
 		if tp.ftypH.size > MaxInitSize {
-			return nil, corruptf(ix.path, tp.ftypOff, "ftyp of %d bytes over MaxInitSize", tp.ftypH.size)
+			return nil, nil, corruptf(ix.path, tp.ftypOff, "ftyp of %d bytes over MaxInitSize", tp.ftypH.size)
 		}
 		ftyp = make([]byte, tp.ftypH.size)
 		if err := ix.readAt(ftyp, tp.ftypOff); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	var ts []*Track
+	var skipped []Skipped
 	for i := range m.traks {
 		rt := &m.traks[i]
 		if rt.handler != "vide" && rt.handler != "soun" {
 			continue // timecode, chapters, subtitles: not served (yet)
 		}
-		t := &Track{Path: ix.path, file: tf}
-		if !fragmented {
-			if rt.stbl.end == 0 {
-				return nil, corruptf(ix.path, tp.moovOff, "track %d without a sample table", rt.trackID)
+		t, err := ix.trackOf(tf, m, rt, tp, ftyp, fragmented)
+		if err != nil {
+			if !mediaFault(err) {
+				return nil, nil, err
 			}
-			x, reason := parseProgressive(m.b, rt.stbl, ix.size)
-			if reason != "" {
-				return nil, corruptf(ix.path, tp.moovOff+int64(rt.stbl.start), "track %d: %s", rt.trackID, reason)
-			}
-			t.prog, t.IndexedFrom = x, "moov"
-		}
-		init := m.trackMoov(append([]byte(nil), ftyp...), rt)
-		if len(init) > MaxInitSize {
-			return nil, corruptf(ix.path, tp.moovOff, "track %d: init segment of %d bytes over MaxInitSize", rt.trackID, len(init))
-		}
-		t.Init, t.ftypLen = init, len(ftyp)
-		if err := t.describeInit(tp.moovOff); err != nil {
-			return nil, err
-		}
-		if fragmented {
-			t.siblings = true // moofs and mdats shared: see finish
-			tix := &indexer{f: ix.f, data: ix.data, path: ix.path, size: ix.size, t: t, firstMoof: ix.firstMoof}
-			if err := tix.fragments(tp); err != nil {
-				return nil, err
-			}
-		} else {
-			t.Bitrate = t.prog.bitrate(t.Timescale)
+			skipped = append(skipped, Skipped{TrackID: rt.trackID, Err: err})
+			continue
 		}
 		ts = append(ts, t)
 	}
-	if len(ts) == 0 {
-		return nil, unsupportedf(ix.path, "no video or audio track among %d", len(m.traks))
+	if len(ts) == 0 && len(skipped) == 0 {
+		return nil, nil, unsupportedf(ix.path, "no video or audio track among %d", len(m.traks))
 	}
+	siblings := len(ts)+len(skipped) > 1
 	for _, t := range ts {
-		t.siblings = len(ts) > 1
+		t.siblings = siblings
 	}
-	return ts, nil
+	return ts, skipped, nil
+}
+
+// trackOf indexes the track rt of a file of several (or of a progressive
+// file), for tracksOf.
+func (ix *indexer) trackOf(tf *trackFile, m *rawMoov, rt *rawTrak, tp top, ftyp []byte, fragmented bool) (*Track, error) {
+	t := &Track{Path: ix.path, file: tf}
+	if !fragmented {
+		if rt.stbl.end == 0 {
+			return nil, corruptf(ix.path, tp.moovOff, "track %d without a sample table", rt.trackID)
+		}
+		x, reason := parseProgressive(m.b, rt.stbl, ix.size)
+		if reason != "" {
+			return nil, corruptf(ix.path, tp.moovOff+int64(rt.stbl.start), "track %d: %s", rt.trackID, reason)
+		}
+		t.prog, t.IndexedFrom = x, "moov"
+	}
+	init := m.trackMoov(append([]byte(nil), ftyp...), rt)
+	if len(init) > MaxInitSize {
+		return nil, corruptf(ix.path, tp.moovOff, "track %d: init segment of %d bytes over MaxInitSize", rt.trackID, len(init))
+	}
+	t.Init, t.ftypLen = init, len(ftyp)
+	if err := t.describeInit(tp.moovOff); err != nil {
+		return nil, err
+	}
+	if fragmented {
+		t.siblings = true // moofs and mdats shared: see finish
+		tix := &indexer{f: ix.f, data: ix.data, path: ix.path, size: ix.size, t: t, firstMoof: ix.firstMoof}
+		if err := tix.fragments(tp); err != nil {
+			return nil, err
+		}
+	} else {
+		t.Bitrate = t.prog.bitrate(t.Timescale)
+	}
+	return t, nil
 }
 
 // describeInit decodes the moov of t.Init (a single-track movie; off is

@@ -36,6 +36,8 @@ type Library struct {
 	lru      *list.List // of *entry, most recent at the front; built entries only
 	failures map[string]failure
 	closed   bool
+	recheck  time.Duration     // how often a partial asset's skipped files are looked at
+	observe  func(BuildReport) // nil: none
 }
 
 type entry struct {
@@ -44,6 +46,19 @@ type entry struct {
 	asset *Asset
 	err   error
 	elem  *list.Element // nil while building
+	// recheck is when the skipped files of a partial asset are next
+	// compared with the store's.
+	recheck time.Time
+}
+
+// BuildReport is what one build of an asset's index gave: the asset
+// (Asset.Skipped says what it left out) or the error. Library.Observe
+// delivers one per build, so that the caller can log what is left out
+// once, not per request.
+type BuildReport struct {
+	Name  string
+	Asset *Asset // nil when Err is set
+	Err   error
 }
 
 type failure struct {
@@ -59,7 +74,17 @@ func NewLibrary(store storage.Store, maxAssets int) *Library {
 	return &Library{
 		store: store, max: max(maxAssets, 1), fragDur: DefaultFragmentDuration,
 		entries: map[string]*entry{}, lru: list.New(), failures: map[string]failure{},
+		recheck: FailureTTL,
 	}
+}
+
+// Observe sets f to be called after each build of an asset's index,
+// successful or not, outside the library's lock; f must not block for long.
+// Call it before the first Asset.
+func (l *Library) Observe(f func(BuildReport)) {
+	l.mu.Lock()
+	l.observe = f
+	l.mu.Unlock()
 }
 
 // SetFragmentDuration sets the target duration that progressive tracks are
@@ -92,9 +117,14 @@ func (l *Library) List() ([]string, error) {
 }
 
 // Asset returns the indexed asset of that name, building its index on first
-// use. Errors: ErrInvalidName, ErrAssetNotFound, errors wrapping ErrCorrupt
-// or ErrUnsupported for a damaged or unservable track file (remembered for
-// FailureTTL), ErrClosed.
+// use. A damaged or unsupported track file (or track) is left out and
+// listed in Asset.Skipped; such a partial asset is built again when a file
+// it left out is replaced (looked at every FailureTTL while it is asked
+// for). Errors: ErrInvalidName, ErrAssetNotFound (ErrNoTrackFiles for a
+// directory without track files), an *UnservableError wrapping ErrCorrupt
+// or ErrUnsupported when no track can be served and errors wrapping them
+// for a damaged server manifest (both remembered for FailureTTL), errors
+// wrapping storage.ErrUnavailable or storage.ErrChanged, ErrClosed.
 func (l *Library) Asset(name string) (*Asset, error) {
 	if !validName(name) {
 		return nil, ErrInvalidName
@@ -112,7 +142,21 @@ func (l *Library) Asset(name string) (*Asset, error) {
 		}
 		if !e.asset.changed() {
 			l.lru.MoveToFront(e.elem)
+			look := len(e.asset.Skipped) > 0 && time.Now().After(e.recheck)
+			if look {
+				e.recheck = time.Now().Add(l.recheck)
+			}
 			l.mu.Unlock()
+			if look && l.skippedChanged(e.asset) {
+				// A left-out file was replaced (repaired, say): build
+				// the asset again, as for a changed file.
+				l.mu.Lock()
+				if l.entries[name] == e && e.elem != nil {
+					l.drop(e)
+				}
+				l.mu.Unlock()
+				return l.Asset(name)
+			}
 			return e.asset, nil
 		}
 		// A file was replaced under the index: build it again (requests
@@ -127,9 +171,9 @@ func (l *Library) Asset(name string) (*Asset, error) {
 		}
 		delete(l.failures, name)
 	}
-	e := &entry{name: name, ready: make(chan struct{})}
+	e := &entry{name: name, ready: make(chan struct{}), recheck: time.Now().Add(l.recheck)}
 	l.entries[name] = e
-	target := l.fragDur
+	target, observe := l.fragDur, l.observe
 	l.mu.Unlock()
 
 	a, err := loadAsset(l.store, name, target)
@@ -151,9 +195,26 @@ func (l *Library) Asset(name string) (*Asset, error) {
 			l.drop(l.lru.Back().Value.(*entry))
 		}
 	}
+	closed := l.closed
 	l.mu.Unlock()
 	close(e.ready)
+	if observe != nil && !closed {
+		observe(BuildReport{Name: name, Asset: a, Err: err})
+	}
 	return a, err
+}
+
+// skippedChanged reports whether a file that the asset left out is now
+// another (storage.Object Identity): replaced, gone, or there when it was
+// missing. A store that cannot tell changes nothing: the asset goes on
+// being served as it is.
+func (l *Library) skippedChanged(a *Asset) bool {
+	for _, s := range a.Skipped {
+		if v, ok := versionOf(l.store, a.Name, s.File); ok && v != s.version {
+			return true
+		}
+	}
+	return false
 }
 
 // remember records a failed build; l.mu is held.

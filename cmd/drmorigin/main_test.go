@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -67,13 +68,26 @@ func (s *syncBuffer) String() string {
 
 // TestServeDemoAndCLI runs the binary the way README's first command does:
 // serve --demo on the embedded store, configured through the environment,
-// then checks that the printed URLs play and that the CLI manages locators.
+// then checks that the printed URLs play, that the demo says which assets
+// it skipped and why, and that the CLI manages locators (tables for
+// people, -o json for scripts, errors that name the flag at fault).
 func TestServeDemoAndCLI(t *testing.T) {
 	bin, err := buildOnce()
 	if err != nil {
 		t.Fatalf("go build: %v", err)
 	}
-	media, _ := filepath.Abs("../../testdata/media")
+	// The demo media, and an asset whose only file is not MP4 at all.
+	media := t.TempDir()
+	src, _ := filepath.Abs("../../testdata/media")
+	if err := os.CopyFS(media, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(media, "broken"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(media, "broken", "video.mp4"), bytes.Repeat([]byte("not mp4 "), 100), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	work := t.TempDir()
 	listen, admin := freeAddr(t), freeAddr(t)
 	env := append(os.Environ(),
@@ -114,6 +128,9 @@ func TestServeDemoAndCLI(t *testing.T) {
 	if !strings.Contains(stderr.String(), "key-encryption key") {
 		t.Errorf("first start did not warn about the generated KEK:\n%s", stderr.String())
 	}
+	if o := stdout.String(); !strings.Contains(o, "Skipped") || !strings.Contains(o, "asset broken:") || !strings.Contains(o, "video.mp4") {
+		t.Errorf("serve --demo does not say it skipped asset broken, and why:\n%s", o)
+	}
 	var urls []string
 	sc := bufio.NewScanner(strings.NewReader(stdout.String()))
 	for sc.Scan() {
@@ -150,10 +167,28 @@ func TestServeDemoAndCLI(t *testing.T) {
 	if err != nil || !strings.Contains(out, "/cli-loc/demo.ism/manifest(format=mpd-time-csf)") {
 		t.Fatalf("locator paths: %v\n%s", err, out)
 	}
-	out, err = cli("locator", "get", "cli-loc")
+	out, err = cli("locator", "get", "cli-loc", "-o", "json")
 	var loc map[string]any
 	if err != nil || json.Unmarshal([]byte(out), &loc) != nil || loc["assetName"] != "demo" {
-		t.Fatalf("locator get: %v\n%s", err, out)
+		t.Fatalf("locator get -o json: %v\n%s", err, out)
+	}
+	if out, err := cli("locator", "get", "cli-loc"); err != nil || !strings.Contains(out, "Streaming policy:") ||
+		!strings.Contains(out, "Predefined_ClearStreamingOnly") {
+		t.Errorf("locator get (a table): %v\n%s", err, out)
+	}
+	// Mistakes are refused, naming the flag at fault.
+	if out, err := cli("locator", "create", "nope", "--asset", "nosuch", "--policy", "Predefined_ClearStreamingOnly"); err == nil ||
+		!strings.Contains(out, `--asset "nosuch"`) {
+		t.Errorf("a locator of an asset that does not exist: %v\n%s", err, out)
+	}
+	if out, err := cli("locator", "create", "nope", "--asset", "demo", "--policy", "Predefined_ClearKey"); err == nil ||
+		!strings.Contains(out, "--content-key-policy") {
+		t.Errorf("a ClearKey locator without a content key policy: %v\n%s", err, out)
+	}
+	out, err = cli("asset", "list")
+	if err != nil || !strings.Contains(out, "STATE") || !regexp.MustCompile(`(?m)^broken +unservable`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^demo +ready`).MatchString(out) {
+		t.Errorf("asset list: %v\n%s", err, out)
 	}
 	if out, err := cli("locator", "create", "cli-loc", "--asset", "demo", "--policy", "Predefined_ClearKey"); err == nil || !strings.Contains(out, "409") {
 		t.Errorf("changing a locator through the CLI: want a 409 error, got %v\n%s", err, out)
@@ -184,7 +219,7 @@ func TestServeDemoAndCLI(t *testing.T) {
 		if out, err := cli("locator", "create", loc, "--asset", "demo", "--policy", "Predefined_ClearKey", "--content-key-policy", c.policy); err != nil {
 			t.Fatalf("locator create: %v\n%s", err, out)
 		}
-		out, err := cli("locator", "keys", loc)
+		out, err := cli("locator", "keys", loc, "-o", "json")
 		var keys struct{ ContentKeys []struct{ ID, Type string } }
 		if err != nil || json.Unmarshal([]byte(out), &keys) != nil {
 			t.Fatalf("locator keys: %v\n%s", err, out)
@@ -214,6 +249,12 @@ func TestServeDemoAndCLI(t *testing.T) {
 		if resp.StatusCode != 200 || len(body) != 16 {
 			t.Errorf("key with a minted token (%s): %d %q", c.policy, resp.StatusCode, body)
 		}
+	}
+	if out, err := cli("token", "--policy", "premium", "--swt"); err == nil || !strings.Contains(out, "--swt") {
+		t.Errorf("token --swt for a JWT policy: %v\n%s", err, out)
+	}
+	if out, err := cli("content-key-policy", "delete", "premium"); err == nil || !strings.Contains(out, "409") || !strings.Contains(out, "tok-premium") {
+		t.Errorf("delete a content key policy a locator uses: %v, want 409 naming the locator\n%s", err, out)
 	}
 	if out, err := cli("locator", "delete", "cli-loc"); err != nil {
 		t.Errorf("locator delete: %v\n%s", err, out)

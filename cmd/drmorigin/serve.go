@@ -1,17 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -23,29 +25,31 @@ import (
 	"github.com/drmorigin/drmorigin/packager"
 )
 
-// serve runs the origin until ctx is done.
-func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) error {
-	logger, err := newLogger(c.LogLevel, stderr)
+// serveOptions are serve's inputs besides the configuration.
+type serveOptions struct {
+	demo           bool
+	stdout, stderr io.Writer
+	// signals delivers SIGHUP, SIGINT and SIGTERM (signals.go).
+	signals <-chan os.Signal
+	// reload reads the configuration again, for SIGHUP.
+	reload func() (*config, error)
+}
+
+// serve runs the origin until ctx is done or a stop signal arrives, then
+// drains it.
+func serve(ctx context.Context, c *config, o serveOptions) error {
+	stdout := o.stdout
+	level := new(slog.LevelVar)
+	l, err := parseLevel(c.LogLevel)
 	if err != nil {
 		return err
 	}
-	kekRaw, kekGenerated, err := c.kekBytes()
-	if err != nil {
-		return err
+	level.Set(l)
+	logger := newLogger(level, o.stderr)
+	for _, w := range c.warnings {
+		logger.Warn("configuration: " + w)
 	}
-	if kekGenerated {
-		logger.Warn("generated a key-encryption key into the data directory; back it up, or set kek: without it the stored content keys cannot be unwrapped",
-			"file", c.dataDir()+"/kek")
-	}
-	token, tokenGenerated, err := c.adminToken()
-	if err != nil {
-		return err
-	}
-	if tokenGenerated {
-		fmt.Fprintf(stdout, "Generated the management API token (saved in %s/admin-token): %s\n", c.dataDir(), token)
-	}
-	kek, err := keyclient.NewKEK(kekRaw)
-	if err != nil {
+	if err := c.checkServe(); err != nil {
 		return err
 	}
 	store, err := keyclient.OpenStore(ctx, c.Store)
@@ -53,12 +57,40 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 		return fmt.Errorf("open store %s: %w", redactURL(c.Store), err)
 	}
 	defer store.Close()
+	kek, err := c.serveKEK(ctx, store, logger)
+	if err != nil {
+		return err
+	}
 	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{
 		WidevineLicenseURLTemplate:  c.WidevineURL,
 		PlayReadyLicenseURLTemplate: c.PlayReadyURL,
 		FairPlayLicenseURLTemplate:  c.FairPlayURL,
 	})
+	ready := &readiness{store: store, svc: svc, logger: logger}
+	initCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = svc.InitKEK(initCtx)
+	cancel()
+	switch {
+	case err == nil:
+		ready.initDone.Store(true)
+	case errors.Is(err, keyclient.ErrUnavailable) && !errors.Is(err, keyclient.ErrKEK):
+		logger.Warn("the store cannot be reached: the KEK check waits for it, and /readyz says not ready until the check passes", "err", err)
+	default:
+		return withKEKAdvice(err)
+	}
+	token, tokenGenerated, err := c.adminToken()
+	if err != nil {
+		return err
+	}
+	if tokenGenerated {
+		fmt.Fprintf(stdout, "Generated the management API token (saved in %s/admin-token): %s\n", c.dataDir(), token)
+		if c.sharedStore() {
+			logger.Warn("the generated management API token is this replica's alone: with a shared store, set admin.token (DRMORIGIN_ADMIN_TOKEN) on every replica")
+		}
+	}
 	resolver := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: c.CacheTTL})
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	go resolver.Run(ctx)
 	assets, _, err := openStorage(c, prometheus.DefaultRegisterer)
 	if err != nil {
@@ -78,12 +110,13 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 			PlayerDir:            c.PlayerDir,
 			KeyAllowedOrigins:    c.KeyOrigins,
 			TokenSkew:            c.TokenSkew,
+			ShutdownTimeout:      c.ShutdownTimeout,
 			Logger:               logger.With("component", "origin"),
 		},
 		Assets:   lib,
 		Resolver: resolver,
 		Service:  svc,
-		Ready:    store.Ping,
+		Ready:    ready.check,
 	}
 	if err := srv.Initialize(); err != nil {
 		return err
@@ -98,11 +131,17 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 		return fmt.Errorf("admin listen %s: %w", c.AdminListen, err)
 	}
 	logger.Info("drmorigin serving", "version", version, "listen", ln.Addr().String(),
-		"admin", aln.Addr().String(), "storage", redactRoot(c.StorageRoot), "store", redactURL(c.Store))
+		"admin", aln.Addr().String(), "storage", redactRoot(c.StorageRoot), "store", redactURL(c.Store), "kek", kek.ID())
 
+	if o.signals != nil {
+		running := *c // the reloader's own copy: it changes as SIGHUPs apply
+		running.values = maps.Clone(c.values)
+		r := &reloader{running: &running, load: o.reload, level: level, srv: srv, logger: logger}
+		go r.watchSignals(ctx, o.signals, stop)
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, aln) }()
-	if demo {
+	if o.demo {
 		if err := provisionDemo(ctx, c, svc, lib, ln.Addr(), aln.Addr(), token, stdout); err != nil {
 			logger.Error("demo provisioning failed", "err", err)
 		}
@@ -110,12 +149,8 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 	return <-done
 }
 
-func newLogger(level string, w io.Writer) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log.level %q: want debug, info, warn or error", level)
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+func newLogger(level slog.Leveler, w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // redactURL drops credentials from a store URL before it is logged.
@@ -143,8 +178,18 @@ func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *
 		base = "http://" + loopbackHost(addr)
 	}
 	var names []string // sorted, as List's
+	var skipped, partial []string
 	for _, name := range all {
-		if _, err := lib.Asset(name); err == nil {
+		a, err := lib.Asset(name)
+		switch {
+		case err != nil:
+			skipped = append(skipped, fmt.Sprintf("  asset %s: %s", name, demoReason(err)))
+		case len(a.Skipped) > 0:
+			for _, s := range a.Skipped {
+				partial = append(partial, fmt.Sprintf("  asset %s, %s: %v", name, s.File, s.Err))
+			}
+			names = append(names, name)
+		default:
 			names = append(names, name)
 		}
 	}
@@ -198,9 +243,23 @@ func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *
 			}
 		}
 	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(w, "Skipped: nothing of these can be served (drmorigin asset get NAME says more):\n%s\n", strings.Join(skipped, "\n"))
+	}
+	if len(partial) > 0 {
+		fmt.Fprintf(w, "Served without these track files:\n%s\n", strings.Join(partial, "\n"))
+	}
 	fmt.Fprintf(w, "Keys of the -clearkey locators need this token (Authorization: Bearer, or ?token=):\n  %s\n", tok)
 	fmt.Fprintf(w, "Play one with: ffplay '<URL>' for the clear DASH and HLS URLs (README.md plays the -clearkey ones with ffmpeg); Smooth Streaming needs a Smooth player (dash.js on /player/), HEVC one that decodes it (not Chromium)\n\n")
 	return nil
+}
+
+// demoReason says why serve --demo skipped an asset.
+func demoReason(err error) string {
+	if errors.Is(err, packager.ErrNoTrackFiles) {
+		return "no track files (.mp4, .cmfv, .ismv, …) and no .ism"
+	}
+	return err.Error()
 }
 
 const (
@@ -234,41 +293,11 @@ func fetchPaths(ctx context.Context, adminURL, token, locator string) ([]string,
 }
 
 // adminCall makes one management API request and decodes a JSON answer into
-// out (when out is not nil).
+// out (when out is not nil). An error answer is an *apiError.
 func adminCall(ctx context.Context, adminURL, token, method, path string, body []byte, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(adminURL, "/")+path, bytes.NewReader(body))
-	if err != nil {
+	_, data, err := adminDo(ctx, adminURL, token, method, path, body)
+	if err != nil || out == nil {
 		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("management API: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("management API: %w", err)
-	}
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error struct{ Code, Message, Target string } `json:"error"`
-		}
-		if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {
-			if e.Error.Target != "" {
-				return fmt.Errorf("%s %s: %d %s: %s (%s)", method, path, resp.StatusCode, e.Error.Code, e.Error.Message, e.Error.Target)
-			}
-			return fmt.Errorf("%s %s: %d %s: %s", method, path, resp.StatusCode, e.Error.Code, e.Error.Message)
-		}
-		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
-	}
-	if out == nil {
-		return nil
 	}
 	if w, ok := out.(io.Writer); ok {
 		_, err := w.Write(data)

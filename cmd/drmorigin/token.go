@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -38,14 +39,40 @@ func tokenCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if kid != "" {
+				if _, err := keyclient.ParseKID(kid); err != nil {
+					return fmt.Errorf("--kid %q: not a key ID (a GUID such as 5c6ee9a1-4c7d-4d3e-9d85-2a8a7f7d0b11)", kid)
+				}
+			}
 			var p keyclient.ContentKeyPolicy
-			if err := adminCall(cmd.Context(), c.AdminURL, tok, http.MethodGet, "/api/v1/contentKeyPolicies/"+policy, nil, &p); err != nil {
+			if err := adminCall(cmd.Context(), c.AdminURL, tok, http.MethodGet, "/api/v1/contentKeyPolicies/"+url.PathEscape(policy), nil, &p); err != nil {
+				var ae *apiError
+				if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Target == "name") {
+					return fmt.Errorf("--policy %q: no content key policy of that name (%d %s)", policy, ae.Status, ae.Code)
+				}
 				return err
 			}
 			r, err := tokenRestriction(&p, option)
 			if err != nil {
 				return err
 			}
+			// The policy says which kind of token its restriction takes;
+			// a flag that asks for the other kind is refused, not obeyed
+			// (key delivery would refuse the token).
+			kind := "JWT"
+			if r.TokenType == keyclient.TokenSWT {
+				kind = "SWT"
+			}
+			switch {
+			case swt && r.TokenType != keyclient.TokenSWT:
+				return fmt.Errorf("--swt: content key policy %s (option %s) takes JWTs (tokenType %q), not SWTs; leave out --swt",
+					p.Name, optionName(r, &p), orDash(string(r.TokenType)))
+			case r.TokenType == keyclient.TokenSWT && keyFile != "":
+				return fmt.Errorf("--key %s: content key policy %s takes SWTs, which are signed with its symmetric key; leave out --key", keyFile, p.Name)
+			case r.TokenType == keyclient.TokenSWT && alg != "":
+				return fmt.Errorf("--alg %s: content key policy %s takes SWTs, which are signed with HMAC-SHA256 only; leave out --alg", alg, p.Name)
+			}
+			swt = kind == "SWT"
 			o := token.MintOptions{Issuer: r.Issuer, Audience: r.Audience, Lifetime: lifetime, MaxUses: maxUses,
 				ContentKeyID: kid, Claims: map[string]any{}}
 			for _, rc := range r.RequiredClaims {
@@ -103,14 +130,18 @@ func tokenCmd() *cobra.Command {
 	f.StringArrayVar(&claims, "claim", nil, "extra claim name=value (repeatable)")
 	f.DurationVar(&lifetime, "lifetime", time.Hour, "token lifetime")
 	f.Int64Var(&maxUses, "max-uses", 0, "urn:microsoft:azure:mediaservices:maxuses (0: none)")
-	f.BoolVar(&swt, "swt", false, "mint an SWT instead of a JWT")
+	f.BoolVar(&swt, "swt", false, "mint an SWT (the policy's tokenType decides; refused for a JWT policy)")
 	_ = cmd.MarkFlagRequired("policy")
 	return cmd
 }
 
 func tokenRestriction(p *keyclient.ContentKeyPolicy, option string) (*keyclient.Restriction, error) {
+	var names []string
 	for i := range p.Options {
 		o := &p.Options[i]
+		if o.Restriction.Type == keyclient.RestrictionToken {
+			names = append(names, fmt.Sprintf("%q", o.Name))
+		}
 		if option != "" && o.Name != option {
 			continue
 		}
@@ -118,7 +149,23 @@ func tokenRestriction(p *keyclient.ContentKeyPolicy, option string) (*keyclient.
 			return &o.Restriction, nil
 		}
 	}
-	return nil, fmt.Errorf("policy %s has no token-restricted option %s", p.Name, option)
+	if option != "" {
+		if len(names) == 0 {
+			return nil, fmt.Errorf("--option %q: content key policy %s has no token-restricted option (its restrictions are open: no token is needed)", option, p.Name)
+		}
+		return nil, fmt.Errorf("--option %q: content key policy %s has no token-restricted option of that name (it has %s)", option, p.Name, strings.Join(names, ", "))
+	}
+	return nil, fmt.Errorf("--policy %q: content key policy %s has no token-restricted option (its restrictions are open: no token is needed)", p.Name, p.Name)
+}
+
+// optionName names the option of p whose restriction is r, for messages.
+func optionName(r *keyclient.Restriction, p *keyclient.ContentKeyPolicy) string {
+	for i := range p.Options {
+		if &p.Options[i].Restriction == r {
+			return orDash(p.Options[i].Name)
+		}
+	}
+	return "-"
 }
 
 func symmetricKey(r *keyclient.Restriction) ([]byte, error) {

@@ -54,6 +54,8 @@ func Run(t *testing.T, newStore func(t *testing.T) keyclient.Store) {
 		{"NoClearKeyInDump", testDump},
 		{"ConcurrentSharedKID", testConcurrentShared},
 		{"ConcurrentSamePut", testConcurrentSamePut},
+		{"KEKRegistry", testKEKRegistry},
+		{"Rewrap", testRewrap},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -384,16 +386,36 @@ func testReferences(t *testing.T, s *keyclient.Service, st keyclient.Store) {
 		kind keyclient.Kind
 		name string
 	}{{keyclient.KindStreamingPolicies, "sp"}, {keyclient.KindContentKeyPolicies, "open"}, {keyclient.KindContentKeyPolicies, "k2"}} {
-		if err := s.Delete(ctx, r.kind, r.name); !errors.Is(err, keyclient.ErrConflict) {
-			t.Fatalf("delete referenced %s %s: %v", r.kind, r.name, err)
+		// The refusal names the locator that blocks it.
+		err := s.Delete(ctx, r.kind, r.name)
+		var iu *keyclient.InUseError
+		if !errors.Is(err, keyclient.ErrConflict) || !errors.As(err, &iu) || iu.Count != 1 ||
+			len(iu.Locators) != 1 || iu.Locators[0] != "x" || !strings.Contains(err.Error(), "streaming locator x") {
+			t.Fatalf("delete referenced %s %s: %v, want an InUseError naming locator x", r.kind, r.name, err)
 		}
 	}
 	// A referenced streaming policy is immutable; the same body is fine.
 	if _, _, err := s.Put(ctx, keyclient.KindStreamingPolicies, "sp", []byte(sp)); err != nil {
 		t.Fatalf("same streaming policy: %v", err)
 	}
-	if _, _, err := s.Put(ctx, keyclient.KindStreamingPolicies, "sp", []byte(`{"noEncryption":{"protocols":["dash"]}}`)); !errors.Is(err, keyclient.ErrConflict) {
-		t.Fatalf("change referenced streaming policy: %v", err)
+	_, _, err := s.Put(ctx, keyclient.KindStreamingPolicies, "sp", []byte(`{"noEncryption":{"protocols":["dash"]}}`))
+	if iu := (*keyclient.InUseError)(nil); !errors.Is(err, keyclient.ErrConflict) || !errors.As(err, &iu) || !iu.Change || iu.Locators[0] != "x" {
+		t.Fatalf("change referenced streaming policy: %v, want an InUseError naming locator x", err)
+	}
+	// Many referencing locators: a few are named, and how many more.
+	for i := range keyclient.MaxInUseNames + 2 {
+		n := fmt.Sprintf("m%d", i)
+		mustPut(t, s, keyclient.KindStreamingLocators, n, locator(n, "sp", "k2"))
+	}
+	err = s.Delete(ctx, keyclient.KindContentKeyPolicies, "k2")
+	if iu := (*keyclient.InUseError)(nil); !errors.As(err, &iu) || iu.Count != keyclient.MaxInUseNames+3 ||
+		len(iu.Locators) != keyclient.MaxInUseNames || !strings.Contains(err.Error(), "and 3 more") {
+		t.Fatalf("delete a policy of %d locators: %v", keyclient.MaxInUseNames+3, err)
+	}
+	for i := range keyclient.MaxInUseNames + 2 {
+		if err := s.Delete(ctx, keyclient.KindStreamingLocators, fmt.Sprintf("m%d", i)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// A content key policy may change (key rotation in its restriction).
 	if _, _, err := s.Put(ctx, keyclient.KindContentKeyPolicies, "open", []byte(`{"options":[{"configuration":{"type":"clearKey"},"restriction":{"type":"open"}}]}`)); err != nil {

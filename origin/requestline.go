@@ -1,0 +1,110 @@
+package origin
+
+import (
+	"bytes"
+	"crypto/tls"
+	"net"
+)
+
+// A request line over MaxRequestLineLen must get 414 before its headers
+// count toward the 431 of MaxHeaderBytes (quality.md). fasthttp reads the
+// whole header block into a buffer of MaxRequestLineLen+MaxHeaderBytes;
+// when the block does not fit, it fails with ErrSmallBuffer, whatever
+// overflowed, and keeps nothing of what it read. So each connection
+// measures the request line as its bytes go by: lineConn counts the bytes
+// of the first line of the request being read, and Server.connState
+// starts the count again once a request is answered (fasthttp's
+// StateIdle). A client that pipelines may have sent part of its next
+// request before that; its line is then measured short, and an
+// overflowing block gets 431, as it did before.
+
+// lineListener wraps the connections it accepts in a lineConn.
+type lineListener struct{ net.Listener }
+
+func (l lineListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	lc := &lineConn{Conn: c}
+	if _, ok := c.(tlsConn); ok {
+		// fasthttp tells TLS connections by these methods (ctx.IsTLS).
+		return &lineTLSConn{lc}, nil
+	}
+	return lc, nil
+}
+
+// tlsConn is how fasthttp recognises a TLS connection.
+type tlsConn interface {
+	Handshake() error
+	ConnectionState() tls.ConnectionState
+}
+
+// lineConn is a connection that measures the request line of the request
+// being read. Only the goroutine serving the connection touches its
+// counters (fasthttp reads, and calls ConnState and the ErrorHandler, from
+// that goroutine).
+type lineConn struct {
+	net.Conn
+	line  int  // bytes of the request line seen so far, without CR LF
+	ended bool // the request line's LF was seen
+}
+
+func (c *lineConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.ended && n > 0 {
+		c.scan(p[:n])
+	}
+	return n, err
+}
+
+func (c *lineConn) scan(b []byte) {
+	if c.line == 0 {
+		b = bytes.TrimLeft(b, "\r\n") // fasthttp skips empty lines before a request
+	}
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		c.line += i
+		if i > 0 && b[i-1] == '\r' {
+			c.line--
+		}
+		c.ended = true
+		return
+	}
+	c.line += len(b)
+}
+
+// next starts the measure of the next request's line.
+func (c *lineConn) next() { c.line, c.ended = 0, false }
+
+// tooLong reports whether the request line being read is longer than
+// MaxRequestLineLen (ended or not).
+func (c *lineConn) tooLong() bool { return c.line > MaxRequestLineLen }
+
+// lineTLSConn is a lineConn over a TLS connection.
+type lineTLSConn struct{ *lineConn }
+
+func (c *lineTLSConn) Handshake() error { return c.Conn.(tlsConn).Handshake() }
+func (c *lineTLSConn) ConnectionState() tls.ConnectionState {
+	return c.Conn.(tlsConn).ConnectionState()
+}
+
+// lineConnOf returns the lineConn of a connection lineListener accepted,
+// else nil.
+func lineConnOf(c net.Conn) *lineConn {
+	switch x := c.(type) {
+	case *lineConn:
+		return x
+	case *lineTLSConn:
+		return x.lineConn
+	}
+	return nil
+}
+
+// rawConn is the connection under a lineConn: the one that writes a
+// net.Buffers with writev.
+func rawConn(c net.Conn) net.Conn {
+	if lc := lineConnOf(c); lc != nil {
+		return lc.Conn
+	}
+	return c
+}
