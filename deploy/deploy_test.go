@@ -3,6 +3,7 @@ package deploy
 import (
 	"bufio"
 	"debug/elf"
+	"encoding/base64"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -110,6 +111,28 @@ func checkEnvName(t *testing.T, keys map[string]configKey, where, name string) {
 		t.Errorf("%s: %s is read by neither drmorigin nor its storage SDKs", where, name)
 	}
 }
+
+// configAccepts runs `drmorigin config --strict` with exactly env (and
+// PATH, HOME): it exits non-zero for an unknown DRMORIGIN_ variable or a
+// value serve would refuse. Variables of the storage SDKs are dropped
+// first (config does not know them; checkEnvName does).
+func configAccepts(t *testing.T, where string, env map[string]string) {
+	t.Helper()
+	cmd := exec.Command(drmoriginBinary(t), "config", "--strict")
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir}
+	for k, v := range env {
+		if strings.HasPrefix(k, "DRMORIGIN_") {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("%s: drmorigin config --strict refuses it: %v\n%s", where, err, out)
+	}
+}
+
+// sampleKEK is a valid KEK for configAccepts (32 bytes of 7, base64).
+var sampleKEK = base64.StdEncoding.EncodeToString([]byte(strings.Repeat("\x07", 32)))
 
 var (
 	buildOnce sync.Once
@@ -219,6 +242,7 @@ func TestDockerfile(t *testing.T) {
 		t.Errorf("Dockerfile: the runtime stage is FROM %s, want distroless/static, scratch or debian-slim", runtime)
 	}
 	var built, copied, user, entry bool
+	imageEnv := map[string]string{}
 	for i, in := range ins {
 		switch {
 		case in.cmd == "RUN" && strings.Contains(in.args, "go build"):
@@ -241,12 +265,18 @@ func TestDockerfile(t *testing.T) {
 			entry = strings.Contains(in.args, "drmorigin")
 		case i > last && in.cmd == "ENV":
 			for _, kv := range strings.Fields(in.args) {
-				if name, _, ok := strings.Cut(kv, "="); ok {
+				if name, v, ok := strings.Cut(kv, "="); ok {
 					checkEnvName(t, keys, fmt.Sprintf("Dockerfile:%d", in.line), name)
+					imageEnv[name] = v
 				}
 			}
 		}
 	}
+	// The image's settings, with a KEK (the image's volume is where the
+	// embedded store generates one) and its /media here.
+	imageEnv["DRMORIGIN_STORAGE_ROOT"] = t.TempDir()
+	imageEnv["DRMORIGIN_STORE"] = "file://" + filepath.Join(t.TempDir(), "drmorigin.db")
+	configAccepts(t, "Dockerfile's ENV", imageEnv)
 	for what, ok := range map[string]bool{"a RUN go build": built, "a COPY --from=" + stages[0] + " of the binary": copied,
 		"a non-root USER in the runtime stage": user, "an ENTRYPOINT running drmorigin": entry} {
 		if !ok {
@@ -345,6 +375,13 @@ func TestSystemdUnit(t *testing.T) {
 	for _, name := range env {
 		checkEnvName(t, keys, "systemd/drmorigin.env", name)
 	}
+	// Its active settings, filled in as the comments ask, with a storage
+	// directory that exists here.
+	values := envFileValues(t, "systemd/drmorigin.env")
+	values["DRMORIGIN_KEK"], values["DRMORIGIN_ADMIN_TOKEN"] = sampleKEK, "a-long-random-token"
+	values["DRMORIGIN_STORAGE_ROOT"] = t.TempDir()
+	values["DRMORIGIN_STORE"] = "file://" + filepath.Join(t.TempDir(), "drmorigin.db")
+	configAccepts(t, "systemd/drmorigin.env", values)
 	for _, need := range []string{"DRMORIGIN_KEK", "DRMORIGIN_ADMIN_TOKEN", "DRMORIGIN_PUBLIC_BASEURL", "DRMORIGIN_STORE"} {
 		if !slices.Contains(env, need) {
 			t.Errorf("systemd/drmorigin.env does not set %s", need)
@@ -389,6 +426,36 @@ func envFileNames(t *testing.T, path string) []string {
 		t.Fatalf("%s sets nothing", path)
 	}
 	return names
+}
+
+// envFileValues returns the settings an environment file makes (not the
+// commented-out ones).
+func envFileValues(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^([A-Z][A-Z0-9_]*)=(.*)$`).FindAllSubmatch(b, -1) {
+		out[string(m[1])] = string(m[2])
+	}
+	return out
+}
+
+// interpolate does compose's ${VAR:-default}, ${VAR:?message} and ${VAR}
+// with values for the required ones.
+func interpolate(s string, values map[string]string) string {
+	return regexp.MustCompile(`\$\{([A-Z_][A-Z0-9_]*)(?::([-?])([^}]*))?\}`).ReplaceAllStringFunc(s, func(m string) string {
+		p := regexp.MustCompile(`\$\{([A-Z_][A-Z0-9_]*)(?::([-?])([^}]*))?\}`).FindStringSubmatch(m)
+		if v, ok := values[p[1]]; ok {
+			return v
+		}
+		if p[2] == "-" {
+			return p[3]
+		}
+		return ""
+	})
 }
 
 // composeFile is the part of a compose file the test reads.
@@ -482,6 +549,13 @@ func TestCompose(t *testing.T) {
 				t.Errorf("%s: %s=%q: make it required (${VAR:?message}), or replicas start with generated, different secrets", path, secret, env[secret])
 			}
 		}
+		// The replica's settings as compose hands them over, with .env
+		// filled in: the binary accepts every one.
+		filled := map[string]string{}
+		for k, v := range env {
+			filled[k] = interpolate(v, map[string]string{"DRMORIGIN_KEK": sampleKEK, "DRMORIGIN_ADMIN_TOKEN": "a-long-random-token", "MINIO_ROOT_PASSWORD": "password"})
+		}
+		configAccepts(t, path+" "+r, filled)
 	}
 	// Every ${VAR} is in env.example.
 	example := envFileNames(t, "compose/env.example")
