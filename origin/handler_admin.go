@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp"
@@ -22,27 +23,37 @@ import (
 const apiPrefix = "/api/v1/"
 
 var (
-	metricsHandler = fasthttpadaptor.NewFastHTTPHandler(promhttp.Handler())
-	pprofHandler   = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Index)
-	pprofProfile   = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Profile)
-	pprofSymbol    = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Symbol)
-	pprofTrace     = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Trace)
+	defaultMetricsHandler = fasthttpadaptor.NewFastHTTPHandler(promhttp.Handler())
+	pprofHandler          = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Index)
+	pprofProfile          = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Profile)
+	pprofSymbol           = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Symbol)
+	pprofTrace            = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Trace)
 )
 
-// handleAdmin is the management listener's router: /metrics is open (the
-// listener is loopback by default), everything else needs the bearer token.
+// handleAdmin is the management listener's handler: the router, then the
+// request's metrics.
 func (s *Server) handleAdmin(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	kind := s.routeAdmin(ctx)
+	s.finish(ctx, listenerAdmin, reqInfo{kind: kind, format: -1, enc: -1}, start)
+}
+
+// routeAdmin is the management listener's router: /metrics is open (the
+// listener is loopback by default), everything else needs the bearer
+// token.
+func (s *Server) routeAdmin(ctx *fasthttp.RequestCtx) reqKind {
 	if !checkLimits(ctx) {
-		return
+		return reqOther
 	}
 	path := string(ctx.Path())
 	if path == "/metrics" {
-		metricsHandler(ctx)
-		return
+		s.metricsHandler(ctx)
+		return reqOther
 	}
 	if !s.adminAuthorized(ctx) {
-		return
+		return reqOther
 	}
+	kind := reqOther
 	switch {
 	case strings.HasPrefix(path, "/debug/pprof/"):
 		switch strings.TrimPrefix(path, "/debug/pprof/") {
@@ -56,10 +67,13 @@ func (s *Server) handleAdmin(ctx *fasthttp.RequestCtx) {
 			pprofHandler(ctx)
 		}
 	case strings.HasPrefix(path, apiPrefix):
-		s.handleAPI(ctx, strings.Split(strings.TrimPrefix(path, apiPrefix), "/"))
+		kind = reqAPI
+		parts := strings.Split(strings.TrimPrefix(path, apiPrefix), "/")
+		s.handleAPI(ctx, parts)
 	default:
 		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "no such route", "")
 	}
+	return kind
 }
 
 // adminAuthorized checks the bearer token in constant time and answers 401
@@ -377,6 +391,9 @@ func pageSize(ctx *fasthttp.RequestCtx) (int, bool) {
 // shape; statusOf decides the status and message.
 func (s *Server) apiFail(ctx *fasthttp.RequestCtx, err error) {
 	status, msg := statusOf(err, true)
+	if errors.Is(err, keyclient.ErrUnavailable) || status == fasthttp.StatusInternalServerError && !errors.Is(err, storage.ErrUnavailable) {
+		s.metrics.storeError("api")
+	}
 	var target string
 	var ve *keyclient.ValidationError
 	if status == fasthttp.StatusBadRequest && errors.As(err, &ve) {

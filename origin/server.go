@@ -9,7 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/origin/token"
@@ -63,6 +66,10 @@ type Config struct {
 	TokenSkew time.Duration
 	// Logger receives the origin's logs; nil logs nothing.
 	Logger *slog.Logger
+	// Metrics is the registry the origin registers its metrics on and
+	// /metrics serves; nil means Prometheus's default registry (where
+	// the storage metrics and the Go runtime's are).
+	Metrics *prometheus.Registry
 }
 
 func (c *Config) setDefaults() {
@@ -122,13 +129,15 @@ type Server struct {
 	// nil means always ready.
 	Ready func(ctx context.Context) error
 
-	manifests *manifestCache
-	verifier  *token.Verifier
-	keys      keyCache
-	stream    *fasthttp.Server
-	admin     *fasthttp.Server
-	wg        sync.WaitGroup
-	now       func() time.Time
+	manifests      *manifestCache
+	verifier       *token.Verifier
+	keys           keyCache
+	stream         *fasthttp.Server
+	admin          *fasthttp.Server
+	wg             sync.WaitGroup
+	now            func() time.Time
+	metrics        *metrics
+	metricsHandler fasthttp.RequestHandler
 }
 
 // Initialize fills defaults and builds the HTTP servers. It must be called
@@ -143,10 +152,18 @@ func (s *Server) Initialize() error {
 	}
 	s.manifests = newManifestCache(s.Config.ManifestCacheEntries)
 	s.verifier = &token.Verifier{Skew: s.Config.TokenSkew, Now: s.now}
+	var reg prometheus.Registerer = prometheus.DefaultRegisterer
+	s.metricsHandler = defaultMetricsHandler
+	if s.Config.Metrics != nil {
+		reg = s.Config.Metrics
+		s.metricsHandler = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.Config.Metrics, promhttp.HandlerOpts{}))
+	}
+	s.metrics = newMetrics(reg)
+	watchCaches(reg, s.Resolver, s.Assets)
 	s.stream = &fasthttp.Server{
 		Name:               "drmorigin",
 		Handler:            s.handleStream,
-		ErrorHandler:       s.handleReadError,
+		ErrorHandler:       func(ctx *fasthttp.RequestCtx, err error) { s.handleReadError(ctx, err, listenerStream) },
 		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
 		MaxRequestBodySize: MaxStreamBodyBytes,
 		ReadTimeout:        s.Config.ReadTimeout,
@@ -166,7 +183,7 @@ func (s *Server) Initialize() error {
 	s.admin = &fasthttp.Server{
 		Name:               "drmorigin-admin",
 		Handler:            s.handleAdmin,
-		ErrorHandler:       s.handleReadError,
+		ErrorHandler:       func(ctx *fasthttp.RequestCtx, err error) { s.handleReadError(ctx, err, listenerAdmin) },
 		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
 		MaxRequestBodySize: MaxAdminBodyBytes,
 		ReadTimeout:        s.Config.ReadTimeout,
@@ -174,13 +191,6 @@ func (s *Server) Initialize() error {
 		IdleTimeout:        s.Config.IdleTimeout,
 	}
 	return nil
-}
-
-// handleReadError answers requests fasthttp could not read: oversized
-// headers (431), bodies (413), timeouts (408), anything else 400 (statusOf).
-func (s *Server) handleReadError(ctx *fasthttp.RequestCtx, err error) {
-	status, msg := statusOf(&readError{err}, false)
-	plainError(ctx, status, msg)
 }
 
 // checkLimits answers 414 and 431 for requests that fit the read buffer but
@@ -222,3 +232,29 @@ func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 // StreamHandler is the streaming listener's handler, for in-process
 // benchmarks and tests (Serve is the way to run it).
 func (s *Server) StreamHandler() fasthttp.RequestHandler { return s.handleStream }
+
+// handleReadError answers requests fasthttp could not read: oversized
+// headers (431), bodies (413), timeouts (408), anything else 400 (statusOf).
+// The request goes to the metrics as any other.
+func (s *Server) handleReadError(ctx *fasthttp.RequestCtx, err error, l listener) {
+	start := time.Now()
+	status, msg := statusOf(&readError{err}, false)
+	plainError(ctx, status, msg)
+	s.finish(ctx, l, infoOther, start)
+}
+
+// finish records an answered request's metrics. start is when its
+// handling began.
+func (s *Server) finish(ctx *fasthttp.RequestCtx, l listener, info reqInfo, start time.Time) {
+	took := time.Since(start)
+	status := ctx.Response.StatusCode()
+	n := 0
+	switch {
+	case ctx.IsHead():
+	case ctx.Response.IsBodyStream():
+		n = max(ctx.Response.Header.ContentLength(), 0)
+	default:
+		n = len(ctx.Response.Body())
+	}
+	s.metrics.request(l, info, status, n, took)
+}
