@@ -70,6 +70,7 @@ func (s *Server) routeAdmin(ctx *fasthttp.RequestCtx) reqKind {
 		kind = reqAPI
 		parts := strings.Split(strings.TrimPrefix(path, apiPrefix), "/")
 		s.handleAPI(ctx, parts)
+		s.audit(ctx, parts)
 	default:
 		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "no such route", "")
 	}
@@ -86,9 +87,13 @@ func (s *Server) adminAuthorized(ctx *fasthttp.RequestCtx) bool {
 		return true
 	}
 	ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="drmorigin-admin"`)
+	reason := "missing token"
 	if len(auth) > 0 {
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="drmorigin-admin", error="invalid_token"`)
+		reason = "invalid token"
 	}
+	s.Config.AuditLogger.Warn("management request refused", "reason", reason, "remote", remoteIP(ctx),
+		"method", string(appendEscaped(nil, ctx.Method(), 16)), "path", string(appendEscaped(nil, pathOf(ctx), MaxLoggedPath)))
 	apiError(ctx, fasthttp.StatusUnauthorized, "Unauthorized", "a valid bearer token is required", "")
 	return false
 }

@@ -193,9 +193,9 @@ func refusalReason(err error) string {
 }
 
 // keyFail answers a key delivery failure with RFC 6750 semantics and no
-// detail that helps an attacker; statusOf decides the status. refused
-// counts the KIDs refused (their metric is already counted when refused
-// is 0).
+// detail that helps an attacker; statusOf decides the status. The log
+// gets the reason (never the token or a key), refused counts the KIDs
+// refused (their metric is already counted when refused is 0).
 func (s *Server) keyFail(ctx *fasthttp.RequestCtx, t keyType, kid string, refused int, err error) {
 	switch {
 	case errors.Is(err, token.ErrMissing):
@@ -208,12 +208,21 @@ func (s *Server) keyFail(ctx *fasthttp.RequestCtx, t keyType, kid string, refuse
 	for range refused {
 		s.metrics.refused(t, reason)
 	}
-	if status >= 500 {
+	switch {
+	case status >= 500:
 		if !errors.Is(err, token.ErrUnavailable) {
 			s.metrics.storeError("key")
 		}
-		// The reason (never a token or key) goes to the log only.
-		s.Config.Logger.Warn("key delivery failed", "path", string(ctx.Path()), "kid", kid, "err", err)
+		s.Config.Logger.Warn("key delivery failed", "type", keyTypeNames[t], "kid", kid, "status", status,
+			"reason", reason, "remote", remoteIP(ctx), "err", err)
+	case status == fasthttp.StatusNotFound:
+		s.Config.Logger.Debug("key refused", "type", keyTypeNames[t], "kid", kid, "status", status,
+			"reason", reason, "remote", remoteIP(ctx))
+	default:
+		// Token errors say why (expired, wrong audience…) and never
+		// quote the token (origin/token).
+		s.Config.Logger.Info("key refused", "type", keyTypeNames[t], "kid", kid, "status", status,
+			"reason", reason, "remote", remoteIP(ctx), "err", err)
 	}
 	plainError(ctx, status, msg)
 }
@@ -312,6 +321,11 @@ func (s *Server) serveClearKey(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	s.metrics.delivered(keyClearKey, len(resp.Keys))
+	if firstErr != nil {
+		s.Config.Logger.Info("key refused", "type", keyTypeNames[keyClearKey], "kid", firstKID,
+			"reason", refusalReason(firstErr), "remote", remoteIP(ctx), "err", firstErr,
+			"delivered", len(resp.Keys), "requested", len(req.KIDs))
+	}
 	b, _ := json.Marshal(resp)
 	ctx.SetContentTypeBytes(ctJSON)
 	ctx.SetBody(b)

@@ -2,8 +2,11 @@ package origin
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -64,8 +67,20 @@ type Config struct {
 	// TokenSkew is the clock skew allowed on token exp/nbf; zero takes the
 	// token package's default.
 	TokenSkew time.Duration
-	// Logger receives the origin's logs; nil logs nothing.
+	// Logger receives the origin's logs, fasthttp's among them; nil logs
+	// nothing. No secret is ever logged: not a token, a key, the admin
+	// token or a request's query, headers or body.
 	Logger *slog.Logger
+	// AuditLogger receives one line per change made through the
+	// management API (who, what, when; never a body or a key) and per
+	// refused management request; nil is Logger.
+	AuditLogger *slog.Logger
+	// AccessLog receives one line per request of the streaming listener,
+	// in AccessLogFormat; nil writes none (and costs nothing).
+	AccessLog io.Writer
+	// AccessLogFormat is the form of the access log's lines:
+	// AccessLogCombined (the default) or AccessLogJSON.
+	AccessLogFormat AccessLogFormat
 	// Metrics is the registry the origin registers its metrics on and
 	// /metrics serves; nil means Prometheus's default registry (where
 	// the storage metrics and the Go runtime's are).
@@ -100,6 +115,21 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.AuditLogger == nil {
+		c.AuditLogger = c.Logger
+	}
+	if c.AccessLogFormat == "" {
+		c.AccessLogFormat = AccessLogCombined
+	}
+}
+
+// validate reports a Config that cannot work.
+func (c *Config) validate() error {
+	switch c.AccessLogFormat {
+	case AccessLogCombined, AccessLogJSON:
+		return nil
+	}
+	return fmt.Errorf("origin: access log format %q: want %q or %q", c.AccessLogFormat, AccessLogCombined, AccessLogJSON)
 }
 
 // locatorResolver is what the streaming path needs from keyclient.
@@ -138,6 +168,8 @@ type Server struct {
 	now            func() time.Time
 	metrics        *metrics
 	metricsHandler fasthttp.RequestHandler
+	access         *accessLog // nil: no access log
+	adminWho       string     // who the audit log says made a change: the admin token's fingerprint
 }
 
 // Initialize fills defaults and builds the HTTP servers. It must be called
@@ -147,6 +179,9 @@ func (s *Server) Initialize() error {
 		return errors.New("origin: Assets, Resolver and Service are required")
 	}
 	s.Config.setDefaults()
+	if err := s.Config.validate(); err != nil {
+		return err
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -160,10 +195,21 @@ func (s *Server) Initialize() error {
 	}
 	s.metrics = newMetrics(reg)
 	watchCaches(reg, s.Resolver, s.Assets)
+	if s.Config.AccessLog != nil {
+		s.access = newAccessLog(s.Config.AccessLog, s.Config.AccessLogFormat)
+	}
+	s.adminWho = "admin"
+	if s.Config.AdminToken != "" {
+		// A fingerprint tells tokens apart across a rotation; 32 bits of
+		// a hash say nothing useful of a generated token.
+		sum := sha256.Sum256([]byte("drmorigin admin token\x00" + s.Config.AdminToken))
+		s.adminWho = "admin:" + hex.EncodeToString(sum[:4])
+	}
 	s.stream = &fasthttp.Server{
 		Name:               "drmorigin",
 		Handler:            s.handleStream,
 		ErrorHandler:       func(ctx *fasthttp.RequestCtx, err error) { s.handleReadError(ctx, err, listenerStream) },
+		Logger:             fasthttpLogger{s.Config.Logger.With("listener", listenerNames[listenerStream])},
 		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
 		MaxRequestBodySize: MaxStreamBodyBytes,
 		ReadTimeout:        s.Config.ReadTimeout,
@@ -184,6 +230,7 @@ func (s *Server) Initialize() error {
 		Name:               "drmorigin-admin",
 		Handler:            s.handleAdmin,
 		ErrorHandler:       func(ctx *fasthttp.RequestCtx, err error) { s.handleReadError(ctx, err, listenerAdmin) },
+		Logger:             fasthttpLogger{s.Config.Logger.With("listener", listenerNames[listenerAdmin])},
 		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
 		MaxRequestBodySize: MaxAdminBodyBytes,
 		ReadTimeout:        s.Config.ReadTimeout,
@@ -210,6 +257,12 @@ func checkLimits(ctx *fasthttp.RequestCtx) bool {
 // Serve serves both listeners until ctx is done, then shuts them down.
 func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 	errc := make(chan error, 2)
+	if s.access != nil {
+		stop := make(chan struct{})
+		flushed := make(chan struct{})
+		go func() { s.access.run(stop); close(flushed) }()
+		defer func() { close(stop); <-flushed }()
+	}
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); errc <- s.stream.Serve(stream) }()
 	go func() { defer s.wg.Done(); errc <- s.admin.Serve(admin) }()
@@ -233,18 +286,8 @@ func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 // benchmarks and tests (Serve is the way to run it).
 func (s *Server) StreamHandler() fasthttp.RequestHandler { return s.handleStream }
 
-// handleReadError answers requests fasthttp could not read: oversized
-// headers (431), bodies (413), timeouts (408), anything else 400 (statusOf).
-// The request goes to the metrics as any other.
-func (s *Server) handleReadError(ctx *fasthttp.RequestCtx, err error, l listener) {
-	start := time.Now()
-	status, msg := statusOf(&readError{err}, false)
-	plainError(ctx, status, msg)
-	s.finish(ctx, l, infoOther, start)
-}
-
-// finish records an answered request's metrics. start is when its
-// handling began.
+// finish records an answered request: metrics, and the access log for the
+// streaming listener. start is when its handling began.
 func (s *Server) finish(ctx *fasthttp.RequestCtx, l listener, info reqInfo, start time.Time) {
 	took := time.Since(start)
 	status := ctx.Response.StatusCode()
@@ -257,4 +300,7 @@ func (s *Server) finish(ctx *fasthttp.RequestCtx, l listener, info reqInfo, star
 		n = len(ctx.Response.Body())
 	}
 	s.metrics.request(l, info, status, n, took)
+	if s.access != nil && l == listenerStream {
+		s.access.log(ctx, start, status, n, took)
+	}
 }
