@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,8 @@ import (
 type serveProcess struct {
 	listen, admin string
 	errb          *syncBuffer // what the process wrote to stderr
+	outb          *syncBuffer // what the process wrote to stdout
+	stop          func(t *testing.T)
 }
 
 func startServe(t *testing.T, store, kek string) *serveProcess {
@@ -28,33 +31,41 @@ func startServe(t *testing.T, store, kek string) *serveProcess {
 }
 
 // startServeEnv is startServe with more environment (which may set
-// DRMORIGIN_STORAGE_ROOT); the process's stderr is returned in errb.
+// DRMORIGIN_STORAGE_ROOT, or override any variable set here); the
+// process's stderr is returned in errb, its stdout in outb.
 func startServeEnv(t *testing.T, store, kek string, env ...string) *serveProcess {
 	t.Helper()
 	bin, err := buildOnce()
 	if err != nil {
 		t.Fatalf("go build: %v", err)
 	}
-	p := &serveProcess{listen: freeAddr(t), admin: freeAddr(t), errb: &syncBuffer{}}
+	p := &serveProcess{listen: freeAddr(t), admin: freeAddr(t), errb: &syncBuffer{}, outb: &syncBuffer{}}
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(append(os.Environ(), "DRMORIGIN_LISTEN="+p.listen, "DRMORIGIN_ADMIN_LISTEN="+p.admin,
 		"DRMORIGIN_ADMIN_TOKEN=tok", "DRMORIGIN_STORE="+store, "DRMORIGIN_KEK="+kek), env...)
 	errb := p.errb
-	cmd.Stdout, cmd.Stderr = io.Discard, errb
+	cmd.Stdout, cmd.Stderr = p.outb, errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
+	var stopOnce sync.Once
+	// stop interrupts the process and waits (10 s at most) until it has
+	// exited, so that all it wrote is in outb and errb.
+	p.stop = func(t *testing.T) {
+		stopOnce.Do(func() {
+			cmd.Process.Signal(os.Interrupt)
+			done := make(chan struct{})
+			go func() { cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				<-done
+			}
+		})
+	}
+	t.Cleanup(func() { p.stop(t) })
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if r, err := http.Get("http://" + p.listen + "/readyz"); err == nil {

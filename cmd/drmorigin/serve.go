@@ -25,21 +25,31 @@ import (
 
 // serve runs the origin until ctx is done.
 func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) error {
-	logger, err := newLogger(c.LogLevel, stderr)
-	if err != nil {
+	// Checked before any secret is generated: a typo in log.* costs
+	// nothing.
+	if _, err := newLogging(c.LogLevel, c.LogFormat, c.LogAccess, io.Discard, nil); err != nil {
 		return err
 	}
 	kekRaw, kekGenerated, err := c.kekBytes()
 	if err != nil {
 		return err
 	}
-	if kekGenerated {
-		logger.Warn("generated a key-encryption key into the data directory; back it up, or set kek: without it the stored content keys cannot be unwrapped",
-			"file", c.dataDir()+"/kek")
-	}
 	token, tokenGenerated, err := c.adminToken()
 	if err != nil {
 		return err
+	}
+	lg, err := newLogging(c.LogLevel, c.LogFormat, c.LogAccess, stderr, processSecrets(c, token, kekRaw))
+	if err != nil {
+		return err
+	}
+	logger := lg.logger
+	// Whatever logs through the standard library's log package, and
+	// go-redis's own logger, goes through the same handler.
+	slog.SetDefault(logger)
+	keyclient.SetRedisLogger(logger.With("component", "redis"))
+	if kekGenerated {
+		logger.Warn("generated a key-encryption key into the data directory; back it up, or set kek: without it the stored content keys cannot be unwrapped",
+			"file", c.dataDir()+"/kek")
 	}
 	if tokenGenerated {
 		fmt.Fprintf(stdout, "Generated the management API token (saved in %s/admin-token): %s\n", c.dataDir(), token)
@@ -79,11 +89,15 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 			KeyAllowedOrigins:    c.KeyOrigins,
 			TokenSkew:            c.TokenSkew,
 			Logger:               logger.With("component", "origin"),
+			AuditLogger:          logger.With("component", "audit"),
 		},
 		Assets:   lib,
 		Resolver: resolver,
 		Service:  svc,
 		Ready:    store.Ping,
+	}
+	if lg.access != "" {
+		srv.Config.AccessLog, srv.Config.AccessLogFormat = stdout, lg.access
 	}
 	if err := srv.Initialize(); err != nil {
 		return err
@@ -108,14 +122,6 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 		}
 	}
 	return <-done
-}
-
-func newLogger(level string, w io.Writer) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log.level %q: want debug, info, warn or error", level)
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
 // redactURL drops credentials from a store URL before it is logged.
