@@ -23,7 +23,11 @@
 // p99 at 64 connections, cold start on a synthesized two-hour asset,
 // memory over a soak with simulated players, and for progressive MP4 input
 // its CPU per segment as a multiple of fragmented input's, its cold start
-// and its index memory per sample. It writes
+// and its index memory per sample, and for assets in object storage (a
+// MinIO server and a second drmorigin over s3://) CPU per segment with a
+// warm block cache as a multiple of local disk's, the cold first segment
+// of a two-hour asset, and storage reads per segment under a player load.
+// It writes
 // bench/out/report.json, whose figures are objects {"value", "target",
 // "unit"} nested by key: {"cost_factor": {"cenc": {...}},
 // "floor_multiple": {"mpd-time-csf": {"none": {...}}}, "peers": {...}},

@@ -49,9 +49,11 @@ type SuiteConfig struct {
 	// SkipGoBench skips `go test -bench` (for quick runs of the rest).
 	SkipGoBench bool
 	// Only, when set, names the measuring steps to run ("gobench", "cpu",
-	// "manifest", "cold", "progcpu", "progcold", "soak"; "progressive" is
-	// both progressive steps; the setup steps always run): for iterating on
-	// one figure. The report then holds only those figures.
+	// "manifest", "cold", "progcpu", "progcold", "soak", "objcpu",
+	// "objcold", "objreads"; "progressive" is both progressive steps,
+	// "objstore" the three object-storage ones; the setup steps always run,
+	// MinIO and the second origin only for an object-storage step): for
+	// iterating on one figure. The report then holds only those figures.
 	Only []string
 	// Stdout receives the report; Stderr progress and child output.
 	Stdout, Stderr io.Writer
@@ -99,6 +101,14 @@ type suite struct {
 	// can), and how many times the two-hour one repeats its source.
 	progSegWhy, progLongWhy string
 	progLoops               int
+
+	// Object storage (suite_objstore.go): the drmorigin binary both
+	// origins run, MinIO, the second origin serving from it, and why the
+	// object-storage figures cannot be measured ("" when they can).
+	originBin string
+	minio     *minioProc
+	obj       *originProc
+	objWhy    string
 }
 
 // comboState is what the suite learned about one (format, encryption).
@@ -159,6 +169,7 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) error {
 		if s.floor != nil {
 			s.floor.stop()
 		}
+		s.stopObjectStore()
 	}()
 	steps := []struct {
 		name, only string
@@ -178,6 +189,12 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) error {
 		// would otherwise sit in the origin's memory through the soak.
 		{"progressive input: CPU per segment against fragmented", "progcpu", s.progressiveCPU},
 		{"progressive input: cold start and index memory", "progcold", s.progressiveCold},
+		// Last, so that MinIO and the second origin are idle processes
+		// through none of the other steps.
+		{"object storage: MinIO and a second drmorigin", "objstore", s.prepareObjectStore},
+		{"object storage: CPU per segment against local disk", "objcpu", s.objectCPU},
+		{"object storage: cold start", "objcold", s.objectCold},
+		{"object storage: storage reads per segment under a player load", "objreads", s.objectReads},
 	}
 	for _, st := range steps {
 		if ctx.Err() != nil {
@@ -200,13 +217,26 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) error {
 }
 
 // stepAliases are --only names that select several steps.
-var stepAliases = map[string][]string{"progressive": {"progcpu", "progcold"}}
+var stepAliases = map[string][]string{
+	"progressive": {"progcpu", "progcold"},
+	"objstore":    {"objcpu", "objcold", "objreads"},
+}
 
 // selected reports whether the measuring step named only runs: every step
-// without --only, else those it names, directly or by an alias.
+// without --only, else those it names, directly or by an alias. An alias
+// asked about is selected when one of its steps is (the object-storage
+// set-up runs for any object-storage step).
 func (s *suite) selected(only string) bool {
 	if len(s.cfg.Only) == 0 {
 		return true
+	}
+	if steps, ok := stepAliases[only]; ok && !slices.Contains(s.cfg.Only, only) {
+		for _, st := range steps {
+			if s.selected(st) {
+				return true
+			}
+		}
+		return false
 	}
 	for _, o := range s.cfg.Only {
 		if o == only || slices.Contains(stepAliases[o], only) {
@@ -410,6 +440,9 @@ func (s *suite) targets() {
 		"memory.rss_growth", "memory.goroutine_growth", "allocs.encrypt_benchmarks_allocating"} {
 		add(k, get(k))
 	}
+	for _, k := range objTargets() {
+		add(k, get(k))
+	}
 	s.say("")
 	what := "targets of quality.md \"Fast\""
 	if s.cfg.Baseline != "" {
@@ -417,6 +450,9 @@ func (s *suite) targets() {
 	}
 	if s.selected("progcpu") || s.selected("progcold") {
 		what += " and of assets.md's progressive input"
+	}
+	if s.selected("objstore") {
+		what += " and of assets.md's object storage"
 	}
 	s.say("%s (this run): %d met, %d missed, %d unavailable", what, met, missed, unavailable)
 	s.table(rows)

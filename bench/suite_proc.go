@@ -85,7 +85,8 @@ type originProc struct {
 
 // startOrigin runs `drmorigin serve` pinned to core with an embedded store in
 // dataDir over the asset root, and waits until its admin listener answers.
-func startOrigin(bin, core, root, dataDir string, logw io.Writer) (*originProc, error) {
+// extra is more environment (credentials of an object store).
+func startOrigin(bin, core, root, dataDir string, logw io.Writer, extra ...string) (*originProc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -109,6 +110,7 @@ func startOrigin(bin, core, root, dataDir string, logw io.Writer) (*originProc, 
 		"DRMORIGIN_PUBLIC_BASEURL=" + o.base,
 		"DRMORIGIN_LOG_LEVEL=warn",
 	}
+	env = append(env, extra...)
 	p, out, err := startProc(pinned(core, bin, "serve"), env, logw)
 	if err != nil {
 		return nil, err
@@ -182,20 +184,28 @@ func (o *originProc) memSample() (anon, rss, goroutines float64, err error) {
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, o.admin+"/metrics", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	b, err := o.metrics()
 	if err != nil {
 		return 0, 0, 0, err
 	}
 	m := ParseMetrics(b, "go_goroutines", "process_resident_memory_bytes")
 	return float64(a), m["process_resident_memory_bytes"], m["go_goroutines"], nil
+}
+
+// metrics reads the admin listener's /metrics.
+func (o *originProc) metrics() ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, o.admin+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s/metrics: status %d", o.admin, resp.StatusCode)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 }
 
 // floorProc is the copy-only floor server in a process of its own (this

@@ -82,7 +82,8 @@ func (c segCheck) String() string {
 // is selected) and links them under root. What cannot be made is said in
 // progSegWhy / progLongWhy, which the steps report as unavailable.
 func (s *suite) prepareProgressive(root string) error {
-	if !s.selected("progcpu") && !s.selected("progcold") {
+	// objcold uploads long2hp to MinIO (suite_objstore.go).
+	if !s.selected("progcpu") && !s.selected("progcold") && !s.selected("objcold") {
 		s.progSegWhy, s.progLongWhy = "unavailable (not selected)", "unavailable (not selected)"
 		return nil
 	}
@@ -470,7 +471,10 @@ func coldProgNames(prefix string) []string {
 
 // coldFigure is a cold-start figure from its repeats (ms; NaN for a failed
 // one): their median against the 50 ms target, every repeat in the detail.
-func coldFigure(ms []float64, failures []string) *Figure {
+func coldFigure(ms []float64, failures []string) *Figure { return coldFigureTarget(ms, failures, 50) }
+
+// coldFigureTarget is coldFigure against target ms.
+func coldFigureTarget(ms []float64, failures []string, target float64) *Figure {
 	var ok []float64
 	for _, v := range ms {
 		if !math.IsNaN(v) {
@@ -482,10 +486,10 @@ func coldFigure(ms []float64, failures []string) *Figure {
 		if len(failures) > 0 {
 			why = "unavailable (" + strings.Join(failures, "; ") + ")"
 		}
-		return UnavailableFigure(50, "ms", why)
+		return UnavailableFigure(target, "ms", why)
 	}
 	med, lo, hi := medianFloat(ok)
-	f := NewFigure(med, 50, "ms")
+	f := NewFigure(med, target, "ms")
 	f.Detail = map[string]any{"repeats_ms": jsonNums(ms), "min_ms": lo, "max_ms": hi, "repeats": len(ms), "succeeded": len(ok),
 		"method": "median over never-seen copies of the asset (each a new name: its index is built by this request)"}
 	if len(failures) > 0 {
@@ -672,8 +676,11 @@ type originMeter struct {
 	ok, fok bool
 }
 
-func (s *suite) meterOrigin() originMeter {
-	m := originMeter{pid: s.origin.pid}
+func (s *suite) meterOrigin() originMeter { return meterPid(s.origin.pid) }
+
+// meterPid reads process pid's CPU time and minor page faults.
+func meterPid(pid int) originMeter {
+	m := originMeter{pid: pid}
 	var err error
 	m.cpu, err = ProcCPU(m.pid)
 	m.ok = err == nil

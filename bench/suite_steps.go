@@ -86,6 +86,7 @@ func (s *suite) prepare(ctx context.Context) error {
 			return fmt.Errorf("%w: build drmorigin: %v", errFatal, err)
 		}
 	}
+	s.originBin = bin
 	o, err := startOrigin(bin, s.cfg.OriginCore, root, filepath.Join(s.tmp, "data"), s.log)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errFatal, err)

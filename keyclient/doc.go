@@ -17,7 +17,15 @@
 //     written.
 //   - KEK: AES-256-GCM wrapping of content key values, KID as associated
 //     data, with a KEK id stored next to each wrapped value so retired
-//     KEKs (NewKEK's old list) can still unwrap.
+//     KEKs (NewKEK's old list) can still unwrap. A value that no KEK of
+//     the process unwraps is ErrKEK.
+//   - The KEK registry (kek_registry.go): the store lists every KEK that
+//     may have wrapped one of its values, each with a canary wrapped under
+//     it. Service.InitKEK refuses a process that lacks a registered KEK
+//     before it writes, then registers its own; Service.CheckKEK (for
+//     readiness) fails while a registered KEK is missing or the process's
+//     own was retired; Service.Rewrap moves every value to the current
+//     KEK and retires the others (KEK rotation).
 //   - Store (BoltStore for file://, RedisStore for redis:// and rediss://,
 //     chosen by OpenStore): resources as plain JSON, content key values
 //     only wrapped; a locator, its KID index entries and its policy
@@ -67,6 +75,7 @@
 //	bucket keyLocators         kid "/" locator -> empty  (the KID's locator set)
 //	bucket refs                kind "/" policy "/" locator -> empty
 //	bucket uses                tokenID -> {"count":n,"expiresAt":t} (expired ones swept)
+//	bucket keks                kekId -> {"kekId","wrappedCanary"} (the KEK registry)
 //
 // Invalidations go to in-process subscribers only (one node).
 //
@@ -77,6 +86,7 @@
 //	{drmorigin}:key:<kid>            STRING  KID entry JSON
 //	{drmorigin}:keylocators:<kid>    SET     locators carrying the KID
 //	{drmorigin}:refs:<kind>:<name>   SET     locators referencing the policy
+//	{drmorigin}:keks                 HASH    kekId -> {"kekId","wrappedCanary"} (the KEK registry)
 //	drmorigin:uses:<tokenID>         STRING  INCR counter with EXPIREAT
 //	channel drmorigin:invalidate     "<kind>/<name>" after every write
 //

@@ -24,6 +24,14 @@ var ErrReadOnly = fmt.Errorf("read-only built-in resource: %w", ErrConflict)
 // timed out or answered with an error. The HTTP layer maps it to 503.
 var ErrUnavailable = errors.New("store unavailable")
 
+// ErrKEK is returned, wrapped with the KEK ids involved, when a stored
+// value cannot be unwrapped with this process's key-encryption keys: it
+// was wrapped under a KEK the process does not hold (another replica's,
+// or one retired without a rewrap), or it fails authentication. It is a
+// configuration error of this process, not of the store: the HTTP layer
+// maps it to 503, and CheckKEK reports it before any request does.
+var ErrKEK = errors.New("cannot unwrap with this process's key-encryption keys")
+
 // ValidationError is returned for management input that is malformed or
 // inconsistent, before anything is written. Target names the offending
 // field as a JSON path ("contentKeys[1].value"); the HTTP layer maps it

@@ -6,8 +6,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // KEKSize is the size of a key-encryption key: AES-256.
@@ -73,18 +74,45 @@ func KEKID(raw []byte) string {
 // ID returns the id of the current KEK.
 func (k *KEK) ID() string { return k.id }
 
+// IDs returns the id of the current KEK, then those of the retired ones,
+// sorted.
+func (k *KEK) IDs() []string {
+	old := make([]string, 0, len(k.old))
+	for id := range k.old {
+		if id != k.id {
+			old = append(old, id)
+		}
+	}
+	slices.Sort(old)
+	return append([]string{k.id}, old...)
+}
+
 // Wrap encrypts a content key value under the current KEK with the KID as
 // associated data: random nonce || ciphertext || tag.
 func (k *KEK) Wrap(kid KID, value [16]byte) (wrapped []byte, kekID string, err error) {
+	wrapped, err = k.wrapUnder(k.id, kid, value)
+	return wrapped, k.id, err
+}
+
+// wrapUnder is Wrap under the KEK named kekID, the current one or a
+// retired one (for the canaries of the KEK registry).
+func (k *KEK) wrapUnder(kekID string, kid KID, value [16]byte) ([]byte, error) {
+	aead := k.aead
+	if kekID != k.id {
+		var ok bool
+		if aead, ok = k.old[kekID]; !ok {
+			return nil, fmt.Errorf("kek wrap: no kek id %s: %w", kekID, ErrKEK)
+		}
+	}
 	out := make([]byte, 12, wrappedSize)
 	if _, err := rand.Read(out); err != nil {
-		return nil, "", fmt.Errorf("kek wrap: %w", err)
+		return nil, fmt.Errorf("kek wrap: %w", err)
 	}
-	return k.aead.Seal(out, out[:12], value[:], kid[:]), k.id, nil
+	return aead.Seal(out, out[:12], value[:], kid[:]), nil
 }
 
 // errUnwrap is deliberately vague: it must help no one guess a key.
-var errUnwrap = errors.New("kek unwrap: authentication failed")
+var errUnwrap = fmt.Errorf("kek unwrap: authentication failed: %w", ErrKEK)
 
 // Unwrap decrypts a value wrapped by Wrap under the KEK named kekID (the
 // current one or a retired one).
@@ -94,7 +122,8 @@ func (k *KEK) Unwrap(kid KID, wrapped []byte, kekID string) ([16]byte, error) {
 	if kekID != k.id {
 		var ok bool
 		if aead, ok = k.old[kekID]; !ok {
-			return v, fmt.Errorf("kek unwrap: unknown kek id %q", kekID)
+			return v, fmt.Errorf("kek unwrap: wrapped under kek id %s, which this process does not hold (it has %s): %w",
+				kekID, strings.Join(k.IDs(), ", "), ErrKEK)
 		}
 	}
 	if len(wrapped) != wrappedSize {

@@ -105,7 +105,8 @@ func NewResolver(s *Service, cfg ResolverConfig) *Resolver {
 
 // Resolve returns the locator name with its policy and keys: from the cache
 // without a store round trip or an allocation, or by one store lookup
-// shared with concurrent callers. Errors: ErrNotFound, ErrUnavailable.
+// shared with concurrent callers. Errors: ErrNotFound, ErrUnavailable,
+// ErrKEK (a key is wrapped under a KEK this process does not hold).
 func (r *Resolver) Resolve(ctx context.Context, name string) (*Resolved, error) {
 	now := time.Now()
 	r.mu.Lock()
@@ -156,7 +157,7 @@ func (r *Resolver) Resolve(ctx context.Context, name string) (*Resolved, error) 
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.LookupTimeout)
 	res, err := r.svc.resolve(lctx, name)
 	cancel()
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrUnavailable) {
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrKEK) {
 		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if errors.Is(err, ErrNotFound) {

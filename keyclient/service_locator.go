@@ -53,6 +53,11 @@ func (s *Service) putLocator(ctx context.Context, name string, body []byte) ([]b
 					"streaming policy %s does not enable %s", pol.Name, k.Type)
 			}
 		}
+		// Wrap only under a KEK the store has registered, and only while
+		// this process can unwrap what the store holds (CheckKEK).
+		if err := s.CheckKEK(ctx); err != nil {
+			return nil, false, fmt.Errorf("streaming locator %s: %w", name, err)
+		}
 		st, expect, err := s.buildLocator(ctx, in, enabled)
 		if err != nil {
 			return nil, false, err

@@ -61,6 +61,30 @@ type KeyWrite struct {
 	Expect []byte
 }
 
+// RewrapWrite replaces, in one transaction, a locator's document and the
+// KID entries of its keys after their values were wrapped again under
+// another KEK. Each write happens only if the stored JSON still equals Old.
+type RewrapWrite struct {
+	Name     string
+	Old, New []byte // the locator document
+	Keys     []KeyRewrite
+}
+
+// KeyRewrite replaces one KID entry (KeyEntry JSON).
+type KeyRewrite struct {
+	KID      KID
+	Old, New []byte
+}
+
+// KEKCanary is an entry of the store's KEK registry: the id of a KEK that
+// may have wrapped a value the store holds, and a random value wrapped
+// under that KEK (with the zero KID as associated data), which only a
+// process holding that KEK can unwrap. Stored as JSON.
+type KEKCanary struct {
+	KEKID   string `json:"kekId"`
+	Wrapped []byte `json:"wrappedCanary"`
+}
+
 // Ref is a reference from a locator to a policy that must exist (unless it
 // is built in), and that may not be deleted while referenced. Target names
 // the field for the validation error when the policy is missing.
@@ -106,6 +130,17 @@ type Store interface {
 	DeleteLocator(ctx context.Context, w *LocatorWrite) error
 	// GetKey returns the KID index entry with its locators, or ErrNotFound.
 	GetKey(ctx context.Context, kid KID) (*KeyEntry, error)
+	// Rewrap replaces a locator document and KID entries (RewrapWrite)
+	// in one transaction: ErrNotFound when the locator is gone, errStale
+	// when any stored JSON differs from its Old. It publishes nothing: the
+	// unwrapped values are the same.
+	Rewrap(ctx context.Context, w *RewrapWrite) error
+	// KEKs returns the KEK registry, sorted by id.
+	KEKs(ctx context.Context) ([]KEKCanary, error)
+	// AddKEK adds c to the registry unless its id is registered already.
+	AddKEK(ctx context.Context, c KEKCanary) error
+	// RetireKEKs removes every registry entry but keep's.
+	RetireKEKs(ctx context.Context, keep string) error
 	// IncrUses increments the use counter of a token and returns the new
 	// count; the counter expires at expiry.
 	IncrUses(ctx context.Context, tokenID string, expiry time.Time) (int64, error)

@@ -23,11 +23,13 @@ import (
 //	keyLocators         kid "/" locator -> ""      (the KID's locator set)
 //	refs                kind "/" policy "/" locator -> ""
 //	uses                tokenID -> {"count":n,"expiresAt":t}
+//	keks                kekId -> KEKCanary JSON (the KEK registry)
 var (
 	bucketKeys        = []byte("keys")
 	bucketKeyLocators = []byte("keyLocators")
 	bucketRefs        = []byte("refs")
 	bucketUses        = []byte("uses")
+	bucketKEKs        = []byte("keks")
 )
 
 // BoltStore is the embedded single-file store for one node. Invalidations
@@ -50,12 +52,16 @@ func OpenBolt(path string) (*BoltStore, error) {
 		return nil, fmt.Errorf("bolt store %s: %w", path, err)
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("bolt store %s: the file is locked by another process (a running drmorigin serve?): "+
+			"the embedded store has one user at a time", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bolt store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{[]byte(KindContentKeyPolicies), []byte(KindStreamingPolicies),
-			[]byte(KindStreamingLocators), bucketKeys, bucketKeyLocators, bucketRefs, bucketUses} {
+			[]byte(KindStreamingLocators), bucketKeys, bucketKeyLocators, bucketRefs, bucketUses, bucketKEKs} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -26,6 +26,7 @@ import (
 //	{drmorigin}:key:<kid>              STRING  KeyEntry JSON
 //	{drmorigin}:keylocators:<kid>      SET     locators carrying the KID
 //	{drmorigin}:refs:<kind>:<name>     SET     locators referencing a policy
+//	{drmorigin}:keks                   HASH    kekId -> KEKCanary JSON (the KEK registry)
 //	drmorigin:uses:<tokenID>           STRING  INCR counter, EXPIREAT token expiry
 //
 // Invalidations are published on the channel drmorigin:invalidate as
@@ -497,6 +498,8 @@ func (s *RedisStore) Dump(ctx context.Context) ([]byte, error) {
 				v, err = c.SMembers(ctx, k).Result()
 			case "zset":
 				v, err = c.ZRange(ctx, k, 0, -1).Result()
+			case "hash":
+				v, err = c.HGetAll(ctx, k).Result()
 			}
 			if err != nil && !errors.Is(err, redis.Nil) {
 				return err

@@ -82,6 +82,10 @@ func statusOf(err error, admin bool) (int, string) {
 		return fasthttp.StatusConflict, err.Error()
 	case errors.Is(err, token.ErrUnavailable):
 		return fasthttp.StatusServiceUnavailable, "service unavailable"
+	case errors.Is(err, keyclient.ErrKEK):
+		// This replica lacks a KEK the store's keys are wrapped under (its
+		// /readyz says so too): another replica may serve the request.
+		return fasthttp.StatusServiceUnavailable, "service unavailable"
 	case errors.Is(err, keyclient.ErrUnavailable):
 		// Before ValidationError: the resolver wraps whatever a store
 		// lookup returned in ErrUnavailable.

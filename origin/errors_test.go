@@ -56,6 +56,10 @@ func TestStatusOf(t *testing.T) {
 		{"bad token", fmt.Errorf("%w: expired", token.ErrInvalid), false, 401, []string{"invalid token", "!expired"}},
 		{"not entitled", fmt.Errorf("%w: claim x", token.ErrNotEntitled), false, 403, []string{"forbidden", "!claim"}},
 		{"store down", fmt.Errorf("streaming locator a: %w: %w", keyclient.ErrUnavailable, errors.New("dial tcp: refused")), false, 503, []string{"service unavailable", "!dial"}},
+		// A key under a KEK this replica lacks: 503 (another replica may
+		// serve it), never the KEK ids.
+		{"kek mismatch", fmt.Errorf("key a: kek unwrap: wrapped under kek id 0a1b, which this process does not hold: %w", keyclient.ErrKEK), false, 503,
+			[]string{"service unavailable", "!kek", "!0a1b"}},
 		// The resolver wraps a lookup's error, whatever it is, in ErrUnavailable.
 		{"store down, invalid record", fmt.Errorf("%w: %w", keyclient.ErrUnavailable, &keyclient.ValidationError{Message: "bad"}), false, 503, nil},
 		{"IdP down", token.ErrUnavailable, false, 503, []string{"service unavailable"}},

@@ -43,9 +43,9 @@ func (s *Server) keyCORS(ctx *fasthttp.RequestCtx) {
 		h.SetBytesKV(hdrACAO, valStar)
 		return
 	}
-	if len(s.Config.KeyAllowedOrigins) > 0 {
+	if allowed := s.live().KeyAllowedOrigins; len(allowed) > 0 {
 		ok := false
-		for _, o := range s.Config.KeyAllowedOrigins {
+		for _, o := range allowed {
 			if o == string(origin) {
 				ok = true
 				break

@@ -354,7 +354,7 @@ func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st st
 		e = s.manifests.put(string(key), st.resolved, st.asset, body, ctype)
 	}
 	ctx.SetContentTypeBytes(e.contentType)
-	ctx.Response.Header.Set("Cache-Control", s.Config.ManifestCacheControl)
+	ctx.Response.Header.Set("Cache-Control", s.live().ManifestCacheControl)
 	ctx.Response.SetBodyRaw(e.body)
 	serveBody(ctx, e.etag, false, false)
 	return nil

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,6 +68,9 @@ type Config struct {
 	// TokenSkew is the clock skew allowed on token exp/nbf; zero takes the
 	// token package's default.
 	TokenSkew time.Duration
+	// ShutdownTimeout bounds how long Serve waits, once its context is
+	// done, for requests in flight to finish; default 25s.
+	ShutdownTimeout time.Duration
 	// Logger receives the origin's logs, fasthttp's among them; nil logs
 	// nothing. No secret is ever logged: not a token, a key, the admin
 	// token or a request's query, headers or body.
@@ -87,6 +91,9 @@ type Config struct {
 	Metrics *prometheus.Registry
 }
 
+// defaultManifestCacheControl is ManifestCacheControl's default.
+const defaultManifestCacheControl = "public, max-age=30"
+
 func (c *Config) setDefaults() {
 	if c.Listen == "" {
 		c.Listen = ":8080"
@@ -95,7 +102,10 @@ func (c *Config) setDefaults() {
 		c.AdminListen = "127.0.0.1:8081"
 	}
 	if c.ManifestCacheControl == "" {
-		c.ManifestCacheControl = "public, max-age=30"
+		c.ManifestCacheControl = defaultManifestCacheControl
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 25 * time.Second
 	}
 	if c.ManifestCacheEntries == 0 {
 		c.ManifestCacheEntries = 4096
@@ -159,6 +169,7 @@ type Server struct {
 	// nil means always ready.
 	Ready func(ctx context.Context) error
 
+	settings       atomic.Pointer[Settings]
 	manifests      *manifestCache
 	verifier       *token.Verifier
 	keys           keyCache
@@ -185,6 +196,7 @@ func (s *Server) Initialize() error {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.SetSettings(Settings{ManifestCacheControl: s.Config.ManifestCacheControl, KeyAllowedOrigins: s.Config.KeyAllowedOrigins})
 	s.manifests = newManifestCache(s.Config.ManifestCacheEntries)
 	s.verifier = &token.Verifier{Skew: s.Config.TokenSkew, Now: s.now}
 	var reg prometheus.Registerer = prometheus.DefaultRegisterer
@@ -221,7 +233,10 @@ func (s *Server) Initialize() error {
 		// connection (1.2 GB for 1,000 connections after 1.2 MB
 		// segments). Released, the buffers go back to a shared pool and
 		// memory follows the requests in flight, not the connections.
-		ReduceMemoryUsage:             true,
+		ReduceMemoryUsage: true,
+		// While draining, keep-alive clients are told to reconnect
+		// (elsewhere) rather than send another request here.
+		CloseOnShutdown:               true,
 		DisableHeaderNamesNormalizing: false,
 		NoDefaultServerHeader:         false,
 		NoDefaultDate:                 false,
@@ -236,6 +251,7 @@ func (s *Server) Initialize() error {
 		ReadTimeout:        s.Config.ReadTimeout,
 		WriteTimeout:       s.Config.WriteTimeout,
 		IdleTimeout:        s.Config.IdleTimeout,
+		CloseOnShutdown:    true,
 	}
 	return nil
 }
@@ -254,7 +270,11 @@ func checkLimits(ctx *fasthttp.RequestCtx) bool {
 	return true
 }
 
-// Serve serves both listeners until ctx is done, then shuts them down.
+// Serve serves both listeners until ctx is done, then drains them: the
+// listeners close, idle connections are closed, keep-alive responses say
+// "Connection: close", and requests in flight get Config.ShutdownTimeout
+// to finish. It logs when the drain starts and how it ended; connections
+// still busy at the timeout are left to the process's exit.
 func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 	errc := make(chan error, 2)
 	if s.access != nil {
@@ -271,11 +291,27 @@ func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	start := time.Now()
+	log := s.Config.Logger
+	log.Info("draining: listeners closed, waiting for requests in flight", "timeout", s.Config.ShutdownTimeout)
+	shut, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownTimeout)
 	defer cancel()
-	_ = s.stream.ShutdownWithContext(shut)
-	_ = s.admin.ShutdownWithContext(shut)
+	var drain sync.WaitGroup
+	var timedOut atomic.Bool
+	for _, srv := range []*fasthttp.Server{s.stream, s.admin} {
+		drain.Go(func() {
+			if srv.ShutdownWithContext(shut) != nil && shut.Err() != nil {
+				timedOut.Store(true)
+			}
+		})
+	}
+	drain.Wait()
 	s.wg.Wait()
+	if timedOut.Load() {
+		log.Warn("shutdown timed out: requests still in flight are cut off", "timeout", s.Config.ShutdownTimeout)
+	} else {
+		log.Info("shutdown complete: every request in flight finished", "took", time.Since(start).Round(time.Millisecond))
+	}
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -192,3 +192,20 @@ func TestLibraryRemoteFaults(t *testing.T) {
 	}
 	_ = err // the replacement may not index as the same track: that is its own error
 }
+
+// TestIndexReadsMoofsAhead: a fragmented file whose sidx or mfra says
+// where its moofs are is indexed from an object store with those moofs
+// read in parallel, not one round trip after the other.
+func TestIndexReadsMoofsAhead(t *testing.T) {
+	r := remoteCopy(t)
+	r.Delay.Store(int64(5 * time.Millisecond))
+	lib := packager.NewLibrary(storage.NewRemote(r, storage.RemoteOptions{BlockSize: 1 << 10}), 4)
+	defer lib.Close()
+	a, err := lib.Asset("demo") // mfra in every file
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.MaxInFlight.Load(); got < 2 {
+		t.Fatalf("indexing %d tracks read at most %d moofs at once, want them read ahead in parallel", len(a.Tracks), got)
+	}
+}

@@ -1,15 +1,9 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,9 +11,9 @@ import (
 	"github.com/spf13/viper"
 )
 
-// config is the configuration of spec/README.md: a YAML file (--config),
-// then environment variables (DRMORIGIN_ + key upper-cased, "." → "_"), then
-// flags, in rising precedence.
+// config is the configuration of spec/README.md: a YAML file (--config,
+// or DRMORIGIN_CONFIG), then environment variables (DRMORIGIN_ + key
+// upper-cased, "." → "_"), then flags, in rising precedence.
 type config struct {
 	Listen          string
 	AdminListen     string
@@ -29,6 +23,7 @@ type config struct {
 	Storage         storageConfig
 	Store           string
 	KEK             string
+	KEKPrevious     []string // kekPrevious: retired KEKs that still unwrap
 	PublicBaseURL   string
 	WidevineURL     string
 	PlayReadyURL    string
@@ -42,11 +37,23 @@ type config struct {
 	TokenSkew       time.Duration
 	CacheTTL        time.Duration
 	SegmentDur      time.Duration // packaging.segmentDuration
+	ShutdownTimeout time.Duration
+	Strict          bool
 	AdminURL        string
 	tokenFromConfig bool
+
+	// file is the configuration file read ("" for none).
+	file string
+	// values holds every key's value as configured (a list joined with
+	// ","), sources where it came from: "flag", "env", "file", "default".
+	values, sources map[string]string
+	// warnings are unknown keys and variables (errors with strict).
+	warnings []string
 }
 
-// keys and defaults of spec/README.md, plus a few of our own.
+// keys and defaults of spec/README.md, plus a few of our own. Every key
+// has three forms: the YAML key, the environment variable (envName) and
+// the flag. secretKeys, switchKeys and urlKeys say more about some.
 var defaults = []struct {
 	key, flag, def, usage string
 }{
@@ -59,31 +66,88 @@ var defaults = []struct {
 	{"storage.s3.endpoint", "storage-s3-endpoint", "", "S3 API endpoint URL (default: Amazon S3), e.g. a MinIO server's http://host:9000"},
 	{"storage.s3.region", "storage-s3-region", "", "S3 region (default: from the endpoint or the bucket)"},
 	{"storage.s3.pathStyle", "storage-s3-path-style", "false", "address S3 buckets in the path (endpoint/bucket/key)"},
+	{"storage.s3.accessKeyId", "storage-s3-access-key-id", "", "S3 access key (default: the AWS credential chain: AWS_ACCESS_KEY_ID…, ~/.aws, instance identity)"},
+	{"storage.s3.secretAccessKey", "storage-s3-secret-access-key", "", "S3 secret key, with storage.s3.accessKeyId (never logged)"},
 	{"storage.azblob.endpoint", "storage-azblob-endpoint", "", "Azure Blob account URL (default https://{account}.blob.core.windows.net; Azurite: http://127.0.0.1:10000/devstoreaccount1)"},
+	{"storage.azblob.accountKey", "storage-azblob-account-key", "", "Azure storage account key (default: AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN; never logged)"},
+	{"storage.azblob.sasToken", "storage-azblob-sas-token", "", "Azure SAS token for the account or container (never logged)"},
 	{"storage.cache.size", "storage-cache-size", "1GiB", "block cache of media read from object storage (bytes, or with KiB, MiB, GiB)"},
 	{"storage.timeout", "storage-timeout", "5s", "bound on one call to object storage (it is tried 3 times, then the request gets 503)"},
 	{"packaging.segmentDuration", "segment-duration", "2s", "target duration progressive MP4 tracks are cut to (at sync samples)"},
 	{"store", "store", "file://./data/drmorigin.db", "file://PATH (embedded) or redis://… / rediss://…"},
-	{"kek", "kek", "", "base64 of the 32-byte key-encryption key (generated into the data directory on first start)"},
+	{"kek", "kek", "", "base64 of the 32-byte key-encryption key; required with a redis:// store (the same on every replica), generated into the data directory for the embedded store"},
+	{"kekPrevious", "kek-previous", "", "comma-separated base64 KEKs that still unwrap keys wrapped before a rotation (see drmorigin kek rewrap)"},
 	{"public.baseUrl", "public-base-url", "", "URL players reach this origin at (default: derived from the request)"},
 	{"drm.widevine.licenseUrlTemplate", "widevine-license-url", "", "Widevine license server URL template"},
 	{"drm.playReady.licenseUrlTemplate", "playready-license-url", "", "PlayReady license server URL template"},
 	{"drm.fairPlay.licenseUrlTemplate", "fairplay-license-url", "skd://{ContentKeyId}", "FairPlay key URI template"},
-	{"cache.manifestControl", "manifest-cache-control", "public, max-age=30", "Cache-Control of manifests and playlists"},
+	{"cache.manifestControl", "manifest-cache-control", "public, max-age=30", "Cache-Control of manifests and playlists (reloaded on SIGHUP)"},
 	{"cache.ttl", "cache-ttl", "5m", "how long a resolved locator is cached without a change message"},
-	{"log.level", "log-level", "info", "debug, info, warn or error"},
+	{"log.level", "log-level", "info", "debug, info, warn or error (reloaded on SIGHUP)"},
 	{"log.format", "log-format", "text", "the log's form on stderr: text (key=value) or json (one object a line); go-redis and fasthttp log through it"},
 	{"log.access", "log-access", "off", "access log of the streaming listener on stdout, one line a request (path without its query): off, combined or json"},
-	{"keys.allowedOrigins", "key-allowed-origins", "", "comma-separated browser origins allowed to call key delivery (default: any; the Origin is echoed)"},
+	{"keys.allowedOrigins", "key-allowed-origins", "", "comma-separated browser origins allowed to call key delivery (default: any; the Origin is echoed; reloaded on SIGHUP)"},
 	{"keys.tokenSkew", "token-skew", "2m", "clock skew allowed on token exp/nbf"},
 	{"player.dir", "player-dir", "", "enable the demo player page at /player/, with player.html and the npm libraries (make web) in this directory"},
+	{"shutdown.timeout", "shutdown-timeout", "25s", "on SIGTERM or SIGINT, how long requests in flight may take to finish"},
+	{"strict", "strict", "false", "make unknown configuration keys and DRMORIGIN_* variables an error, not a warning"},
 }
+
+// secretKeys are never shown or logged: `drmorigin config` says only
+// whether they are set.
+var secretKeys = map[string]bool{"admin.token": true, "kek": true, "kekPrevious": true,
+	"storage.s3.secretAccessKey": true, "storage.azblob.accountKey": true, "storage.azblob.sasToken": true}
+
+// urlKeys may carry credentials (user information, a SAS or token in the
+// query): shown through maskURL.
+var urlKeys = map[string]bool{"store": true, "storage.root": true, "storage.s3.endpoint": true,
+	"storage.azblob.endpoint": true, "admin.url": true, "public.baseUrl": true}
+
+// switchKeys take their flag without a value (--strict is --strict=true).
+// The older true/false keys (storage.mmap, storage.s3.pathStyle) keep
+// taking one, as in --storage-mmap false.
+var switchKeys = map[string]bool{"strict": true}
+
+// configEnv names the configuration file when --config is not given.
+const configEnv = "DRMORIGIN_CONFIG"
+
+// envName is the environment form of a key: public.baseUrl →
+// DRMORIGIN_PUBLIC_BASEURL.
+func envName(key string) string {
+	return "DRMORIGIN_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// flagOf returns the flag name of a key.
+func flagOf(key string) string {
+	for _, d := range defaults {
+		if d.key == key {
+			return d.flag
+		}
+	}
+	return ""
+}
+
+// forms names a key in its three forms, for messages.
+func forms(key string) string {
+	return fmt.Sprintf("%s (%s, --%s)", key, envName(key), flagOf(key))
+}
+
+// configHelp is the configuration paragraph of --help.
+const configHelp = `Configuration comes from a YAML file (--config, or $DRMORIGIN_CONFIG), then
+DRMORIGIN_* environment variables, then flags, each overriding the one before.
+Every key has the three forms: public.baseUrl in YAML is $DRMORIGIN_PUBLIC_BASEURL
+and --public-base-url. "drmorigin config" lists every key with its forms, its
+default and its current value; unknown keys and variables are warned about
+(--strict: refused).`
 
 // bindConfig registers the flags of every key on fs.
 func bindConfig(fs *pflag.FlagSet) {
-	fs.String("config", "", "YAML configuration file")
+	fs.String("config", "", "YAML configuration file ($"+configEnv+")")
 	for _, d := range defaults {
-		fs.String(d.flag, "", d.usage+" (default "+quoteDefault(d.def)+")")
+		fs.String(d.flag, "", fmt.Sprintf("%s [%s, $%s] (default %s)", d.usage, d.key, envName(d.key), quoteDefault(d.def)))
+		if switchKeys[d.key] {
+			fs.Lookup(d.flag).NoOptDefVal = "true"
+		}
 	}
 }
 
@@ -94,7 +158,19 @@ func quoteDefault(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// loadConfig reads file, environment and flags into a config.
+// configFile is the file named by --config, else by DRMORIGIN_CONFIG.
+func configFile(fs *pflag.FlagSet) string {
+	if f := fs.Lookup("config"); f != nil && f.Value.String() != "" {
+		return f.Value.String()
+	}
+	return os.Getenv(configEnv)
+}
+
+// loadConfig reads file, environment and flags into a config, checking
+// every value (all problems at once, each naming its key's three forms).
+// Unknown keys in the file and unknown DRMORIGIN_* variables are warnings,
+// errors with strict. Only an unreadable file gives a nil config; other
+// errors come with the config as far as it could be read.
 func loadConfig(fs *pflag.FlagSet) (*config, error) {
 	v := viper.New()
 	for _, d := range defaults {
@@ -102,148 +178,78 @@ func loadConfig(fs *pflag.FlagSet) (*config, error) {
 		// Environment form of spec/README.md: DRMORIGIN_PUBLIC_BASEURL for
 		// public.baseUrl. viper's AutomaticEnv would keep the case of the
 		// key, so bind each one explicitly.
-		env := "DRMORIGIN_" + strings.ToUpper(strings.ReplaceAll(d.key, ".", "_"))
-		if err := v.BindEnv(d.key, env); err != nil {
+		if err := v.BindEnv(d.key, envName(d.key)); err != nil {
 			return nil, err
 		}
 		if f := fs.Lookup(d.flag); f != nil && f.Changed {
 			v.Set(d.key, f.Value.String())
 		}
 	}
-	if f := fs.Lookup("config"); f != nil && f.Value.String() != "" {
-		v.SetConfigFile(f.Value.String())
+	c := &config{file: configFile(fs), values: map[string]string{}, sources: map[string]string{}}
+	var fileKeys []string
+	if c.file != "" {
+		v.SetConfigFile(c.file)
 		if err := v.ReadInConfig(); err != nil {
-			return nil, fmt.Errorf("config %s: %w", f.Value.String(), err)
+			return nil, fmt.Errorf("config %s: %w", c.file, err)
+		}
+		var err error
+		if fileKeys, err = readFileKeys(c.file); err != nil {
+			return nil, fmt.Errorf("config %s: %w", c.file, err)
 		}
 	}
-	ttl, err := time.ParseDuration(v.GetString("cache.ttl"))
-	if err != nil || ttl <= 0 {
-		return nil, fmt.Errorf("cache.ttl %q: want a positive duration such as 5m", v.GetString("cache.ttl"))
+	inFile := map[string]bool{}
+	for _, k := range fileKeys {
+		inFile[strings.ToLower(k)] = true
 	}
-	mmap, err := strconv.ParseBool(v.GetString("storage.mmap"))
-	if err != nil {
-		return nil, fmt.Errorf("storage.mmap %q: want true or false", v.GetString("storage.mmap"))
-	}
-	sc, err := loadStorageConfig(v)
-	if err != nil {
-		return nil, err
-	}
-	segDur, err := time.ParseDuration(v.GetString("packaging.segmentDuration"))
-	if err != nil || segDur < 100*time.Millisecond || segDur > time.Minute {
-		return nil, fmt.Errorf("packaging.segmentDuration %q: want a duration from 100ms to 1m, such as 2s", v.GetString("packaging.segmentDuration"))
-	}
-	skew, err := time.ParseDuration(v.GetString("keys.tokenSkew"))
-	if err != nil || skew < 0 {
-		return nil, fmt.Errorf("keys.tokenSkew %q: want a duration such as 2m", v.GetString("keys.tokenSkew"))
-	}
-	var origins []string
-	for _, o := range strings.Split(v.GetString("keys.allowedOrigins"), ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			origins = append(origins, o)
+	for _, d := range defaults {
+		c.values[d.key] = stringValue(v.Get(d.key))
+		switch env, _ := os.LookupEnv(envName(d.key)); {
+		case fs.Lookup(d.flag) != nil && fs.Lookup(d.flag).Changed:
+			c.sources[d.key] = "flag"
+		case env != "":
+			c.sources[d.key] = "env"
+		case inFile[strings.ToLower(d.key)]:
+			c.sources[d.key] = "file"
+		default:
+			c.sources[d.key] = "default"
 		}
 	}
-	c := &config{
-		KeyOrigins:    origins,
-		TokenSkew:     skew,
-		Listen:        v.GetString("listen"),
-		AdminListen:   v.GetString("admin.listen"),
-		AdminToken:    v.GetString("admin.token"),
-		AdminURL:      v.GetString("admin.url"),
-		StorageRoot:   v.GetString("storage.root"),
-		StorageMmap:   mmap,
-		Storage:       sc,
-		SegmentDur:    segDur,
-		Store:         v.GetString("store"),
-		KEK:           v.GetString("kek"),
-		PublicBaseURL: strings.TrimSuffix(v.GetString("public.baseUrl"), "/"),
-		WidevineURL:   v.GetString("drm.widevine.licenseUrlTemplate"),
-		PlayReadyURL:  v.GetString("drm.playReady.licenseUrlTemplate"),
-		FairPlayURL:   v.GetString("drm.fairPlay.licenseUrlTemplate"),
-		ManifestCache: v.GetString("cache.manifestControl"),
-		LogLevel:      v.GetString("log.level"),
-		LogFormat:     v.GetString("log.format"),
-		LogAccess:     v.GetString("log.access"),
-		PlayerDir:     v.GetString("player.dir"),
-		CacheTTL:      ttl,
+	c.warnings = append(unknownFileKeys(c.file, fileKeys), unknownEnv(os.Environ())...)
+	err := c.parse()
+	if c.Strict && len(c.warnings) > 0 {
+		err = errors.Join(append([]error{fmt.Errorf("unknown configuration (strict):\n  %s",
+			strings.Join(c.warnings, "\n  "))}, err)...)
 	}
-	c.tokenFromConfig = c.AdminToken != ""
-	if c.AdminURL == "" {
-		host := c.AdminListen
-		if strings.HasPrefix(host, ":") {
-			host = "127.0.0.1" + host
+	return c, err
+}
+
+// stringValue is a configured value as a string; a YAML list is joined
+// with ",".
+func stringValue(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case []any:
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = fmt.Sprint(e)
 		}
-		c.AdminURL = "http://" + host
+		return strings.Join(parts, ",")
+	case []string:
+		return strings.Join(v, ",")
 	}
-	return c, nil
+	return fmt.Sprint(v)
 }
 
-// dataDir is where generated secrets live: the embedded store's directory,
-// else ./data.
-func (c *config) dataDir() string {
-	if p, ok := strings.CutPrefix(c.Store, "file://"); ok {
-		return filepath.Dir(p)
+// list splits a comma-separated value, dropping empty elements.
+func list(s string) []string {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
 	}
-	return "data"
-}
-
-// secret returns the configured value, else the one generated into file in
-// the data directory on an earlier start, else a new one written there.
-// generated reports the last case.
-func (c *config) secret(configured, file string, size int, encode func([]byte) string) (value string, generated bool, err error) {
-	if configured != "" {
-		return configured, false, nil
-	}
-	path := filepath.Join(c.dataDir(), file)
-	if b, err := os.ReadFile(path); err == nil {
-		return strings.TrimSpace(string(b)), false, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", false, fmt.Errorf("read %s: %w", path, err)
-	}
-	raw := make([]byte, size)
-	if _, err := io.ReadFull(rand.Reader, raw); err != nil {
-		return "", false, err
-	}
-	value = encode(raw)
-	if err := os.MkdirAll(c.dataDir(), 0o700); err != nil {
-		return "", false, fmt.Errorf("create data directory: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", false, fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.WriteString(value + "\n"); err != nil {
-		f.Close()
-		return "", false, fmt.Errorf("write %s: %w", path, err)
-	}
-	return value, true, f.Close()
-}
-
-func (c *config) kekBytes() (raw []byte, generated bool, err error) {
-	s, generated, err := c.secret(c.KEK, "kek", 32, base64.StdEncoding.EncodeToString)
-	if err != nil {
-		return nil, false, err
-	}
-	raw, err = base64.StdEncoding.DecodeString(s)
-	if err != nil || len(raw) != 32 {
-		return nil, false, errors.New("kek: want the standard base64 of 32 bytes")
-	}
-	return raw, generated, nil
-}
-
-func (c *config) adminToken() (string, bool, error) {
-	return c.secret(c.AdminToken, "admin-token", 24, hex.EncodeToString)
-}
-
-// cliToken is the admin token the CLI sends: configured, else the one
-// serve generated into the data directory.
-func (c *config) cliToken() (string, error) {
-	if c.AdminToken != "" {
-		return c.AdminToken, nil
-	}
-	path := filepath.Join(c.dataDir(), "admin-token")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("no admin token: set admin.token (DRMORIGIN_ADMIN_TOKEN) or run serve once to generate %s", path)
-	}
-	return strings.TrimSpace(string(b)), nil
+	return out
 }

@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/drmorigin/drmorigin/origin"
 )
@@ -24,22 +26,17 @@ const (
 // logging is serve's logging set up from log.*: the application logger
 // (slog, text or JSON, on stderr) and the access log's form.
 type logging struct {
-	logger *slog.Logger
-	level  *slog.LevelVar
-	access origin.AccessLogFormat // "": off
+	logger  *slog.Logger
+	secrets *secretList            // what the logger's redactor replaces
+	access  origin.AccessLogFormat // "": off
 }
 
-// newLogging checks log.level, log.format and log.access and builds the
-// logger. Every line goes through a redactor of the process's own secrets
-// (redactHandler) before it is written to w.
-func newLogging(level, format, access string, w io.Writer, secrets []string) (*logging, error) {
-	lv := new(slog.LevelVar)
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log.level %q: want debug, info, warn or error", level)
-	}
-	lv.Set(l)
-	opts := &slog.HandlerOptions{Level: lv}
+// newLogging builds the logger of log.format at level (log.level, which
+// SIGHUP may change) and checks log.access. Every line goes through a
+// redactor of the process's own secrets (redactHandler) before it is
+// written to w.
+func newLogging(level slog.Leveler, format, access string, w io.Writer, secrets []string) (*logging, error) {
+	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler
 	switch format {
 	case logFormatText:
@@ -49,7 +46,9 @@ func newLogging(level, format, access string, w io.Writer, secrets []string) (*l
 	default:
 		return nil, fmt.Errorf("log.format %q: want text or json", format)
 	}
-	lg := &logging{level: lv, logger: slog.New(newRedactHandler(h, secrets))}
+	lg := &logging{secrets: new(secretList)}
+	lg.setSecrets(secrets)
+	lg.logger = slog.New(&redactHandler{h: h, secrets: lg.secrets})
 	switch access {
 	case accessOff:
 	case string(origin.AccessLogCombined), string(origin.AccessLogJSON):
@@ -60,10 +59,39 @@ func newLogging(level, format, access string, w io.Writer, secrets []string) (*l
 	return lg, nil
 }
 
+// setSecrets sets what the redactor replaces from now on (secrets known
+// only once serve has started: those it generates).
+func (lg *logging) setSecrets(secrets []string) {
+	var pairs []string
+	for _, s := range secrets {
+		if len(s) >= minSecretLen && !slices.Contains(pairs, s) {
+			pairs = append(pairs, s, "[redacted]")
+		}
+	}
+	var r *strings.Replacer
+	if len(pairs) > 0 {
+		r = strings.NewReplacer(pairs...)
+	}
+	lg.secrets.r.Store(r)
+}
+
 // minSecretLen is the shortest secret the redactor looks for: shorter
 // strings would cut ordinary words out of log lines (a test's admin token
 // "tok" out of "token"), and a secret that short protects nothing anyway.
 const minSecretLen = 8
+
+// secretList is the redactor's replacer, shared by a logger and those
+// derived from it (With), and replaced as secrets become known.
+type secretList struct {
+	r atomic.Pointer[strings.Replacer] // nil: nothing to redact
+}
+
+func (l *secretList) replace(s string) string {
+	if r := l.r.Load(); r != nil {
+		return r.Replace(s)
+	}
+	return s
+}
 
 // redactHandler replaces the process's own secrets (the admin token, the
 // KEK, store and storage credentials) in every log record, message and
@@ -72,27 +100,14 @@ const minSecretLen = 8
 // error, go-redis's own lines). Secrets that come with requests (tokens,
 // keys) cannot be listed here; the origin never logs them.
 type redactHandler struct {
-	h slog.Handler
-	r *strings.Replacer // nil: nothing to redact
-}
-
-func newRedactHandler(h slog.Handler, secrets []string) slog.Handler {
-	var pairs []string
-	for _, s := range secrets {
-		if len(s) >= minSecretLen && !slices.Contains(pairs, s) {
-			pairs = append(pairs, s, "[redacted]")
-		}
-	}
-	if len(pairs) == 0 {
-		return h
-	}
-	return &redactHandler{h: h, r: strings.NewReplacer(pairs...)}
+	h       slog.Handler
+	secrets *secretList
 }
 
 func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
 
 func (h *redactHandler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, h.r.Replace(r.Message), r.PC)
+	out := slog.NewRecord(r.Time, r.Level, h.secrets.replace(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.attr(a))
 		return true
@@ -105,11 +120,11 @@ func (h *redactHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	for i, a := range as {
 		clean[i] = h.attr(a)
 	}
-	return &redactHandler{h: h.h.WithAttrs(clean), r: h.r}
+	return &redactHandler{h: h.h.WithAttrs(clean), secrets: h.secrets}
 }
 
 func (h *redactHandler) WithGroup(name string) slog.Handler {
-	return &redactHandler{h: h.h.WithGroup(name), r: h.r}
+	return &redactHandler{h: h.h.WithGroup(name), secrets: h.secrets}
 }
 
 // attr is a with every string in it redacted: strings, and values that
@@ -118,9 +133,9 @@ func (h *redactHandler) attr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		return slog.String(a.Key, h.r.Replace(v.String()))
+		return slog.String(a.Key, h.secrets.replace(v.String()))
 	case slog.KindAny:
-		return slog.String(a.Key, h.r.Replace(fmt.Sprint(v.Any())))
+		return slog.String(a.Key, h.secrets.replace(fmt.Sprint(v.Any())))
 	case slog.KindGroup:
 		g := v.Group()
 		clean := make([]any, len(g))
@@ -132,15 +147,23 @@ func (h *redactHandler) attr(a slog.Attr) slog.Attr {
 	return slog.Attr{Key: a.Key, Value: v}
 }
 
-// processSecrets are the secrets of this process's configuration and
-// environment, for the redactor: the admin token, the KEK (in the forms it
-// is written), the store URL's password and the object stores'
+// processSecrets are the secrets of this process's configuration,
+// environment and data directory, for the redactor: the admin token, the
+// KEKs (current, previous, the generated one; in the forms a key is
+// written in), the store URL's password and the object stores'
 // credentials.
-func processSecrets(c *config, adminToken string, kek []byte) []string {
-	out := []string{adminToken, c.AdminToken, c.KEK}
-	if len(kek) > 0 {
-		out = append(out, base64.StdEncoding.EncodeToString(kek), base64.RawStdEncoding.EncodeToString(kek),
-			base64.RawURLEncoding.EncodeToString(kek), hex.EncodeToString(kek))
+func processSecrets(c *config, adminToken string) []string {
+	out := []string{adminToken, c.AdminToken, c.Storage.S3SecretKey, c.Storage.AzblobAccountKey, c.Storage.AzblobSAS}
+	keks := append([]string{c.KEK}, c.KEKPrevious...)
+	if b, err := os.ReadFile(filepath.Join(c.dataDir(), kekFile)); err == nil {
+		keks = append(keks, strings.TrimSpace(string(b)))
+	}
+	for _, k := range keks {
+		out = append(out, k)
+		if raw, err := base64.StdEncoding.DecodeString(k); err == nil && len(raw) > 0 {
+			out = append(out, base64.RawStdEncoding.EncodeToString(raw), base64.RawURLEncoding.EncodeToString(raw),
+				base64.URLEncoding.EncodeToString(raw), hex.EncodeToString(raw))
+		}
 	}
 	if _, rest, ok := strings.Cut(c.Store, "://"); ok {
 		if at := strings.LastIndex(rest, "@"); at >= 0 {
@@ -152,8 +175,8 @@ func processSecrets(c *config, adminToken string, kek []byte) []string {
 			}
 		}
 	}
-	for _, env := range []string{"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_CONNECTION_STRING"} {
-		v := os.Getenv(env)
+	for _, v := range []string{os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN"), os.Getenv("AZURE_STORAGE_KEY"),
+		os.Getenv("AZURE_STORAGE_SAS_TOKEN"), os.Getenv("AZURE_STORAGE_CONNECTION_STRING"), c.Storage.AzblobSAS} {
 		out = append(out, v)
 		// The parts of a connection string and a SAS that are secret on
 		// their own: the account key, the SAS, its signature.

@@ -32,7 +32,8 @@ func (p *serveProcess) getBody(t *testing.T, path string) (int, []byte) {
 
 // TestTwoReplicasShareRedisAndMinIO: two `drmorigin serve` processes with
 // storage.root s3://… on one MinIO server (credentials from the AWS
-// environment variables, the SDK's standard chain) and one Redis serve one
+// environment variables, the SDK's standard chain, for one; from
+// storage.s3.accessKeyId/secretAccessKey for the other) and one Redis serve one
 // locator byte-identically, manifests and segments, and neither writes
 // the secret key to its output.
 func TestTwoReplicasShareRedisAndMinIO(t *testing.T) {
@@ -52,12 +53,11 @@ func TestTwoReplicasShareRedisAndMinIO(t *testing.T) {
 	}
 	redis := redistest.Start(t)
 	kek := "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-	env := []string{
-		"DRMORIGIN_STORAGE_ROOT=s3://fleet/assets?pathStyle=true&endpoint=" + srv.Endpoint,
-		"AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey,
-		"DRMORIGIN_LOG_LEVEL=debug",
-	}
-	a, b := startServeEnv(t, redis, kek, env...), startServeEnv(t, redis, kek, env...)
+	root := []string{"DRMORIGIN_STORAGE_ROOT=s3://fleet/assets?pathStyle=true&endpoint=" + srv.Endpoint, "DRMORIGIN_LOG_LEVEL=debug"}
+	// a finds its credentials where the AWS SDKs look, b in its own
+	// configuration.
+	a := startServeEnv(t, redis, kek, append(root, "AWS_ACCESS_KEY_ID="+srv.AccessKey, "AWS_SECRET_ACCESS_KEY="+srv.SecretKey)...)
+	b := startServeEnv(t, redis, kek, append(root, "DRMORIGIN_STORAGE_S3_ACCESSKEYID="+srv.AccessKey, "DRMORIGIN_STORAGE_S3_SECRETACCESSKEY="+srv.SecretKey)...)
 	if s, body := a.api(t, "PUT", "/api/v1/streamingLocators/fleet",
 		`{"name":"fleet","assetName":"progressive","streamingPolicyName":"Predefined_MultiDrmStreaming"}`); s != 201 {
 		t.Fatalf("create on a: %d %s", s, body)

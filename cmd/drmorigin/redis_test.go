@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,9 +18,12 @@ import (
 // serveProcess runs `drmorigin serve` as its own process on loopback ports.
 type serveProcess struct {
 	listen, admin string
+	dir           string      // working directory
 	errb          *syncBuffer // what the process wrote to stderr
-	outb          *syncBuffer // what the process wrote to stdout
-	stop          func(t *testing.T)
+	outb          *syncBuffer // what it wrote to stdout
+	cmd           *exec.Cmd
+	done          chan struct{} // closed when the process has exited
+	waitErr       error         // its exit status, once done is closed
 }
 
 func startServe(t *testing.T, store, kek string) *serveProcess {
@@ -31,53 +33,126 @@ func startServe(t *testing.T, store, kek string) *serveProcess {
 }
 
 // startServeEnv is startServe with more environment (which may set
-// DRMORIGIN_STORAGE_ROOT, or override any variable set here); the
-// process's stderr is returned in errb, its stdout in outb.
+// DRMORIGIN_STORAGE_ROOT); the process's stderr is returned in errb.
 func startServeEnv(t *testing.T, store, kek string, env ...string) *serveProcess {
+	t.Helper()
+	return startServeWith(t, serveOpts{store: store, kek: kek, env: env})
+}
+
+// serveOpts configures startServeWith and launchServe.
+type serveOpts struct {
+	store, kek string
+	dir        string   // working directory; default a new temporary one
+	args       []string // after "serve"
+	env        []string // after the defaults, which they override
+}
+
+// launchServe starts `drmorigin serve` without waiting for it: admin token
+// tok, the store and KEK of o (an empty kek leaves DRMORIGIN_KEK unset).
+// The process is stopped (SIGINT, then killed) in t.Cleanup.
+func launchServe(t *testing.T, o serveOpts) *serveProcess {
 	t.Helper()
 	bin, err := buildOnce()
 	if err != nil {
 		t.Fatalf("go build: %v", err)
 	}
-	p := &serveProcess{listen: freeAddr(t), admin: freeAddr(t), errb: &syncBuffer{}, outb: &syncBuffer{}}
-	cmd := exec.Command(bin, "serve")
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(append(os.Environ(), "DRMORIGIN_LISTEN="+p.listen, "DRMORIGIN_ADMIN_LISTEN="+p.admin,
-		"DRMORIGIN_ADMIN_TOKEN=tok", "DRMORIGIN_STORE="+store, "DRMORIGIN_KEK="+kek), env...)
-	errb := p.errb
-	cmd.Stdout, cmd.Stderr = p.outb, errb
+	if o.dir == "" {
+		o.dir = t.TempDir()
+	}
+	p := &serveProcess{listen: freeAddr(t), admin: freeAddr(t), dir: o.dir, errb: &syncBuffer{}, outb: &syncBuffer{},
+		done: make(chan struct{})}
+	cmd := exec.Command(bin, append([]string{"serve"}, o.args...)...)
+	cmd.Dir = o.dir
+	env := append(os.Environ(), "DRMORIGIN_LISTEN="+p.listen, "DRMORIGIN_ADMIN_LISTEN="+p.admin,
+		"DRMORIGIN_ADMIN_TOKEN=tok", "DRMORIGIN_STORE="+o.store)
+	if o.kek != "" {
+		env = append(env, "DRMORIGIN_KEK="+o.kek)
+	}
+	cmd.Env = append(env, o.env...)
+	cmd.Stdout, cmd.Stderr = p.outb, p.errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var stopOnce sync.Once
-	// stop interrupts the process and waits (10 s at most) until it has
-	// exited, so that all it wrote is in outb and errb.
-	p.stop = func(t *testing.T) {
-		stopOnce.Do(func() {
-			cmd.Process.Signal(os.Interrupt)
-			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				cmd.Process.Kill()
-				<-done
-			}
-		})
-	}
-	t.Cleanup(func() { p.stop(t) })
+	p.cmd = cmd
+	go func() { p.waitErr = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// startServeWith launches serve and waits until /readyz answers 200.
+func startServeWith(t *testing.T, o serveOpts) *serveProcess {
+	t.Helper()
+	p := launchServe(t, o)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if r, err := http.Get("http://" + p.listen + "/readyz"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				return p
-			}
+		if p.ready() {
+			return p
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("serve exited (%v) before it was ready: %s", p.waitErr, p.errb.String())
+		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("serve did not become ready: %s", errb.String())
+			t.Fatalf("serve did not become ready: %s", p.errb.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// ready reports whether /readyz answers 200.
+func (p *serveProcess) ready() bool {
+	r, err := http.Get("http://" + p.listen + "/readyz")
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, r.Body)
+	r.Body.Close()
+	return r.StatusCode == 200
+}
+
+// serveMustFail launches serve and requires it to exit with an error within
+// 20 s without ever answering /readyz with 200; it returns its stderr.
+func serveMustFail(t *testing.T, o serveOpts) string {
+	t.Helper()
+	p := launchServe(t, o)
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case <-p.done:
+			if p.waitErr == nil {
+				t.Fatalf("serve exited with status 0, want an error: %s", p.errb.String())
+			}
+			return p.errb.String()
+		case <-deadline:
+			t.Fatalf("serve still running after 20 s, want it to refuse to start: %s", p.errb.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if p.ready() {
+			t.Fatalf("serve became ready, want it to refuse to start: %s", p.errb.String())
+		}
+	}
+}
+
+// stop sends sig and waits up to 15 s for the process to exit; it returns
+// the exit status.
+func (p *serveProcess) stop(t *testing.T, sig os.Signal) error {
+	t.Helper()
+	p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+		return p.waitErr
+	case <-time.After(15 * time.Second):
+		t.Fatalf("serve still running 15 s after %v: %s", sig, p.errb.String())
+		return nil
 	}
 }
 

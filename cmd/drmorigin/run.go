@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	root := &cobra.Command{
 		Use:           "drmorigin",
 		Short:         "A streaming origin that packages and encrypts fMP4 assets on the fly",
+		Long:          "drmorigin packages and encrypts MP4 assets on the fly, delivers their keys and manages locators.\n\n" + configHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -32,15 +34,27 @@ func run(args []string, stdout, stderr io.Writer) error {
 	serveCmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the origin, key delivery and the management API",
-		Args:  cobra.NoArgs,
+		Long: `serve runs the origin, key delivery and the management API.
+SIGHUP reloads log.level, cache.manifestControl and keys.allowedOrigins;
+SIGTERM and SIGINT drain requests in flight within shutdown.timeout.
+
+` + configHelp,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Before anything else: SIGHUP's default action kills.
+			sigs := make(chan os.Signal, 4)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+			defer signal.Stop(sigs)
 			c, err := loadConfig(cmd.Flags())
 			if err != nil {
+				if c != nil { // every problem at once
+					printWarnings(stderr, c)
+					err = errors.Join(err, c.checkServe())
+				}
 				return err
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return serve(ctx, c, demo, stdout, stderr)
+			return serve(cmd.Context(), c, serveOptions{demo: demo, stdout: stdout, stderr: stderr, signals: sigs,
+				reload: func() (*config, error) { return loadConfig(cmd.Flags()) }})
 		},
 	}
 	serveCmd.Flags().BoolVar(&demo, "demo", false, "publish every asset under the storage root under a demo locator and print its URLs")
@@ -62,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	root.AddCommand(resourceCmd("streaming-policy", "streamingPolicies", "streaming policies"))
 
 	root.AddCommand(tokenCmd())
+	root.AddCommand(configCmd(stdout))
+	root.AddCommand(kekCmd(stdout))
 
 	assets := &cobra.Command{Use: "asset", Short: "Inspect assets on storage"}
 	assets.AddCommand(&cobra.Command{
@@ -198,6 +214,7 @@ func cliConfig(cmd *cobra.Command) (*config, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	printWarnings(cmd.ErrOrStderr(), c)
 	token, err := c.cliToken()
 	if err != nil {
 		return nil, "", err

@@ -209,7 +209,7 @@ func TestNoSecretInLogs(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	checkMetricsWired(t, procs[0])
 	for _, p := range procs {
-		p.stop(t)
+		p.stop(t, os.Interrupt)
 	}
 
 	for i, p := range procs {

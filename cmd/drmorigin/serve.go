@@ -6,12 +6,15 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -23,22 +26,27 @@ import (
 	"github.com/drmorigin/drmorigin/packager"
 )
 
-// serve runs the origin until ctx is done.
-func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) error {
-	// Checked before any secret is generated: a typo in log.* costs
-	// nothing.
-	if _, err := newLogging(c.LogLevel, c.LogFormat, c.LogAccess, io.Discard, nil); err != nil {
-		return err
-	}
-	kekRaw, kekGenerated, err := c.kekBytes()
+// serveOptions are serve's inputs besides the configuration.
+type serveOptions struct {
+	demo           bool
+	stdout, stderr io.Writer
+	// signals delivers SIGHUP, SIGINT and SIGTERM (signals.go).
+	signals <-chan os.Signal
+	// reload reads the configuration again, for SIGHUP.
+	reload func() (*config, error)
+}
+
+// serve runs the origin until ctx is done or a stop signal arrives, then
+// drains it.
+func serve(ctx context.Context, c *config, o serveOptions) error {
+	stdout := o.stdout
+	level := new(slog.LevelVar)
+	l, err := parseLevel(c.LogLevel)
 	if err != nil {
 		return err
 	}
-	token, tokenGenerated, err := c.adminToken()
-	if err != nil {
-		return err
-	}
-	lg, err := newLogging(c.LogLevel, c.LogFormat, c.LogAccess, stderr, processSecrets(c, token, kekRaw))
+	level.Set(l)
+	lg, err := newLogging(level, c.LogFormat, c.LogAccess, o.stderr, processSecrets(c, ""))
 	if err != nil {
 		return err
 	}
@@ -47,15 +55,10 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 	// go-redis's own logger, goes through the same handler.
 	slog.SetDefault(logger)
 	keyclient.SetRedisLogger(logger.With("component", "redis"))
-	if kekGenerated {
-		logger.Warn("generated a key-encryption key into the data directory; back it up, or set kek: without it the stored content keys cannot be unwrapped",
-			"file", c.dataDir()+"/kek")
+	for _, w := range c.warnings {
+		logger.Warn("configuration: " + w)
 	}
-	if tokenGenerated {
-		fmt.Fprintf(stdout, "Generated the management API token (saved in %s/admin-token): %s\n", c.dataDir(), token)
-	}
-	kek, err := keyclient.NewKEK(kekRaw)
-	if err != nil {
+	if err := c.checkServe(); err != nil {
 		return err
 	}
 	store, err := keyclient.OpenStore(ctx, c.Store)
@@ -63,12 +66,43 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 		return fmt.Errorf("open store %s: %w", redactURL(c.Store), err)
 	}
 	defer store.Close()
+	kek, err := c.serveKEK(ctx, store, logger)
+	if err != nil {
+		return err
+	}
 	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{
 		WidevineLicenseURLTemplate:  c.WidevineURL,
 		PlayReadyLicenseURLTemplate: c.PlayReadyURL,
 		FairPlayLicenseURLTemplate:  c.FairPlayURL,
 	})
+	ready := &readiness{store: store, svc: svc, logger: logger}
+	initCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = svc.InitKEK(initCtx)
+	cancel()
+	switch {
+	case err == nil:
+		ready.initDone.Store(true)
+	case errors.Is(err, keyclient.ErrUnavailable) && !errors.Is(err, keyclient.ErrKEK):
+		logger.Warn("the store cannot be reached: the KEK check waits for it, and /readyz says not ready until the check passes", "err", err)
+	default:
+		return withKEKAdvice(err)
+	}
+	token, tokenGenerated, err := c.adminToken()
+	if err != nil {
+		return err
+	}
+	// The redactor learns the secrets generated into the data directory
+	// (the KEK on a first start, the admin token) now that they exist.
+	lg.setSecrets(processSecrets(c, token))
+	if tokenGenerated {
+		fmt.Fprintf(stdout, "Generated the management API token (saved in %s/admin-token): %s\n", c.dataDir(), token)
+		if c.sharedStore() {
+			logger.Warn("the generated management API token is this replica's alone: with a shared store, set admin.token (DRMORIGIN_ADMIN_TOKEN) on every replica")
+		}
+	}
 	resolver := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: c.CacheTTL})
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	go resolver.Run(ctx)
 	assets, _, err := openStorage(c, prometheus.DefaultRegisterer)
 	if err != nil {
@@ -88,13 +122,14 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 			PlayerDir:            c.PlayerDir,
 			KeyAllowedOrigins:    c.KeyOrigins,
 			TokenSkew:            c.TokenSkew,
+			ShutdownTimeout:      c.ShutdownTimeout,
 			Logger:               logger.With("component", "origin"),
 			AuditLogger:          logger.With("component", "audit"),
 		},
 		Assets:   lib,
 		Resolver: resolver,
 		Service:  svc,
-		Ready:    store.Ping,
+		Ready:    ready.check,
 	}
 	if lg.access != "" {
 		srv.Config.AccessLog, srv.Config.AccessLogFormat = stdout, lg.access
@@ -112,11 +147,17 @@ func serve(ctx context.Context, c *config, demo bool, stdout, stderr io.Writer) 
 		return fmt.Errorf("admin listen %s: %w", c.AdminListen, err)
 	}
 	logger.Info("drmorigin serving", "version", version, "listen", ln.Addr().String(),
-		"admin", aln.Addr().String(), "storage", redactRoot(c.StorageRoot), "store", redactURL(c.Store))
+		"admin", aln.Addr().String(), "storage", redactRoot(c.StorageRoot), "store", redactURL(c.Store), "kek", kek.ID())
 
+	if o.signals != nil {
+		running := *c // the reloader's own copy: it changes as SIGHUPs apply
+		running.values = maps.Clone(c.values)
+		r := &reloader{running: &running, load: o.reload, level: level, srv: srv, logger: logger}
+		go r.watchSignals(ctx, o.signals, stop)
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, aln) }()
-	if demo {
+	if o.demo {
 		if err := provisionDemo(ctx, c, svc, lib, ln.Addr(), aln.Addr(), token, stdout); err != nil {
 			logger.Error("demo provisioning failed", "err", err)
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/spf13/viper"
 
 	"github.com/drmorigin/drmorigin/origin"
 	"github.com/drmorigin/drmorigin/storage"
@@ -21,26 +20,11 @@ type storageConfig struct {
 	S3Region       string
 	S3PathStyle    bool
 	AzblobEndpoint string
-	CacheSize      int64
-	Timeout        time.Duration
-}
-
-func loadStorageConfig(v *viper.Viper) (storageConfig, error) {
-	var sc storageConfig
-	var err error
-	sc.S3Endpoint = v.GetString("storage.s3.endpoint")
-	sc.S3Region = v.GetString("storage.s3.region")
-	if sc.S3PathStyle, err = strconv.ParseBool(v.GetString("storage.s3.pathStyle")); err != nil {
-		return sc, fmt.Errorf("storage.s3.pathStyle %q: want true or false", v.GetString("storage.s3.pathStyle"))
-	}
-	sc.AzblobEndpoint = v.GetString("storage.azblob.endpoint")
-	if sc.CacheSize, err = parseSize(v.GetString("storage.cache.size")); err != nil || sc.CacheSize < 1<<20 {
-		return sc, fmt.Errorf("storage.cache.size %q: want a size of at least 1MiB, such as 1GiB or 512MiB", v.GetString("storage.cache.size"))
-	}
-	if sc.Timeout, err = time.ParseDuration(v.GetString("storage.timeout")); err != nil || sc.Timeout < 10*time.Millisecond {
-		return sc, fmt.Errorf("storage.timeout %q: want a duration of at least 10ms, such as 5s", v.GetString("storage.timeout"))
-	}
-	return sc, nil
+	// Credentials from config; empty: each SDK's standard places.
+	S3AccessKey, S3SecretKey    string
+	AzblobAccountKey, AzblobSAS string
+	CacheSize                   int64
+	Timeout                     time.Duration
 }
 
 // parseSize reads a byte count: digits, optionally followed by B, KiB,
@@ -80,6 +64,7 @@ func openStorage(c *config, reg prometheus.Registerer) (st storage.Store, remote
 			cfg.Region = c.Storage.S3Region
 		}
 		cfg.PathStyle = cfg.PathStyle || c.Storage.S3PathStyle
+		cfg.AccessKey, cfg.SecretKey = c.Storage.S3AccessKey, c.Storage.S3SecretKey
 		if r, err = s3.New(cfg); err != nil {
 			return nil, nil, fmt.Errorf("storage.root %s: %w", redactRoot(c.StorageRoot), err)
 		}
@@ -91,6 +76,7 @@ func openStorage(c *config, reg prometheus.Registerer) (st storage.Store, remote
 		if cfg.Endpoint == "" {
 			cfg.Endpoint = c.Storage.AzblobEndpoint
 		}
+		cfg.AccountKey, cfg.SASToken = c.Storage.AzblobAccountKey, c.Storage.AzblobSAS
 		if cfg, err = azblob.FromEnv(cfg); err != nil {
 			return nil, nil, fmt.Errorf("storage.root %s: %w", redactRoot(c.StorageRoot), err)
 		}

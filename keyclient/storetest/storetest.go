@@ -54,6 +54,8 @@ func Run(t *testing.T, newStore func(t *testing.T) keyclient.Store) {
 		{"NoClearKeyInDump", testDump},
 		{"ConcurrentSharedKID", testConcurrentShared},
 		{"ConcurrentSamePut", testConcurrentSamePut},
+		{"KEKRegistry", testKEKRegistry},
+		{"Rewrap", testRewrap},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,6 +29,9 @@ type Remote struct {
 	Down    atomic.Bool  // every call fails
 	Short   atomic.Int64 // the next n bodies end early
 	Delay   atomic.Int64 // each call sleeps this long (ns), honouring ctx
+	// InFlight is the ReadRange calls under way now, MaxInFlight the
+	// most there have been at once.
+	InFlight, MaxInFlight atomic.Int64
 }
 
 type object struct {
@@ -87,6 +90,10 @@ func (r *Remote) Stat(ctx context.Context, name string) (int64, string, error) {
 
 func (r *Remote) ReadRange(ctx context.Context, name, version string, off, n int64) (io.ReadCloser, error) {
 	r.Reads.Add(1)
+	now := r.InFlight.Add(1)
+	defer r.InFlight.Add(-1)
+	for m := r.MaxInFlight.Load(); now > m && !r.MaxInFlight.CompareAndSwap(m, now); m = r.MaxInFlight.Load() {
+	}
 	if err := r.fault(ctx); err != nil {
 		return nil, err
 	}
