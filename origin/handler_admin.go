@@ -396,7 +396,8 @@ func pageSize(ctx *fasthttp.RequestCtx) (int, bool) {
 // shape; statusOf decides the status and message.
 func (s *Server) apiFail(ctx *fasthttp.RequestCtx, err error) {
 	status, msg := statusOf(err, true)
-	if errors.Is(err, keyclient.ErrUnavailable) || status == fasthttp.StatusInternalServerError && !errors.Is(err, storage.ErrUnavailable) {
+	if errors.Is(err, keyclient.ErrUnavailable) || errors.Is(err, keyclient.ErrKEK) ||
+		status == fasthttp.StatusInternalServerError && !errors.Is(err, storage.ErrUnavailable) {
 		s.metrics.storeError("api")
 	}
 	var target string

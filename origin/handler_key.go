@@ -186,6 +186,8 @@ func refusalReason(err error) string {
 		return string(token.ReasonOf(err))
 	case errors.Is(err, keyclient.ErrNotFound):
 		return "unknown_key"
+	case errors.Is(err, keyclient.ErrKEK):
+		return "kek_mismatch"
 	case errors.Is(err, keyclient.ErrUnavailable):
 		return "store_unavailable"
 	}

@@ -107,7 +107,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "drmorigin_key_refusals_total",
 			Help: "Content keys refused by key delivery, by type (aes, clearkey) and reason (a token's: missing, malformed, bad_signature, expired, " +
-				"wrong_issuer, wrong_audience, missing_claim…; or unknown_key, no_option, kid_mismatch, maxuses_exceeded, store_unavailable, internal).",
+				"wrong_issuer, wrong_audience, missing_claim…; or unknown_key, no_option, kid_mismatch, maxuses_exceeded, kek_mismatch, store_unavailable, internal).",
 		}, []string{"type", "reason"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "drmorigin_keystore_errors_total",
