@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,6 +61,25 @@ type Resolver struct {
 	lru      list.List // of *entry, most recent first
 	inflight map[string]*call
 	gen      uint64 // bumped by every invalidation
+
+	hits, misses, stale atomic.Uint64
+}
+
+// ResolverStats counts a Resolver's answers since it was made.
+type ResolverStats struct {
+	// Hits are answers from the cache: fresh, stale (served while a
+	// refresh runs) or a cached "no such locator".
+	Hits uint64
+	// Misses are answers that waited for a store lookup (their own or
+	// one already in flight).
+	Misses uint64
+	// Stale are the hits served past their TTL.
+	Stale uint64
+}
+
+// Stats returns the counts of answers so far.
+func (r *Resolver) Stats() ResolverStats {
+	return ResolverStats{Hits: r.hits.Load(), Misses: r.misses.Load(), Stale: r.stale.Load()}
 }
 
 type entry struct {
@@ -95,6 +115,7 @@ func (r *Resolver) Resolve(ctx context.Context, name string) (*Resolved, error) 
 		if now.Before(e.expires) {
 			res := e.res
 			r.mu.Unlock()
+			r.hits.Add(1)
 			if res == nil {
 				return nil, ErrNotFound
 			}
@@ -107,10 +128,13 @@ func (r *Resolver) Resolve(ctx context.Context, name string) (*Resolved, error) 
 			}
 			res := e.res
 			r.mu.Unlock()
+			r.hits.Add(1)
+			r.stale.Add(1)
 			return res, nil
 		}
 		r.removeLocked(e)
 	}
+	r.misses.Add(1)
 	if c, ok := r.inflight[name]; ok {
 		r.mu.Unlock()
 		select {

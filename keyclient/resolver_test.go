@@ -316,3 +316,23 @@ func TestResolverCopiesName(t *testing.T) {
 		}
 	}
 }
+
+// TestResolverStats: Stats counts cache answers (positive and negative)
+// as hits and store lookups as misses.
+func TestResolverStats(t *testing.T) {
+	s := setup(t, newBolt(t))
+	r := keyclient.NewResolver(s, keyclient.ResolverConfig{NegativeTTL: time.Hour})
+	for range 3 {
+		if _, err := r.Resolve(ctx, "loc1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if _, err := r.Resolve(ctx, "nope"); !errors.Is(err, keyclient.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	if got, want := r.Stats(), (keyclient.ResolverStats{Hits: 3, Misses: 2}); got != want {
+		t.Fatalf("Stats = %+v, want %+v", got, want)
+	}
+}

@@ -7,6 +7,14 @@
 // management API under /api/v1/ and /metrics. statusOf (errors.go) is the
 // one place where errors become status codes.
 //
+// Every request ends in Server.finish: its metrics (metrics.go: requests,
+// latency, bytes, with label sets resolved once, so that a segment request
+// allocates nothing for them) and, on the streaming listener, its access
+// log line (log_access.go). fasthttp logs through fasthttpLogger
+// (log_fasthttp.go), which never prints a request's bytes; management
+// changes get an audit line (log_audit.go), refused keys a line with their
+// reason (handler_key.go). No log line carries a token, a key or a query.
+//
 // origin wires packager, manifest, keyclient and crypto together and takes
 // a plain Config; it must never import cmd/drmorigin, cobra or viper.
 package origin

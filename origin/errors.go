@@ -167,6 +167,9 @@ func (e *notInTSError) message() string {
 func (s *Server) fail(ctx *fasthttp.RequestCtx, err error) {
 	status, msg := statusOf(err, false)
 	if status >= 500 {
+		if errors.Is(err, keyclient.ErrUnavailable) || errors.Is(err, keyclient.ErrKEK) {
+			s.metrics.storeError("resolve")
+		}
 		s.Config.Logger.Warn("request failed", "path", string(ctx.Path()), "status", status, "err", err)
 	}
 	plainError(ctx, status, msg)

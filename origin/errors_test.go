@@ -89,3 +89,32 @@ func TestStatusOf(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusalReason pins the reasons of drmorigin_key_refusals_total and
+// of the "key refused" log lines: the token's own, key delivery's, and the
+// store's faults, each a 401, 403 or 503 as statusOf says.
+func TestRefusalReason(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		reason string
+		status int
+	}{
+		{token.ErrMissing, "missing", 401},
+		{fmt.Errorf("k: %w", keyclient.ErrNotFound), "unknown_key", 404},
+		{errNoPolicy, "no_policy", 403},
+		{errNoOption, "no_option", 403},
+		{errKIDMismatch, "kid_mismatch", 403},
+		{errMaxUses, "maxuses_exceeded", 403},
+		{fmt.Errorf("key a: kek unwrap: %w", keyclient.ErrKEK), "kek_mismatch", 503},
+		{fmt.Errorf("redis get: %w", keyclient.ErrUnavailable), "store_unavailable", 503},
+		{fmt.Errorf("discovery: %w", token.ErrUnavailable), "idp_unavailable", 503},
+		{errors.New("something else"), "internal", 500},
+	} {
+		if got := refusalReason(c.err); got != c.reason {
+			t.Errorf("refusalReason(%v) = %q, want %q", c.err, got, c.reason)
+		}
+		if status, _ := statusOf(c.err, false); status != c.status {
+			t.Errorf("statusOf(%v) = %d, want %d", c.err, status, c.status)
+		}
+	}
+}

@@ -9,38 +9,50 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 const apiPrefix = "/api/v1/"
 
 var (
-	metricsHandler = fasthttpadaptor.NewFastHTTPHandler(promhttp.Handler())
-	pprofHandler   = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Index)
-	pprofProfile   = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Profile)
-	pprofSymbol    = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Symbol)
-	pprofTrace     = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Trace)
+	defaultMetricsHandler = fasthttpadaptor.NewFastHTTPHandler(promhttp.Handler())
+	pprofHandler          = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Index)
+	pprofProfile          = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Profile)
+	pprofSymbol           = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Symbol)
+	pprofTrace            = fasthttpadaptor.NewFastHTTPHandlerFunc(pprof.Trace)
 )
 
-// handleAdmin is the management listener's router: /metrics is open (the
-// listener is loopback by default), everything else needs the bearer token.
+// handleAdmin is the management listener's handler: the router, then the
+// request's metrics.
 func (s *Server) handleAdmin(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	kind := s.routeAdmin(ctx)
+	s.finish(ctx, listenerAdmin, reqInfo{kind: kind, format: -1, enc: -1}, start)
+}
+
+// routeAdmin is the management listener's router: /metrics is open (the
+// listener is loopback by default), everything else needs the bearer
+// token.
+func (s *Server) routeAdmin(ctx *fasthttp.RequestCtx) reqKind {
 	if !checkLimits(ctx) {
-		return
+		return reqOther
 	}
 	path := string(ctx.Path())
 	if path == "/metrics" {
-		metricsHandler(ctx)
-		return
+		s.metricsHandler(ctx)
+		return reqOther
 	}
 	if !s.adminAuthorized(ctx) {
-		return
+		return reqOther
 	}
+	kind := reqOther
 	switch {
 	case strings.HasPrefix(path, "/debug/pprof/"):
 		switch strings.TrimPrefix(path, "/debug/pprof/") {
@@ -54,15 +66,18 @@ func (s *Server) handleAdmin(ctx *fasthttp.RequestCtx) {
 			pprofHandler(ctx)
 		}
 	case strings.HasPrefix(path, apiPrefix):
+		kind = reqAPI
 		parts, ok := apiParts(ctx, path)
 		if !ok {
 			apiError(ctx, fasthttp.StatusBadRequest, "BadRequest", "malformed percent-encoding in the path", "")
-			return
+			return kind
 		}
 		s.handleAPI(ctx, parts)
+		s.audit(ctx, parts)
 	default:
 		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "no such route", "")
 	}
+	return kind
 }
 
 // apiParts splits the management path after /api/v1/ into its segments,
@@ -96,9 +111,13 @@ func (s *Server) adminAuthorized(ctx *fasthttp.RequestCtx) bool {
 		return true
 	}
 	ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="drmorigin-admin"`)
+	reason := "missing token"
 	if len(auth) > 0 {
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="drmorigin-admin", error="invalid_token"`)
+		reason = "invalid token"
 	}
+	s.Config.AuditLogger.Warn("management request refused", "reason", reason, "remote", remoteIP(ctx),
+		"method", string(appendEscaped(nil, ctx.Method(), 16)), "path", string(appendEscaped(nil, pathOf(ctx), MaxLoggedPath)))
 	apiError(ctx, fasthttp.StatusUnauthorized, "Unauthorized", "a valid bearer token is required", "")
 	return false
 }
@@ -309,6 +328,10 @@ func (s *Server) warnAsset(ctx *fasthttp.RequestCtx, locator []byte) {
 // shape; statusOf decides the status and message.
 func (s *Server) apiFail(ctx *fasthttp.RequestCtx, err error) {
 	status, msg := statusOf(err, true)
+	if errors.Is(err, keyclient.ErrUnavailable) || errors.Is(err, keyclient.ErrKEK) ||
+		status == fasthttp.StatusInternalServerError && !errors.Is(err, storage.ErrUnavailable) {
+		s.metrics.storeError("api")
+	}
 	var target string
 	var ve *keyclient.ValidationError
 	if status == fasthttp.StatusBadRequest && errors.As(err, &ve) {

@@ -59,10 +59,15 @@ func (s *Server) keyCORS(ctx *fasthttp.RequestCtx) {
 	h.SetBytesKV(hdrACAC, valTrue)
 }
 
-// handleKeys serves /keys/…; it reports whether path was a key delivery URL.
-func (s *Server) handleKeys(ctx *fasthttp.RequestCtx, path string) bool {
+// handleKeys serves /keys/…; it reports whether path was a key delivery
+// URL, and which kind of request it was.
+func (s *Server) handleKeys(ctx *fasthttp.RequestCtx, path string) (reqKind, bool) {
 	if !strings.HasPrefix(path, "/keys/") {
-		return false
+		return reqOther, false
+	}
+	kind := reqKey
+	if path == keysClearKey {
+		kind = reqLicense
 	}
 	s.keyCORS(ctx)
 	ctx.Response.Header.SetBytesKV(hdrCacheControl, valNoStore)
@@ -72,7 +77,7 @@ func (s *Server) handleKeys(ctx *fasthttp.RequestCtx, path string) bool {
 		h.SetBytesKV(hdrACAH, valKeyHeaders)
 		h.SetBytesKV(hdrACMA, valMaxAge)
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
-		return true
+		return kind, true
 	}
 	switch {
 	case strings.HasPrefix(path, keysAESPrefix) && (ctx.IsGet() || ctx.IsHead()):
@@ -83,8 +88,9 @@ func (s *Server) handleKeys(ctx *fasthttp.RequestCtx, path string) bool {
 		plainError(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
 	default:
 		plainError(ctx, fasthttp.StatusNotFound, "not found")
+		kind = reqOther
 	}
-	return true
+	return kind, true
 }
 
 // requestToken is the bearer token of the Authorization header, else the
@@ -110,11 +116,11 @@ func (s *Server) authorizeKey(c context.Context, kid keyclient.KID, ct keyclient
 		return keyDecision{}, err
 	}
 	if dk.Policy == nil {
-		return keyDecision{}, errForbidden
+		return keyDecision{}, errNoPolicy
 	}
 	opt, ok := dk.Policy.OptionFor(ct)
 	if !ok {
-		return keyDecision{}, errForbidden
+		return keyDecision{}, errNoOption
 	}
 	switch opt.Restriction.Type {
 	case keyclient.RestrictionOpen:
@@ -127,12 +133,12 @@ func (s *Server) authorizeKey(c context.Context, kid keyclient.KID, ct keyclient
 		if claims.ContentKeyID != "" {
 			ck, err := keyclient.ParseKID(claims.ContentKeyID)
 			if err != nil || ck != kid {
-				return keyDecision{}, errForbidden
+				return keyDecision{}, errKIDMismatch
 			}
 		}
 		return keyDecision{key: dk, claims: claims}, nil
 	}
-	return keyDecision{}, errForbidden
+	return keyDecision{}, errNoOption
 }
 
 // countUse enforces the maxuses claim across replicas: the token's use
@@ -147,16 +153,52 @@ func (s *Server) countUse(c context.Context, claims *token.Claims) error {
 		return err
 	}
 	if n > claims.MaxUses {
-		return errForbidden
+		return errMaxUses
 	}
 	return nil
 }
 
 var errForbidden = &httpError{status: fasthttp.StatusForbidden, msg: "forbidden"}
 
+// keyRefusal is a 403 of key delivery with the reason the log and the
+// metrics give; the client sees "forbidden" only.
+type keyRefusal struct{ reason string }
+
+func (e *keyRefusal) Error() string { return "key refused: " + e.reason }
+func (e *keyRefusal) Unwrap() error { return errForbidden }
+
+// Key delivery's own refusals (the token's are token.Reason).
+var (
+	errNoPolicy    error = &keyRefusal{"no_policy"}        // the key has no content key policy
+	errNoOption    error = &keyRefusal{"no_option"}        // its policy has no option for this delivery type
+	errKIDMismatch error = &keyRefusal{"kid_mismatch"}     // the token's content key claim names another key
+	errMaxUses     error = &keyRefusal{"maxuses_exceeded"} // the token was used maxuses times already
+)
+
+// refusalReason is the fixed reason a key was refused for, the
+// drmorigin_key_refusals_total label and the log's reason.
+func refusalReason(err error) string {
+	var kr *keyRefusal
+	switch {
+	case errors.As(err, &kr):
+		return kr.reason
+	case token.ReasonOf(err) != "":
+		return string(token.ReasonOf(err))
+	case errors.Is(err, keyclient.ErrNotFound):
+		return "unknown_key"
+	case errors.Is(err, keyclient.ErrKEK):
+		return "kek_mismatch"
+	case errors.Is(err, keyclient.ErrUnavailable):
+		return "store_unavailable"
+	}
+	return "internal"
+}
+
 // keyFail answers a key delivery failure with RFC 6750 semantics and no
-// detail that helps an attacker; statusOf decides the status.
-func (s *Server) keyFail(ctx *fasthttp.RequestCtx, err error) {
+// detail that helps an attacker; statusOf decides the status. The log
+// gets the reason (never the token or a key), refused counts the KIDs
+// refused (their metric is already counted when refused is 0).
+func (s *Server) keyFail(ctx *fasthttp.RequestCtx, t keyType, kid string, refused int, err error) {
 	switch {
 	case errors.Is(err, token.ErrMissing):
 		ctx.Response.Header.Set("WWW-Authenticate", wwwAuthMissing)
@@ -164,9 +206,25 @@ func (s *Server) keyFail(ctx *fasthttp.RequestCtx, err error) {
 		ctx.Response.Header.Set("WWW-Authenticate", wwwAuthInvalid)
 	}
 	status, msg := statusOf(err, false)
-	if status == fasthttp.StatusInternalServerError {
-		// The reason (never a token or key) goes to the log only.
-		s.Config.Logger.Warn("key delivery failed", "path", string(ctx.Path()), "err", err)
+	reason := refusalReason(err)
+	for range refused {
+		s.metrics.refused(t, reason)
+	}
+	switch {
+	case status >= 500:
+		if !errors.Is(err, token.ErrUnavailable) {
+			s.metrics.storeError("key")
+		}
+		s.Config.Logger.Warn("key delivery failed", "type", keyTypeNames[t], "kid", kid, "status", status,
+			"reason", reason, "remote", remoteIP(ctx), "err", err)
+	case status == fasthttp.StatusNotFound:
+		s.Config.Logger.Debug("key refused", "type", keyTypeNames[t], "kid", kid, "status", status,
+			"reason", reason, "remote", remoteIP(ctx))
+	default:
+		// Token errors say why (expired, wrong audience…) and never
+		// quote the token (origin/token).
+		s.Config.Logger.Info("key refused", "type", keyTypeNames[t], "kid", kid, "status", status,
+			"reason", reason, "remote", remoteIP(ctx), "err", err)
 	}
 	plainError(ctx, status, msg)
 }
@@ -179,6 +237,7 @@ func (s *Server) keyContext() (context.Context, context.CancelFunc) {
 func (s *Server) serveAESKey(ctx *fasthttp.RequestCtx, kidText string) {
 	kid, err := keyclient.ParseKID(kidText)
 	if err != nil {
+		s.metrics.refused(keyAES, "unknown_key")
 		plainError(ctx, fasthttp.StatusNotFound, "not found")
 		return
 	}
@@ -189,9 +248,10 @@ func (s *Server) serveAESKey(ctx *fasthttp.RequestCtx, kidText string) {
 		err = s.countUse(c, d.claims)
 	}
 	if err != nil {
-		s.keyFail(ctx, err)
+		s.keyFail(ctx, keyAES, kid.String(), 1, err)
 		return
 	}
+	s.metrics.delivered(keyAES, 1)
 	ctx.SetContentTypeBytes(ctOctets)
 	ctx.SetBody(d.key.Value[:])
 }
@@ -233,6 +293,7 @@ func (s *Server) serveClearKey(ctx *fasthttp.RequestCtx) {
 	raw := requestToken(ctx)
 	resp := clearKeyResponse{Keys: []clearKeyJWK{}, Type: req.Type}
 	var firstErr error
+	var firstKID string
 	counted := map[string]bool{}
 	for _, k := range req.KIDs {
 		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(k, "="))
@@ -248,8 +309,9 @@ func (s *Server) serveClearKey(ctx *fasthttp.RequestCtx) {
 		}
 		if err != nil {
 			if firstErr == nil || errors.Is(err, keyclient.ErrUnavailable) {
-				firstErr = err
+				firstErr, firstKID = err, kid.String()
 			}
+			s.metrics.refused(keyClearKey, refusalReason(err))
 			continue
 		}
 		resp.Keys = append(resp.Keys, clearKeyJWK{Kty: "oct",
@@ -257,8 +319,14 @@ func (s *Server) serveClearKey(ctx *fasthttp.RequestCtx) {
 			K:   base64.RawURLEncoding.EncodeToString(d.key.Value[:])})
 	}
 	if len(resp.Keys) == 0 {
-		s.keyFail(ctx, firstErr)
+		s.keyFail(ctx, keyClearKey, firstKID, 0, firstErr)
 		return
+	}
+	s.metrics.delivered(keyClearKey, len(resp.Keys))
+	if firstErr != nil {
+		s.Config.Logger.Info("key refused", "type", keyTypeNames[keyClearKey], "kid", firstKID,
+			"reason", refusalReason(firstErr), "remote", remoteIP(ctx), "err", firstErr,
+			"delivered", len(resp.Keys), "requested", len(req.KIDs))
 	}
 	b, _ := json.Marshal(resp)
 	ctx.SetContentTypeBytes(ctJSON)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -12,47 +13,57 @@ import (
 	"github.com/drmorigin/drmorigin/packager"
 )
 
-// handleStream is the streaming listener's router.
+// handleStream is the streaming listener's handler: the router, then the
+// request's metrics and access log line.
 func (s *Server) handleStream(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	info := s.routeStream(ctx)
+	s.finish(ctx, listenerStream, info, start)
+}
+
+// routeStream answers a streaming request and says what it was.
+func (s *Server) routeStream(ctx *fasthttp.RequestCtx) reqInfo {
 	if !checkLimits(ctx) {
-		return
+		return infoOther
 	}
 	path := ctx.Path()
 	switch string(path) { // no allocation: the compiler compares in place
 	case "/healthz":
 		ctx.SetContentTypeBytes(ctText)
 		ctx.SetBodyString("ok\n")
-		return
+		return infoOther
 	case "/readyz":
 		s.handleReady(ctx)
-		return
+		return infoOther
 	}
 	if ctx.IsGet() && s.servePlayer(ctx, b2s(path)) {
-		return
+		return infoOther
 	}
-	if s.handleKeys(ctx, b2s(path)) {
-		return
+	if kind, ok := s.handleKeys(ctx, b2s(path)); ok {
+		return reqInfo{kind: kind, format: -1, enc: -1}
 	}
 	if ctx.IsOptions() {
 		preflight(ctx)
-		return
+		return infoOther
 	}
 	setCORS(ctx)
 	if !ctx.IsGet() && !ctx.IsHead() {
 		ctx.Response.Header.Set("Allow", "GET, HEAD, OPTIONS")
 		plainError(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed")
-		return
+		return infoOther
 	}
 	req, err := ParseStreamURL(b2s(path))
 	if err != nil {
 		s.fail(ctx, err)
-		return
+		return infoOther
 	}
+	info := streamInfo(&req)
 	st, err := s.prepare(&req)
 	if err != nil {
 		s.fail(ctx, err)
-		return
+		return info
 	}
+	info.enc = int8(st.enc)
 	switch req.Kind {
 	case KindManifest, KindMediaPlaylist:
 		err = s.serveManifest(ctx, &req, st)
@@ -64,6 +75,7 @@ func (s *Server) handleStream(ctx *fasthttp.RequestCtx) {
 	if err != nil {
 		s.fail(ctx, err)
 	}
+	return info
 }
 
 func (s *Server) handleReady(ctx *fasthttp.RequestCtx) {
@@ -73,6 +85,7 @@ func (s *Server) handleReady(ctx *fasthttp.RequestCtx) {
 		err := s.Ready(c)
 		cancel()
 		if err != nil {
+			s.metrics.storeError("ready")
 			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
 			ctx.SetBodyString("not ready\n")
 			return

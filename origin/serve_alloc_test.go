@@ -3,11 +3,14 @@
 package origin_test
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"testing"
+
+	"github.com/drmorigin/drmorigin/origin"
 )
 
 // TestAllocsServeSegment: a whole segment request, through fasthttp, makes
@@ -95,4 +98,46 @@ func allocsPerRunNoGC(runs int, f func()) float64 {
 		f()
 	}
 	return testing.AllocsPerRun(runs, f)
+}
+
+// TestAllocsAccessLogAndMetrics: the metrics every request records, and
+// the access log when it is on (either format), add no allocation to a
+// segment or a cached manifest request: the same counts as with the
+// access log off (TestAllocsServeSegment holds those to a small constant).
+func TestAllocsAccessLogAndMetrics(t *testing.T) {
+	counts := map[string]float64{}
+	for _, f := range []origin.AccessLogFormat{"", origin.AccessLogCombined, origin.AccessLogJSON} {
+		o := startOriginWith(t, mediaRoot(t), "", func(c *originConfig) {
+			if f != "" {
+				c.AccessLog, c.AccessLogFormat = io.Discard, f
+			}
+		})
+		o.locator("clear", "demo", "Predefined_ClearStreamingOnly", nil)
+		o.locator("drm", "demo", "Predefined_MultiDrmStreaming", nil)
+		p := newInProcess(o)
+		for _, c := range []struct{ name, path string }{
+			{"manifest", "/clear/demo.ism/manifest(format=mpd-time-csf)"},
+			{"clear", "/clear" + videoSeg + ",format=mpd-time-csf)"},
+			{"cenc", "/drm" + videoSeg + ",format=mpd-time-csf,encryption=cenc)"},
+			{"404", "/nope/demo.ism/manifest(format=mpd-time-csf)"},
+		} {
+			req := getRequest(c.path)
+			if _, err := p.serve(req); err != nil {
+				t.Fatal(err)
+			}
+			counts[string(f)+"/"+c.name] = allocsPerRunNoGC(50, func() { p.serve(req) })
+		}
+	}
+	t.Logf("allocations per request (access log off, combined, json): %v", counts)
+	for _, c := range []string{"manifest", "clear", "cenc", "404"} {
+		off := counts["/"+c]
+		for _, f := range []origin.AccessLogFormat{origin.AccessLogCombined, origin.AccessLogJSON} {
+			if on := counts[string(f)+"/"+c]; on != off {
+				t.Errorf("%s: %v allocations with the %s access log, %v without", c, on, f, off)
+			}
+		}
+	}
+	if counts["/manifest"] != 0 {
+		t.Errorf("a cached manifest: %v allocations, want 0", counts["/manifest"])
+	}
 }

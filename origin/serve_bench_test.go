@@ -3,11 +3,14 @@ package origin_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/drmorigin/drmorigin/origin"
 )
 
 // memConn is a net.Conn that reads one request and counts what is written,
@@ -122,5 +125,43 @@ func BenchmarkServeManifest(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkAccessLog is the cost of the access log on the segment path
+// and on a cached manifest (the cheapest request): off, then each format
+// into io.Discard (the batching is measured, the write of a batch is the
+// destination's). The difference with Off is the cost per request.
+func BenchmarkAccessLog(b *testing.B) {
+	for _, f := range []struct {
+		name string
+		f    origin.AccessLogFormat
+	}{{"Off", ""}, {"Combined", origin.AccessLogCombined}, {"JSON", origin.AccessLogJSON}} {
+		o := startOriginWith(b, mediaRoot(b), "", func(c *originConfig) {
+			if f.f != "" {
+				c.AccessLog, c.AccessLogFormat = io.Discard, f.f
+			}
+		})
+		o.locator("clear", "demo", "Predefined_ClearStreamingOnly", nil)
+		p := newInProcess(o)
+		for _, c := range []struct{ name, path string }{
+			{"Segment", "/clear" + videoSeg + ",format=mpd-time-csf)"},
+			{"Manifest", "/clear/demo.ism/manifest(format=mpd-time-csf)"},
+		} {
+			b.Run(c.name+"/"+f.name, func(b *testing.B) {
+				req := getRequest(c.path + "?token=eyJhbGciOiJIUzI1NiJ9.e30.sig")
+				req = append(req[:len(req)-2], "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36\r\n\r\n"...)
+				n, err := p.serve(req)
+				if err != nil || n < 500 {
+					b.Fatalf("warm-up: %d bytes, %v", n, err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := p.serve(req); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

@@ -2,15 +2,21 @@ package origin
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/origin/token"
@@ -66,8 +72,24 @@ type Config struct {
 	// ShutdownTimeout bounds how long Serve waits, once its context is
 	// done, for requests in flight to finish; default 25s.
 	ShutdownTimeout time.Duration
-	// Logger receives the origin's logs; nil logs nothing.
+	// Logger receives the origin's logs, fasthttp's among them; nil logs
+	// nothing. No secret is ever logged: not a token, a key, the admin
+	// token or a request's query, headers or body.
 	Logger *slog.Logger
+	// AuditLogger receives one line per change made through the
+	// management API (who, what, when; never a body or a key) and per
+	// refused management request; nil is Logger.
+	AuditLogger *slog.Logger
+	// AccessLog receives one line per request of the streaming listener,
+	// in AccessLogFormat; nil writes none (and costs nothing).
+	AccessLog io.Writer
+	// AccessLogFormat is the form of the access log's lines:
+	// AccessLogCombined (the default) or AccessLogJSON.
+	AccessLogFormat AccessLogFormat
+	// Metrics is the registry the origin registers its metrics on and
+	// /metrics serves; nil means Prometheus's default registry (where
+	// the storage metrics and the Go runtime's are).
+	Metrics *prometheus.Registry
 }
 
 // defaultManifestCacheControl is ManifestCacheControl's default.
@@ -104,6 +126,21 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.AuditLogger == nil {
+		c.AuditLogger = c.Logger
+	}
+	if c.AccessLogFormat == "" {
+		c.AccessLogFormat = AccessLogCombined
+	}
+}
+
+// validate reports a Config that cannot work.
+func (c *Config) validate() error {
+	switch c.AccessLogFormat {
+	case AccessLogCombined, AccessLogJSON:
+		return nil
+	}
+	return fmt.Errorf("origin: access log format %q: want %q or %q", c.AccessLogFormat, AccessLogCombined, AccessLogJSON)
 }
 
 // locatorResolver is what the streaming path needs from keyclient.
@@ -133,14 +170,18 @@ type Server struct {
 	// nil means always ready.
 	Ready func(ctx context.Context) error
 
-	settings  atomic.Pointer[Settings]
-	manifests *manifestCache
-	verifier  *token.Verifier
-	keys      keyCache
-	stream    *fasthttp.Server
-	admin     *fasthttp.Server
-	wg        sync.WaitGroup
-	now       func() time.Time
+	settings       atomic.Pointer[Settings]
+	manifests      *manifestCache
+	verifier       *token.Verifier
+	keys           keyCache
+	stream         *fasthttp.Server
+	admin          *fasthttp.Server
+	wg             sync.WaitGroup
+	now            func() time.Time
+	metrics        *metrics
+	metricsHandler fasthttp.RequestHandler
+	access         *accessLog // nil: no access log
+	adminWho       string     // who the audit log says made a change: the admin token's fingerprint
 }
 
 // Initialize fills defaults and builds the HTTP servers. It must be called
@@ -153,6 +194,9 @@ func (s *Server) Initialize() error {
 		return errors.New("origin: Assets, Resolver and Service are required")
 	}
 	s.Config.setDefaults()
+	if err := s.Config.validate(); err != nil {
+		return err
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -165,10 +209,29 @@ func (s *Server) Initialize() error {
 	}
 	s.manifests = newManifestCache(s.Config.ManifestCacheEntries)
 	s.verifier = &token.Verifier{Skew: s.Config.TokenSkew, Now: s.now}
+	var reg prometheus.Registerer = prometheus.DefaultRegisterer
+	s.metricsHandler = defaultMetricsHandler
+	if s.Config.Metrics != nil {
+		reg = s.Config.Metrics
+		s.metricsHandler = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.Config.Metrics, promhttp.HandlerOpts{}))
+	}
+	s.metrics = newMetrics(reg)
+	watchCaches(reg, s.Resolver, s.Assets)
+	if s.Config.AccessLog != nil {
+		s.access = newAccessLog(s.Config.AccessLog, s.Config.AccessLogFormat)
+	}
+	s.adminWho = "admin"
+	if s.Config.AdminToken != "" {
+		// A fingerprint tells tokens apart across a rotation; 32 bits of
+		// a hash say nothing useful of a generated token.
+		sum := sha256.Sum256([]byte("drmorigin admin token\x00" + s.Config.AdminToken))
+		s.adminWho = "admin:" + hex.EncodeToString(sum[:4])
+	}
 	s.stream = &fasthttp.Server{
 		Name:               "drmorigin",
 		Handler:            s.handleStream,
-		ErrorHandler:       s.handleReadError,
+		ErrorHandler:       func(ctx *fasthttp.RequestCtx, err error) { s.handleReadError(ctx, err, listenerStream) },
+		Logger:             fasthttpLogger{s.Config.Logger.With("listener", listenerNames[listenerStream])},
 		ConnState:          s.connState,
 		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
 		MaxRequestBodySize: MaxStreamBodyBytes,
@@ -192,7 +255,8 @@ func (s *Server) Initialize() error {
 	s.admin = &fasthttp.Server{
 		Name:               "drmorigin-admin",
 		Handler:            s.handleAdmin,
-		ErrorHandler:       s.handleReadError,
+		ErrorHandler:       func(ctx *fasthttp.RequestCtx, err error) { s.handleReadError(ctx, err, listenerAdmin) },
+		Logger:             fasthttpLogger{s.Config.Logger.With("listener", listenerNames[listenerAdmin])},
 		ConnState:          s.connState,
 		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
 		MaxRequestBodySize: MaxAdminBodyBytes,
@@ -202,24 +266,6 @@ func (s *Server) Initialize() error {
 		CloseOnShutdown:    true,
 	}
 	return nil
-}
-
-// handleReadError answers requests fasthttp could not read: a request
-// line over MaxRequestLineLen (414), oversized headers (431), bodies
-// (413), timeouts (408), anything else 400 (statusOf).
-func (s *Server) handleReadError(ctx *fasthttp.RequestCtx, err error) {
-	re := &readError{err: err}
-	var small *fasthttp.ErrSmallBuffer
-	if errors.As(err, &small) {
-		// The header block did not fit the read buffer: fasthttp does not
-		// say whether its request line is to blame; the connection has
-		// measured it (requestline.go).
-		if lc := lineConnOf(ctx.Conn()); lc != nil {
-			re.lineTooLong = lc.tooLong()
-		}
-	}
-	status, msg := statusOf(re, false)
-	plainError(ctx, status, msg)
 }
 
 // connState hears fasthttp's connection states: once a request is
@@ -254,6 +300,12 @@ func checkLimits(ctx *fasthttp.RequestCtx) bool {
 // still busy at the timeout are left to the process's exit.
 func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 	errc := make(chan error, 2)
+	if s.access != nil {
+		stop := make(chan struct{})
+		flushed := make(chan struct{})
+		go func() { s.access.run(stop); close(flushed) }()
+		defer func() { close(stop); <-flushed }()
+	}
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); errc <- s.stream.Serve(lineListener{stream}) }()
 	go func() { defer s.wg.Done(); errc <- s.admin.Serve(lineListener{admin}) }()
@@ -292,3 +344,22 @@ func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 // StreamHandler is the streaming listener's handler, for in-process
 // benchmarks and tests (Serve is the way to run it).
 func (s *Server) StreamHandler() fasthttp.RequestHandler { return s.handleStream }
+
+// finish records an answered request: metrics, and the access log for the
+// streaming listener. start is when its handling began.
+func (s *Server) finish(ctx *fasthttp.RequestCtx, l listener, info reqInfo, start time.Time) {
+	took := time.Since(start)
+	status := ctx.Response.StatusCode()
+	n := 0
+	switch {
+	case ctx.IsHead():
+	case ctx.Response.IsBodyStream():
+		n = max(ctx.Response.Header.ContentLength(), 0)
+	default:
+		n = len(ctx.Response.Body())
+	}
+	s.metrics.request(l, info, status, n, took)
+	if s.access != nil && l == listenerStream {
+		s.access.log(ctx, start, status, n, took)
+	}
+}

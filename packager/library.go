@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drmorigin/drmorigin/storage"
@@ -38,6 +39,23 @@ type Library struct {
 	closed   bool
 	recheck  time.Duration     // how often a partial asset's skipped files are looked at
 	observe  func(BuildReport) // nil: none
+
+	hits, misses atomic.Uint64
+}
+
+// LibraryStats counts a Library's answers since it was made.
+type LibraryStats struct {
+	// Hits are answers from the cache: an indexed asset, or a failure
+	// remembered for FailureTTL.
+	Hits uint64
+	// Misses are answers that read the store: an index built (or waited
+	// for while another request built it), an asset found missing.
+	Misses uint64
+}
+
+// Stats returns the counts of answers so far.
+func (l *Library) Stats() LibraryStats {
+	return LibraryStats{Hits: l.hits.Load(), Misses: l.misses.Load()}
 }
 
 type entry struct {
@@ -137,6 +155,7 @@ func (l *Library) Asset(name string) (*Asset, error) {
 	if e, ok := l.entries[name]; ok {
 		if e.elem == nil { // being built
 			l.mu.Unlock()
+			l.misses.Add(1)
 			<-e.ready
 			return e.asset, e.err
 		}
@@ -157,6 +176,7 @@ func (l *Library) Asset(name string) (*Asset, error) {
 				l.mu.Unlock()
 				return l.Asset(name)
 			}
+			l.hits.Add(1)
 			return e.asset, nil
 		}
 		// A file was replaced under the index: build it again (requests
@@ -167,6 +187,7 @@ func (l *Library) Asset(name string) (*Asset, error) {
 	if f, ok := l.failures[name]; ok {
 		if time.Now().Before(f.until) {
 			l.mu.Unlock()
+			l.hits.Add(1)
 			return nil, f.err
 		}
 		delete(l.failures, name)
@@ -175,6 +196,7 @@ func (l *Library) Asset(name string) (*Asset, error) {
 	l.entries[name] = e
 	target, observe := l.fragDur, l.observe
 	l.mu.Unlock()
+	l.misses.Add(1)
 
 	a, err := loadAsset(l.store, name, target)
 

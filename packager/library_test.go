@@ -259,3 +259,22 @@ func TestEvictedTrackStillReads(t *testing.T) {
 		t.Fatalf("rebuilt demo: %v, same object %v", err, b == a)
 	}
 }
+
+// TestLibraryStats: Stats counts cached answers as hits (an indexed asset,
+// a remembered failure) and store reads as misses (an index built, a
+// missing asset).
+func TestLibraryStats(t *testing.T) {
+	lib := packager.NewLibrary(localStore(mediaRoot(t)), 4)
+	defer lib.Close()
+	for range 3 {
+		if _, err := lib.Asset("demo"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := lib.Asset("no-such-asset"); !errors.Is(err, packager.ErrAssetNotFound) {
+		t.Fatal(err)
+	}
+	if got, want := lib.Stats(), (packager.LibraryStats{Hits: 2, Misses: 2}); got != want {
+		t.Fatalf("Stats = %+v, want %+v", got, want)
+	}
+}

@@ -30,6 +30,8 @@ type config struct {
 	FairPlayURL     string
 	ManifestCache   string
 	LogLevel        string
+	LogFormat       string // log.format: text or json
+	LogAccess       string // log.access: off, combined or json
 	PlayerDir       string
 	KeyOrigins      []string
 	TokenSkew       time.Duration
@@ -82,6 +84,8 @@ var defaults = []struct {
 	{"cache.manifestControl", "manifest-cache-control", "public, max-age=30", "Cache-Control of manifests and playlists (reloaded on SIGHUP)"},
 	{"cache.ttl", "cache-ttl", "5m", "how long a resolved locator is cached without a change message"},
 	{"log.level", "log-level", "info", "debug, info, warn or error (reloaded on SIGHUP)"},
+	{"log.format", "log-format", "text", "the log's form on stderr: text (key=value) or json (one object a line); go-redis and fasthttp log through it"},
+	{"log.access", "log-access", "off", "access log of the streaming listener on stdout, one line a request (path without its query): off, combined or json"},
 	{"keys.allowedOrigins", "key-allowed-origins", "", "comma-separated browser origins allowed to call key delivery (default: any; the Origin is echoed; reloaded on SIGHUP)"},
 	{"keys.tokenSkew", "token-skew", "2m", "clock skew allowed on token exp/nbf"},
 	{"player.dir", "player-dir", "", "enable the demo player page at /player/, with player.html and the npm libraries (make web) in this directory"},

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/drmorigin/drmorigin/origin"
 )
 
 // keyError is a value that cannot be used. Its message names the key in
@@ -130,6 +132,16 @@ func (c *config) parse() error {
 	c.LogLevel = get("log.level")
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		bad("log.level", "want debug, info, warn or error")
+	}
+	c.LogFormat = get("log.format")
+	if c.LogFormat != logFormatText && c.LogFormat != logFormatJSON {
+		bad("log.format", "want text or json")
+	}
+	c.LogAccess = get("log.access")
+	switch c.LogAccess {
+	case accessOff, string(origin.AccessLogCombined), string(origin.AccessLogJSON):
+	default:
+		bad("log.access", "want off, combined or json")
 	}
 	c.KeyOrigins = list(c.values["keys.allowedOrigins"])
 	for _, o := range c.KeyOrigins {

@@ -45,7 +45,15 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 		return err
 	}
 	level.Set(l)
-	logger := newLogger(level, o.stderr)
+	lg, err := newLogging(level, c.LogFormat, c.LogAccess, o.stderr, processSecrets(c, ""))
+	if err != nil {
+		return err
+	}
+	logger := lg.logger
+	// Whatever logs through the standard library's log package, and
+	// go-redis's own logger, goes through the same handler.
+	slog.SetDefault(logger)
+	keyclient.SetRedisLogger(logger.With("component", "redis"))
 	for _, w := range c.warnings {
 		logger.Warn("configuration: " + w)
 	}
@@ -82,6 +90,9 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	// The redactor learns the secrets generated into the data directory
+	// (the KEK on a first start, the admin token) now that they exist.
+	lg.setSecrets(processSecrets(c, token))
 	if tokenGenerated {
 		fmt.Fprintf(stdout, "Generated the management API token (saved in %s/admin-token): %s\n", c.dataDir(), token)
 		if c.sharedStore() {
@@ -112,11 +123,15 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 			TokenSkew:            c.TokenSkew,
 			ShutdownTimeout:      c.ShutdownTimeout,
 			Logger:               logger.With("component", "origin"),
+			AuditLogger:          logger.With("component", "audit"),
 		},
 		Assets:   lib,
 		Resolver: resolver,
 		Service:  svc,
 		Ready:    ready.check,
+	}
+	if lg.access != "" {
+		srv.Config.AccessLog, srv.Config.AccessLogFormat = stdout, lg.access
 	}
 	if err := srv.Initialize(); err != nil {
 		return err
@@ -147,10 +162,6 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 		}
 	}
 	return <-done
-}
-
-func newLogger(level slog.Leveler, w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // redactURL drops credentials from a store URL before it is logged.

@@ -272,3 +272,25 @@ func moduleRoot(t *testing.T) string {
 	}
 	return filepath.Dir(gomod)
 }
+
+// TestNoMetricsLibraryBelowOrigin: the packages the origin wires (the
+// library trees, and keyclient) keep plain counters (Stats methods) and
+// never import a metrics library: origin exports them to Prometheus.
+func TestNoMetricsLibraryBelowOrigin(t *testing.T) {
+	root := moduleRoot(t)
+	patterns := []string{"./keyclient/..."}
+	for _, d := range libraryTrees {
+		if fi, err := os.Stat(filepath.Join(root, d)); err == nil && fi.IsDir() {
+			patterns = append(patterns, "./"+d+"/...")
+		}
+	}
+	g := listDeps(t, root, patterns)
+	for _, p := range g.roots {
+		prev := g.shortestImports(p.ImportPath)
+		for _, dep := range p.Deps {
+			if under(dep, "github.com/prometheus/") && !under(prev[dep], "github.com/prometheus/") {
+				t.Errorf("%s must not depend on %s (metrics are the origin's): %s", p.ImportPath, dep, chain(prev, dep))
+			}
+		}
+	}
+}

@@ -8,6 +8,8 @@
 //     storage tree is standard library only but for its SDK adapters
 //     (storage/s3: minio-go; storage/azblob: the Azure SDK), which may
 //     import their SDK and net/http and nothing else of the forbidden.
+//     Neither they nor keyclient import a metrics library: they count in
+//     plain Stats methods, which origin exports to Prometheus.
 //   - spec_test.go: docs/spec holds verbatim copies of the spec files the
 //     code cites, and every citation names a file and heading that exist.
 //

@@ -57,6 +57,8 @@ func Start(tb testing.TB) string {
 }
 
 // StartServer starts a standalone redis-server and returns its handle.
+// extraArgs go to redis-server ("--requirepass", "pw" gives a server that
+// wants a password: its URL is then redis://:pw@ + Addr).
 func StartServer(tb testing.TB, extraArgs ...string) *Server {
 	tb.Helper()
 	lookPath(tb, "redis-server")
@@ -209,6 +211,9 @@ func waitPing(addr string, timeout time.Duration) error {
 		var out string
 		if out, err = command(addr, "PING"); err == nil && strings.HasPrefix(out, "PONG") {
 			return nil
+		}
+		if err != nil && strings.Contains(err.Error(), "NOAUTH") {
+			return nil // up, with --requirepass
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

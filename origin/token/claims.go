@@ -21,10 +21,10 @@ type claimSet map[string]any
 func (v *Verifier) checkTime(exp, nbf time.Time) error {
 	now, skew := v.now(), v.skew()
 	if !now.Before(exp.Add(skew)) {
-		return invalid("expired")
+		return invalid(ReasonExpired, "expired")
 	}
 	if !nbf.IsZero() && now.Add(skew).Before(nbf) {
-		return invalid("not yet valid")
+		return invalid(ReasonNotYetValid, "not yet valid")
 	}
 	return nil
 }
@@ -36,27 +36,27 @@ func (v *Verifier) finish(r *keyclient.Restriction, c claimSet, out *Claims) err
 	if val, ok := c[ClaimContentKeyID]; ok && val != nil {
 		s, ok := val.(string)
 		if !ok || s == "" {
-			return invalid("content key claim is not a non-empty string")
+			return invalid(ReasonMalformedClaim, "content key claim is not a non-empty string")
 		}
 		out.ContentKeyID = s
 	}
 	if val, ok := c[ClaimMaxUses]; ok && val != nil {
 		n, ok := maxUses(val)
 		if !ok {
-			return invalid("maxuses claim is not a positive integer")
+			return invalid(ReasonMalformedClaim, "maxuses claim is not a positive integer")
 		}
 		if out.Expiry.Sub(v.now()) > MaxMaxUsesLifetime+v.skew() {
-			return invalid("maxuses token expires more than %v ahead", MaxMaxUsesLifetime)
+			return invalid(ReasonMaxUsesLifetime, "maxuses token expires more than %v ahead", MaxMaxUsesLifetime)
 		}
 		out.MaxUses = n
 	}
 	for _, rc := range r.RequiredClaims {
 		val, ok := c[rc.Type]
 		if !ok || val == nil {
-			return notEntitled("claim %q missing", rc.Type)
+			return notEntitled(ReasonMissingClaim, "claim %q missing", rc.Type)
 		}
 		if rc.Value != nil && !claimEquals(val, *rc.Value) {
-			return notEntitled("claim %q has another value", rc.Type)
+			return notEntitled(ReasonClaimMismatch, "claim %q has another value", rc.Type)
 		}
 	}
 	return nil

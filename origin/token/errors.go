@@ -43,12 +43,64 @@ func (idpUnavailable) Is(target error) bool { return target == keyclient.ErrUnav
 // configuration fault (500), never the client's.
 var ErrRestriction = errors.New("unusable token restriction")
 
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+// Reason is a short, fixed code that says why a token was refused, for
+// logs and metric labels: it never carries any part of the token.
+type Reason string
+
+// Reasons of Verify's errors (ReasonOf).
+const (
+	ReasonMissing         Reason = "missing"          // no token (ErrMissing)
+	ReasonTooLong         Reason = "too_long"         // longer than MaxTokenLen
+	ReasonMalformed       Reason = "malformed"        // not a JWT or SWT in its wire form
+	ReasonAlgRefused      Reason = "alg_refused"      // JWT alg missing, none or unknown
+	ReasonBadSignature    Reason = "bad_signature"    // no key verifies the signature
+	ReasonExpired         Reason = "expired"          // exp / ExpiresOn passed
+	ReasonNotYetValid     Reason = "not_yet_valid"    // nbf ahead
+	ReasonMissingExpiry   Reason = "missing_exp"      // no exp / ExpiresOn
+	ReasonWrongIssuer     Reason = "wrong_issuer"     // iss / Issuer differs
+	ReasonWrongAudience   Reason = "wrong_audience"   // aud / Audience differs
+	ReasonMalformedClaim  Reason = "malformed_claim"  // a standard claim of the wrong type
+	ReasonMaxUsesLifetime Reason = "maxuses_lifetime" // a maxuses token living too long
+	ReasonMissingClaim    Reason = "missing_claim"    // a required claim absent (ErrNotEntitled)
+	ReasonClaimMismatch   Reason = "claim_mismatch"   // a required claim with another value (ErrNotEntitled)
+	ReasonUnavailable     Reason = "idp_unavailable"  // ErrUnavailable
+	ReasonRestriction     Reason = "bad_restriction"  // ErrRestriction
+)
+
+// ReasonOf returns why a Verify error refused the token, or "" for nil and
+// errors Verify does not return.
+func ReasonOf(err error) Reason {
+	var r *refusal
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &r):
+		return r.reason
+	case errors.Is(err, ErrMissing):
+		return ReasonMissing
+	case errors.Is(err, ErrUnavailable):
+		return ReasonUnavailable
+	case errors.Is(err, ErrRestriction):
+		return ReasonRestriction
+	}
+	return ""
 }
 
-func notEntitled(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrNotEntitled}, args...)...)
+// refusal is an ErrInvalid or ErrNotEntitled error with its Reason.
+type refusal struct {
+	reason Reason
+	err    error
+}
+
+func (e *refusal) Error() string { return e.err.Error() }
+func (e *refusal) Unwrap() error { return e.err }
+
+func invalid(reason Reason, format string, args ...any) error {
+	return &refusal{reason, fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)}
+}
+
+func notEntitled(reason Reason, format string, args ...any) error {
+	return &refusal{reason, fmt.Errorf("%w: "+format, append([]any{ErrNotEntitled}, args...)...)}
 }
 
 func badRestriction(format string, args ...any) error {

@@ -29,40 +29,40 @@ func (v *Verifier) verifyJWT(ctx context.Context, r *keyclient.Restriction, raw 
 	h64, rest, ok1 := strings.Cut(raw, ".")
 	p64, s64, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.Contains(s64, ".") {
-		return nil, invalid("jwt: not a compact JWS")
+		return nil, invalid(ReasonMalformed, "jwt: not a compact JWS")
 	}
 	hdr, err := b64url.DecodeString(h64)
 	if err != nil {
-		return nil, invalid("jwt: header is not base64url")
+		return nil, invalid(ReasonMalformed, "jwt: header is not base64url")
 	}
 	payload, err := b64url.DecodeString(p64)
 	if err != nil {
-		return nil, invalid("jwt: payload is not base64url")
+		return nil, invalid(ReasonMalformed, "jwt: payload is not base64url")
 	}
 	sig, err := b64url.DecodeString(s64)
 	if err != nil || len(sig) == 0 {
-		return nil, invalid("jwt: signature is not base64url")
+		return nil, invalid(ReasonMalformed, "jwt: signature is not base64url")
 	}
 	var h map[string]json.RawMessage
 	if err := json.Unmarshal(hdr, &h); err != nil || h == nil {
-		return nil, invalid("jwt: header is not a JSON object")
+		return nil, invalid(ReasonMalformed, "jwt: header is not a JSON object")
 	}
 	if _, ok := h["crit"]; ok {
-		return nil, invalid("jwt: crit header not supported")
+		return nil, invalid(ReasonMalformed, "jwt: crit header not supported")
 	}
 	if _, ok := h["b64"]; ok {
-		return nil, invalid("jwt: b64 header not supported")
+		return nil, invalid(ReasonMalformed, "jwt: b64 header not supported")
 	}
 	var algName, kid string
 	if json.Unmarshal(h["alg"], &algName) != nil {
-		return nil, invalid("jwt: alg missing or not a string")
+		return nil, invalid(ReasonAlgRefused, "jwt: alg missing or not a string")
 	}
 	alg, ok := algorithms[algName]
 	if !ok {
-		return nil, invalid("jwt: alg %.16q refused", algName)
+		return nil, invalid(ReasonAlgRefused, "jwt: alg %.16q refused", algName)
 	}
 	if kr, ok := h["kid"]; ok && json.Unmarshal(kr, &kid) != nil {
-		return nil, invalid("jwt: kid is not a string")
+		return nil, invalid(ReasonMalformed, "jwt: kid is not a string")
 	}
 
 	verified := verifyJWS(raw, alg, staticKeys(r, alg))
@@ -78,7 +78,7 @@ func (v *Verifier) verifyJWT(ctx context.Context, r *keyclient.Restriction, raw 
 			r.OpenIDConnectDiscoveryDocument == "" {
 			return nil, badRestriction("no verification key")
 		}
-		return nil, invalid("jwt: no %s key verifies the signature", algName)
+		return nil, invalid(ReasonBadSignature, "jwt: no %s key verifies the signature", algName)
 	}
 
 	c, err := decodeClaims(payload)
@@ -114,10 +114,10 @@ func decodeClaims(payload []byte) (claimSet, error) {
 	dec.UseNumber()
 	var c map[string]any
 	if err := dec.Decode(&c); err != nil || c == nil {
-		return nil, invalid("jwt: claims are not a JSON object")
+		return nil, invalid(ReasonMalformed, "jwt: claims are not a JSON object")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, invalid("jwt: data after the claims object")
+		return nil, invalid(ReasonMalformed, "jwt: data after the claims object")
 	}
 	return c, nil
 }
@@ -128,26 +128,26 @@ func decodeClaims(payload []byte) (claimSet, error) {
 func (v *Verifier) checkJWTClaims(r *keyclient.Restriction, c claimSet, out *Claims) error {
 	ev, ok := c["exp"]
 	if !ok {
-		return invalid("jwt: exp missing")
+		return invalid(ReasonMissingExpiry, "jwt: exp missing")
 	}
 	exp, ok := numericDate(ev)
 	if !ok {
-		return invalid("jwt: exp is not a NumericDate")
+		return invalid(ReasonMalformedClaim, "jwt: exp is not a NumericDate")
 	}
 	var nbf time.Time
 	if nv, ok := c["nbf"]; ok {
 		if nbf, ok = numericDate(nv); !ok {
-			return invalid("jwt: nbf is not a NumericDate")
+			return invalid(ReasonMalformedClaim, "jwt: nbf is not a NumericDate")
 		}
 	}
 	if err := v.checkTime(exp, nbf); err != nil {
 		return err
 	}
 	if iss, _ := c["iss"].(string); iss != r.Issuer {
-		return invalid("jwt: wrong issuer")
+		return invalid(ReasonWrongIssuer, "jwt: wrong issuer")
 	}
 	if !audienceContains(c["aud"], r.Audience) {
-		return invalid("jwt: wrong audience")
+		return invalid(ReasonWrongAudience, "jwt: wrong audience")
 	}
 	out.Expiry = exp
 	return v.finish(r, c, out)

@@ -41,19 +41,19 @@ func (v *Verifier) verifySWT(r *keyclient.Restriction, raw string) (*Claims, err
 	}
 	i := strings.LastIndex(raw, "&"+swtHMAC+"=")
 	if i < 0 {
-		return nil, invalid("swt: no HMACSHA256 field after the claims")
+		return nil, invalid(ReasonMalformed, "swt: no HMACSHA256 field after the claims")
 	}
 	signed, sigField := raw[:i], raw[i+len(swtHMAC)+2:]
 	if strings.Contains(sigField, "&") {
-		return nil, invalid("swt: HMACSHA256 is not the last field")
+		return nil, invalid(ReasonMalformed, "swt: HMACSHA256 is not the last field")
 	}
 	sig64, err := url.PathUnescape(sigField)
 	if err != nil {
-		return nil, invalid("swt: HMACSHA256 is not URL-encoded")
+		return nil, invalid(ReasonMalformed, "swt: HMACSHA256 is not URL-encoded")
 	}
 	mac, err := base64.StdEncoding.Strict().DecodeString(sig64)
 	if err != nil || len(mac) != sha256.Size {
-		return nil, invalid("swt: HMACSHA256 is not base64 of 32 bytes")
+		return nil, invalid(ReasonMalformed, "swt: HMACSHA256 is not base64 of 32 bytes")
 	}
 	ok := false
 	for _, k := range keys {
@@ -64,7 +64,7 @@ func (v *Verifier) verifySWT(r *keyclient.Restriction, raw string) (*Claims, err
 		}
 	}
 	if !ok {
-		return nil, invalid("swt: no symmetric key verifies the signature")
+		return nil, invalid(ReasonBadSignature, "swt: no symmetric key verifies the signature")
 	}
 
 	c, err := parseSWT(signed)
@@ -73,16 +73,16 @@ func (v *Verifier) verifySWT(r *keyclient.Restriction, raw string) (*Claims, err
 	}
 	exp, ok := unixSeconds(c[swtExpiresOn])
 	if !ok {
-		return nil, invalid("swt: ExpiresOn missing or not Unix seconds")
+		return nil, invalid(ReasonMissingExpiry, "swt: ExpiresOn missing or not Unix seconds")
 	}
 	if err := v.checkTime(exp, time.Time{}); err != nil {
 		return nil, err
 	}
 	if c[swtIssuer] != r.Issuer {
-		return nil, invalid("swt: wrong issuer")
+		return nil, invalid(ReasonWrongIssuer, "swt: wrong issuer")
 	}
 	if c[swtAudience] != r.Audience {
-		return nil, invalid("swt: wrong audience")
+		return nil, invalid(ReasonWrongAudience, "swt: wrong audience")
 	}
 	out := &Claims{ID: base64.RawURLEncoding.EncodeToString(mac), Expiry: exp}
 	if err := v.finish(r, c, out); err != nil {
@@ -96,22 +96,22 @@ func parseSWT(signed string) (claimSet, error) {
 	c := claimSet{}
 	for field := range strings.SplitSeq(signed, "&") {
 		if len(c) == MaxSWTFields {
-			return nil, invalid("swt: more than %d fields", MaxSWTFields)
+			return nil, invalid(ReasonMalformed, "swt: more than %d fields", MaxSWTFields)
 		}
 		n, val, ok := strings.Cut(field, "=")
 		if !ok {
-			return nil, invalid("swt: field without '='")
+			return nil, invalid(ReasonMalformed, "swt: field without '='")
 		}
 		name, err1 := url.QueryUnescape(n)
 		value, err2 := url.QueryUnescape(val)
 		if err1 != nil || err2 != nil {
-			return nil, invalid("swt: field is not URL-encoded")
+			return nil, invalid(ReasonMalformed, "swt: field is not URL-encoded")
 		}
 		if name == "" || name == swtHMAC {
-			return nil, invalid("swt: empty or misplaced field name")
+			return nil, invalid(ReasonMalformed, "swt: empty or misplaced field name")
 		}
 		if _, dup := c[name]; dup {
-			return nil, invalid("swt: a field name is given twice")
+			return nil, invalid(ReasonMalformed, "swt: a field name is given twice")
 		}
 		c[name] = value
 	}

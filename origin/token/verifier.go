@@ -111,7 +111,7 @@ func (v *Verifier) Verify(ctx context.Context, r *keyclient.Restriction, raw str
 		return nil, ErrMissing
 	}
 	if len(raw) > MaxTokenLen {
-		return nil, invalid("longer than %d bytes", MaxTokenLen)
+		return nil, invalid(ReasonTooLong, "longer than %d bytes", MaxTokenLen)
 	}
 	switch r.TokenType {
 	case keyclient.TokenJWT:
