@@ -245,7 +245,7 @@ func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *
 			for _, p := range paths {
 				fmt.Fprintf(w, "    %s%s\n", base, p)
 			}
-			if c.PlayerDir != "" && len(paths) > 0 {
+			if c.PlayerDir != "" && len(paths) > 0 && !hevcAsset(lib, asset) { // Chromium decodes no HEVC
 				q := "url=" + url.QueryEscape(base+paths[0])
 				if l.keyPolicy != "" {
 					q += "&token=" + url.QueryEscape(tok)
@@ -315,4 +315,19 @@ func adminCall(ctx context.Context, adminURL, token, method, path string, body [
 		return err
 	}
 	return json.Unmarshal(data, out)
+}
+
+// hevcAsset reports whether the asset has an HEVC track, which the demo
+// player page's browser (Chromium) cannot decode.
+func hevcAsset(lib *packager.Library, name string) bool {
+	a, err := lib.Asset(name)
+	if err != nil {
+		return false
+	}
+	for _, t := range a.Tracks {
+		if strings.HasPrefix(t.Codecs, "hvc1") || strings.HasPrefix(t.Codecs, "hev1") {
+			return true
+		}
+	}
+	return false
 }
