@@ -344,23 +344,6 @@ func (o *originProc) contentKeys(locator string) ([]map[string]any, error) {
 	return out.ContentKeys, json.Unmarshal(b, &out)
 }
 
-// locatorWithKeys creates a streaming locator with the given content keys
-// (none: the policy's keys are generated).
-func (o *originProc) locatorWithKeys(name, asset, policy string, keys []map[string]any) error {
-	body := map[string]any{"name": name, "assetName": asset, "streamingPolicyName": policy}
-	if len(keys) > 0 {
-		body["contentKeys"] = keys
-	}
-	st, b, err := o.api(http.MethodPut, "/api/v1/streamingLocators/"+name, body)
-	if err != nil {
-		return err
-	}
-	if st != http.StatusCreated && st != http.StatusOK {
-		return fmt.Errorf("locator %s (%s): %d %s", name, policy, st, strings.TrimSpace(string(b)))
-	}
-	return nil
-}
-
 // stopObjectStore stops the object-store origin and MinIO.
 func (s *suite) stopObjectStore() {
 	if s.obj != nil {

@@ -172,6 +172,14 @@ const benchKeyPolicy = `{"name":"bench-open","options":[` +
 
 // locator creates a streaming locator for asset with policy.
 func (o *originProc) locator(name, asset, policy string) error {
+	return o.locatorWithKeys(name, asset, policy, nil)
+}
+
+// locatorWithKeys creates a streaming locator with the given content keys
+// (none: the policy's keys are generated). A Predefined_ClearKey locator
+// gets the open content key policy bench-open: the origin hands out no key
+// of its own without one.
+func (o *originProc) locatorWithKeys(name, asset, policy string, keys []map[string]any) error {
 	body := map[string]any{"name": name, "assetName": asset, "streamingPolicyName": policy}
 	if policy == "Predefined_ClearKey" {
 		st, b, err := o.api(http.MethodPut, "/api/v1/contentKeyPolicies/bench-open", json.RawMessage(benchKeyPolicy))
@@ -182,6 +190,9 @@ func (o *originProc) locator(name, asset, policy string) error {
 			return fmt.Errorf("content key policy bench-open: %d %s", st, strings.TrimSpace(string(b)))
 		}
 		body["defaultContentKeyPolicyName"] = "bench-open"
+	}
+	if len(keys) > 0 {
+		body["contentKeys"] = keys
 	}
 	st, b, err := o.api(http.MethodPut, "/api/v1/streamingLocators/"+name, body)
 	if err != nil {
