@@ -124,6 +124,10 @@ func kindNoun(k Kind) string {
 		return "streaming policy"
 	case KindStreamingLocators:
 		return "streaming locator"
+	case KindAccountFilters:
+		return "account filter"
+	case KindAssetFilters:
+		return "asset filter"
 	}
 	return string(k)
 }

@@ -2,6 +2,7 @@ package keyclient
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 )
@@ -58,7 +59,16 @@ type StreamingLocator struct {
 	StartTime                   *time.Time   `json:"startTime"`
 	EndTime                     *time.Time   `json:"endTime"`
 	ContentKeys                 []ContentKey `json:"contentKeys"`
+	// Filters apply to every URL of the locator (players.md): each names
+	// the asset's filter of that name, else the account filter. They must
+	// exist when the locator is created, and cannot be deleted while it
+	// lists them.
+	Filters []string `json:"filters,omitempty"`
 }
+
+// MaxFilters is how many filters one URL (filter=a;b;c), and one
+// locator, may name.
+const MaxFilters = 3
 
 // ContentKey is one content key of a locator. Value is only set where the
 // caller is entitled to it (ListContentKeys); it marshals as standard
@@ -137,7 +147,7 @@ type locatorInput struct {
 func decodeLocator(body []byte) (*locatorInput, error) {
 	var d dec
 	m := d.root(body, "name", "assetName", "streamingPolicyName", "defaultContentKeyPolicyName",
-		"startTime", "endTime", "contentKeys")
+		"startTime", "endTime", "contentKeys", "filters")
 	in := &locatorInput{}
 	l := &in.loc
 	l.Name, _ = d.str(m, "", "name")
@@ -157,6 +167,22 @@ func decodeLocator(body []byte) (*locatorInput, error) {
 	l.EndTime = d.timeField(m, "", "endTime")
 	if d.err == nil && l.StartTime != nil && l.EndTime != nil && !l.EndTime.After(*l.StartTime) {
 		d.fail("endTime", "must be after startTime")
+	}
+	l.Filters = d.strArray(m, "", "filters")
+	if d.err == nil && len(l.Filters) > MaxFilters {
+		d.fail("filters", "at most %d filters", MaxFilters)
+	}
+	for i, f := range l.Filters {
+		switch {
+		case d.err != nil:
+		case !validName(f):
+			d.fail(index("filters", i), "must be 1..%d characters of A-Z a-z 0-9 _ -", MaxNameLen)
+		case slices.Contains(l.Filters[:i], f):
+			d.fail(index("filters", i), "filter %q is listed twice", f)
+		}
+	}
+	if d.err == nil && l.Filters != nil && len(l.Filters) == 0 {
+		l.Filters = nil
 	}
 	for i, raw := range d.array(m, "", "contentKeys") {
 		path := index("contentKeys", i)
@@ -284,6 +310,11 @@ type storedLocator struct {
 	StartTime                   *time.Time  `json:"startTime"`
 	EndTime                     *time.Time  `json:"endTime"`
 	ContentKeys                 []storedKey `json:"contentKeys"`
+	Filters                     []string    `json:"filters,omitempty"`
+	// FilterKinds says, for each filter, whether it was the asset's or
+	// the account's when the locator was created: the reference the
+	// store keeps.
+	FilterKinds []Kind `json:"filterKinds,omitempty"`
 }
 
 type storedKey struct {
@@ -307,6 +338,7 @@ func (s *storedLocator) locator() *StreamingLocator {
 		DefaultContentKeyPolicyName: s.DefaultContentKeyPolicyName,
 		StartTime:                   s.StartTime, EndTime: s.EndTime,
 		ContentKeys: make([]ContentKey, len(s.ContentKeys)),
+		Filters:     s.Filters,
 	}
 	for i, k := range s.ContentKeys {
 		l.ContentKeys[i] = ContentKey{ID: k.ID, Type: k.Type, LabelReferenceInStreamingPolicy: k.LabelReferenceInStreamingPolicy,

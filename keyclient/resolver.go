@@ -61,6 +61,7 @@ type Resolver struct {
 	lru      list.List // of *entry, most recent first
 	inflight map[string]*call
 	gen      uint64 // bumped by every invalidation
+	filters  map[string]*filterEntry // filter_resolver.go, by asset "\x00" name
 
 	hits, misses, stale atomic.Uint64
 }
@@ -252,11 +253,17 @@ func (r *Resolver) invalidate(inv Invalidation) {
 			}
 		}
 		r.mu.Unlock()
+	case KindAccountFilters, KindAssetFilters:
+		r.mu.Lock()
+		r.invalidateFilterLocked(inv.Kind, inv.Name)
+		r.mu.Unlock()
 	case "":
 		// Messages may have been lost: everything is stale. Positive
 		// entries stay (served while refreshed), negative ones go.
+		// Filters are cheap to look up again: they all go.
 		r.mu.Lock()
 		r.gen++
+		r.filters = nil
 		for _, e := range r.entries {
 			if e.res == nil {
 				r.removeLocked(e)

@@ -61,7 +61,7 @@ func NewService(store Store, kek *KEK, builtin BuiltinConfig) *Service {
 func (s *Service) Store() Store { return s.store }
 
 func checkKind(kind Kind) error {
-	if !kind.valid() {
+	if !kind.valid() || kind.isFilter() { // filters have their own methods (filter_service.go)
 		return fmt.Errorf("collection %q: %w", kind, ErrNotFound)
 	}
 	return nil
@@ -420,6 +420,12 @@ func (s *Service) locatorRefs(st *storedLocator) []Ref {
 	add(KindContentKeyPolicies, st.DefaultContentKeyPolicyName, "defaultContentKeyPolicyName")
 	for i, k := range st.ContentKeys {
 		add(KindContentKeyPolicies, k.PolicyName, index("contentKeys", i)+".policyName")
+	}
+	for i, name := range st.Filters {
+		if i < len(st.FilterKinds) {
+			r := FilterRef{Kind: st.FilterKinds[i], Asset: st.AssetName, Name: name}
+			add(r.Kind, r.storeName(), index("filters", i))
+		}
 	}
 	return refs
 }

@@ -57,6 +57,10 @@ func (s *Service) putLocator(ctx context.Context, name string, body []byte) ([]b
 		if err := needKeyPolicy(l, pol, enabled); err != nil {
 			return nil, false, err
 		}
+		kinds, err := s.locatorFilterKinds(ctx, l)
+		if err != nil {
+			return nil, false, err
+		}
 		if s.AssetCheck != nil && !assetChecked {
 			if err := s.AssetCheck(ctx, l.AssetName); err != nil {
 				return nil, false, err
@@ -72,6 +76,7 @@ func (s *Service) putLocator(ctx context.Context, name string, body []byte) ([]b
 		if err != nil {
 			return nil, false, err
 		}
+		st.Filters, st.FilterKinds = l.Filters, kinds
 		w, err := s.locatorWrite(st, expect)
 		if err != nil {
 			return nil, false, err
@@ -282,7 +287,7 @@ func (s *Service) sameAsWritten(in *locatorInput, st *storedLocator) bool {
 	l := &in.loc
 	if l.Name != st.Name || l.AssetName != st.AssetName || l.StreamingPolicyName != st.StreamingPolicyName ||
 		l.DefaultContentKeyPolicyName != st.DefaultContentKeyPolicyName ||
-		!equalTimes(l.StartTime, st.StartTime) || !equalTimes(l.EndTime, st.EndTime) {
+		!equalTimes(l.StartTime, st.StartTime) || !equalTimes(l.EndTime, st.EndTime) || !slices.Equal(l.Filters, st.Filters) {
 		return false
 	}
 	n := 0
@@ -317,4 +322,22 @@ func equalTimes(a, b *time.Time) bool {
 		return a == nil && b == nil
 	}
 	return a.Equal(*b)
+}
+
+// locatorFilterKinds finds each filter a new locator lists: the asset's
+// filter of that name, else the account filter; neither is a
+// ValidationError on filters[i].
+func (s *Service) locatorFilterKinds(ctx context.Context, l *StreamingLocator) ([]Kind, error) {
+	var kinds []Kind
+	for i, name := range l.Filters {
+		ref, _, err := s.lookupFilter(ctx, l.AssetName, name)
+		if errors.Is(err, ErrNotFound) {
+			return nil, invalid(index("filters", i), "no asset filter of asset %s and no account filter named %q", l.AssetName, name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("streaming locator %s: %w", l.Name, err)
+		}
+		kinds = append(kinds, ref.Kind)
+	}
+	return kinds, nil
 }

@@ -16,11 +16,20 @@ const (
 	KindContentKeyPolicies Kind = "contentKeyPolicies"
 	KindStreamingPolicies  Kind = "streamingPolicies"
 	KindStreamingLocators  Kind = "streamingLocators"
+	// Filters (players.md): account filters by name, asset filters by
+	// "{asset}/{name}" (asset names hold no "/"), so that one asset's
+	// filters list together.
+	KindAccountFilters Kind = "accountFilters"
+	KindAssetFilters   Kind = "assetFilters"
 )
 
+// valid reports whether the store holds a collection of kind k.
 func (k Kind) valid() bool {
-	return k == KindContentKeyPolicies || k == KindStreamingPolicies || k == KindStreamingLocators
+	return k == KindContentKeyPolicies || k == KindStreamingPolicies || k == KindStreamingLocators ||
+		k.isFilter()
 }
+
+func (k Kind) isFilter() bool { return k == KindAccountFilters || k == KindAssetFilters }
 
 // Doc is one stored resource: its name and stored JSON.
 type Doc struct {
@@ -110,7 +119,8 @@ type Store interface {
 	// List returns up to limit resources with names greater than after,
 	// in byte order of names.
 	List(ctx context.Context, kind Kind, after string, limit int) ([]Doc, error)
-	// PutPolicy creates or replaces a content key or streaming policy.
+	// PutPolicy creates or replaces a content key or streaming policy, or a
+	// filter (KindAccountFilters, KindAssetFilters).
 	// An identical document is not rewritten (created=false, no
 	// notification). With immutableWhileReferenced, a different document
 	// for a policy that a locator references fails with ErrConflict.
@@ -184,9 +194,10 @@ func OpenStore(ctx context.Context, rawURL string) (Store, error) {
 	return nil, fmt.Errorf("store url: unsupported scheme %q (want file, redis or rediss)", u.Scheme)
 }
 
-// checkPolicyKind guards PutPolicy and DeletePolicy.
+// checkPolicyKind guards PutPolicy and DeletePolicy, which write policies
+// and filters alike: documents that locators may reference.
 func checkPolicyKind(kind Kind) error {
-	if kind != KindContentKeyPolicies && kind != KindStreamingPolicies {
+	if kind != KindContentKeyPolicies && kind != KindStreamingPolicies && !kind.isFilter() {
 		return fmt.Errorf("%q is not a policy collection: %w", kind, ErrNotFound)
 	}
 	return nil

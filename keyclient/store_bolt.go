@@ -19,9 +19,11 @@ import (
 //	contentKeyPolicies  name -> policy JSON
 //	streamingPolicies   name -> policy JSON
 //	streamingLocators   name -> stored locator JSON (values wrapped)
+//	accountFilters      name -> filter JSON
+//	assetFilters        asset "/" name -> filter JSON
 //	keys                kid (GUID) -> KeyEntry JSON
 //	keyLocators         kid "/" locator -> ""      (the KID's locator set)
-//	refs                kind "/" policy "/" locator -> ""
+//	refs                kind "/" policy "/" locator -> ""   (filters too)
 //	uses                tokenID -> {"count":n,"expiresAt":t}
 //	keks                kekId -> KEKCanary JSON (the KEK registry)
 var (
@@ -61,7 +63,7 @@ func OpenBolt(path string) (*BoltStore, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{[]byte(KindContentKeyPolicies), []byte(KindStreamingPolicies),
-			[]byte(KindStreamingLocators), bucketKeys, bucketKeyLocators, bucketRefs, bucketUses, bucketKEKs} {
+			[]byte(KindStreamingLocators), []byte(KindAccountFilters), []byte(KindAssetFilters), bucketKeys, bucketKeyLocators, bucketRefs, bucketUses, bucketKEKs} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) keyclient.Store) {
 		{"ConcurrentSamePut", testConcurrentSamePut},
 		{"KEKRegistry", testKEKRegistry},
 		{"Rewrap", testRewrap},
+		{"Filters", testFilters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
