@@ -60,7 +60,7 @@ type Resolver struct {
 	entries  map[string]*entry
 	lru      list.List // of *entry, most recent first
 	inflight map[string]*call
-	gen      uint64 // bumped by every invalidation
+	gen      uint64                  // bumped by every invalidation
 	filters  map[string]*filterEntry // filter_resolver.go, by asset "\x00" name
 
 	hits, misses, stale atomic.Uint64
