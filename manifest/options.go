@@ -7,7 +7,8 @@ type Options struct {
 	// URLOptions is written inside the parentheses of every Manifest(...) and
 	// Fragments(...) URL the builder writes, after the track part, e.g.
 	// "format=mpd-time-csf" or "format=m3u8-cmaf,encryption=cenc"; empty ->
-	// nothing. It may hold only letters, digits and "=,_.-".
+	// nothing. It may hold only letters, digits and "=,_.-;" (";" separates
+	// the names of filter=a;b).
 	URLOptions string
 	// CMAF selects the mpd-time-cmaf profile and brands (DASH only).
 	CMAF bool

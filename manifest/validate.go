@@ -13,8 +13,8 @@ func validate(p *Presentation, o Options) error {
 	if len(p.Tracks) == 0 {
 		return invalid("presentation %q has no tracks", p.Name)
 	}
-	if !isToken(o.URLOptions, "=,_.-") {
-		return invalid("url options %q: only letters, digits and \"=,_.-\" are allowed", o.URLOptions)
+	if !isToken(o.URLOptions, "=,_.-;") {
+		return invalid("url options %q: only letters, digits and \"=,_.-;\" are allowed", o.URLOptions)
 	}
 	seen := make(map[string]bool, len(p.Tracks))
 	for i := range p.Tracks {

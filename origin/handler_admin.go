@@ -126,8 +126,15 @@ func (s *Server) handleAPI(ctx *fasthttp.RequestCtx, parts []string) {
 	c, cancel := context.WithTimeout(context.Background(), s.Config.StoreTimeout*2)
 	defer cancel()
 	method := string(ctx.Method())
-	if parts[0] == "assets" {
+	switch {
+	case parts[0] == "assets" && len(parts) >= 3 && parts[2] == string(keyclient.KindAssetFilters):
+		s.handleFilters(ctx, method, keyclient.FilterRef{Kind: keyclient.KindAssetFilters, Asset: parts[1]}, parts[3:])
+		return
+	case parts[0] == "assets":
 		s.handleAssets(ctx, method, parts[1:])
+		return
+	case parts[0] == string(keyclient.KindAccountFilters):
+		s.handleFilters(ctx, method, keyclient.FilterRef{Kind: keyclient.KindAccountFilters}, parts[1:])
 		return
 	}
 	kind := keyclient.Kind(parts[0])

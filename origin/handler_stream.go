@@ -101,6 +101,10 @@ type streamState struct {
 	enc      Encryption      // the encryption tag that applies (EncryptionUnset: clear)
 	scheme   packager.Scheme // what enc means in format: schemeOf
 	format   Format
+	// filters and view are set when filters apply (the locator's or the
+	// URL's): view is what they keep of the asset. view nil: everything.
+	filters requestFilters
+	view    *assetView
 }
 
 // prepare resolves the locator, checks its time window, finds its asset and
@@ -131,6 +135,14 @@ func (s *Server) prepare(r *StreamRequest) (streamState, error) {
 	}
 	st.resolved, st.asset, st.enc, st.format = res, asset, enc, r.Format
 	st.scheme = schemeOf(enc, r.Format)
+	if len(res.Locator.Filters) > 0 || r.Filter != "" {
+		if st.filters, err = s.resolveFilters(res, r, res.Locator.AssetName); err != nil {
+			return st, err
+		}
+		if st.view, err = filterView(asset, st.filters.all()); err != nil {
+			return st, err
+		}
+	}
 	return st, nil
 }
 
@@ -180,13 +192,13 @@ func selectEncryption(r *StreamRequest, p *keyclient.StreamingPolicy) (Encryptio
 
 // outputOf is the packager output of format f for track t of the asset:
 // CMAF for DASH and HLS fMP4, Smooth, TS, and for m3u8-aapl-v3 video TS
-// with the asset's default audio muxed in.
-func outputOf(f Format, a *packager.Asset, t *packager.Track) packager.Output {
+// with the default audio muxed in.
+func outputOf(f Format, st *streamState, t *packager.Track) packager.Output {
 	switch {
 	case f == FormatSmooth:
 		return packager.Smooth
 	case f == FormatM3U8AAPLV3 && t.Kind == packager.Video:
-		if audio := defaultAudio(a); audio != nil {
+		if audio := st.defaultAudio(); audio != nil {
 			return packager.TSWithAudio(audio)
 		}
 		return packager.TS
@@ -196,9 +208,13 @@ func outputOf(f Format, a *packager.Asset, t *packager.Track) packager.Output {
 	return packager.CMAF
 }
 
-func (s *Server) track(r *StreamRequest, st streamState) (*packager.Track, error) {
+// track finds the track a media URL names, among those its filters keep.
+func (s *Server) track(r *StreamRequest, st *streamState) (*packager.Track, error) {
 	t := st.asset.Track(r.Track, r.Bitrate)
 	if t == nil {
+		return nil, errNotFound
+	}
+	if st.view != nil && st.view.find(t) == nil {
 		return nil, errNotFound
 	}
 	return t, nil
@@ -212,7 +228,7 @@ func contentTypeOf(t *packager.Track) []byte {
 }
 
 func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
-	t, err := s.track(r, st)
+	t, err := s.track(r, &st)
 	if err != nil {
 		return err
 	}
@@ -226,7 +242,7 @@ func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st stream
 		}
 	}
 	b := ctx.Response.SwapBody(nil)
-	b, err = t.AppendInit(b[:0], outputOf(r.Format, st.asset, t), p)
+	b, err = t.AppendInit(b[:0], outputOf(r.Format, &st, t), p)
 	if err != nil {
 		ctx.Response.SwapBody(b[:0])
 		return err
@@ -237,7 +253,7 @@ func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st stream
 }
 
 func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
-	t, err := s.track(r, st)
+	t, err := s.track(r, &st)
 	if err != nil {
 		return err
 	}
@@ -245,10 +261,15 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 	if !ok {
 		return errNotFound
 	}
-	if r.Format == FormatM3U8AAPLV3 && t.Kind == packager.Audio && hasVideo(st.asset) {
+	if st.view != nil {
+		if vt := st.view.find(t); i < vt.from || i >= vt.to {
+			return errNotFound // outside the filters' time range
+		}
+	}
+	if r.Format == FormatM3U8AAPLV3 && t.Kind == packager.Audio && st.hasVideo() {
 		return errNotFound // v3 has no audio playlists when there is video
 	}
-	out := outputOf(r.Format, st.asset, t)
+	out := outputOf(r.Format, &st, t)
 	if st.scheme == packager.SchemeNone && !out.IsTS() && len(ctx.Request.Header.PeekBytes(hdrRange)) == 0 {
 		// Clear fMP4: the sample data goes out from the page cache. Range
 		// requests (rare) take the buffered path below.
@@ -288,9 +309,13 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 }
 
 // defaultAudio is the audio that m3u8-aapl-v3 muxes into video segments:
-// the first audio track in server-manifest order (urls.md, "TS formats").
-func defaultAudio(a *packager.Asset) *packager.Track {
-	for _, t := range a.Tracks {
+// the first audio track in server-manifest order (urls.md, "TS formats")
+// among those the filters keep.
+func (st *streamState) defaultAudio() *packager.Track {
+	if st.view != nil {
+		return st.view.defaultAudio()
+	}
+	for _, t := range st.asset.Tracks {
 		if t.Kind == packager.Audio {
 			return t
 		}
@@ -298,8 +323,11 @@ func defaultAudio(a *packager.Asset) *packager.Track {
 	return nil
 }
 
-func hasVideo(a *packager.Asset) bool {
-	for _, t := range a.Tracks {
+func (st *streamState) hasVideo() bool {
+	if st.view != nil {
+		return st.view.hasVideo()
+	}
+	for _, t := range st.asset.Tracks {
 		if t.Kind == packager.Video {
 			return true
 		}
@@ -342,7 +370,7 @@ func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st st
 	defer keyBufPool.Put(kb)
 	buf := s.appendBaseURL((*kb)[:0], ctx)
 	n := len(buf)
-	buf = appendManifestKey(buf, r, st.enc, buf[:n])
+	buf = appendManifestKey(buf, r, st.enc, buf[:n], st.filters.all())
 	*kb = buf
 	base, key := buf[:n], buf[n:]
 	e := s.manifests.get(key, st.resolved, st.asset)
@@ -361,10 +389,14 @@ func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st st
 }
 
 func (s *Server) buildManifest(r *StreamRequest, st streamState, base string) ([]byte, []byte, error) {
-	p := presentationOf(st.asset)
+	v := st.view
+	if v == nil {
+		v = fullView(st.asset)
+	}
+	p := presentationOf(st.asset, v, r.Format.Protocol() == "hls")
 	o := manifest.Options{URLOptions: r.URLOptions(st.enc)}
 	if st.enc != EncryptionUnset {
-		pr, err := s.protectionOf(st, st.enc, base)
+		pr, err := s.protectionOf(st, v, p, base)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -11,6 +11,10 @@ import (
 // values. Never a body, a key value or a query.
 func (s *Server) audit(ctx *fasthttp.RequestCtx, parts []string) {
 	method := string(ctx.Method())
+	if len(parts) == 4 && parts[0] == "assets" && parts[2] == "assetFilters" {
+		// An asset filter is logged as one resource: assetFilters, {asset}/{name}.
+		parts = []string{parts[2], parts[1] + "/" + parts[3]}
+	}
 	action := ""
 	if len(parts) > 2 {
 		action = parts[2]

@@ -39,10 +39,13 @@ func newManifestCache(max int) *manifestCache {
 }
 
 // appendManifestKey appends the cache key of a manifest to dst: locator,
-// asset, format, encryption, the track of a media playlist, and base, the
-// base URL its key and license URLs are made from. Built in a pooled
-// buffer and looked up as string(key), a cache hit allocates nothing.
-func appendManifestKey(dst []byte, r *StreamRequest, enc Encryption, base []byte) []byte {
+// asset, format, encryption, the track of a media playlist, base, the
+// base URL its key and license URLs are made from, and the filters that
+// apply: the URL's filter= names (the manifest writes them into its URLs)
+// and a hash of each filter's content, so that a changed filter is a new
+// key on every replica at once. Built in a pooled buffer and looked up as
+// string(key), a cache hit allocates nothing.
+func appendManifestKey(dst []byte, r *StreamRequest, enc Encryption, base []byte, filters []*keyclient.ResolvedFilter) []byte {
 	dst = append(dst, r.Locator...)
 	dst = append(dst, 0)
 	dst = appendLower(dst, r.Name)
@@ -57,7 +60,17 @@ func appendManifestKey(dst []byte, r *StreamRequest, enc Encryption, base []byte
 		dst = strconv.AppendInt(dst, int64(r.Bitrate), 10)
 	}
 	dst = append(dst, 0)
-	return append(dst, base...)
+	dst = append(dst, base...)
+	if len(filters) == 0 {
+		return dst
+	}
+	dst = append(dst, 0)
+	dst = append(dst, r.Filter...)
+	for _, f := range filters {
+		dst = append(dst, 0)
+		dst = append(dst, f.Sum[:]...)
+	}
+	return dst
 }
 
 // appendLower appends s in lower case (ASCII without allocating).

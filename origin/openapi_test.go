@@ -166,7 +166,8 @@ const (
 	fixtureLocator  = `{"name":"demo-clearkey","assetName":"demo","streamingPolicyName":"Predefined_ClearKey","defaultContentKeyPolicyName":"open",` +
 		`"contentKeys":[{"id":"4fbd2fbc-ed5b-4f9c-8db2-2f5b32fe6e55","value":"05wnE7FkoxOL6KZVh1aKtQ==","type":"envelopeEncryption"},` +
 		`{"id":"cb77b0ea-947c-4340-b6a1-78bca46b5525","value":"ohsUAJ5snCpP4SBgNLV6Qg==","type":"commonEncryptionCenc"}]}`
-	fixtureKID = "4fbd2fbc-ed5b-4f9c-8db2-2f5b32fe6e55"
+	fixtureKID    = "4fbd2fbc-ed5b-4f9c-8db2-2f5b32fe6e55"
+	fixtureFilter = `{"firstQuality":{"bitrate":1000000},"tracks":[{"trackSelections":[{"property":"Type","operation":"Equal","value":"Video"}]},{"trackSelections":[{"property":"Type","value":"Audio"}]}]}`
 )
 
 func newAPIFixture(t *testing.T) *apiFixture {
@@ -184,6 +185,8 @@ func (f *apiFixture) ensure() {
 		{"/api/v1/contentKeyPolicies/open", fixturePolicy},
 		{"/api/v1/streamingPolicies/fixture-sp", fixtureStreamng},
 		{"/api/v1/streamingLocators/demo-clearkey", fixtureLocator},
+		{"/api/v1/accountFilters/low", fixtureFilter},
+		{"/api/v1/assets/demo/assetFilters/low", fixtureFilter},
 	} {
 		if g := f.api("GET", r.path, nil); g.status == http.StatusOK {
 			continue
@@ -316,7 +319,8 @@ func TestOpenAPIRoutesDocumented(t *testing.T) {
 	}
 	segments, prefixes := adminLiterals(t)
 	collections := keyclientKinds(t)
-	names := map[string]string{"contentKeyPolicies": "open", "streamingPolicies": "fixture-sp", "streamingLocators": "demo-clearkey", "assets": "demo"}
+	names := map[string]string{"contentKeyPolicies": "open", "streamingPolicies": "fixture-sp", "streamingLocators": "demo-clearkey", "assets": "demo",
+		"accountFilters": "low"}
 	cand := map[string]bool{}
 	for _, o := range ops {
 		if !o.streaming {
@@ -394,7 +398,7 @@ var segmentLiteral = regexp.MustCompile(`^[$A-Za-z][A-Za-z0-9_$-]*$`)
 
 // adminHandlerFiles are the sources of the admin router and the handlers
 // it calls.
-var adminHandlerFiles = []string{"handler_admin*.go", "handler_asset*.go"}
+var adminHandlerFiles = []string{"handler_admin*.go", "handler_asset*.go", "handler_filter*.go"}
 
 // adminLiterals returns the string literals of adminHandlerFiles that
 // could be a path segment ("assets", "listPaths") and those that are

@@ -7,10 +7,17 @@ import (
 	"github.com/drmorigin/drmorigin/packager"
 )
 
-// presentationOf describes an indexed asset for the manifest builders.
-func presentationOf(a *packager.Asset) *manifest.Presentation {
-	p := &manifest.Presentation{Name: a.ManifestName, Tracks: make([]manifest.Track, 0, len(a.Tracks))}
-	for _, t := range a.Tracks {
+// presentationOf describes what view v keeps of an indexed asset for the
+// manifest builders: its tracks with their kept fragments. With
+// firstVariant (HLS), the video track that firstQuality picks comes before
+// the other video tracks, so that its variant is the first
+// EXT-X-STREAM-INF; audio keeps its order (the first is the default).
+// Each Presentation track's TrackID is that of its source; the caller maps
+// them back through v.
+func presentationOf(a *packager.Asset, v *assetView, firstVariant bool) *manifest.Presentation {
+	p := &manifest.Presentation{Name: a.ManifestName, Tracks: make([]manifest.Track, 0, len(v.tracks))}
+	for _, vt := range v.ordered(firstVariant) {
+		t := vt.t
 		mt := manifest.Track{
 			Name:             t.Name,
 			Kind:             manifest.Video,
@@ -28,13 +35,13 @@ func presentationOf(a *packager.Asset) *manifest.Presentation {
 			SampleRate:       t.SampleRate,
 			Channels:         t.Channels,
 			Language:         t.Language,
-			Segments:         make([]manifest.Segment, len(t.Fragments)),
+			Segments:         make([]manifest.Segment, 0, vt.to-vt.from),
 		}
 		if t.Kind == packager.Audio {
 			mt.Kind = manifest.Audio
 		}
-		for i, f := range t.Fragments {
-			mt.Segments[i] = manifest.Segment{Time: f.Time, Duration: f.Duration, Size: f.Size}
+		for _, f := range t.Fragments[vt.from:vt.to] {
+			mt.Segments = append(mt.Segments, manifest.Segment{Time: f.Time, Duration: f.Duration, Size: f.Size})
 		}
 		p.Tracks = append(p.Tracks, mt)
 	}
@@ -42,3 +49,30 @@ func presentationOf(a *packager.Asset) *manifest.Presentation {
 }
 
 func itoa(v int) string { return strconv.Itoa(v) }
+
+// ordered returns the kept tracks in asset order or, with firstVariant and
+// a firstQuality pick, with the picked video track moved to where the
+// first video track is.
+func (v *assetView) ordered(firstVariant bool) []viewTrack {
+	if !firstVariant || v.first < 0 {
+		return v.tracks
+	}
+	fv := 0
+	for v.tracks[fv].t.Kind != packager.Video {
+		fv++ // v.first is a video track: there is one
+	}
+	if fv == v.first {
+		return v.tracks
+	}
+	out := make([]viewTrack, 0, len(v.tracks))
+	for i, vt := range v.tracks {
+		switch i {
+		case fv:
+			out = append(out, v.tracks[v.first], vt)
+		case v.first:
+		default:
+			out = append(out, vt)
+		}
+	}
+	return out
+}

@@ -217,12 +217,16 @@ func methodOf(e Encryption) manifest.Method {
 	return manifest.MethodAES128
 }
 
-// protectionOf describes, for the manifest builders, how every track of the
-// asset is encrypted with enc.
-func (s *Server) protectionOf(st streamState, enc Encryption, base string) (*manifest.Protection, error) {
-	res := st.resolved
-	pr := &manifest.Protection{Method: methodOf(enc), Tracks: make([]manifest.TrackProtection, len(st.asset.Tracks))}
-	for i, t := range st.asset.Tracks {
+// protectionOf describes, for the manifest builders, how every track of
+// presentation p (what view v keeps of the asset) is encrypted with
+// st.enc. Segment IVs are those of the source fragments, so a filtered
+// playlist states the IVs its segments are encrypted with.
+func (s *Server) protectionOf(st streamState, v *assetView, p *manifest.Presentation, base string) (*manifest.Protection, error) {
+	res, enc := st.resolved, st.enc
+	pr := &manifest.Protection{Method: methodOf(enc), Tracks: make([]manifest.TrackProtection, len(p.Tracks))}
+	for i := range p.Tracks {
+		vt := v.byTrack(&p.Tracks[i])
+		t, from := vt.t, vt.from
 		k, err := trackKey(res, enc, t)
 		if err != nil {
 			return nil, err
@@ -236,7 +240,7 @@ func (s *Server) protectionOf(st streamState, enc Encryption, base string) (*man
 				return nil, err
 			}
 			p := &packager.Protection{Scheme: schemeOf(enc, st.format), Key: ck, Asset: res.Locator.AssetName}
-			tp.IV = func(i int) [16]byte { return t.SegmentIV(p, i) }
+			tp.IV = func(i int) [16]byte { return t.SegmentIV(p, from+i) }
 		}
 		if enc == EncryptionCBC {
 			if p := res.Policy.EnvelopeEncryption; p != nil {

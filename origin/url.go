@@ -180,6 +180,22 @@ type StreamRequest struct {
 	Format     Format
 	HasFormat  bool
 	Encryption Encryption
+	// Filter is the filter= value as given: up to MaxURLFilters names
+	// separated by ";" (players.md), checked by parseOptions. It aliases
+	// the request path.
+	Filter string
+}
+
+// MaxURLFilters is how many filters one filter= option may name.
+const MaxURLFilters = 3
+
+// FilterNames calls fn with each name of r.Filter, in order.
+func (r *StreamRequest) FilterNames(fn func(name string)) {
+	for s := r.Filter; s != ""; {
+		var n string
+		n, s, _ = strings.Cut(s, ";")
+		fn(n)
+	}
 }
 
 // URLError is a malformed or unsupported streaming URL: the origin answers
@@ -321,7 +337,7 @@ func (r *StreamRequest) parseOptions(s string) error {
 	if s == "" {
 		return nil
 	}
-	var seenEnc bool
+	var seenEnc, seenFilter bool
 	for s != "" {
 		var kv string
 		kv, s, _ = strings.Cut(s, ",")
@@ -346,8 +362,16 @@ func (r *StreamRequest) parseOptions(s string) error {
 				return badURL("encryption=%q: want one of %s", v, strings.Join(encryptionNames[1:], ", "))
 			}
 			r.Encryption, seenEnc = Encryption(e), true
+		case strings.EqualFold(k, "filter"):
+			if seenFilter {
+				return badURL("filter= is given twice: name several filters as filter=a;b;c")
+			}
+			if err := checkFilterList(v); err != nil {
+				return err
+			}
+			r.Filter, seenFilter = v, true
 		default:
-			return badURL("unknown option %q: the options are format= and encryption=", k)
+			return badURL("unknown option %q: the options are format=, encryption= and filter=", k)
 		}
 	}
 	if !r.Format.Allows(r.Encryption) {
@@ -355,6 +379,48 @@ func (r *StreamRequest) parseOptions(s string) error {
 			r.Encryption, r.Format, allowedList(r.Format))
 	}
 	return nil
+}
+
+// checkFilterList checks a filter= value: 1 to MaxURLFilters names of
+// A-Z a-z 0-9 _ - (the management API's names), separated by ";", none
+// twice.
+func checkFilterList(v string) error {
+	var names [MaxURLFilters]string
+	n := 0
+	for s := v; ; {
+		var name string
+		var more bool
+		name, s, more = strings.Cut(s, ";")
+		if n == MaxURLFilters {
+			return badURL("filter=%s: at most %d filters", v, MaxURLFilters)
+		}
+		if !validFilterName(name) {
+			return badURL("filter=%q: want 1 to %d filter names of A-Z a-z 0-9 _ -, separated by \";\"", v, MaxURLFilters)
+		}
+		for _, prev := range names[:n] {
+			if prev == name {
+				return badURL("filter=%s: %s is named twice", v, name)
+			}
+		}
+		names[n] = name
+		n++
+		if !more {
+			return nil
+		}
+	}
+}
+
+func validFilterName(s string) bool {
+	if s == "" || len(s) > 260 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func allowedList(f Format) string {
@@ -404,6 +470,13 @@ func (r *StreamRequest) URLOptions(enc Encryption) string {
 		}
 		b.WriteString("encryption=")
 		b.WriteString(enc.String())
+	}
+	if r.Filter != "" {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("filter=")
+		b.WriteString(r.Filter)
 	}
 	return b.String()
 }
