@@ -83,6 +83,8 @@ SIGTERM and SIGINT drain requests in flight within shutdown.timeout.
 	root.AddCommand(configCmd(stdout))
 	root.AddCommand(kekCmd(stdout))
 	root.AddCommand(assetCmd())
+	root.AddCommand(filterCmd(true))
+	root.AddCommand(filterCmd(false))
 
 	return root.ExecuteContext(context.Background())
 }
@@ -200,6 +202,7 @@ func assetCmd() *cobra.Command {
 
 func locatorCreateCmd() *cobra.Command {
 	var asset, policy, keyPolicy, start, end, file string
+	var filters []string
 	cmd := &cobra.Command{
 		Use:   "create NAME (--asset A --policy P | -f FILE)",
 		Short: "Create a streaming locator (keys for enabled schemes are generated)",
@@ -209,7 +212,7 @@ func locatorCreateCmd() *cobra.Command {
 			// What the user typed for each field, for error messages.
 			fields := map[string]string{"name": fmt.Sprintf("NAME %q", a[0])}
 			if file != "" {
-				if asset != "" || policy != "" || keyPolicy != "" || start != "" || end != "" {
+				if asset != "" || policy != "" || keyPolicy != "" || start != "" || end != "" || len(filters) > 0 {
 					return errors.New("locator create: give -f FILE, or --asset, --policy and the other flags, not both")
 				}
 				b, err := readInput(file, cmd.InOrStdin())
@@ -239,6 +242,12 @@ func locatorCreateCmd() *cobra.Command {
 					m[t.key] = t.v
 					fields[t.key] = flagValue(t.flag, t.v)
 				}
+				if len(filters) > 0 {
+					m["filters"] = filters
+					for i, f := range filters {
+						fields["filters["+strconv.Itoa(i)+"]"] = flagValue("--filter", f)
+					}
+				}
 				body, _ = json.Marshal(m)
 			}
 			return cliCall(cmd, http.MethodPut, "/api/v1/streamingLocators/"+url.PathEscape(a[0]), body, locatorTable,
@@ -255,6 +264,7 @@ func locatorCreateCmd() *cobra.Command {
 	cmd.Flags().StringVar(&keyPolicy, "content-key-policy", "", "default content key policy name (required where this origin delivers the keys, e.g. Predefined_ClearKey)")
 	cmd.Flags().StringVar(&start, "start", "", "start time (RFC 3339)")
 	cmd.Flags().StringVar(&end, "end", "", "end time (RFC 3339)")
+	cmd.Flags().StringSliceVar(&filters, "filter", nil, "a filter applied to every URL of the locator (asset filter of that name, else account filter; repeatable, at most 3)")
 	cmd.Flags().StringVarP(&file, "file", "f", "", "locator JSON file (- for stdin) instead of flags")
 	return cmd
 }

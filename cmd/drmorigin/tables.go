@@ -21,6 +21,7 @@ type locatorDoc struct {
 	StartTime                   *string         `json:"startTime"`
 	EndTime                     *string         `json:"endTime"`
 	ContentKeys                 []contentKeyDoc `json:"contentKeys"`
+	Filters                     []string        `json:"filters"`
 }
 
 type contentKeyDoc struct {
@@ -91,6 +92,9 @@ func locatorTable(w io.Writer, doc []byte) error {
 	row(w, "Content key policy:", orDash(x.DefaultContentKeyPolicyName))
 	row(w, "Start:", timeText(x.StartTime))
 	row(w, "End:", timeText(x.EndTime))
+	if len(x.Filters) > 0 {
+		row(w, "Filters:", strings.Join(x.Filters, ", "))
+	}
 	if len(x.ContentKeys) == 0 {
 		row(w, "Content keys:", "none (clear)")
 		return nil
