@@ -104,3 +104,13 @@ func (r *Resolver) invalidateFilterLocked(kind Kind, name string) {
 	asset, n, _ := strings.Cut(name, "/")
 	delete(r.filters, asset+"\x00"+n)
 }
+
+// InvalidateFilter drops the cached lookups that filter r's change may
+// answer differently. The store's invalidation message does the same on
+// every replica; the replica that made the change calls this too, so that
+// its own next request sees the change without waiting for the message.
+func (r *Resolver) InvalidateFilter(ref FilterRef) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.invalidateFilterLocked(ref.Kind, ref.storeName())
+}

@@ -49,6 +49,7 @@ func (s *Server) handleFilters(ctx *fasthttp.RequestCtx, method string, ref keyc
 				s.apiFail(ctx, err)
 				return
 			}
+			s.filterChanged(ref)
 			if created {
 				ctx.SetStatusCode(fasthttp.StatusCreated)
 			}
@@ -65,11 +66,29 @@ func (s *Server) handleFilters(ctx *fasthttp.RequestCtx, method string, ref keyc
 				s.apiFail(ctx, err)
 				return
 			}
+			s.filterChanged(ref)
 			ctx.SetStatusCode(fasthttp.StatusNoContent)
 		default:
 			methodNotAllowed(ctx, "GET, PUT, DELETE")
 		}
 	default:
 		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "no such route", "")
+	}
+}
+
+// filterInvalidator is implemented by resolvers that cache filters
+// (keyclient.Resolver).
+type filterInvalidator interface {
+	InvalidateFilter(keyclient.FilterRef)
+}
+
+var _ filterInvalidator = (*keyclient.Resolver)(nil)
+
+// filterChanged makes this replica's next request see a filter written or
+// deleted through it at once; other replicas see it through the store's
+// invalidation message.
+func (s *Server) filterChanged(ref keyclient.FilterRef) {
+	if fi, ok := s.Resolver.(filterInvalidator); ok {
+		fi.InvalidateFilter(ref)
 	}
 }
