@@ -49,7 +49,7 @@ type SuiteConfig struct {
 	// SkipGoBench skips `go test -bench` (for quick runs of the rest).
 	SkipGoBench bool
 	// Only, when set, names the measuring steps to run ("gobench", "cpu",
-	// "manifest", "cold", "progcpu", "progcold", "soak", "objcpu",
+	// "manifest", "filtmanifest", "cold", "progcpu", "progcold", "soak", "objcpu",
 	// "objcold", "objreads"; "progressive" is both progressive steps,
 	// "objstore" the three object-storage ones; the setup steps always run,
 	// MinIO and the second origin only for an object-storage step): for
@@ -182,6 +182,7 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) error {
 		{"CPU per segment (floor and drmorigin)", "cpu", s.measureCPUPerSegment},
 		{"cost factors", "cpu", s.costFactors},
 		{"manifest latency", "manifest", s.manifestLatency},
+		{"filtered manifest latency", "filtmanifest", s.filteredManifestLatency},
 		{"cold start", "cold", s.coldStart},
 		{"memory soak", "soak", s.soak},
 		// After the soak: the progressive cold figures index eleven
@@ -435,7 +436,7 @@ func (s *suite) targets() {
 	for _, cb := range Matrix {
 		add("cpu.progressive_vs_fragmented."+cb.Format+"."+cb.Enc, get("cpu.progressive_vs_fragmented."+cb.Format+"."+cb.Enc))
 	}
-	for _, k := range []string{"manifest_p99", "manifest_p99_paced", "cold_start.first_segment", "cold_start.manifest_init_first_segment",
+	for _, k := range []string{"manifest_p99", "manifest_p99_paced", "filters.manifest_p99_vs_unfiltered", "cold_start.first_segment", "cold_start.manifest_init_first_segment",
 		"cold_start.progressive_first_segment", "cold_start.progressive_manifest_init_first_segment", "index_memory.two_hour_1080p",
 		"memory.rss_growth", "memory.goroutine_growth", "allocs.encrypt_benchmarks_allocating"} {
 		add(k, get(k))
