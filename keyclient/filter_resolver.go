@@ -36,10 +36,12 @@ const maxFilterEntries = 1 << 14
 // anywhere is dropped from the cache by its invalidation message, so the
 // next request sees the change.
 func (r *Resolver) Filter(ctx context.Context, asset, name string) (*ResolvedFilter, error) {
-	key := asset + "\x00" + name
+	// The key is built on the stack: a cache hit allocates nothing.
+	var kb [2*MaxNameLen + 1]byte
+	k := append(append(append(kb[:0], asset...), 0), name...)
 	now := time.Now()
 	r.mu.Lock()
-	if e, ok := r.filters[key]; ok && now.Before(e.expires) {
+	if e, ok := r.filters[string(k)]; ok && now.Before(e.expires) {
 		f := e.f
 		r.mu.Unlock()
 		if f == nil {
@@ -49,6 +51,9 @@ func (r *Resolver) Filter(ctx context.Context, asset, name string) (*ResolvedFil
 	}
 	gen := r.gen
 	r.mu.Unlock()
+	key := string(k)
+	// The names may alias a buffer the caller reuses (the request path).
+	asset, name = strings.Clone(asset), strings.Clone(name)
 
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.LookupTimeout)
 	ref, doc, err := r.svc.lookupFilter(lctx, asset, name)

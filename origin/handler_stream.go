@@ -101,10 +101,22 @@ type streamState struct {
 	enc      Encryption      // the encryption tag that applies (EncryptionUnset: clear)
 	scheme   packager.Scheme // what enc means in format: schemeOf
 	format   Format
-	// filters and view are set when filters apply (the locator's or the
-	// URL's): view is what they keep of the asset. view nil: everything.
+	// filters are set when filters apply (the locator's or the URL's);
+	// view is what they keep of the asset, once applyFilters has run
+	// (nil: everything).
 	filters requestFilters
 	view    *assetView
+}
+
+// applyFilters decides what the request's filters keep of the asset
+// (filterView): a filter that leaves no video and no audio is a 400.
+func (st *streamState) applyFilters() error {
+	if st.filters.n == 0 || st.view != nil {
+		return nil
+	}
+	v, err := filterView(st.asset, st.filters.all())
+	st.view = v
+	return err
 }
 
 // prepare resolves the locator, checks its time window, finds its asset and
@@ -136,10 +148,10 @@ func (s *Server) prepare(r *StreamRequest) (streamState, error) {
 	st.resolved, st.asset, st.enc, st.format = res, asset, enc, r.Format
 	st.scheme = schemeOf(enc, r.Format)
 	if len(res.Locator.Filters) > 0 || r.Filter != "" {
+		// Resolved here (an unknown filter is 404 for every kind of
+		// request); applied by applyFilters where the answer needs it, so
+		// that a cached manifest costs no view.
 		if st.filters, err = s.resolveFilters(res, r, res.Locator.AssetName); err != nil {
-			return st, err
-		}
-		if st.view, err = filterView(asset, st.filters.all()); err != nil {
 			return st, err
 		}
 	}
@@ -228,6 +240,9 @@ func contentTypeOf(t *packager.Track) []byte {
 }
 
 func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
+	if err := st.applyFilters(); err != nil {
+		return err
+	}
 	t, err := s.track(r, &st)
 	if err != nil {
 		return err
@@ -253,6 +268,9 @@ func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st stream
 }
 
 func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
+	if err := st.applyFilters(); err != nil {
+		return err
+	}
 	t, err := s.track(r, &st)
 	if err != nil {
 		return err
@@ -389,6 +407,9 @@ func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st st
 }
 
 func (s *Server) buildManifest(r *StreamRequest, st streamState, base string) ([]byte, []byte, error) {
+	if err := st.applyFilters(); err != nil {
+		return nil, nil, err
+	}
 	v := st.view
 	if v == nil {
 		v = fullView(st.asset)

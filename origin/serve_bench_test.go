@@ -70,6 +70,13 @@ func benchOrigin(b *testing.B) *testOrigin {
 		b.Fatalf("PUT content key policy: %s", r)
 	}
 	o.locator("env", "demo", "Predefined_ClearKey", map[string]any{"defaultContentKeyPolicyName": "open"})
+	// A filter that keeps everything: the Filtered benchmarks weigh what
+	// filtering costs a request, not a smaller answer.
+	all := `{"presentationTimeRange":{"startTimestamp":0},"tracks":[{"trackSelections":[{"property":"Type","value":"Video"},` +
+		`{"property":"Bitrate","value":"0-100000000"}]},{"trackSelections":[{"property":"Type","value":"Audio"}]}]}`
+	if r := o.api("PUT", "/api/v1/accountFilters/all", all); r.status != 201 {
+		b.Fatalf("PUT filter: %s", r)
+	}
 	return o
 }
 
@@ -85,6 +92,7 @@ func BenchmarkServeSegment(b *testing.B) {
 		{"EncryptCBCS", "/drm" + videoSeg + ",format=mpd-time-csf,encryption=cbcs)"},
 		{"EncryptPIFF", "/drm" + videoSeg + ",encryption=piff)"},
 		{"EncryptCBC", "/env" + videoSeg + ",format=m3u8-cmaf,encryption=cbc).m4s"},
+		{"ClearFiltered", "/clear" + videoSeg + ",format=mpd-time-csf,filter=all)"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			req := getRequest(c.path)
@@ -110,6 +118,8 @@ func BenchmarkServeManifest(b *testing.B) {
 		{"DASH", "/clear/demo.ism/manifest(format=mpd-time-csf)"},
 		{"HLS", "/clear/demo.ism/manifest(format=m3u8-cmaf)"},
 		{"DASHEncryptCENC", "/drm/demo.ism/manifest(format=mpd-time-csf,encryption=cenc)"},
+		{"DASHFiltered", "/clear/demo.ism/manifest(format=mpd-time-csf,filter=all)"},
+		{"HLSFiltered", "/clear/demo.ism/manifest(format=m3u8-cmaf,filter=all)"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			req := getRequest(c.path)
