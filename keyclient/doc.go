@@ -11,6 +11,11 @@
 //
 // # Pieces
 //
+//   - Filters (filter.go, filter_service.go, filter_resolver.go): asset and
+//     account filters (players.md), decoded strictly (DecodeFilter), stored
+//     as documents that locators may reference (an asset filter as
+//     "{asset}/{name}"), and cached by the Resolver (Resolver.Filter),
+//     dropped by the same invalidation messages as locators.
 //   - Decode*/Service.Put: strict JSON decoding (unknown fields, wrong
 //     types and malformed values are a *ValidationError whose Target is
 //     the JSON path, e.g. "contentKeys[1].value"), before anything is
