@@ -9,6 +9,7 @@ import (
 
 	"github.com/drmorigin/drmorigin/crypto"
 	"github.com/drmorigin/drmorigin/drm"
+	"github.com/drmorigin/drmorigin/drm/usage"
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/manifest"
 	"github.com/drmorigin/drmorigin/packager"
@@ -50,11 +51,13 @@ func (c *keyCache) get(k *keyclient.Key) (*crypto.Key, error) {
 // key cannot be resolved, so the answer is 503, never clear media.
 var errNoKey = &httpError{status: fasthttp.StatusServiceUnavailable, msg: "service unavailable: no content key for this track"}
 
-func kindOf(t *packager.Track) string {
+// usageTrack is t as usage rules see it: kind, name and frame size.
+func usageTrack(t *packager.Track) usage.Track {
+	u := usage.Track{Kind: usage.Video, Name: t.Name, Width: t.Width, Height: t.Height}
 	if t.Kind == packager.Audio {
-		return "audio"
+		u = usage.Track{Kind: usage.Audio, Name: t.Name}
 	}
-	return "video"
+	return u
 }
 
 // schemeOf is the packager scheme that the encryption tag enc means in
@@ -117,7 +120,7 @@ func (s *Server) fillProtection(p *packager.Protection, ctx *fasthttp.RequestCtx
 
 // trackKey finds the content key that encrypts track t with enc.
 func trackKey(res *keyclient.Resolved, enc Encryption, t *packager.Track) (*keyclient.Key, error) {
-	k, ok := res.KeyFor(keyclient.Scheme(enc.Scheme()), kindOf(t), t.Name)
+	k, ok := res.KeyFor(keyclient.Scheme(enc.Scheme()), usageTrack(t))
 	if !ok {
 		return nil, errNoKey
 	}

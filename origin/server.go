@@ -186,7 +186,8 @@ type Server struct {
 
 // Initialize fills defaults and builds the HTTP servers. It must be called
 // once before Serve or the handlers. It sets the Service's AssetCheck (a
-// new locator's asset must exist in Assets) unless one is set, and, when
+// new locator's asset must exist in Assets) and AssetTracks (its keys'
+// usage rules are checked against the asset's tracks) unless set, and, when
 // Assets is a packager.Library, observes its builds to log the tracks an
 // asset is served without.
 func (s *Server) Initialize() error {
@@ -203,6 +204,9 @@ func (s *Server) Initialize() error {
 	s.SetSettings(Settings{ManifestCacheControl: s.Config.ManifestCacheControl, KeyAllowedOrigins: s.Config.KeyAllowedOrigins})
 	if s.Service.AssetCheck == nil {
 		s.Service.AssetCheck = s.checkAsset
+	}
+	if s.Service.AssetTracks == nil {
+		s.Service.AssetTracks = s.assetTracks
 	}
 	if o, ok := s.Assets.(buildObserver); ok {
 		o.Observe(s.assetBuilt)
