@@ -87,7 +87,7 @@ func startTierOrigin(t *testing.T) (*testOrigin, map[string]map[string]tierKey) 
 		t.Fatalf("PUT content key policy: %s", r)
 	}
 	all := `{"envelopeEncryption":{"protocols":["hls"]},` +
-		`"commonEncryptionCenc":{"protocols":["dash","hls"],"drm":{"clearKey":{"licenseUrlTemplate":"/keys/clearkey"},"widevine":{}}},` +
+		`"commonEncryptionCenc":{"protocols":["dash","hls","smooth"],"drm":{"clearKey":{"licenseUrlTemplate":"/keys/clearkey"},"widevine":{},"playReady":{}}},` +
 		`"commonEncryptionCbcs":{"protocols":["dash","hls"],"drm":{"fairPlay":{},"widevine":{}}}}`
 	if r := o.api("PUT", "/api/v1/streamingPolicies/all", all); r.status/100 != 2 {
 		t.Fatalf("PUT streaming policy: %s", r)
@@ -385,6 +385,21 @@ func TestUsageRulesSampleAES(t *testing.T) {
 				t.Errorf("%s: the %s key decrypts it too", name, k.tier)
 			}
 		}
+	}
+}
+
+// TestUsageRulesMuxedAndSmooth: formats that cannot carry separate keys
+// say so with 400 rather than put a track under another's key:
+// m3u8-aapl-v3 muxes the default audio into the video's TS segments (one
+// segment, one key), and Smooth has one ProtectionHeader.
+func TestUsageRulesMuxedAndSmooth(t *testing.T) {
+	o, keys := startTierOrigin(t)
+	r := o.get("/fps/demo.ism/manifest(format=m3u8-aapl-v3,encryption=cbcs-aapl)")
+	if r.status != 400 || !strings.Contains(string(r.body), keys["commonEncryptionCbcs"]["audio"].id) {
+		t.Errorf("m3u8-aapl-v3 with separate audio and video keys: %s, want 400 naming the audio KID", r)
+	}
+	if r := o.get("/fps/demo.ism/manifest(encryption=cenc)"); r.status != 400 || !strings.Contains(string(r.body), "ProtectionHeader") {
+		t.Errorf("Smooth with several keys: %s, want 400 naming the one ProtectionHeader", r)
 	}
 }
 
