@@ -53,11 +53,24 @@ type TrackSelector struct {
 	TrackName string `json:"trackName,omitempty"`
 	MinHeight int    `json:"minHeight,omitempty"`
 	MaxHeight int    `json:"maxHeight,omitempty"`
+	// MinPixels and MaxPixels bound the frame size (width × height) as a
+	// CPIX document's VideoFilter does; only an import sets them (the
+	// management API's locator body selects by height).
+	MinPixels int `json:"minPixels,omitempty"`
+	MaxPixels int `json:"maxPixels,omitempty"`
 }
 
 // Rule is s as a usage rule.
 func (s TrackSelector) Rule() usage.Rule {
-	return usage.Rule{Kind: usage.Kind(s.TrackType), Name: s.TrackName, MinHeight: s.MinHeight, MaxHeight: s.MaxHeight}
+	return usage.Rule{Kind: usage.Kind(s.TrackType), Name: s.TrackName, MinHeight: s.MinHeight, MaxHeight: s.MaxHeight,
+		MinPixels: s.MinPixels, MaxPixels: s.MaxPixels}
+}
+
+// SelectorOf is the TrackSelector of usage rule r (the inverse of Rule),
+// for a reader of CPIX usage rules.
+func SelectorOf(r usage.Rule) TrackSelector {
+	return TrackSelector{TrackType: string(r.Kind), TrackName: r.Name, MinHeight: r.MinHeight, MaxHeight: r.MaxHeight,
+		MinPixels: r.MinPixels, MaxPixels: r.MaxPixels}
 }
 
 // Rules are k's usage rules (nil: every track no other key of its type

@@ -135,3 +135,36 @@ func TestSelectAllocs(t *testing.T) {
 		t.Errorf("Select: %v allocs", n)
 	}
 }
+
+// TestPixelRules: rules as a CPIX VideoFilter states them (frame size),
+// matched and checked for overlaps like height rules.
+func TestPixelRules(t *testing.T) {
+	sdPx := usage.Rule{Kind: usage.Video, MaxPixels: 1024 * 576}
+	hdPx := usage.Rule{Kind: usage.Video, MinPixels: 1024*576 + 1, MaxPixels: 1920 * 1080}
+	keys := [][]usage.Rule{{sdPx}, {hdPx}, {audio}}
+	if err := usage.Check(keys, []usage.Track{v360, v576, v720, aEng}); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := usage.Select(keys, v720); k != 1 {
+		t.Errorf("720p by pixels → key %d, want 1", k)
+	}
+	if lo, hi := hdPx.Pixels(); lo != 1024*576+1 || hi != 1920*1080 {
+		t.Errorf("Pixels() = %d %d", lo, hi)
+	}
+	for _, c := range []struct {
+		a, b usage.Rule
+		want bool
+	}{
+		{sdPx, hdPx, false},
+		{sdPx, usage.Rule{Kind: usage.Video, MinPixels: 1024 * 576}, true},
+		{sdPx, hd, true}, // a 720-line frame of few pixels is possible
+		{usage.Rule{Kind: usage.Video, MaxHeight: 576, MaxPixels: 1000}, usage.Rule{Kind: usage.Video, MinHeight: 577}, false},
+	} {
+		if got := usage.Overlaps(c.a, c.b); got != c.want {
+			t.Errorf("Overlaps(%s, %s) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+	if err := usage.CheckRules([][]usage.Rule{{{Kind: usage.Video, MinPixels: 9, MaxPixels: 8}}}); err == nil {
+		t.Error("minPixels above maxPixels accepted")
+	}
+}
