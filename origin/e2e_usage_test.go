@@ -388,19 +388,88 @@ func TestUsageRulesSampleAES(t *testing.T) {
 	}
 }
 
-// TestUsageRulesMuxedAndSmooth: formats that cannot carry separate keys
-// say so with 400 rather than put a track under another's key:
-// m3u8-aapl-v3 muxes the default audio into the video's TS segments (one
-// segment, one key), and Smooth has one ProtectionHeader.
-func TestUsageRulesMuxedAndSmooth(t *testing.T) {
+// TestUsageRulesMuxed: m3u8-aapl-v3 muxes the default audio into the
+// video's TS segments (one segment, one key): with separate audio and
+// video keys it is a 400 naming the audio KID, rather than audio under
+// the video key.
+func TestUsageRulesMuxed(t *testing.T) {
 	o, keys := startTierOrigin(t)
 	r := o.get("/fps/demo.ism/manifest(format=m3u8-aapl-v3,encryption=cbcs-aapl)")
 	if r.status != 400 || !strings.Contains(string(r.body), keys["commonEncryptionCbcs"]["audio"].id) {
 		t.Errorf("m3u8-aapl-v3 with separate audio and video keys: %s, want 400 naming the audio KID", r)
 	}
-	if r := o.get("/fps/demo.ism/manifest(encryption=cenc)"); r.status != 400 || !strings.Contains(string(r.body), "ProtectionHeader") {
-		t.Errorf("Smooth with several keys: %s, want 400 naming the one ProtectionHeader", r)
+}
+
+// TestUsageRulesSmooth: Smooth has one ProtectionHeader, so with SD, HD
+// and audio keys it carries one PlayReady object listing the three KIDs
+// (WRMHEADER 4.2, each with its checksum), which the PIFF init segments
+// carry too; every track decrypts with its own key and not the others.
+func TestUsageRulesSmooth(t *testing.T) {
+	o, keys := startTierOrigin(t)
+	sources := o.sourceTracks("demo")
+	cenc := keys["commonEncryptionCenc"]
+	mu := o.base + "/fps/demo.ism/manifest(encryption=piff)"
+	r := do(t, "GET", mu, nil)
+	if r.status != 200 {
+		t.Fatalf("Smooth manifest: %s", r)
 	}
+	var m struct {
+		Header string `xml:"Protection>ProtectionHeader"`
+	}
+	if err := xml.Unmarshal(r.body, &m); err != nil {
+		t.Fatal(err)
+	}
+	pro, err := base64.StdEncoding.DecodeString(m.Header)
+	if err != nil || len(pro) < 10 {
+		t.Fatalf("ProtectionHeader: %v", err)
+	}
+	header := utf16le(pro[10:])
+	if !strings.Contains(header, `version="4.2.0.0"`) || strings.Count(header, `ALGID="AESCTR"`) != 3 || strings.Count(header, "CHECKSUM=") != 3 {
+		t.Errorf("ProtectionHeader WRMHEADER %s: want version 4.2.0.0 with three AESCTR KIDs and checksums", header)
+	}
+	for _, k := range cenc {
+		kid := mustHex(t, k.id)
+		le := []byte{kid[3], kid[2], kid[1], kid[0], kid[5], kid[4], kid[7], kid[6]}
+		le = append(le, kid[8:]...)
+		if !strings.Contains(header, base64.StdEncoding.EncodeToString(le)) {
+			t.Errorf("the ProtectionHeader does not list the %s key %s", k.tier, k.id)
+		}
+	}
+	want := map[string][]string{}
+	for k, f := range sources {
+		want[k] = md5s(framemd5(t, f, nil))
+	}
+	plans := planSmooth(t, mu, r.body)
+	if len(plans) != len(sources) {
+		t.Fatalf("%d tracks, want %d", len(plans), len(sources))
+	}
+	for _, p := range plans {
+		tier := tierOf(t, sources, p.key())
+		init := do(t, "GET", p.init, nil).body
+		if !bytes.Contains(init, pro) {
+			t.Errorf("%s: the init segment does not carry the ProtectionHeader's PlayReady object", p.key())
+		}
+		data := fetchTrack(t, p)
+		for _, k := range cenc {
+			got := md5s(framemd5Key(t, data, hex.EncodeToString(k.value)))
+			match := reflect.DeepEqual(got, want[p.key()])
+			if k.tier == tier && !match {
+				t.Errorf("%s (%s): its own key decrypts %d frames, source %d", p.key(), tier, len(got), len(want[p.key()]))
+			}
+			if k.tier != tier && match {
+				t.Errorf("%s (%s): the %s key decrypts it too", p.key(), tier, k.tier)
+			}
+		}
+	}
+}
+
+// utf16le decodes UTF-16LE text (ASCII is all a WRMHEADER needs here).
+func utf16le(b []byte) string {
+	var s strings.Builder
+	for i := 0; i+1 < len(b); i += 2 {
+		s.WriteByte(b[i])
+	}
+	return s.String()
 }
 
 // TestUsageRulesClearKey: one ClearKey license request for the three cenc

@@ -114,6 +114,13 @@ func (s *Server) fillProtection(p *packager.Protection, ctx *fasthttp.RequestCtx
 			return false, err
 		}
 		p.PSSH = sig.pssh
+		pro, kids, err := smoothPRO(st, st.enc, s.baseURL(ctx))
+		if err != nil {
+			return false, err
+		}
+		if pro != nil {
+			p.PSSH = replacePlayReadyPSSH(sig.pssh, pro, kids)
+		}
 	}
 	return true, nil
 }
@@ -257,6 +264,13 @@ func (s *Server) protectionOf(st streamState, enc Encryption, base string) (*man
 			tp.Systems = sig.systems
 		}
 		pr.Tracks[i] = tp
+	}
+	pro, kids, err := smoothPRO(st, enc, base)
+	if err != nil {
+		return nil, err
+	}
+	if pro != nil {
+		withSmoothPRO(pr, pro, kids)
 	}
 	return pr, nil
 }
