@@ -48,6 +48,7 @@ func TestTieredKeysGolden(t *testing.T) {
 		}
 		compareOrUpdate(t, "demo-tiers-cenc.mpd", out)
 		noKeys(t, out)
+		checkProtectedDASH(t, p, o, out)
 		var doc struct {
 			Sets []struct {
 				ID       string  `xml:"id,attr"`
