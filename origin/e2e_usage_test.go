@@ -79,7 +79,12 @@ func tierBody(keys map[string]map[string]tierKey) []map[string]any {
 // the locator "fps" (the TS helpers' names) whose keys are SD, HD and
 // audio keys of every type.
 func startTierOrigin(t *testing.T) (*testOrigin, map[string]map[string]tierKey) {
-	o := startOrigin(t, mediaRoot(t), "")
+	return startTierOriginWith(t, nil)
+}
+
+// startTierOriginWith is startTierOrigin with a hook on the Config.
+func startTierOriginWith(t *testing.T, adjust func(*originConfig)) (*testOrigin, map[string]map[string]tierKey) {
+	o := startOriginWith(t, mediaRoot(t), "", adjust)
 	open := map[string]any{"name": "open", "options": []any{
 		map[string]any{"configuration": map[string]any{"type": "aesEnvelope"}, "restriction": map[string]any{"type": "open"}},
 		map[string]any{"configuration": map[string]any{"type": "clearKey"}, "restriction": map[string]any{"type": "open"}}}}
@@ -544,6 +549,27 @@ func TestUsageRulesRefused(t *testing.T) {
 			if g := o.api("GET", "/api/v1/streamingLocators/"+c.name, nil); g.status != 404 {
 				t.Errorf("refused locator: GET %d", g.status)
 			}
+		})
+	}
+}
+
+// TestBrowserPlaysTieredKeys: with SD, HD and audio keys, shaka-player
+// plays DASH cenc (an AdaptationSet per key, one ClearKey license request
+// per key from key delivery) and hls.js plays HLS AES-128 (a key URL per
+// media playlist) in headless Chromium, video and audio decoded.
+func TestBrowserPlaysTieredKeys(t *testing.T) {
+	web := webDir(t)
+	o, _ := startTierOriginWith(t, func(c *originConfig) { c.PlayerDir = web })
+	for _, c := range []struct{ name, url, player string }{
+		{"shaka DASH cenc ClearKey", "/fps/demo.ism/manifest(format=mpd-time-csf,encryption=cenc)", "shaka"},
+		{"hls.js HLS AES-128", "/fps/demo.ism/manifest(format=m3u8-cmaf,encryption=cbc)", "hls"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := play(t, o, web, o.base+c.url, "--player", c.player, "--seconds", "3")
+			if !r.OK {
+				t.Fatalf("%s did not play %s: %+v", c.player, c.url, r)
+			}
+			t.Logf("%s: reached %.2fs, decoded %v", c.player, r.CurrentTime, r.Decoded)
 		})
 	}
 }
