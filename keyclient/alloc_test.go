@@ -5,6 +5,7 @@ package keyclient_test
 import (
 	"testing"
 
+	"github.com/drmorigin/drmorigin/drm/usage"
 	"github.com/drmorigin/drmorigin/keyclient"
 )
 
@@ -18,7 +19,7 @@ func TestResolverHitAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(1000, func() { r.Resolve(ctx, "loc1") }); n != 0 {
 		t.Fatalf("cache hit allocates %v", n)
 	}
-	if n := testing.AllocsPerRun(1000, func() { res.KeyFor(keyclient.SchemeCENC, "audio", "audio_en") }); n != 0 {
+	if n := testing.AllocsPerRun(1000, func() { res.KeyFor(keyclient.SchemeCENC, usage.Track{Kind: usage.Audio, Name: "audio_en"}) }); n != 0 {
 		t.Fatalf("KeyFor allocates %v", n)
 	}
 	if n := testing.AllocsPerRun(1000, func() { res.Policy.Schemes(keyclient.ProtocolHLS) }); n != 0 {

@@ -149,6 +149,21 @@ func (d *dec) strArray(m map[string]json.RawMessage, path, key string) []string 
 	return out
 }
 
+// height decodes an optional video height in lines: a positive integer
+// up to 65535 (what an ISO BMFF track header can state).
+func (d *dec) height(m map[string]json.RawMessage, path, key string) (int, bool) {
+	raw, ok := m[key]
+	if d.err != nil || !ok || isNull(raw) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(bytes.TrimSpace(raw)))
+	if err != nil || n < 1 || n > 65535 {
+		d.fail(join(path, key), "must be an integer from 1 to 65535 (lines)")
+		return 0, false
+	}
+	return n, true
+}
+
 // timeField decodes an RFC 3339 timestamp; null and absent give nil.
 func (d *dec) timeField(m map[string]json.RawMessage, path, key string) *time.Time {
 	s, ok := d.str(m, path, key)

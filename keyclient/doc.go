@@ -79,6 +79,12 @@
 //     external license server serves needs none.
 //   - Service.AssetCheck, when set (the origin sets it), is asked whether a
 //     new locator's asset exists.
+//   - Usage rules (package drm/usage): keys of one type whose tracks can
+//     select the same track (by kind and height range, or the same name)
+//     are a ValidationError naming both; with Service.AssetTracks (the
+//     origin sets it), every track of the asset must be selected by a key
+//     of each type the locator gives keys for, else a ValidationError on
+//     contentKeys naming the track.
 //   - Resource names are 1..260 characters of A-Z a-z 0-9 _ -; asset names
 //     must not hold a path separator, ':', a control character or "..".
 //

@@ -16,6 +16,9 @@ var locatorSeeds = []string{
 	`{"assetName":"a","streamingPolicyName":"Predefined_ClearKey","contentKeys":[{"type":"envelopeEncryption"},{"type":"commonEncryptionCenc","tracks":[{"trackName":"audio_fr"}]}]}`,
 	`{"assetName":"a","streamingPolicyName":"p","contentKeys":[{"value":"AAECAwQFBgcICQoLDA0O","type":"x"}]}`,
 	`{"assetName":"../a","foo":[1,2,{}]}`,
+	`{"assetName":"a","streamingPolicyName":"p","contentKeys":[{"type":"commonEncryptionCenc","tracks":[{"trackType":"video","maxHeight":576}]},` +
+		`{"type":"commonEncryptionCenc","tracks":[{"trackType":"video","minHeight":577,"maxHeight":1080}]},{"type":"commonEncryptionCenc","tracks":[{"trackType":"audio"}]}]}`,
+	`{"assetName":"a","streamingPolicyName":"p","contentKeys":[{"type":"commonEncryptionCenc","tracks":[{"trackType":"video","minHeight":1e3,"maxHeight":-1}]}]}`,
 	`[]`, `null`, `{"contentKeys":[null]}`, `{"assetName":"a","streamingPolicyName":"p","startTime":"2026-11-01T00:00:00.123456789+05:30"}`,
 }
 

@@ -2,9 +2,12 @@ package keyclient
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/drmorigin/drmorigin/drm/usage"
 )
 
 // KeyType is a content key's type: the scheme family it encrypts.
@@ -43,10 +46,47 @@ func KeyTypeFor(s Scheme) KeyType {
 	return ""
 }
 
-// TrackSelector selects tracks by type ("video", "audio") or by name.
+// TrackSelector selects tracks by type ("video", "audio") or by name; a
+// video selector may bound the height, inclusive (0: open), for SD, HD and
+// UHD keys (exchange.md, "Usage rules").
 type TrackSelector struct {
 	TrackType string `json:"trackType,omitempty"`
 	TrackName string `json:"trackName,omitempty"`
+	MinHeight int    `json:"minHeight,omitempty"`
+	MaxHeight int    `json:"maxHeight,omitempty"`
+	// MinPixels and MaxPixels bound the frame size (width × height) as a
+	// CPIX document's VideoFilter does; only an import sets them (the
+	// management API's locator body selects by height).
+	MinPixels int `json:"minPixels,omitempty"`
+	MaxPixels int `json:"maxPixels,omitempty"`
+}
+
+// Rule is s as a usage rule.
+func (s TrackSelector) Rule() usage.Rule {
+	return usage.Rule{Kind: usage.Kind(s.TrackType), Name: s.TrackName, MinHeight: s.MinHeight, MaxHeight: s.MaxHeight,
+		MinPixels: s.MinPixels, MaxPixels: s.MaxPixels}
+}
+
+// SelectorOf is the TrackSelector of usage rule r (the inverse of Rule),
+// for a reader of CPIX usage rules.
+func SelectorOf(r usage.Rule) TrackSelector {
+	return TrackSelector{TrackType: string(r.Kind), TrackName: r.Name, MinHeight: r.MinHeight, MaxHeight: r.MaxHeight,
+		MinPixels: r.MinPixels, MaxPixels: r.MaxPixels}
+}
+
+// Rules are k's usage rules (nil: every track no other key of its type
+// selects).
+func (k *ContentKey) Rules() []usage.Rule { return rulesOf(k.Tracks) }
+
+func rulesOf(ts []TrackSelector) []usage.Rule {
+	if len(ts) == 0 {
+		return nil
+	}
+	r := make([]usage.Rule, len(ts))
+	for i, s := range ts {
+		r[i] = s.Rule()
+	}
+	return r
 }
 
 // StreamingLocator publishes one asset under a name with a streaming
@@ -213,10 +253,12 @@ func decodeLocator(body []byte) (*locatorInput, error) {
 		tracks := d.array(km, path, "tracks")
 		for j, traw := range tracks {
 			tpath := index(join(path, "tracks"), j)
-			tm := d.object(traw, tpath, "trackType", "trackName")
+			tm := d.object(traw, tpath, "trackType", "trackName", "minHeight", "maxHeight")
 			var ts TrackSelector
 			tt, hasType := d.str(tm, tpath, "trackType")
 			tn, hasName := d.str(tm, tpath, "trackName")
+			minH, hasMin := d.height(tm, tpath, "minHeight")
+			maxH, hasMax := d.height(tm, tpath, "maxHeight")
 			switch {
 			case d.err != nil:
 			case hasType == hasName:
@@ -225,8 +267,14 @@ func decodeLocator(body []byte) (*locatorInput, error) {
 				d.fail(join(tpath, "trackType"), "must be video or audio")
 			case hasName && tn == "":
 				d.fail(join(tpath, "trackName"), "must not be empty")
+			case hasMin && tt != "video":
+				d.fail(join(tpath, "minHeight"), "selects by video height: only with trackType video")
+			case hasMax && tt != "video":
+				d.fail(join(tpath, "maxHeight"), "selects by video height: only with trackType video")
+			case hasMin && hasMax && minH > maxH:
+				d.fail(join(tpath, "minHeight"), "must not exceed maxHeight (%d)", maxH)
 			}
-			ts.TrackType, ts.TrackName = tt, tn
+			ts.TrackType, ts.TrackName, ts.MinHeight, ts.MaxHeight = tt, tn, minH, maxH
 			k.Tracks = append(k.Tracks, ts)
 		}
 		if d.err == nil && tracks != nil && len(tracks) == 0 {
@@ -272,19 +320,6 @@ func checkKeys(l *StreamingLocator, valueGiven []bool) error {
 					return invalid(index("contentKeys", i)+".id", "KID %s appears twice for type %s", ki.ID, ki.Type)
 				}
 			}
-			if ki.Type != kj.Type {
-				continue
-			}
-			if len(ki.Tracks) == 0 && len(kj.Tracks) == 0 {
-				return invalid(index("contentKeys", i)+".tracks", "two %s keys cover every track; select tracks", ki.Type)
-			}
-			for _, a := range ki.Tracks {
-				for _, b := range kj.Tracks {
-					if a == b {
-						return invalid(index("contentKeys", i)+".tracks", "overlaps the tracks of contentKeys[%d]", j)
-					}
-				}
-			}
 		}
 		seen := map[TrackSelector]bool{}
 		for t, ts := range ki.Tracks {
@@ -294,7 +329,62 @@ func checkKeys(l *StreamingLocator, valueGiven []bool) error {
 			seen[ts] = true
 		}
 	}
+	return checkRules(l, nil)
+}
+
+// checkRules checks the usage rules of l's keys, type by type: no two
+// keys of one type whose rules select the same tracks and, with the
+// asset's tracks (nil when unknown), every track selected by exactly one
+// key of each type the locator gives keys for. A type without given keys
+// gets one generated key for every track.
+func checkRules(l *StreamingLocator, tracks []usage.Track) error {
+	for _, t := range []KeyType{KeyTypeEnvelope, KeyTypeCENC, KeyTypeCBCS} {
+		var idx []int
+		var rules [][]usage.Rule
+		for i := range l.ContentKeys {
+			if k := &l.ContentKeys[i]; k.Type == t {
+				idx = append(idx, i)
+				rules = append(rules, k.Rules())
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		var err error
+		if tracks == nil {
+			err = usage.CheckRules(rules)
+		} else {
+			err = usage.Check(rules, tracks)
+		}
+		var oe *usage.OverlapError
+		var ue *usage.UncoveredError
+		switch {
+		case err == nil:
+		case errors.As(err, &oe):
+			a, b := idx[oe.KeyA], idx[oe.KeyB]
+			msg := "overlaps the tracks of " + keyName(l, a) + ": " + keyName(l, a) + " (" + usage.Describe(rules[oe.KeyA]) +
+				") and " + keyName(l, b) + " (" + usage.Describe(rules[oe.KeyB]) + ") are both " + string(t) + " keys"
+			if oe.Track != nil {
+				msg += " and both select " + oe.Track.String()
+			}
+			return invalid(index("contentKeys", b)+".tracks", "%s", msg)
+		case errors.As(err, &ue):
+			return invalid("contentKeys", "no %s key selects %s of asset %s: add a key whose tracks select it (or one without tracks)",
+				t, ue.Track, l.AssetName)
+		default:
+			return invalid(index("contentKeys", idx[0])+".tracks", "%v", err)
+		}
+	}
 	return nil
+}
+
+// keyName names key i of l in messages: its index, and its KID when given.
+func keyName(l *StreamingLocator, i int) string {
+	s := index("contentKeys", i)
+	if k := &l.ContentKeys[i]; !k.ID.IsZero() {
+		s += " (KID " + k.ID.String() + ")"
+	}
+	return s
 }
 
 // json helpers for stored and returned forms.

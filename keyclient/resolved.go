@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/drmorigin/drmorigin/drm/usage"
 )
 
 // Resolved is a locator with its streaming policy and unwrapped keys, as
@@ -16,6 +18,14 @@ type Resolved struct {
 	Locator *StreamingLocator
 	Policy  *StreamingPolicy
 	Keys    []Key
+
+	// byType holds, per key type (typeSlot), the indexes into Keys of
+	// that type's keys and their usage rules, parallel, so that KeyFor
+	// selects without allocating.
+	byType [3]struct {
+		idx   []int
+		rules [][]usage.Rule
+	}
 }
 
 // Key is an unwrapped content key with its AES block cipher, made once per
@@ -33,36 +43,46 @@ type Key struct {
 // Active reports whether now is inside the locator's [startTime, endTime).
 func (r *Resolved) Active(now time.Time) bool { return r.Locator.Active(now) }
 
-// KeyFor returns the key that encrypts a track with scheme s: a key of the
-// scheme's type naming the track by name, else by type, else the key of
-// that type without tracks. It does not allocate.
-func (r *Resolved) KeyFor(s Scheme, trackType string, trackName string) (*Key, bool) {
-	t := KeyTypeFor(s)
-	if t == "" {
-		return nil, false
+// typeSlot is t's index in Resolved.byType (-1 for none).
+func typeSlot(t KeyType) int {
+	switch t {
+	case KeyTypeEnvelope:
+		return 0
+	case KeyTypeCENC:
+		return 1
+	case KeyTypeCBCS:
+		return 2
 	}
-	for pass := 0; pass < 3; pass++ {
-		for i := range r.Keys {
-			k := &r.Keys[i]
-			if k.Type != t {
-				continue
-			}
-			switch pass {
-			case 0, 1:
-				for _, ts := range k.Tracks {
-					if pass == 0 && ts.TrackName != "" && ts.TrackName == trackName ||
-						pass == 1 && ts.TrackType != "" && ts.TrackType == trackType {
-						return k, true
-					}
-				}
-			case 2:
-				if len(k.Tracks) == 0 {
-					return k, true
-				}
-			}
+	return -1
+}
+
+// index fills byType from Keys; resolve calls it once.
+func (r *Resolved) index() {
+	for i := range r.Keys {
+		k := &r.Keys[i]
+		if n := typeSlot(k.Type); n >= 0 {
+			b := &r.byType[n]
+			b.idx = append(b.idx, i)
+			b.rules = append(b.rules, rulesOf(k.Tracks))
 		}
 	}
-	return nil, false
+}
+
+// KeyFor returns the key that encrypts track t with scheme s, as the
+// usage rules of the keys of the scheme's type select it (usage.Select):
+// a key naming the track, else one selecting its kind (and video height),
+// else the key of that type without tracks. It does not allocate.
+func (r *Resolved) KeyFor(s Scheme, t usage.Track) (*Key, bool) {
+	n := typeSlot(KeyTypeFor(s))
+	if n < 0 {
+		return nil, false
+	}
+	b := &r.byType[n]
+	i, ok := usage.Select(b.rules, t)
+	if !ok {
+		return nil, false
+	}
+	return &r.Keys[b.idx[i]], true
 }
 
 // resolve loads a locator, its streaming policy and its keys.
@@ -92,5 +112,6 @@ func (s *Service) resolve(ctx context.Context, name string) (*Resolved, error) {
 		r.Keys[i] = Key{KID: sk.ID, Value: v, Type: sk.Type, Tracks: sk.Tracks,
 			PolicyName: l.EffectivePolicyName(&l.ContentKeys[i]), Block: b}
 	}
+	r.index()
 	return r, nil
 }

@@ -3,6 +3,7 @@ package keyclient_test
 import (
 	"testing"
 
+	"github.com/drmorigin/drmorigin/drm/usage"
 	"github.com/drmorigin/drmorigin/keyclient"
 )
 
@@ -27,6 +28,6 @@ func BenchmarkResolveHit(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		res, _ := r.Resolve(ctx, "loc1")
-		res.KeyFor(keyclient.SchemeCENC, "video", "video")
+		res.KeyFor(keyclient.SchemeCENC, usage.Track{Kind: usage.Video, Name: "video"})
 	}
 }

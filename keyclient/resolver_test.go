@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/drmorigin/drmorigin/drm/usage"
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/keyclient/redistest"
 	"github.com/drmorigin/drmorigin/keyclient/storetest"
@@ -69,23 +70,23 @@ func TestResolverHitAndKeyFor(t *testing.T) {
 		t.Fatalf("resolved: %+v", res)
 	}
 	kid1, _ := keyclient.ParseKID(storetest.KID1)
-	v, ok := res.KeyFor(keyclient.SchemeCENC, "video", "video")
+	v, ok := res.KeyFor(keyclient.SchemeCENC, usage.Track{Kind: usage.Video, Name: "video"})
 	if !ok || v.KID != kid1 || v.Value != [16]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15} || v.PolicyName != "open" || v.Block == nil {
 		t.Fatalf("video key: %+v", v)
 	}
-	fr, ok1 := res.KeyFor(keyclient.SchemeCENC, "audio", "audio_fr")
-	en, ok2 := res.KeyFor(keyclient.SchemeCENC, "audio", "audio_en")
+	fr, ok1 := res.KeyFor(keyclient.SchemeCENC, usage.Track{Kind: usage.Audio, Name: "audio_fr"})
+	en, ok2 := res.KeyFor(keyclient.SchemeCENC, usage.Track{Kind: usage.Audio, Name: "audio_en"})
 	if !ok1 || !ok2 || fr.KID == en.KID || fr.KID == kid1 || en.KID == kid1 {
 		t.Fatalf("audio keys: %v %v", fr, en)
 	}
-	cbcs, ok := res.KeyFor(keyclient.SchemeCBCS, "video", "video")
+	cbcs, ok := res.KeyFor(keyclient.SchemeCBCS, usage.Track{Kind: usage.Video, Name: "video"})
 	if !ok || len(cbcs.Tracks) != 0 {
 		t.Fatalf("generated cbcs key: %+v", cbcs)
 	}
-	if _, ok := res.KeyFor(keyclient.SchemeEnvelope, "video", "video"); ok {
+	if _, ok := res.KeyFor(keyclient.SchemeEnvelope, usage.Track{Kind: usage.Video, Name: "video"}); ok {
 		t.Fatal("key for a scheme the policy lacks")
 	}
-	if _, ok := res.KeyFor(keyclient.SchemeClear, "video", "video"); ok {
+	if _, ok := res.KeyFor(keyclient.SchemeClear, usage.Track{Kind: usage.Video, Name: "video"}); ok {
 		t.Fatal("key for clear")
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/drmorigin/drmorigin/drm/usage"
 )
 
 // Page sizes of List.
@@ -32,6 +34,12 @@ type Service struct {
 	// asset); any other error fails the PUT as it is (an asset store that
 	// cannot be read now). Set it before the first Put.
 	AssetCheck func(ctx context.Context, assetName string) error
+	// AssetTracks, when set, lists the tracks of a new locator's asset,
+	// so that the keys' usage rules are checked against them: every track
+	// selected by exactly one key of each type the locator gives keys for
+	// (exchange.md, "Usage rules"). nil tracks (the asset cannot be read
+	// yet) skip that check; the rules are still checked among themselves.
+	AssetTracks func(ctx context.Context, assetName string) ([]usage.Track, error)
 
 	store        Store
 	kek          *KEK

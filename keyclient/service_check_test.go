@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drmorigin/drmorigin/drm/usage"
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/keyclient/storetest"
 )
@@ -121,5 +122,72 @@ func TestGetDeleteNames(t *testing.T) {
 		if err := s.Delete(ctx, keyclient.KindContentKeyPolicies, name); !isValidation(err, "name") {
 			t.Errorf("Delete %q: %v", name, err)
 		}
+	}
+}
+
+// TestUsageRulesAgainstAsset: with Service.AssetTracks, a locator whose
+// keys leave a track of its asset without a key is refused naming the
+// track, and nothing is written; SD, HD and audio keys that cover every
+// track are accepted; an asset whose tracks are unknown (nil) is checked
+// only for overlaps.
+func TestUsageRulesAgainstAsset(t *testing.T) {
+	s := storetest.NewService(t, newBolt(t))
+	assets := map[string][]usage.Track{
+		"ladder": {
+			{Kind: usage.Video, Name: "video", Width: 640, Height: 360},
+			{Kind: usage.Video, Name: "video", Width: 1280, Height: 720},
+			{Kind: usage.Audio, Name: "audio_eng"},
+		},
+	}
+	s.AssetTracks = func(_ context.Context, name string) ([]usage.Track, error) { return assets[name], nil }
+	const (
+		sd    = `{"type":"commonEncryptionCenc","tracks":[{"trackType":"video","maxHeight":576}]}`
+		hd    = `{"type":"commonEncryptionCenc","tracks":[{"trackType":"video","minHeight":577,"maxHeight":1080}]}`
+		audio = `{"type":"commonEncryptionCenc","tracks":[{"trackType":"audio"}]}`
+		rest  = `{"type":"commonEncryptionCenc"}`
+	)
+	loc := func(asset string, keys ...string) []byte {
+		return []byte(`{"assetName":"` + asset + `","streamingPolicyName":"Predefined_MultiDrmCencStreaming","contentKeys":[` +
+			strings.Join(keys, ",") + `]}`)
+	}
+	for _, c := range []struct {
+		name, asset string
+		keys        []string
+		want        string // "" accepted, else words of the message
+	}{
+		{"sd-hd-audio", "ladder", []string{sd, hd, audio}, ""},
+		{"sd-audio", "ladder", []string{sd, audio}, "video track video 1280x720"},
+		{"sd-hd", "ladder", []string{sd, hd}, "audio track audio_eng"},
+		{"sd-rest", "ladder", []string{sd, rest}, ""},
+		{"unknown-tracks", "elsewhere", []string{sd}, ""},
+	} {
+		_, _, err := s.Put(ctx, keyclient.KindStreamingLocators, c.name, loc(c.asset, c.keys...))
+		var ve *keyclient.ValidationError
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (!errors.As(err, &ve) || ve.Target != "contentKeys" || !strings.Contains(ve.Message, c.want)):
+			t.Errorf("%s: %v, want a validation error on contentKeys naming %q", c.name, err, c.want)
+		case c.want != "":
+			if _, err := s.Get(ctx, keyclient.KindStreamingLocators, c.name); !errors.Is(err, keyclient.ErrNotFound) {
+				t.Errorf("%s: refused, but written: %v", c.name, err)
+			}
+		}
+	}
+	// The accepted tiers resolve to their keys, each track to its own.
+	res, err := keyclient.NewResolver(s, keyclient.ResolverConfig{}).Resolve(ctx, "sd-hd-audio")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[keyclient.KID]bool{}
+	for _, tr := range assets["ladder"] {
+		k, ok := res.KeyFor(keyclient.SchemeCENC, tr)
+		if !ok {
+			t.Fatalf("no key for %s", tr)
+		}
+		seen[k.KID] = true
+	}
+	if len(seen) != 3 {
+		t.Errorf("%d distinct keys for SD, HD and audio, want 3", len(seen))
 	}
 }

@@ -61,9 +61,22 @@ func (s *Service) putLocator(ctx context.Context, name string, body []byte) ([]b
 		if err != nil {
 			return nil, false, err
 		}
-		if s.AssetCheck != nil && !assetChecked {
-			if err := s.AssetCheck(ctx, l.AssetName); err != nil {
-				return nil, false, err
+		if !assetChecked {
+			if s.AssetCheck != nil {
+				if err := s.AssetCheck(ctx, l.AssetName); err != nil {
+					return nil, false, err
+				}
+			}
+			if s.AssetTracks != nil {
+				tracks, err := s.AssetTracks(ctx, l.AssetName)
+				if err != nil {
+					return nil, false, err
+				}
+				if tracks != nil {
+					if err := checkRules(l, tracks); err != nil {
+						return nil, false, err
+					}
+				}
 			}
 			assetChecked = true
 		}

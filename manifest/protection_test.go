@@ -455,7 +455,6 @@ func TestProtectionErrors(t *testing.T) {
 		{"fairplay without skd", manifest.MethodSampleAES, false, func(pr *manifest.Protection) { pr.Tracks[0].Systems[0].LicenseURL = "https://fp" }, media, manifest.ErrUnsupportedProtection, "skd://"},
 		{"cbc without key URI", manifest.MethodAES128, false, func(pr *manifest.Protection) { pr.Tracks[0].KeyURI = "" }, media, manifest.ErrUnsupportedProtection, "key URI"},
 		{"hls clearkey only", manifest.MethodCENC, false, func(pr *manifest.Protection) { pr.Tracks[0].Systems = pr.Tracks[0].Systems[2:] }, media, manifest.ErrUnsupportedProtection, "no DRM that HLS can signal"},
-		{"dash renditions with different keys", manifest.MethodCENC, false, func(pr *manifest.Protection) { pr.Tracks[1].KID[0] ^= 1 }, dash, manifest.ErrUnsupportedProtection, "share an AdaptationSet"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

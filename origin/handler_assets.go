@@ -10,6 +10,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/drmorigin/drmorigin/drm/usage"
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/packager"
 	"github.com/drmorigin/drmorigin/storage"
@@ -234,6 +235,24 @@ func (s *Server) checkAsset(_ context.Context, name string) error {
 		return &keyclient.ValidationError{Target: "assetName", Message: fmt.Sprintf("no asset named %q in the asset store", name)}
 	}
 	return fmt.Errorf("asset %s: %w", name, err)
+}
+
+// assetTracks is the Service's AssetTracks: the tracks of a new locator's
+// asset as usage rules see them, so that a locator whose keys leave a
+// track without a key is refused (exchange.md, "Usage rules"). An asset
+// that cannot be read now (not there yet, damaged) gives nil: its locator
+// is checked when the tracks are known, on the segment path (503 for a
+// track without a key, never clear media).
+func (s *Server) assetTracks(_ context.Context, name string) ([]usage.Track, error) {
+	a, err := s.Assets.Asset(name)
+	if err != nil {
+		return nil, nil
+	}
+	out := make([]usage.Track, len(a.Tracks))
+	for i, t := range a.Tracks {
+		out[i] = usageTrack(t)
+	}
+	return out, nil
 }
 
 // assetWarning is the warning for a new locator of an asset that cannot

@@ -31,6 +31,7 @@ type testOrigin struct {
 	t        testing.TB
 	srv      *origin.Server
 	base     string // streaming listener
+	secure   string // the HTTPS listener of Config.TLSListen ("" without)
 	admin    string // management listener
 	root     string // asset root
 	resolver *keyclient.Resolver
@@ -117,7 +118,17 @@ func startOriginStore(t testing.TB, assets storage.Store, root, storeURL string,
 	}
 	o := &testOrigin{t: t, srv: srv, base: "http://" + ln.Addr().String(), admin: "http://" + aln.Addr().String(),
 		root: root, resolver: res, cancel: cancel, done: make(chan error, 1)}
-	go func() { o.done <- srv.Serve(ctx, ln, aln) }()
+	ls := origin.Listeners{Stream: ln, Admin: aln}
+	switch {
+	case srv.Config.TLSListen != "":
+		if ls.TLS, err = net.Listen("tcp", srv.Config.TLSListen); err != nil {
+			t.Fatal(err)
+		}
+		o.secure = "https://" + ls.TLS.Addr().String()
+	case srv.Config.TLSCert != "":
+		o.base = "https://" + ln.Addr().String()
+	}
+	go func() { o.done <- srv.ServeListeners(ctx, ls) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/drmorigin/drmorigin/crypto"
 	"github.com/drmorigin/drmorigin/drm"
+	"github.com/drmorigin/drmorigin/drm/usage"
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/manifest"
 	"github.com/drmorigin/drmorigin/packager"
@@ -50,11 +51,13 @@ func (c *keyCache) get(k *keyclient.Key) (*crypto.Key, error) {
 // key cannot be resolved, so the answer is 503, never clear media.
 var errNoKey = &httpError{status: fasthttp.StatusServiceUnavailable, msg: "service unavailable: no content key for this track"}
 
-func kindOf(t *packager.Track) string {
+// usageTrack is t as usage rules see it: kind, name and frame size.
+func usageTrack(t *packager.Track) usage.Track {
+	u := usage.Track{Kind: usage.Video, Name: t.Name, Width: t.Width, Height: t.Height}
 	if t.Kind == packager.Audio {
-		return "audio"
+		u = usage.Track{Kind: usage.Audio, Name: t.Name}
 	}
-	return "video"
+	return u
 }
 
 // schemeOf is the packager scheme that the encryption tag enc means in
@@ -111,13 +114,20 @@ func (s *Server) fillProtection(p *packager.Protection, ctx *fasthttp.RequestCtx
 			return false, err
 		}
 		p.PSSH = sig.pssh
+		pro, kids, err := smoothPRO(st, st.enc, s.baseURL(ctx))
+		if err != nil {
+			return false, err
+		}
+		if pro != nil {
+			p.PSSH = replacePlayReadyPSSH(sig.pssh, pro, kids)
+		}
 	}
 	return true, nil
 }
 
 // trackKey finds the content key that encrypts track t with enc.
 func trackKey(res *keyclient.Resolved, enc Encryption, t *packager.Track) (*keyclient.Key, error) {
-	k, ok := res.KeyFor(keyclient.Scheme(enc.Scheme()), kindOf(t), t.Name)
+	k, ok := res.KeyFor(keyclient.Scheme(enc.Scheme()), usageTrack(t))
 	if !ok {
 		return nil, errNoKey
 	}
@@ -258,6 +268,13 @@ func (s *Server) protectionOf(st streamState, v *assetView, p *manifest.Presenta
 			tp.Systems = sig.systems
 		}
 		pr.Tracks[i] = tp
+	}
+	pro, kids, err := smoothPRO(st, enc, base)
+	if err != nil {
+		return nil, err
+	}
+	if pro != nil {
+		withSmoothPRO(pr, pro, kids)
 	}
 	return pr, nil
 }

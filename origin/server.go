@@ -3,6 +3,7 @@ package origin
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -86,6 +87,20 @@ type Config struct {
 	// AccessLogFormat is the form of the access log's lines:
 	// AccessLogCombined (the default) or AccessLogJSON.
 	AccessLogFormat AccessLogFormat
+	// TLSCert and TLSKey are PEM files of the streaming listener's
+	// certificate (with its chain) and private key. Set together, they turn
+	// on TLS: on the streaming listener, or, with TLSListen, on a listener
+	// of its own while the streaming listener stays plain HTTP. The files
+	// are read again every TLSReloadInterval and a changed pair is used for
+	// new connections (a pair that does not load is logged, the old one
+	// kept).
+	TLSCert, TLSKey string
+	// TLSListen is the HTTPS address when the streaming listener should
+	// stay plain HTTP (ServeListeners' TLS listener).
+	TLSListen string
+	// TLSReloadInterval is how often the TLS files are checked; default
+	// DefaultTLSReloadInterval.
+	TLSReloadInterval time.Duration
 	// Metrics is the registry the origin registers its metrics on and
 	// /metrics serves; nil means Prometheus's default registry (where
 	// the storage metrics and the Go runtime's are).
@@ -136,6 +151,12 @@ func (c *Config) setDefaults() {
 
 // validate reports a Config that cannot work.
 func (c *Config) validate() error {
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("origin: TLS needs both a certificate and a key file")
+	}
+	if c.TLSListen != "" && c.TLSCert == "" {
+		return errors.New("origin: a TLS listen address needs a certificate and a key file")
+	}
 	switch c.AccessLogFormat {
 	case AccessLogCombined, AccessLogJSON:
 		return nil
@@ -182,13 +203,15 @@ type Server struct {
 	now            func() time.Time
 	metrics        *metrics
 	metricsHandler fasthttp.RequestHandler
-	access         *accessLog // nil: no access log
-	adminWho       string     // who the audit log says made a change: the admin token's fingerprint
+	access         *accessLog    // nil: no access log
+	adminWho       string        // who the audit log says made a change: the admin token's fingerprint
+	certs          *certReloader // nil without TLS
 }
 
 // Initialize fills defaults and builds the HTTP servers. It must be called
 // once before Serve or the handlers. It sets the Service's AssetCheck (a
-// new locator's asset must exist in Assets) unless one is set, and, when
+// new locator's asset must exist in Assets) and AssetTracks (its keys'
+// usage rules are checked against the asset's tracks) unless set, and, when
 // Assets is a packager.Library, observes its builds to log the tracks an
 // asset is served without.
 func (s *Server) Initialize() error {
@@ -205,6 +228,9 @@ func (s *Server) Initialize() error {
 	s.SetSettings(Settings{ManifestCacheControl: s.Config.ManifestCacheControl, KeyAllowedOrigins: s.Config.KeyAllowedOrigins})
 	if s.Service.AssetCheck == nil {
 		s.Service.AssetCheck = s.checkAsset
+	}
+	if s.Service.AssetTracks == nil {
+		s.Service.AssetTracks = s.assetTracks
 	}
 	if o, ok := s.Assets.(buildObserver); ok {
 		o.Observe(s.assetBuilt)
@@ -228,6 +254,13 @@ func (s *Server) Initialize() error {
 		// a hash say nothing useful of a generated token.
 		sum := sha256.Sum256([]byte("drmorigin admin token\x00" + s.Config.AdminToken))
 		s.adminWho = "admin:" + hex.EncodeToString(sum[:4])
+	}
+	if s.Config.TLSCert != "" {
+		c, err := newCertReloader(s.Config.TLSCert, s.Config.TLSKey, s.Config.TLSReloadInterval, s.Config.Logger)
+		if err != nil {
+			return err
+		}
+		s.certs = c
 	}
 	s.stream = &fasthttp.Server{
 		Name:               "drmorigin",
@@ -301,16 +334,54 @@ func checkLimits(ctx *fasthttp.RequestCtx) bool {
 // to finish. It logs when the drain starts and how it ended; connections
 // still busy at the timeout are left to the process's exit.
 func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
-	errc := make(chan error, 2)
+	return s.ServeListeners(ctx, Listeners{Stream: stream, Admin: admin})
+}
+
+// Listeners are the listeners Serve serves.
+type Listeners struct {
+	// Stream is the streaming listener: HTTPS when TLS is on and
+	// Config.TLSListen is empty, else plain HTTP.
+	Stream net.Listener
+	// Admin is the management listener.
+	Admin net.Listener
+	// TLS is the HTTPS listener of Config.TLSListen (nil without it).
+	TLS net.Listener
+}
+
+// ServeListeners is Serve with the HTTPS listener of Config.TLSListen.
+func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
+	stream := ls.Stream
+	var secure net.Listener
+	switch {
+	case s.certs == nil && ls.TLS != nil:
+		return errors.New("serve: a TLS listener without Config.TLSCert and TLSKey")
+	case s.certs != nil && s.Config.TLSListen != "" && ls.TLS == nil:
+		return fmt.Errorf("serve: Config.TLSListen is %s, but no TLS listener was given", s.Config.TLSListen)
+	case s.certs != nil && ls.TLS != nil:
+		secure = tls.NewListener(ls.TLS, s.certs.tlsConfig())
+	case s.certs != nil:
+		stream = tls.NewListener(stream, s.certs.tlsConfig())
+	}
+	errc := make(chan error, 3)
 	if s.access != nil {
 		stop := make(chan struct{})
 		flushed := make(chan struct{})
 		go func() { s.access.run(stop); close(flushed) }()
 		defer func() { close(stop); <-flushed }()
 	}
+	if s.certs != nil {
+		reload, stop := context.WithCancel(ctx)
+		defer stop()
+		go s.certs.run(reload)
+	}
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); errc <- s.stream.Serve(lineListener{stream}) }()
-	go func() { defer s.wg.Done(); errc <- s.admin.Serve(lineListener{admin}) }()
+	go func() { defer s.wg.Done(); errc <- s.admin.Serve(lineListener{ls.Admin}) }()
+	if secure != nil {
+		// The same server, so one Shutdown drains both listeners.
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); errc <- s.stream.Serve(lineListener{secure}) }()
+	}
 	var err error
 	select {
 	case <-ctx.Done():

@@ -25,6 +25,9 @@ type config struct {
 	KEK             string
 	KEKPrevious     []string // kekPrevious: retired KEKs that still unwrap
 	PublicBaseURL   string
+	TLSCert         string // tls.cert: PEM certificate file of the streaming listener
+	TLSKey          string // tls.key: its PEM private key file
+	TLSListen       string // tls.listen: HTTPS here, the streaming listener stays plain HTTP
 	WidevineURL     string
 	PlayReadyURL    string
 	FairPlayURL     string
@@ -78,6 +81,9 @@ var defaults = []struct {
 	{"kek", "kek", "", "base64 of the 32-byte key-encryption key; required with a redis:// store (the same on every replica), generated into the data directory for the embedded store"},
 	{"kekPrevious", "kek-previous", "", "comma-separated base64 KEKs that still unwrap keys wrapped before a rotation (see drmorigin kek rewrap)"},
 	{"public.baseUrl", "public-base-url", "", "URL players reach this origin at (default: derived from the request)"},
+	{"tls.cert", "tls-cert", "", "PEM certificate (with chain) file: turns on HTTPS on the streaming listener, or on tls.listen (reread when it changes, within 15s)"},
+	{"tls.key", "tls-key", "", "PEM private key file of tls.cert"},
+	{"tls.listen", "tls-listen", "", "serve HTTPS here and keep the streaming listener plain HTTP (needs tls.cert and tls.key)"},
 	{"drm.widevine.licenseUrlTemplate", "widevine-license-url", "", "Widevine license server URL template"},
 	{"drm.playReady.licenseUrlTemplate", "playready-license-url", "", "PlayReady license server URL template"},
 	{"drm.fairPlay.licenseUrlTemplate", "fairplay-license-url", "skd://{ContentKeyId}", "FairPlay key URI template"},

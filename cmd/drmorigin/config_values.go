@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -116,6 +117,16 @@ func (c *config) parse() error {
 	if c.PublicBaseURL != "" && !httpURL(c.PublicBaseURL, false) {
 		bad("public.baseUrl", "want the absolute http:// or https:// URL players reach this origin at, such as https://media.example.com (no query)")
 	}
+	c.TLSCert, c.TLSKey, c.TLSListen = get("tls.cert"), get("tls.key"), get("tls.listen")
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls.key", "set tls.cert and tls.key together (PEM files), or neither")
+	}
+	if c.TLSListen != "" && !validListen(c.TLSListen) {
+		bad("tls.listen", "want host:port or :port, such as :8443")
+	}
+	if c.TLSListen != "" && c.TLSCert == "" {
+		bad("tls.listen", "needs tls.cert and tls.key")
+	}
 	c.WidevineURL = get("drm.widevine.licenseUrlTemplate")
 	c.PlayReadyURL = get("drm.playReady.licenseUrlTemplate")
 	c.FairPlayURL = get("drm.fairPlay.licenseUrlTemplate")
@@ -186,6 +197,11 @@ func (c *config) checkServe() error {
 	}
 	if c.PlayerDir != "" {
 		dir("player.dir", c.PlayerDir)
+	}
+	if c.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			errs = append(errs, &keyError{key: "tls.cert", value: c.TLSCert, want: "with tls.key " + c.TLSKey + ": " + err.Error()})
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -117,6 +117,9 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 			AdminListen:          c.AdminListen,
 			AdminToken:           token,
 			PublicBaseURL:        c.PublicBaseURL,
+			TLSCert:              c.TLSCert,
+			TLSKey:               c.TLSKey,
+			TLSListen:            c.TLSListen,
 			ManifestCacheControl: c.ManifestCache,
 			PlayerDir:            c.PlayerDir,
 			KeyAllowedOrigins:    c.KeyOrigins,
@@ -145,8 +148,22 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 		ln.Close()
 		return fmt.Errorf("admin listen %s: %w", c.AdminListen, err)
 	}
+	ls := origin.Listeners{Stream: ln, Admin: aln}
+	if c.TLSListen != "" {
+		if ls.TLS, err = net.Listen("tcp", c.TLSListen); err != nil {
+			ln.Close()
+			aln.Close()
+			return fmt.Errorf("tls listen %s: %w", c.TLSListen, err)
+		}
+	}
 	logger.Info("drmorigin serving", "version", version, "listen", ln.Addr().String(),
 		"admin", aln.Addr().String(), "storage", redactRoot(c.StorageRoot), "store", redactURL(c.Store), "kek", kek.ID())
+	switch {
+	case ls.TLS != nil:
+		logger.Info("HTTPS on its own listener; the streaming listener stays plain HTTP", "tlsListen", ls.TLS.Addr().String(), "cert", c.TLSCert)
+	case c.TLSCert != "":
+		logger.Info("HTTPS on the streaming listener", "listen", ln.Addr().String(), "cert", c.TLSCert)
+	}
 
 	if o.signals != nil {
 		running := *c // the reloader's own copy: it changes as SIGHUPs apply
@@ -155,7 +172,7 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 		go r.watchSignals(ctx, o.signals, stop)
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, aln) }()
+	go func() { done <- srv.ServeListeners(ctx, ls) }()
 	if o.demo {
 		if err := provisionDemo(ctx, c, svc, lib, ln.Addr(), aln.Addr(), token, stdout); err != nil {
 			logger.Error("demo provisioning failed", "err", err)
@@ -187,6 +204,9 @@ func provisionDemo(ctx context.Context, c *config, svc *keyclient.Service, lib *
 	base := c.PublicBaseURL
 	if base == "" {
 		base = "http://" + loopbackHost(addr)
+		if c.TLSCert != "" && c.TLSListen == "" {
+			base = "https://" + loopbackHost(addr)
+		}
 	}
 	var names []string // sorted, as List's
 	var skipped, partial []string
