@@ -60,7 +60,7 @@ func getRequest(path string) []byte {
 }
 
 // benchOrigin publishes the demo under clear and encrypted locators.
-func benchOrigin(b *testing.B) *testOrigin {
+func benchOrigin(b testing.TB) *testOrigin {
 	o := startOrigin(b, mediaRoot(b), "")
 	o.locator("clear", "demo", "Predefined_ClearStreamingOnly", nil)
 	o.locator("drm", "demo", "Predefined_MultiDrmStreaming", nil)
