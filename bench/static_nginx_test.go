@@ -2,6 +2,8 @@ package bench
 
 import (
 	"bytes"
+	"context"
+	"time"
 	"io"
 	"net/http"
 	"os"
@@ -49,5 +51,15 @@ func TestStaticNginx(t *testing.T) {
 	}
 	if cpu1, _ := ProcCPU(n.pid); cpu1 <= cpu0 {
 		t.Errorf("nginx PID %d spent no CPU time over 50 requests (%v → %v): not the serving process", n.pid, cpu0, cpu1)
+	}
+	// As the CPU step measures it, and as reportFloor reports it.
+	res, err := measureCPU(context.Background(), n.pid, []string{n.base + "/m3u8-aapl/0"}, 2, 10*time.Millisecond, 3*time.Second, ValidAny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &comboState{StaticCPUs: []cpuResult{res}}
+	f := staticFigure(st, res.perRequest()/2)
+	if f == nil || f.Value == nil || f.Detail["x_floor"] != 2.0 {
+		t.Errorf("static figure %+v: want a value and 2x a floor of half its CPU per segment", f)
 	}
 }
