@@ -3,12 +3,12 @@ package bench
 import (
 	"bytes"
 	"context"
-	"time"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestStaticNginx starts the generated nginx over a directory of segment
