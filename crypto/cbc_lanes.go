@@ -238,6 +238,7 @@ func (s *cbcLanes) round() {
 		s.point(maxLanes)
 		cbcLanes8Asm(&s.keys()[0], &s.ptrs, &s.ivs, &s.strides, n)
 	}
+	clear(s.ptrs[:]) // no pointer into a request's buffer outlives the round
 	for _, j := range s.active[:s.nactive] {
 		j.buf = j.buf[n*BlockSize:]
 	}
