@@ -64,12 +64,12 @@ BENCH_LOAD_CORE   ?= 1
 BENCH_OUT         ?= bench/out
 BENCH_TASKSET     := $(if $(shell command -v taskset 2>/dev/null),taskset -c $(BENCH_LOAD_CORE))
 
-bench: ## the bench suite, every figure of quality.md "Fast" into bench/out/report.json (SHORT=1 quick, SOAK=10m, ONLY=cpu,…, BASELINE=REV)
+bench: ## the bench suite, every figure of quality.md "Fast" into bench/out/report.json (SHORT=1 quick, SOAK=10m, ONLY=cpu,…, BASELINE=REV, or BASELINE_URL=… BASELINE_PID=… for a running second origin)
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/drmorigin ./cmd/drmorigin
 	$(GO) build -o bin/drmbench ./bench/cmd/drmbench
 	$(if $(BASELINE),$(MAKE) --no-print-directory bench-baseline BASELINE=$(BASELINE))
 	$(BENCH_TASKSET) ./bin/drmbench suite $(if $(SHORT),--short) $(if $(SOAK),--soak $(SOAK)) $(if $(ONLY),--only $(ONLY)) \
-		$(if $(BASELINE),--baseline bin/drmorigin-baseline) \
+		$(if $(BASELINE),--baseline bin/drmorigin-baseline) $(if $(BASELINE_URL),--baseline-url $(BASELINE_URL) --baseline-pid $(BASELINE_PID)) \
 		--origin bin/drmorigin --origin-core "$(BENCH_ORIGIN_CORE)" --load-core "$(BENCH_LOAD_CORE)" --out $(BENCH_OUT)
 
 # bench-baseline: bin/drmorigin-baseline from git revision BASELINE, built

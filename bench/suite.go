@@ -35,6 +35,16 @@ type SuiteConfig struct {
 	// the CPU-per-segment step; the report then holds each pair's
 	// cpu.vs_baseline (Origin's CPU per segment ÷ Baseline's).
 	Baseline string
+	// BaselineURL, instead of Baseline, is the base URL of a second origin
+	// already running on this machine with the same content under the same
+	// paths (another drmorigin, or any origin that answers the suite's
+	// locator and manifest paths): it is measured beside Origin the same
+	// way, its CPU time read from BaselinePID (the serving process). With
+	// BaselineAdmin (its management API; token from the environment
+	// variable DRMBENCH_BASELINE_TOKEN) the suite creates its locators
+	// there; without, they must exist.
+	BaselineURL, BaselineAdmin string
+	BaselinePID                int
 	// Self is this program (for the floor-server command).
 	Self string
 	// Short is the quick form (under 10 minutes on 2 cores).
@@ -95,6 +105,8 @@ type suite struct {
 	baseline       *originProc // with cfg.Baseline, during the CPU-per-segment step
 	baselineWhy    string      // why the baseline could not be measured
 	floor          *floorProc
+	static         *floorProc // plain nginx over the floor's files, during the CPU-per-segment step
+	staticWhy      string     // why there is no static file server figure
 	combos         map[Combo]*comboState
 
 	// The progressive assets: why each cannot be measured ("" when it
@@ -121,6 +133,7 @@ type comboState struct {
 	Valid       Validator
 	CPUs        []cpuResult // drmorigin, one per round
 	FloorCPUs   []cpuResult // the floor (clear pairs only), one per round
+	StaticCPUs  []cpuResult // plain nginx serving the floor's files (clear pairs only), one per round
 
 	// The baseline origin's view of the pair (with --baseline only).
 	Base baseState
@@ -169,6 +182,9 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) error {
 		if s.floor != nil {
 			s.floor.stop()
 		}
+		if s.static != nil {
+			s.static.stop()
+		}
 		s.stopObjectStore()
 	}()
 	steps := []struct {
@@ -196,6 +212,7 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) error {
 		{"object storage: CPU per segment against local disk", "objcpu", s.objectCPU},
 		{"object storage: cold start", "objcold", s.objectCold},
 		{"object storage: storage reads per segment under a player load", "objreads", s.objectReads},
+		{"new input paths against their targets", "", s.newPathsSummary},
 	}
 	for _, st := range steps {
 		if ctx.Err() != nil {
@@ -444,9 +461,12 @@ func (s *suite) targets() {
 	for _, k := range objTargets() {
 		add(k, get(k))
 	}
+	for _, p := range newPaths {
+		add("new_paths."+p.name, get("new_paths."+p.name))
+	}
 	s.say("")
 	what := "targets of quality.md \"Fast\""
-	if s.cfg.Baseline != "" {
+	if s.cfg.Baseline != "" || s.cfg.BaselineURL != "" {
 		what += " and of the baseline comparison (cpu.vs_baseline <= 1.03)"
 	}
 	if s.selected("progcpu") || s.selected("progcold") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -22,6 +23,9 @@ const vsBaselineTarget = 1.03
 // values. A baseline that does not start is no reason to stop the suite:
 // its figures say why they are unavailable.
 func (s *suite) startBaseline(root string) error {
+	if s.cfg.BaselineURL != "" {
+		return s.externalBaseline()
+	}
 	bin := s.cfg.Baseline
 	info := map[string]any{"binary": bin, "version": binaryVersion(bin)}
 	if s.cfg.Origin != "" {
@@ -44,6 +48,35 @@ func (s *suite) startBaseline(root string) error {
 		o.stop()
 		s.baseline = nil
 		s.baselineWhy = fmt.Sprintf("unavailable (baseline locators: %v)", err)
+		return fmt.Errorf("baseline: %w", err)
+	}
+	return nil
+}
+
+// externalBaseline takes the running origin at cfg.BaselineURL as the
+// baseline: measured like a started one, its CPU time read from
+// cfg.BaselinePID, never stopped by the suite.
+func (s *suite) externalBaseline() error {
+	s.report["baseline"] = map[string]any{"url": s.cfg.BaselineURL, "pid": s.cfg.BaselinePID, "admin": s.cfg.BaselineAdmin}
+	if s.cfg.BaselinePID <= 0 {
+		s.baselineWhy = "unavailable (no PID for " + s.cfg.BaselineURL + ": its CPU time cannot be read)"
+		return fmt.Errorf("baseline %s: no PID given", s.cfg.BaselineURL)
+	}
+	if _, err := ProcCPU(s.cfg.BaselinePID); err != nil {
+		s.baselineWhy = fmt.Sprintf("unavailable (PID %d: %v)", s.cfg.BaselinePID, err)
+		return fmt.Errorf("baseline PID %d: %w", s.cfg.BaselinePID, err)
+	}
+	o := &originProc{proc: &proc{pid: s.cfg.BaselinePID}, base: strings.TrimSuffix(s.cfg.BaselineURL, "/"),
+		admin: strings.TrimSuffix(s.cfg.BaselineAdmin, "/"), token: os.Getenv("DRMBENCH_BASELINE_TOKEN")}
+	s.baseline = o
+	fmt.Fprintf(s.cfg.Stderr, "   second origin %s (pid %d, not started by the suite)\n", o.base, o.pid)
+	if o.admin == "" {
+		s.say("second origin %s: its locators are taken to exist (%s and the others of the suite): no --baseline-admin", o.base, locatorName(s.segAsset, "none"))
+		return nil
+	}
+	if err := s.locators(o); err != nil {
+		s.baseline = nil
+		s.baselineWhy = fmt.Sprintf("unavailable (second origin's locators: %v)", err)
 		return fmt.Errorf("baseline: %w", err)
 	}
 	return nil
@@ -224,7 +257,11 @@ func (s *suite) reportBaseline(rounds int) {
 			Against(*c.VS.Value, vsBaselineTarget, 'f', 3), fmt.Sprintf("%.3f (%.3f-%.3f)", d["round_ratios_median"], d["round_ratios_min"], d["round_ratios_max"]),
 			num(c.OriginMultiple), num(bmult), v})
 	}
-	s.say("drmorigin against the baseline %s, measured in the same %d interleaved rounds: vs_baseline = lowest drmorigin CPU per segment ÷ lowest baseline CPU per segment (target <= %.2f); both floor multiples beside:",
-		s.cfg.Baseline, rounds, vsBaselineTarget)
+	name := s.cfg.Baseline
+	if name == "" {
+		name = s.cfg.BaselineURL
+	}
+	s.say("drmorigin against the baseline %s, measured in the same %d interleaved rounds: vs_baseline = median of the per-round ratios drmorigin CPU per segment ÷ baseline CPU per segment (target <= %.2f); both floor multiples beside:",
+		name, rounds, vsBaselineTarget)
 	s.table(rows)
 }

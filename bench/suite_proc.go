@@ -55,7 +55,7 @@ func startProc(argv []string, env []string, logw io.Writer) (*proc, io.ReadClose
 
 // stop ends the process (SIGTERM, then SIGKILL after 10 s).
 func (p *proc) stop() {
-	if p == nil {
+	if p == nil || p.cmd == nil { // nil: none; no cmd: a process the suite did not start
 		return
 	}
 	p.cmd.Process.Signal(os.Interrupt)

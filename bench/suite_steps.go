@@ -96,7 +96,7 @@ func (s *suite) prepare(ctx context.Context) error {
 	if err := s.locators(o); err != nil {
 		return fmt.Errorf("%w: %v", errFatal, err)
 	}
-	if s.cfg.Baseline != "" {
+	if s.cfg.Baseline != "" || s.cfg.BaselineURL != "" {
 		return s.startBaseline(root)
 	}
 	return nil
@@ -352,6 +352,12 @@ func (s *suite) measureCPUPerSegment(ctx context.Context) error {
 		}
 		s.floor = f
 		defer func() { f.stop(); s.floor = nil }()
+		if n, err := startStaticNginx(s.cfg.OriginCore, filepath.Join(s.tmp, "floor"), filepath.Join(s.tmp, "nginx"), s.log); err != nil {
+			s.staticWhy = err.Error()
+		} else {
+			s.static = n
+			defer func() { n.stop(); s.static = nil }()
+		}
 	}
 	minCPU, maxWall, rounds := s.cpuBudget()
 	for r := range rounds {
@@ -372,6 +378,16 @@ func (s *suite) measureCPUPerSegment(ctx context.Context) error {
 					return fmt.Errorf("floor %s: %w", cb.Format, err)
 				}
 				st.FloorCPUs = append(st.FloorCPUs, res)
+				if s.static != nil {
+					for i, p := range paths[cb.Format] {
+						urls[i] = s.static.base + p
+					}
+					res, err := measureCPU(ctx, s.static.pid, urls, cpuConns, minCPU, maxWall, ValidAny)
+					if err != nil {
+						return fmt.Errorf("nginx %s: %w", cb.Format, err)
+					}
+					st.StaticCPUs = append(st.StaticCPUs, res)
+				}
 			}
 			origin := func() error {
 				if st.Unavailable != "" {
@@ -411,14 +427,14 @@ func (s *suite) measureCPUPerSegment(ctx context.Context) error {
 	}
 	s.reportFloor(rounds)
 	s.reportMultiples(rounds)
-	if s.cfg.Baseline != "" {
+	if s.cfg.Baseline != "" || s.cfg.BaselineURL != "" {
 		s.reportBaseline(rounds)
 	}
 	return nil
 }
 
 func (s *suite) reportFloor(rounds int) {
-	rows := [][]string{{"format", "µs/segment", "(median / max)", "segment bytes", "segments", "server CPU s", "errors"}}
+	rows := [][]string{{"format", "µs/segment", "(median / max)", "segment bytes", "segments", "server CPU s", "nginx µs", "nginx ÷ floor", "errors"}}
 	for _, cb := range Matrix {
 		st := s.combos[cb]
 		if cb.Enc != "none" || st == nil || len(st.FloorCPUs) == 0 {
@@ -430,11 +446,24 @@ func (s *suite) reportFloor(rounds int) {
 		fig.Detail = map[string]any{"best_of_rounds_us": float64(lo) / 1e3, "median_us": float64(med) / 1e3, "max_us": float64(hi) / 1e3, "rounds": len(st.FloorCPUs),
 			"segment_bytes": bytes / max(reqs, 1), "segments": reqs}
 		s.set("floor_cpu_per_segment."+cb.Format, fig)
+		nus, nratio := "-", "-"
+		if sfig := staticFigure(st, lo); sfig != nil {
+			s.set("static_cpu_per_segment."+cb.Format, sfig)
+			if sfig.Value != nil {
+				nus, nratio = fmt.Sprintf("%.1f", *sfig.Value), fmt.Sprintf("%.2f", sfig.Detail["x_floor"])
+			}
+		}
 		rows = append(rows, []string{cb.Format, fmt.Sprintf("%.1f", float64(lo)/1e3), fmt.Sprintf("%.1f / %.1f", float64(med)/1e3, float64(hi)/1e3),
-			fmt.Sprint(bytes / max(reqs, 1)), fmt.Sprint(reqs), fmt.Sprintf("%.2f", cpu.Seconds()), FormatErrors(errs)})
+			fmt.Sprint(bytes / max(reqs, 1)), fmt.Sprint(reqs), fmt.Sprintf("%.2f", cpu.Seconds()), nus, nratio, FormatErrors(errs)})
 	}
-	s.say("copy-only floor: the same video segment bytes served from memory (fasthttp, own process, pinned like the origin); best of %d rounds:", rounds)
+	s.say("copy-only floor: the same video segment bytes served from memory (fasthttp, own process, pinned like the origin); beside it plain nginx (sendfile, one process, same core) serving them as files; best of %d rounds:", rounds)
 	s.table(rows)
+	if s.staticWhy != "" {
+		s.say("static file server: unavailable (%s)", s.staticWhy)
+		s.report["static_file_server"] = map[string]any{"unavailable": s.staticWhy}
+	} else {
+		s.report["static_file_server"] = map[string]any{"server": "nginx", "config": "daemon off, master_process off, sendfile on, access_log off"}
+	}
 }
 
 func (s *suite) reportMultiples(rounds int) {
@@ -506,4 +535,23 @@ func (s *suite) reportMultiples(rounds int) {
 	s.say("drmorigin CPU time per video segment and its multiple of the floor, best of %d rounds (per-round multiples beside), nginx-vod-module's multiples from quality.md:", rounds)
 	s.table(rows)
 	s.charts = append(s.charts, Chart{Title: "CPU time per video segment, multiple of the copy-only floor", YLabel: "x floor", Bars: bars})
+}
+
+// staticFigure is the static file server's CPU per segment of a clear
+// pair (best of its clean rounds), with its multiple of the floor's best
+// (floor, ns) in its detail; nil when it was not measured.
+func staticFigure(st *comboState, floor float64) *Figure {
+	if len(st.StaticCPUs) == 0 {
+		return nil
+	}
+	good := clean(st.StaticCPUs)
+	if len(good) == 0 {
+		_, _, _, errs := totals(st.StaticCPUs)
+		return UnavailableFigure(math.NaN(), "µs", "invalid (every round had errors: "+FormatErrors(errs)+")")
+	}
+	med, lo, hi := median(good)
+	fig := NewFigure(lo/1e3, math.NaN(), "µs")
+	fig.Detail = map[string]any{"best_of_rounds_us": lo / 1e3, "median_us": med / 1e3, "max_us": hi / 1e3, "rounds": len(st.StaticCPUs),
+		"x_floor": lo / floor, "server": "nginx (sendfile)"}
+	return fig
 }

@@ -52,3 +52,9 @@ func ctrAsm(xk *byte, hi uint64, lo uint64, dst *byte, src *byte, n int)
 
 //go:noescape
 func cbcsLanes4Asm(xk *byte, ptrs *[4]*byte, ivs *[4][16]byte, strides *[4]int, n int)
+
+//go:noescape
+func cbcLanes4Asm(keys *byte, ptrs *[4]*byte, ivs *[4][16]byte, strides *[4]int, n int)
+
+//go:noescape
+func cbcLanes8Asm(keys *byte, ptrs *[8]*byte, ivs *[8][16]byte, strides *[8]int, n int)

@@ -21,3 +21,11 @@ func cbcsLanes4Asm(xk *byte, ptrs *[4]*byte, ivs *[4][16]byte, strides *[4]int, 
 var useVAES = false
 
 func ctrVAESAsm(xk *byte, lo uint64, hi uint64, dst *byte, src *byte, n int) { panic("unreachable") }
+
+func cbcLanes4Asm(keys *byte, ptrs *[4]*byte, ivs *[4][16]byte, strides *[4]int, n int) {
+	panic("unreachable")
+}
+
+func cbcLanes8Asm(keys *byte, ptrs *[8]*byte, ivs *[8][16]byte, strides *[8]int, n int) {
+	panic("unreachable")
+}

@@ -6,7 +6,17 @@ package crypto
 // be dst[len(dst):len(dst)+len(src)], i.e. buf = k.AppendCBCSegment(buf[:0],
 // buf, iv) encrypts in place; otherwise src and the appended bytes must not
 // overlap. It allocates nothing when dst has the capacity.
+//
+// While other segments are being encrypted at the same time, the chain of
+// this one runs interleaved with theirs (cbc_lanes.go); alone, it runs
+// straight through. The bytes are the same either way.
 func (k *Key) AppendCBCSegment(dst, src []byte, iv [16]byte) []byte {
+	return k.appendCBCSegment(dst, src, iv, sharedLanes())
+}
+
+// appendCBCSegment is AppendCBCSegment with the lanes to use; nil runs the
+// chain alone (the path before the lanes, kept for the benchmarks).
+func (k *Key) appendCBCSegment(dst, src []byte, iv [16]byte, lanes *cbcLanes) []byte {
 	n := len(src)
 	full := n &^ (BlockSize - 1)
 	out0 := len(dst)
@@ -19,9 +29,15 @@ func (k *Key) AppendCBCSegment(dst, src []byte, iv [16]byte) []byte {
 	dst = dst[:out0+total]
 	out := dst[out0:]
 	if full > 0 {
-		if useAsm {
+		switch {
+		case useAsm && lanes != nil && full >= laneMinBlocks*BlockSize:
+			if &out[0] != &src[0] {
+				copy(out, src[:full])
+			}
+			lanes.encryptCBC(k, out[:full], &iv)
+		case useAsm:
 			cbcEncAsm(&k.enc[0], &iv, &out[0], &src[0], full/BlockSize)
-		} else {
+		default:
 			copy(out, src[:full])
 			k.EncryptCBC(out[:full], &iv)
 		}

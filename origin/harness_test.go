@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +38,32 @@ type testOrigin struct {
 	resolver *keyclient.Resolver
 	cancel   context.CancelFunc
 	done     chan error
+	writes   *atomic.Int64 // Write calls on the streaming listener's connections
+}
+
+// countingListener counts the Write calls on the connections it accepts
+// (each is one write system call on a TCP connection).
+type countingListener struct {
+	net.Listener
+	writes *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{c, l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
 }
 
 // mediaRoot is the committed demo content.
@@ -117,8 +144,8 @@ func startOriginStore(t testing.TB, assets storage.Store, root, storeURL string,
 		t.Fatal(err)
 	}
 	o := &testOrigin{t: t, srv: srv, base: "http://" + ln.Addr().String(), admin: "http://" + aln.Addr().String(),
-		root: root, resolver: res, cancel: cancel, done: make(chan error, 1)}
-	ls := origin.Listeners{Stream: ln, Admin: aln}
+		root: root, resolver: res, cancel: cancel, done: make(chan error, 1), writes: new(atomic.Int64)}
+	ls := origin.Listeners{Stream: countingListener{ln, o.writes}, Admin: aln}
 	switch {
 	case srv.Config.TLSListen != "":
 		if ls.TLS, err = net.Listen("tcp", srv.Config.TLSListen); err != nil {

@@ -47,8 +47,10 @@ var (
 // manifests and segments (browser players live on other origins).
 func setCORS(ctx *fasthttp.RequestCtx) {
 	h := &ctx.Response.Header
-	h.SetBytesKV(hdrACAO, valStar)
-	h.SetBytesKV(hdrACEH, valExposeHdrs)
+	// The names are written canonical: SetCanonical skips normalizing
+	// them on every response.
+	h.SetCanonical(hdrACAO, valStar)
+	h.SetCanonical(hdrACEH, valExposeHdrs)
 }
 
 // preflight answers a CORS preflight on the streaming listener.

@@ -270,6 +270,7 @@ func (s *Server) Initialize() error {
 		ConnState:          s.connState,
 		ReadBufferSize:     MaxRequestLineLen + MaxHeaderBytes,
 		MaxRequestBodySize: MaxStreamBodyBytes,
+		WriteBufferSize:    streamWriteBuffer,
 		ReadTimeout:        s.Config.ReadTimeout,
 		WriteTimeout:       s.Config.WriteTimeout,
 		IdleTimeout:        s.Config.IdleTimeout,

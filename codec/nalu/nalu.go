@@ -1,7 +1,5 @@
 package nalu
 
-import "bytes"
-
 // Len returns the big-endian NAL unit length prefix of size bytes (1, 2 or
 // 4, as an avcC or hvcC lengthSizeMinusOne+1 says) at the start of b, which
 // must hold at least size bytes. The caller checks the length against what
@@ -18,11 +16,11 @@ func Len(b []byte, size int) int {
 
 // AppendEscaped appends b to dst with emulation prevention (H.264 7.4.1): a
 // 0x03 after every two zero bytes that a byte 0x00-0x03 follows, or that
-// end the data. It looks for zero pairs with bytes.Index, so clear runs are
+// end the data. It looks for zero pairs with IndexZeroPair, so clear runs are
 // copied at memmove speed.
 func AppendEscaped(dst, b []byte) []byte {
 	for {
-		i := bytes.Index(b, zeroPair)
+		i := indexZeroPair(b)
 		switch {
 		case i < 0:
 			return append(dst, b...)

@@ -8,3 +8,7 @@ var (
 	Rescale      = rescale
 	PATPacket    = patPacket
 )
+
+// SetEscapeByCopy makes m escape encrypted NAL units by copying them into
+// its buffer, the path before appendEscapedRef, for the benchmarks.
+func (m *Muxer) SetEscapeByCopy(on bool) { m.escapeByCopy = on }

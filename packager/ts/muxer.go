@@ -31,7 +31,8 @@ type Muxer struct {
 	pre          []byte   // SAMPLE-AES with a PatternEncrypter: the segment's video NAL units, encrypted
 	preNALs      []saesNAL
 	preRanges    [][]byte
-	preNext      int // the next of preNALs appendVideoPES takes
+	preNext      int  // the next of preNALs appendVideoPES takes
+	escapeByCopy bool // escape encrypted NAL units into buf, as before appendEscapedRef (set by the benchmarks only, to compare)
 }
 
 // chunk is a piece of a PES: a sample's own bytes (ext), or, when ext is

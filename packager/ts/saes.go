@@ -139,8 +139,41 @@ func (m *Muxer) appendPreEncryptedNAL(nal []byte) bool {
 		return false
 	}
 	m.preNext++
-	m.buf = nalu.AppendEscaped(m.buf, m.pre[e.off:e.end])
+	if m.escapeByCopy {
+		m.buf = nalu.AppendEscaped(m.buf, m.pre[e.off:e.end])
+		return true
+	}
+	m.appendEscapedRef(m.pre[e.off:e.end])
 	return true
+}
+
+// appendEscapedRef adds b, an encrypted NAL unit in m.pre, to the PES with
+// emulation prevention, as nalu.AppendEscaped would, but by reference: the
+// stretches between the inserted 0x03 bytes are chunks of m.pre (which
+// preEncrypt has finished growing), so the NAL unit's bytes are copied once,
+// by writePES into the TS packets, rather than first into m.buf as well.
+func (m *Muxer) appendEscapedRef(b []byte) {
+	s, j := 0, 0 // b[:s] is in the PES; no pair that needs a 0x03 starts before j
+	for {
+		i := nalu.IndexZeroPair(b[j:])
+		if i < 0 {
+			break
+		}
+		i += j
+		switch {
+		case i+2 == len(b):
+			m.appendExt(b[s:])
+			m.buf = append(m.buf, 3)
+			return
+		case b[i+2] <= 3:
+			m.appendExt(b[s : i+2])
+			m.buf = append(m.buf, 3)
+			s, j = i+2, i+2
+		default:
+			j = i + 3
+		}
+	}
+	m.appendExt(b[s:])
 }
 
 // encryptAACFrame applies SAMPLE-AES to one raw AAC frame (after its ADTS

@@ -2,7 +2,7 @@
 //
 //	drmbench run --url MANIFEST [--url …] [--players N] [--pullers M] [--realtime] [--duration D] [--token T] [--out DIR]
 //	drmbench run --base http://127.0.0.1:8080 --name demo --locator none=demo-clear [--locator cenc=L] …
-//	drmbench suite [--short] [--soak 10m] [--out bench/out] [--baseline BIN]   (what `make bench` runs)
+//	drmbench suite [--short] [--soak 10m] [--out bench/out] [--baseline BIN | --baseline-url URL --baseline-pid PID]   (what `make bench` runs)
 //	drmbench synth --src DIR --dst DIR [--duration 2h]
 //	drmbench floor-server --dir DIR [--listen 127.0.0.1:0]   (the suite's copy-only floor)
 //	drmbench raw-cipher [--duration 1s]                      (the suite's raw crypto/aes speeds)
@@ -128,6 +128,9 @@ func runSuite(ctx context.Context, args []string) error {
 	asset := fs.String("asset", "demo", "source asset")
 	origin := fs.String("origin", "", "drmorigin binary (default: build ./cmd/drmorigin)")
 	baseline := fs.String("baseline", "", "a second drmorigin binary (another revision) measured beside --origin in the CPU-per-segment rounds (cpu.vs_baseline)")
+	baselineURL := fs.String("baseline-url", os.Getenv("DRMBENCH_BASELINE_URL"), "base URL of a second origin already running here with the same content, measured beside --origin like --baseline (env DRMBENCH_BASELINE_URL)")
+	baselinePID := fs.Int("baseline-pid", 0, "with --baseline-url: the PID of its serving process, whose CPU time is read (env DRMBENCH_BASELINE_PID)")
+	baselineAdmin := fs.String("baseline-admin", os.Getenv("DRMBENCH_BASELINE_ADMIN"), "with --baseline-url: its management API, where the suite creates its locators (token in DRMBENCH_BASELINE_TOKEN); empty: they exist")
 	short := fs.Bool("short", false, "quick form (under 10 minutes on 2 cores)")
 	soak := fs.Duration("soak", 0, "memory soak duration (default 60s with --short, else 3m)")
 	players := fs.Int("players", 1000, "simulated players in the soak")
@@ -153,9 +156,22 @@ func runSuite(ctx context.Context, args []string) error {
 			return fmt.Errorf("--baseline: %w", err)
 		}
 	}
+	if *baselinePID == 0 {
+		if v := os.Getenv("DRMBENCH_BASELINE_PID"); v != "" {
+			if _, err := fmt.Sscan(v, baselinePID); err != nil {
+				return fmt.Errorf("DRMBENCH_BASELINE_PID %q: not a PID", v)
+			}
+		}
+	}
+	switch {
+	case *baseline != "" && *baselineURL != "":
+		return fmt.Errorf("--baseline and --baseline-url: one second origin at a time")
+	case *baselineURL != "" && *baselinePID <= 0:
+		return fmt.Errorf("--baseline-url %s needs --baseline-pid (its serving process on this machine, whose CPU time the suite reads)", *baselineURL)
+	}
 	self, _ := os.Executable()
 	return bench.RunSuite(ctx, bench.SuiteConfig{Repo: abs(*repo), Out: abs(*out), Media: abs(*media), Asset: *asset,
-		Origin: absIf(*origin), Baseline: absIf(*baseline), Self: self, Short: *short, Soak: *soak, Players: *players, OriginCore: *originCore,
+		Origin: absIf(*origin), Baseline: absIf(*baseline), BaselineURL: *baselineURL, BaselinePID: *baselinePID, BaselineAdmin: *baselineAdmin, Self: self, Short: *short, Soak: *soak, Players: *players, OriginCore: *originCore,
 		LoadCore: *loadCore, SkipGoBench: *skipGo, Only: steps})
 }
 

@@ -1,0 +1,305 @@
+package crypto
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Cross-request CBC lanes.
+//
+// HLS AES-128 encrypts a whole segment as one CBC chain: every block waits
+// for the one before, so a chain runs at AESENC's latency (about 40 cycles
+// a block) while the AES units could start one or two rounds a cycle. The
+// chains of different requests are independent. When several requests
+// encrypt at once, one of them (the owner) runs all their chains together,
+// interleaved in one loop (aes_lanes_amd64.s), chunk by chunk:
+//
+//	request A ──► owner: round · round · round ─ hands over ─► returns
+//	request B ──► waits ···· lane 2: round · round ─ owner: round ─► returns
+//	request C ──────────────► waits ··· lane 3: round ─ done ─► returns
+//
+// - A chain that finds no owner becomes the owner and starts at once: a
+//   request alone never waits for company (it pays one uncontended lock and
+//   a runtime.Gosched per 64 KiB chunk).
+// - A chain that finds an owner queues and parks. Between rounds the owner
+//   takes queued chains into free lanes (first come, first served), so a
+//   newcomer waits at most one round (about 50 µs) for a free lane.
+// - A lane whose chain ends is freed at once and its request woken; the
+//   lanes stay packed at the front so that four or fewer run the 4-lane
+//   loop and one alone runs the plain chain loop.
+// - The owner works only until its own chain ends, then hands ownership to
+//   a chain still running (a wake-up, no lock held), so no request pays for
+//   another's tail.
+// - Between rounds the owner yields the processor (runtime.Gosched): with
+//   GOMAXPROCS=1, as on the bench's pinned core, that is the only moment at
+//   which other requests can reach the rendezvous. With more processors a
+//   chain that would wait behind a full set of lanes goes straight on its own
+//   processor instead.
+//
+// The rendezvous is one mutex, taken a constant number of times per chain
+// and once per round only when a chain joins or ends; the jobs and their
+// wake-up channels are allocated once with the scheduler, so the steady
+// state allocates nothing. Every chain comes out exactly as EncryptCBC makes
+// it: only the order of the work changes.
+
+const (
+	// maxLanes is the most chains one loop interleaves: eight keep two AES
+	// units busy through ten rounds of four-cycle latency.
+	maxLanes = 8
+	// laneChunk is how many blocks each lane advances per round (64 KiB):
+	// rounds are long enough that taking in chains and yielding cost well
+	// under 1% of them, and short enough that a newcomer soon gets a lane.
+	laneChunk = 4096
+	// laneMinBlocks: a shorter chain (under 16 KiB, a few µs of work) goes
+	// straight; a wait for a lane could cost more than it saves.
+	laneMinBlocks = 1024
+	// laneSlots bounds the chains queued or running at once; the next one
+	// goes straight.
+	laneSlots = 64
+	// roundKeysSize is the size of an AES-128 key schedule (11 round keys).
+	roundKeysSize = 176
+)
+
+// laneWake is what a parked chain is woken with.
+type laneWake uint8
+
+const (
+	wakeDone  laneWake = iota // the chain is encrypted
+	wakeOwner                 // the chain is not done: run the lanes now
+)
+
+// laneJob is one chain queued or running in the lanes.
+type laneJob struct {
+	k    *Key
+	buf  []byte   // the blocks still to encrypt, in place
+	iv   [16]byte // the chain value when it joined
+	wake chan laneWake
+}
+
+// cbcLanes is the lane scheduler. The zero value is not usable: see
+// newCBCLanes.
+type cbcLanes struct {
+	mu       sync.Mutex
+	owned    bool // a goroutine runs the lanes (under mu)
+	queued   int  // chains queued or in lanes (under mu)
+	pending  [laneSlots]*laneJob
+	phead    int          // first queued job in pending (ring, under mu)
+	pn       int          // queued jobs in pending (under mu)
+	npending atomic.Int32 // pn, for the owner's check between rounds
+	free     [laneSlots]*laneJob
+	nfree    int
+	jobs     [laneSlots]laneJob
+
+	// The owner's state. Only the owner touches it (nactive is also read
+	// under mu and written by the owner under mu); ownership passes under
+	// mu or with the wakeOwner message.
+	active  [maxLanes]*laneJob // lanes 0..nactive-1
+	nactive int
+	ivs     [maxLanes][16]byte
+	ptrs    [maxLanes]*byte
+	strides [maxLanes]int
+	keyMem  [maxLanes*roundKeysSize + 15]byte // lane l's key schedule at keys()+176*l
+	sink    [BlockSize]byte                   // what idle lanes encrypt, in place
+
+	peak atomic.Int32 // the most lanes that ever ran together (tests)
+}
+
+func newCBCLanes() *cbcLanes {
+	s := &cbcLanes{}
+	for i := range s.jobs {
+		s.jobs[i].wake = make(chan laneWake, 1)
+		s.free[i] = &s.jobs[i]
+	}
+	s.nfree = laneSlots
+	return s
+}
+
+// sharedLanes is the process's scheduler, made on first use.
+var sharedLanes = sync.OnceValue(newCBCLanes)
+
+// encryptCBC encrypts buf, a whole number of blocks, in place with
+// AES-128-CBC under k from *iv, leaving the last ciphertext block in *iv, as
+// k.EncryptCBC does, in the lanes when other chains run at the same time.
+func (s *cbcLanes) encryptCBC(k *Key, buf []byte, iv *[16]byte) {
+	if !useAsm || len(buf) < laneMinBlocks*BlockSize {
+		k.EncryptCBC(buf, iv)
+		return
+	}
+	if len(buf)%BlockSize != 0 {
+		panic("crypto: EncryptCBC input not full blocks")
+	}
+	s.mu.Lock()
+	if s.nfree == 0 || (s.owned && s.queued >= maxLanes && runtime.GOMAXPROCS(0) > 1) {
+		s.mu.Unlock()
+		k.EncryptCBC(buf, iv)
+		return
+	}
+	s.nfree--
+	j := s.free[s.nfree]
+	j.k, j.buf, j.iv = k, buf, *iv
+	s.queued++
+	if !s.owned {
+		s.owned = true
+		s.addLane(j)
+		s.mu.Unlock()
+		s.run(j)
+	} else {
+		s.pending[(s.phead+s.pn)%laneSlots] = j
+		s.pn++
+		s.npending.Store(int32(s.pn))
+		s.mu.Unlock()
+		if <-j.wake == wakeOwner {
+			s.run(j)
+		}
+	}
+	copy(iv[:], buf[len(buf)-BlockSize:])
+	s.mu.Lock()
+	j.k, j.buf = nil, nil
+	s.free[s.nfree] = j
+	s.nfree++
+	s.mu.Unlock()
+}
+
+// run is the owner's loop: rounds until self's chain is done.
+func (s *cbcLanes) run(self *laneJob) {
+	for {
+		if s.npending.Load() > 0 && s.nactive < maxLanes {
+			s.mu.Lock()
+			s.absorb()
+			s.mu.Unlock()
+		}
+		s.round()
+		if s.retire(self) {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// keys is the 16-byte aligned start of the lanes' key schedules: the lane
+// loops read round keys as SSE memory operands, which must be aligned.
+func (s *cbcLanes) keys() []byte {
+	off := int(-uintptr(unsafe.Pointer(&s.keyMem[0])) & 15)
+	return s.keyMem[off : off+maxLanes*roundKeysSize]
+}
+
+// addLane puts j in the next free lane (the caller checked there is one).
+func (s *cbcLanes) addLane(j *laneJob) {
+	l := s.nactive
+	copy(s.keys()[l*roundKeysSize:], j.k.enc[:])
+	s.ivs[l] = j.iv
+	s.active[l] = j
+	s.nactive++
+	if int32(s.nactive) > s.peak.Load() {
+		s.peak.Store(int32(s.nactive))
+	}
+}
+
+// removeLane frees lane l, moving the last lane into it.
+func (s *cbcLanes) removeLane(l int) {
+	last := s.nactive - 1
+	if l != last {
+		keys := s.keys()
+		s.active[l], s.ivs[l] = s.active[last], s.ivs[last]
+		copy(keys[l*roundKeysSize:(l+1)*roundKeysSize], keys[last*roundKeysSize:])
+	}
+	s.active[last] = nil
+	s.nactive--
+}
+
+// absorb moves queued chains into free lanes, oldest first. Under mu.
+func (s *cbcLanes) absorb() {
+	for s.pn > 0 && s.nactive < maxLanes {
+		s.addLane(s.pending[s.phead])
+		s.pending[s.phead] = nil
+		s.phead = (s.phead + 1) % laneSlots
+		s.pn--
+	}
+	s.npending.Store(int32(s.pn))
+}
+
+// round advances every lane by up to laneChunk blocks, as far as the
+// shortest chain goes.
+func (s *cbcLanes) round() {
+	n := laneChunk
+	for _, j := range s.active[:s.nactive] {
+		n = min(n, len(j.buf)/BlockSize)
+	}
+	switch {
+	case s.nactive == 1:
+		j := s.active[0]
+		cbcEncAsm(&j.k.enc[0], &s.ivs[0], &j.buf[0], &j.buf[0], n)
+	case s.nactive <= 4:
+		s.point(4)
+		cbcLanes4Asm(&s.keys()[0], (*[4]*byte)(s.ptrs[:4]), (*[4][16]byte)(s.ivs[:4]), (*[4]int)(s.strides[:4]), n)
+	default:
+		s.point(maxLanes)
+		cbcLanes8Asm(&s.keys()[0], &s.ptrs, &s.ivs, &s.strides, n)
+	}
+	clear(s.ptrs[:]) // no pointer into a request's buffer outlives the round
+	for _, j := range s.active[:s.nactive] {
+		j.buf = j.buf[n*BlockSize:]
+	}
+}
+
+// point sets the first width lanes' block pointers: each chain's next
+// block, or the sink, marking time in place, for idle lanes.
+func (s *cbcLanes) point(width int) {
+	for l := range width {
+		if l < s.nactive {
+			s.ptrs[l], s.strides[l] = &s.active[l].buf[0], BlockSize
+		} else {
+			s.ptrs[l], s.strides[l] = &s.sink[0], 0
+		}
+	}
+}
+
+// retire frees the lanes whose chains are done and wakes their requests.
+// When self's chain is done it hands the lanes to a chain still running
+// (or gives them up when none is left) and reports true.
+func (s *cbcLanes) retire(self *laneJob) bool {
+	ended := false
+	for _, j := range s.active[:s.nactive] {
+		ended = ended || len(j.buf) == 0
+	}
+	if !ended {
+		return false
+	}
+	var done [maxLanes]*laneJob
+	nd, selfDone := 0, false
+	var next *laneJob
+	s.mu.Lock()
+	for l := 0; l < s.nactive; {
+		j := s.active[l]
+		if len(j.buf) > 0 {
+			l++
+			continue
+		}
+		s.removeLane(l)
+		s.queued--
+		if j == self {
+			selfDone = true
+		} else {
+			done[nd] = j
+			nd++
+		}
+	}
+	if selfDone {
+		s.absorb()
+		if s.nactive > 0 {
+			next = s.active[0]
+		} else {
+			s.owned = false
+		}
+	}
+	s.mu.Unlock()
+	for _, j := range done[:nd] {
+		j.wake <- wakeDone
+	}
+	if next != nil {
+		next.wake <- wakeOwner
+	}
+	return selfDone
+}
