@@ -7,9 +7,13 @@ import (
 	"github.com/drmorigin/drmorigin/packager"
 )
 
-// presentationOf describes an indexed asset for the manifest builders.
-func presentationOf(a *packager.Asset) *manifest.Presentation {
+// presentationOf describes an indexed asset for the manifest builders; base
+// is the public base URL (a live presentation's UTCTiming is base/time).
+func presentationOf(a *packager.Asset, base string) *manifest.Presentation {
 	p := &manifest.Presentation{Name: a.ManifestName, Tracks: make([]manifest.Track, 0, len(a.Tracks))}
+	if l := a.Live; l != nil {
+		p.Live = &manifest.Live{Start: l.Start, Window: l.Window, TimeURL: base + timePath}
+	}
 	for _, t := range a.Tracks {
 		mt := manifest.Track{
 			Name:             t.Name,
@@ -29,6 +33,7 @@ func presentationOf(a *packager.Asset) *manifest.Presentation {
 			Channels:         t.Channels,
 			Language:         t.Language,
 			Segments:         make([]manifest.Segment, len(t.Fragments)),
+			Sequence:         t.Sequence,
 		}
 		if t.Kind == packager.Audio {
 			mt.Kind = manifest.Audio
