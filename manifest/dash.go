@@ -41,6 +41,7 @@ const (
 // When renditions of one AdaptationSet have different timelines, each
 // Representation gets a SegmentTemplate of its own instead.
 func DASH(p *Presentation, o Options) ([]byte, error) {
+	p = aligned(p)
 	if err := validate(p, o); err != nil {
 		return nil, err
 	}

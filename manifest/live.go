@@ -61,3 +61,52 @@ func ShortestSegment(p *Presentation) time.Duration {
 func msDuration(d time.Duration) string {
 	return xsDuration(uint64(d/time.Millisecond), 1000)
 }
+
+// aligned returns p with each group's tracks cut to the segments that all
+// of them have, when p is live: the renditions of one encoder arrive one
+// after the other, so for a moment one has a segment the others do not
+// (or still has one they dropped). A shared timeline lets DASH share one
+// SegmentTemplate and is what Smooth requires. p itself is not changed.
+func aligned(p *Presentation) *Presentation {
+	if p == nil || p.Live == nil {
+		return p
+	}
+	cp := *p
+	cp.Tracks = append([]Track(nil), p.Tracks...)
+	for _, g := range groups(&cp) {
+		if len(g.tracks) < 2 || g.sharedTimeline() {
+			continue
+		}
+		in := func(t *Track, v uint64) bool {
+			lo, hi := 0, len(t.Segments)
+			for lo < hi {
+				m := (lo + hi) / 2
+				if t.Segments[m].Time < v {
+					lo = m + 1
+				} else {
+					hi = m
+				}
+			}
+			return lo < len(t.Segments) && t.Segments[lo].Time == v
+		}
+		for _, t := range g.tracks {
+			var keep []Segment
+			for _, s := range t.Segments {
+				all := true
+				for _, o := range g.tracks {
+					if o != t && !in(o, s.Time) {
+						all = false
+						break
+					}
+				}
+				if all {
+					keep = append(keep, s)
+				} else if len(keep) == 0 {
+					t.Sequence = t.Sequence + 1
+				}
+			}
+			t.Segments = keep
+		}
+	}
+	return &cp
+}

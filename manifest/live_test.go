@@ -122,3 +122,25 @@ func checkLiveSmooth(t *testing.T, p *manifest.Presentation, out []byte) {
 		t.Errorf("%+v", m)
 	}
 }
+
+// TestLiveAligned: renditions of one group arrive one after the other; a
+// live Smooth manifest (and DASH's shared template) lists the segments all
+// of them have, where VOD would refuse the presentation.
+func TestLiveAligned(t *testing.T) {
+	p := liveDemo()
+	p.Tracks[0].Segments = append(p.Tracks[0].Segments, manifest.Segment{Time: 102400, Duration: 25600, Size: 1000})
+	out, err := manifest.Smooth(p, manifest.Options{})
+	if err != nil {
+		t.Fatalf("live Smooth with one rendition ahead: %v", err)
+	}
+	if bytes.Contains(out, []byte(`t="102400"`)) || !bytes.Contains(out, []byte(`Chunks="3"`)) {
+		t.Errorf("the segment only one rendition has is listed:\n%s", out)
+	}
+	d, err := manifest.DASH(p, manifest.Options{})
+	if err != nil || bytes.Count(d, []byte("<SegmentTemplate")) != 3 {
+		t.Errorf("live DASH does not share one template per group (%v)", err)
+	}
+	if len(p.Tracks[0].Segments) != 4 {
+		t.Error("the builder changed the caller's presentation")
+	}
+}

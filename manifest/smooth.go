@@ -23,6 +23,7 @@ const smoothTimeScale = 10_000_000
 //	    ├── QualityLevel (Index, Bitrate, FourCC, CodecPrivateData, ...)
 //	    └── c t d r
 func Smooth(p *Presentation, o Options) ([]byte, error) {
+	p = aligned(p)
 	if err := validate(p, o); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,187 @@
+package origin_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"net/http"
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drmorigin/drmorigin/internal/testmedia"
+	"github.com/drmorigin/drmorigin/live"
+	"github.com/drmorigin/drmorigin/packager"
+	"github.com/drmorigin/drmorigin/storage"
+)
+
+// liveOrigin is an origin whose asset library a live Hub feeds, over a
+// fresh local asset root: the pair the serve command wires (the ingest
+// listener, which calls Hub.Ingest, is left to the caller).
+type liveOrigin struct {
+	*testOrigin
+	hub *live.Hub
+}
+
+// startLiveOrigin starts a Hub and an origin over root, sharing the
+// origin's packager Library.
+func startLiveOrigin(t testing.TB, root string) *liveOrigin {
+	t.Helper()
+	st := storage.NewLocal(root, storage.LocalOptions{})
+	o := startOriginStore(t, st, root, "", func(c *originConfig) { c.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil)) })
+	lib, ok := o.srv.Assets.(*packager.Library)
+	if !ok {
+		t.Fatal("the test origin's Assets is not a packager.Library")
+	}
+	hub := live.NewHub(live.Config{Store: st, Writer: st, Assets: lib, StallTimeout: 5 * time.Second})
+	t.Cleanup(func() { hub.Close() })
+	return &liveOrigin{testOrigin: o, hub: hub}
+}
+
+// liveFeed is an ffmpeg ismv feed cut into its init and its moof+mdat
+// pairs, and the tee muxer's local copy of the same packets.
+type liveFeed struct {
+	init  []byte
+	frags [][]byte
+	copy  string
+}
+
+func makeLiveFeed(t *testing.T, seconds int) liveFeed {
+	t.Helper()
+	feed, cp := testmedia.LiveFeed(t, t.TempDir(), seconds)
+	b, err := os.ReadFile(feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := liveFeed{copy: cp}
+	for off := 0; off+8 <= len(b); {
+		n := int(binary.BigEndian.Uint32(b[off:]))
+		switch string(b[off+4 : off+8]) {
+		case "moof":
+			n += int(binary.BigEndian.Uint32(b[off+n:]))
+			f.frags = append(f.frags, b[off:off+n])
+		case "mfra":
+		default:
+			if len(f.frags) == 0 {
+				f.init = append(f.init, b[off:off+n]...)
+			}
+		}
+		off += n
+	}
+	return f
+}
+
+// push sends the init and fragments as one encoder request.
+func (lo *liveOrigin) push(t *testing.T, stream string, f liveFeed, frags [][]byte) {
+	t.Helper()
+	b := append(append([]byte(nil), f.init...), bytes.Join(frags, nil)...)
+	if err := lo.hub.Ingest(context.Background(), "ev", stream, bytes.NewReader(b)); err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+}
+
+// TestLiveServeAndEnd pushes an ffmpeg feed in two requests (a reconnection)
+// through the Hub and watches it through the origin: dynamic DASH, HLS
+// windows and live Smooth while it runs, /time, 404 no-cache for what is
+// not there yet, decodable segments; after EndOutput the same URLs serve
+// VOD with the same segment bytes, and every video track decodes to exactly
+// the frames of ffmpeg's local copy of the feed.
+func TestLiveServeAndEnd(t *testing.T) {
+	needTool(t, "ffmpeg", "ffmpeg")
+	f := makeLiveFeed(t, 10)
+	lo := startLiveOrigin(t, t.TempDir())
+	lo.hub.StartEvent("ev")
+	if err := lo.hub.AddOutput(live.Output{Event: "ev", Name: "out", Asset: "liveshow", Manifest: "show", Window: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	half := len(f.frags) / 2
+	lo.push(t, "s1", f, f.frags[:half])
+	lo.locator("live", "liveshow", "Predefined_ClearStreamingOnly", nil)
+
+	dash := lo.base + "/live/show.ism/manifest(format=mpd-time-csf)"
+	r := lo.get("/live/show.ism/manifest(format=mpd-time-csf)")
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`type="dynamic"`)) {
+		t.Fatalf("live MPD: %s", r)
+	}
+	for _, want := range []string{`availabilityStartTime="`, `timeShiftBufferDepth="PT3600S"`, `minimumUpdatePeriod="PT`,
+		`<UTCTiming schemeIdUri="urn:mpeg:dash:utc:http-iso:2014" value="` + lo.base + `/time"`} {
+		if !bytes.Contains(r.body, []byte(want)) {
+			t.Errorf("live MPD lacks %s", want)
+		}
+	}
+	if cc := r.header.Get("Cache-Control"); cc != "public, max-age=0" && cc != "public, max-age=1" {
+		t.Errorf("live manifest Cache-Control %q, want max-age of at most 1 s for 2 s segments", cc)
+	}
+	tm := lo.get("/time")
+	if _, err := time.Parse("2006-01-02T15:04:05.000Z", strings.TrimSpace(string(tm.body))); tm.status != 200 || err != nil ||
+		!strings.HasPrefix(tm.header.Get("Content-Type"), "text/plain") {
+		t.Errorf("/time: %s %v", tm, err)
+	}
+	miss := lo.get("/live/show.ism/QualityLevels(400000)/Fragments(video=990000000,format=mpd-time-csf)")
+	if miss.status != 404 || miss.header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("segment not yet there: %d, Cache-Control %q", miss.status, miss.header.Get("Cache-Control"))
+	}
+	media := lo.get("/live/show.ism/QualityLevels(400000)/Manifest(video,format=m3u8-cmaf)")
+	if media.status != 200 || bytes.Contains(media.body, []byte("ENDLIST")) || !bytes.Contains(media.body, []byte("#EXT-X-PROGRAM-DATE-TIME:")) {
+		t.Errorf("live media playlist: %s", media)
+	}
+	if s := lo.get("/live/show.ism/manifest"); s.status != 200 || !bytes.Contains(s.body, []byte(`IsLive="TRUE"`)) {
+		t.Errorf("live Smooth: %s", s)
+	}
+	livePlans := planDASH(t, dash, r.body)
+	firstSeg := lo.get(strings.TrimPrefix(livePlans[0].media[0], lo.base))
+
+	// The encoder reconnects and sends the rest; the window grows.
+	lo.push(t, "s1", f, f.frags[half:])
+	r2 := lo.get("/live/show.ism/manifest(format=mpd-time-csf)")
+	if bytes.Equal(r.body, r2.body) {
+		t.Fatal("the MPD did not change when fragments arrived (a stale cached manifest)")
+	}
+	for _, p := range planDASH(t, dash, r2.body) {
+		if got := framemd5(t, "-", fetchTrack(t, p)); len(got) == 0 {
+			t.Errorf("live %s decodes to nothing", p.key())
+		}
+	}
+
+	if err := lo.hub.EndOutput("ev", "out"); err != nil {
+		t.Fatal(err)
+	}
+	v := lo.get("/live/show.ism/manifest(format=mpd-time-csf)")
+	if v.status != 200 || !bytes.Contains(v.body, []byte(`type="static"`)) {
+		t.Fatalf("MPD after the end: %s", v)
+	}
+	if m := lo.get("/live/show.ism/QualityLevels(400000)/Manifest(video,format=m3u8-cmaf)"); !bytes.Contains(m.body, []byte("#EXT-X-ENDLIST")) {
+		t.Errorf("media playlist after the end has no ENDLIST: %s", m)
+	}
+	if s := lo.get("/live/show.ism/manifest"); bytes.Contains(s.body, []byte("IsLive")) {
+		t.Errorf("Smooth after the end is still live")
+	}
+	again := lo.get(strings.TrimPrefix(livePlans[0].media[0], lo.base))
+	if again.status != 200 || !bytes.Equal(again.body, firstSeg.body) {
+		t.Errorf("a segment that worked live gives other bytes after the end")
+	}
+	// Frame exact against the tee muxer's local copy: 400k is its first
+	// video stream, 200k its second.
+	copies := map[int]string{400000: "0:v:0", 200000: "0:v:1"}
+	for _, p := range planDASH(t, dash, v.body) {
+		m, ok := copies[p.bitrate]
+		if !ok {
+			continue
+		}
+		got := md5s(framemd5(t, "-", fetchTrack(t, p)))
+		want := md5s(framemd5(t, f.copy, nil, "-map", m))
+		if len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: archive decodes to %d frames, the local copy %d; %s", p.key(), len(got), len(want), firstDiff(got, want))
+		}
+	}
+	// ffmpeg plays the ended archive from its URLs.
+	for _, u := range []string{dash, lo.base + "/live/show.ism/manifest(format=m3u8-cmaf)"} {
+		if got := framemd5(t, u, nil, "-map", "0:v:0"); len(got) < 200 {
+			t.Errorf("ffmpeg plays %d frames from %s", len(got), u)
+		}
+	}
+	_ = http.MethodGet
+}
