@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"net/http"
 	"log/slog"
 	"os"
 	"reflect"
@@ -183,5 +182,4 @@ func TestLiveServeAndEnd(t *testing.T) {
 			t.Errorf("ffmpeg plays %d frames from %s", len(got), u)
 		}
 	}
-	_ = http.MethodGet
 }
