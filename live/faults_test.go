@@ -1,0 +1,126 @@
+package live_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/drmorigin/drmorigin/internal/testmedia"
+	"github.com/drmorigin/drmorigin/live"
+	"github.com/drmorigin/drmorigin/packager"
+	"github.com/drmorigin/drmorigin/storage"
+)
+
+// TestStallTimesOut: a feed that stops sending ends with ErrStalled within
+// the stall timeout, and what it sent before is archived.
+func TestStallTimesOut(t *testing.T) {
+	feed, _ := feedBytes(t, 4)
+	init, fs := splitFeed(t, feed)
+	st := storage.NewLocal(t.TempDir(), storage.LocalOptions{})
+	lib := packager.NewLibrary(st, 4)
+	hub := live.NewHub(live.Config{Store: st, Writer: st, Assets: lib, StallTimeout: 300 * time.Millisecond})
+	defer hub.Close()
+	hub.StartEvent("ev")
+	hub.AddOutput(out1)
+	pr, pw := io.Pipe()
+	go pw.Write(append(append([]byte(nil), init...), fs[0]...))
+	t0 := time.Now()
+	err := hub.Ingest(context.Background(), "ev", "s1", pr)
+	if !errors.Is(err, live.ErrStalled) {
+		t.Fatalf("stalled feed: %v, want ErrStalled", err)
+	}
+	if d := time.Since(t0); d > 3*time.Second {
+		t.Errorf("stall noticed after %v", d)
+	}
+	if _, err := pw.Write([]byte{0}); err == nil {
+		t.Error("the stalled body was not closed")
+	}
+	if a, err := lib.Asset("liveasset"); err != nil || len(a.Tracks) != 1 {
+		t.Errorf("the fragment sent before the stall is not archived (%v)", err)
+	}
+}
+
+// TestCodecChangeRefused: a reconnection whose init describes other media
+// for the same tracks is refused, and the archive keeps what it had.
+func TestCodecChangeRefused(t *testing.T) {
+	feed, _ := feedBytes(t, 4)
+	other, _ := testmedia.LiveFeedSized(t, t.TempDir(), 4, "640x360")
+	ob, err := os.ReadFile(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, t.TempDir())
+	start(t, r, out1)
+	if err := r.hub.Ingest(context.Background(), "ev", "s1", bytes.NewReader(feed)); err != nil {
+		t.Fatal(err)
+	}
+	before := frags(t, r, "liveasset")
+	err = r.hub.Ingest(context.Background(), "ev", "s1", bytes.NewReader(ob))
+	if !errors.Is(err, live.ErrRefused) || !errors.Is(err, packager.ErrCodecChanged) {
+		t.Fatalf("codec change: %v, want ErrRefused and ErrCodecChanged", err)
+	}
+	after := frags(t, r, "liveasset")
+	for k := range before {
+		if len(after[k]) != len(before[k]) {
+			t.Errorf("%s: %d fragments, %d before", k, len(after[k]), len(before[k]))
+		}
+	}
+	// A restarted origin (no memory of the stream's init) refuses it too,
+	// against the archive.
+	r.hub.Close()
+	r2 := newRig(t, r.root)
+	start(t, r2, out1)
+	_, ofs := splitFeed(t, ob)
+	oinit, _ := splitFeed(t, ob)
+	late := shiftTfxd(t, ofs[0], 100_000_000) // after what is archived
+	if err := r2.hub.Ingest(context.Background(), "ev", "s1", body(oinit, late)); !errors.Is(err, packager.ErrCodecChanged) {
+		t.Fatalf("codec change after a restart: %v", err)
+	}
+}
+
+// TestCMAFIngest: DASH-IF interface 1, one stream per track, the video in
+// one long request, the audio one request per fragment after one with its
+// header; decode times from tfdt.
+func TestCMAFIngest(t *testing.T) {
+	vf, af := testmedia.CMAFFeed(t, t.TempDir(), 6)
+	vb, _ := os.ReadFile(vf)
+	ab, _ := os.ReadFile(af)
+	r := newRig(t, t.TempDir())
+	start(t, r, out1)
+	if err := r.hub.Ingest(context.Background(), "ev", "video", bytes.NewReader(vb)); err != nil {
+		t.Fatalf("video: %v", err)
+	}
+	ainit, afs := splitFeed(t, ab)
+	if err := r.hub.Ingest(context.Background(), "ev", "audio", bytes.NewReader(ainit)); err != nil {
+		t.Fatalf("audio header: %v", err)
+	}
+	for i, f := range afs {
+		if err := r.hub.Ingest(context.Background(), "ev", "audio", bytes.NewReader(f)); err != nil {
+			t.Fatalf("audio fragment %d: %v", i, err)
+		}
+	}
+	got := frags(t, r, "liveasset")
+	if len(got) != 2 {
+		t.Fatalf("tracks %v", got)
+	}
+	for k, fr := range got {
+		if len(fr) < 2 {
+			t.Errorf("%s: %d fragments", k, len(fr))
+		}
+	}
+	a, _ := r.lib.Asset("liveasset")
+	for _, tr := range a.Tracks {
+		for i := range tr.Fragments {
+			if _, err := tr.AppendSegment(nil, i, packager.CMAF, nil, nil); err != nil {
+				t.Fatalf("%s fragment %d: %v", tr.Name, i, err)
+			}
+		}
+	}
+	if len(afs) != len(got["audio@"+itoa(a.Tracks[1].Bitrate)]) {
+		t.Errorf("audio: %d fragments sent one per request, %d archived", len(afs), len(got["audio@"+itoa(a.Tracks[1].Bitrate)]))
+	}
+}
