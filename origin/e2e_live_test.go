@@ -3,7 +3,11 @@ package origin_test
 import (
 	"bytes"
 	"context"
+	stdaes "crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"log/slog"
 	"os"
 	"reflect"
@@ -180,6 +184,78 @@ func TestLiveServeAndEnd(t *testing.T) {
 	for _, u := range []string{dash, lo.base + "/live/show.ism/manifest(format=m3u8-cmaf)"} {
 		if got := framemd5(t, u, nil, "-map", "0:v:0"); len(got) < 200 {
 			t.Errorf("ffmpeg plays %d frames from %s", len(got), u)
+		}
+	}
+}
+
+// TestLiveEncrypted: a live asset is protected like VOD. Every fMP4
+// scheme of the multi-DRM policy decrypts (ffmpeg -decryption_key) to the
+// frames of the clear live stream, and HLS AES-128 segments decrypt with
+// their playlist IVs to the clear segments, while the event runs.
+func TestLiveEncrypted(t *testing.T) {
+	needTool(t, "ffmpeg", "ffmpeg")
+	f := makeLiveFeed(t, 6)
+	lo := startLiveOrigin(t, t.TempDir())
+	lo.hub.StartEvent("ev")
+	if err := lo.hub.AddOutput(live.Output{Event: "ev", Name: "out", Asset: "liveshow", Manifest: "show", Window: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	lo.push(t, "s1", f, f.frags)
+	lo.locator("drm", "liveshow", "Predefined_MultiDrmStreaming", nil)
+	lo.locator("clr", "liveshow", "Predefined_ClearStreamingOnly", nil)
+	keys := lo.contentKeys("drm")
+	clear := map[string][]string{}
+	cu := lo.base + "/clr/show.ism/manifest(format=mpd-time-csf)"
+	for _, p := range planDASH(t, cu, lo.get("/clr/show.ism/manifest(format=mpd-time-csf)").body) {
+		clear[p.key()] = md5s(framemd5(t, "-", fetchTrack(t, p)))
+	}
+	for _, c := range fmp4EncCases {
+		t.Run(c.name, func(t *testing.T) {
+			raw, _ := base64.StdEncoding.DecodeString(keyOfType(t, keys, c.keyType).Value)
+			mu := lo.base + "/drm/show.ism/manifest(" + c.opts + ")"
+			r := do(t, "GET", mu, nil)
+			if r.status != 200 {
+				t.Fatalf("manifest: %s", r)
+			}
+			for _, p := range c.plan(t, lo.testOrigin, mu, r.body) {
+				got := md5s(framemd5Key(t, fetchTrack(t, p), hex.EncodeToString(raw)))
+				if w := clear[p.key()]; len(w) == 0 || !reflect.DeepEqual(got, w) {
+					t.Errorf("%s: decrypted %d frames, clear live %d; %s", p.key(), len(got), len(w), firstDiff(got, w))
+				}
+			}
+		})
+	}
+
+	open := map[string]any{"name": "open", "options": []any{
+		map[string]any{"configuration": map[string]any{"type": "aesEnvelope"}, "restriction": map[string]any{"type": "open"}}}}
+	if r := lo.api("PUT", "/api/v1/contentKeyPolicies/open", open); r.status/100 != 2 {
+		t.Fatalf("PUT policy: %s", r)
+	}
+	lo.locator("env", "liveshow", "Predefined_ClearKey", map[string]any{"defaultContentKeyPolicyName": "open"})
+	key := keyOfType(t, lo.contentKeys("env"), "envelopeEncryption")
+	raw, _ := base64.StdEncoding.DecodeString(key.Value)
+	block, _ := stdaes.NewCipher(raw)
+	mu := lo.base + "/env/show.ism/manifest(format=m3u8-cmaf,encryption=cbc)"
+	for _, p := range planHLS(t, lo.testOrigin, mu, do(t, "GET", mu, nil).body) {
+		pl := do(t, "GET", p.playlist, nil)
+		if bytes.Contains(pl.body, []byte("ENDLIST")) {
+			t.Errorf("%s: a live playlist with ENDLIST", p.key())
+		}
+		ivs := segmentIVsOf(t, string(pl.body), lo.base+"/keys/aes/"+key.ID)
+		if len(ivs) != len(p.media) {
+			t.Fatalf("%s: %d IVs for %d segments", p.key(), len(ivs), len(p.media))
+		}
+		for i, u := range p.media {
+			enc := do(t, "GET", u, nil).body
+			clr := do(t, "GET", strings.Replace(strings.Replace(u, "/env/", "/clr/", 1), ",encryption=cbc", "", 1), nil).body
+			if len(enc)%16 != 0 || len(enc) <= len(clr) {
+				t.Fatalf("%s segment %d: %d bytes for %d clear", p.key(), i, len(enc), len(clr))
+			}
+			dec := make([]byte, len(enc))
+			cipher.NewCBCDecrypter(block, ivs[i]).CryptBlocks(dec, enc)
+			if pad := int(dec[len(dec)-1]); pad < 1 || pad > 16 || !bytes.Equal(dec[:len(dec)-pad], clr) {
+				t.Fatalf("%s segment %d: does not decrypt to the clear segment with its playlist IV", p.key(), i)
+			}
 		}
 	}
 }
