@@ -7,12 +7,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/drmorigin/drmorigin/live"
 	"github.com/drmorigin/drmorigin/packager"
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // splitFeed cuts an ismv feed into its init (every box before the first
@@ -263,5 +265,58 @@ func TestEndOutputServesArchive(t *testing.T) {
 	}
 	if des, _ := os.ReadDir(filepath.Join(r.root, "liveasset")); len(des) != 4 {
 		t.Fatalf("%d entries in the ended archive, want live.json and 3 tracks", len(des))
+	}
+}
+
+// TestReplicaRefresh: a second Hub and Library over the same storage (a
+// replica), told of each announcement, serves the ingesting origin's
+// window: same fragments, same sequence, same segment bytes.
+func TestReplicaRefresh(t *testing.T) {
+	old := packager.ReclaimDelay
+	packager.ReclaimDelay = 0
+	t.Cleanup(func() { packager.ReclaimDelay = old })
+	feed, _ := feedBytes(t, 12)
+	root := t.TempDir()
+	o := out1
+	o.Window = 4 * time.Second
+	replica := newRig(t, root)
+	start(t, replica, o)
+	st := storage.NewLocal(root, storage.LocalOptions{})
+	lib := packager.NewLibrary(st, 4)
+	defer lib.Close()
+	announced := 0
+	ingester := live.NewHub(live.Config{Store: st, Writer: st, Assets: lib, Announce: func(a live.Announcement) {
+		announced++
+		if err := replica.hub.Refresh(a.Asset); err != nil {
+			t.Errorf("refresh: %v", err)
+		}
+	}})
+	defer ingester.Close()
+	ingester.StartEvent("ev")
+	ingester.AddOutput(o)
+	if err := ingester.Ingest(context.Background(), "ev", "s1", bytes.NewReader(feed)); err != nil {
+		t.Fatal(err)
+	}
+	if announced == 0 {
+		t.Fatal("nothing announced")
+	}
+	a, _ := lib.Asset("liveasset")
+	b, err := replica.lib.Asset("liveasset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Live.Start.Equal(b.Live.Start) || len(a.Tracks) != len(b.Tracks) {
+		t.Fatalf("replica: start %v (%v), %d tracks (%d)", b.Live.Start, a.Live.Start, len(b.Tracks), len(a.Tracks))
+	}
+	for i, ta := range a.Tracks {
+		tb := b.Tracks[i]
+		if ta.Sequence != tb.Sequence || !reflect.DeepEqual(ta.Fragments, tb.Fragments) {
+			t.Fatalf("%s: replica sequence %d fragments %d, ingester %d %d", ta.Name, tb.Sequence, len(tb.Fragments), ta.Sequence, len(ta.Fragments))
+		}
+		sa, _ := ta.AppendSegment(nil, len(ta.Fragments)-1, packager.CMAF, nil, nil)
+		sb, err := tb.AppendSegment(nil, len(tb.Fragments)-1, packager.CMAF, nil, nil)
+		if err != nil || !bytes.Equal(sa, sb) {
+			t.Fatalf("%s: replica's newest segment differs (%v)", ta.Name, err)
+		}
 	}
 }

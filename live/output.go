@@ -49,6 +49,7 @@ func (h *Hub) openOutput(o Output) (*output, error) {
 			h.log.Warn("live archive track left out", "asset", o.Asset, "track", e.Name, "err", err)
 			continue
 		}
+		lt.Slide(o.Window, h.c.Now())
 		out.tracks[e.Name] = lt
 		out.la.AddTrack(lt)
 	}

@@ -84,7 +84,6 @@ type LiveTrack struct {
 	base    *Track      // the init's description, with no fragment
 	parts   []*livePart // window first, then none: dropped ones are in reclaim
 	seq     uint64      // the next fragment's sequence number
-	next    int64       // the next fragment's virtual offset
 	reclaim []reclaimPart
 	st      SampleTable
 }
@@ -93,6 +92,12 @@ type reclaimPart struct {
 	p  *livePart
 	at time.Time
 }
+
+// liveOffsetShift places fragment k of a live track at virtual offset
+// k<<liveOffsetShift: room for MaxFragmentSize bytes each.
+const liveOffsetShift = 28
+
+var _ [1]struct{} = [MaxFragmentSize >> liveOffsetShift]struct{}{} // MaxFragmentSize fits
 
 // ReclaimDelay is how long a fragment that left the window stays in
 // storage: requests that resolved it just before it left finish.
@@ -186,6 +191,61 @@ func fragmentName(dir string, seq, time uint64) string {
 	return fmt.Sprintf("%s/%010d-%020d.m4s", dir, seq, time)
 }
 
+// Refresh indexes the fragments that another origin (the one ingesting)
+// archived since the last look, and slides the window as it did: a
+// replica that shares the storage serves the same window, byte for byte.
+// It reclaims nothing (the ingesting origin does). Call it when that
+// origin announces a fragment.
+func (lt *LiveTrack) Refresh(window time.Duration, now time.Time) error {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	entries, err := lt.store.List(lt.dir + "/")
+	if err != nil {
+		return fmt.Errorf("packager: list %s: %w", lt.store.Locate(lt.dir), err)
+	}
+	t := lt.cur.Load()
+	grown := false
+	for _, e := range entries {
+		seq, time, ok := parseFragmentName(e.Name)
+		if e.Dir || !ok || seq < lt.seq {
+			continue
+		}
+		name := lt.dir + "/" + e.Name
+		b, err := readSmall(lt.store, name, MaxFragmentSize)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue // reclaimed since the listing
+		}
+		if err != nil {
+			return err
+		}
+		lt.seq = seq
+		nt, err := lt.add(t, b, time, name)
+		if err != nil {
+			return fmt.Errorf("packager: %s: %w", name, err)
+		}
+		t, grown = nt, true
+	}
+	if !grown {
+		return nil
+	}
+	lt.cur.Store(lt.slide(t, window, now))
+	// What left the window is closed after the delay, but its objects
+	// are the ingesting origin's to remove.
+	lt.reclaimDue(now, false)
+	return nil
+}
+
+// Slide drops the fragments outside window (a resumed archive may hold
+// some that a crash kept from being reclaimed) and removes their objects.
+func (lt *LiveTrack) Slide(window time.Duration, now time.Time) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if t := lt.cur.Load(); t != nil {
+		lt.cur.Store(lt.slide(t, window, now))
+	}
+	lt.reclaimDue(now.Add(ReclaimDelay), lt.w != nil)
+}
+
 // load indexes the fragments already in the archive.
 func (lt *LiveTrack) load() error {
 	entries, err := lt.store.List(lt.dir + "/")
@@ -264,7 +324,7 @@ func (lt *LiveTrack) Append(b []byte, time uint64, window time.Duration, now tim
 	}
 	t = lt.slide(t, window, now)
 	lt.cur.Store(t)
-	lt.reclaimDue(now)
+	lt.reclaimDue(now, true)
 	return nil
 }
 
@@ -311,9 +371,12 @@ func (lt *LiveTrack) add(t *Track, b []byte, time uint64, name string) (*Track, 
 		return t, err
 	}
 	st := &lt.st
-	f := Fragment{Time: time, Duration: st.Duration(), Offset: lt.next, Size: int64(len(b)), Samples: len(st.Samples)}
-	part := &livePart{off: lt.next, size: f.Size, name: name, seq: lt.seq}
-	lt.next += f.Size
+	// The virtual offset comes from the sequence number alone, so that
+	// it is the same on every replica, after a restart and once the
+	// output ended: segment ETags hash it.
+	off := int64(lt.seq) << liveOffsetShift
+	f := Fragment{Time: time, Duration: st.Duration(), Offset: off, Size: int64(len(b)), Samples: len(st.Samples)}
+	part := &livePart{off: off, size: f.Size, name: name, seq: lt.seq}
 	lt.seq++
 	lt.parts = append(lt.parts, part)
 	lt.publishParts()
@@ -383,13 +446,16 @@ func (lt *LiveTrack) slide(t *Track, window time.Duration, now time.Time) *Track
 	return nt
 }
 
-// reclaimDue removes from storage the dropped fragments whose delay is over.
-func (lt *LiveTrack) reclaimDue(now time.Time) {
+// reclaimDue closes the dropped fragments whose delay is over and, with
+// remove, removes their objects from storage.
+func (lt *LiveTrack) reclaimDue(now time.Time, remove bool) {
 	k := 0
 	for k < len(lt.reclaim) && !now.Before(lt.reclaim[k].at) {
 		p := lt.reclaim[k].p
 		p.close(true)
-		_ = lt.w.Remove(p.name) // a file left behind is dropped again by the next load's slide
+		if remove {
+			_ = lt.w.Remove(p.name) // a file left behind is dropped again by the next resume's Slide
+		}
 		k++
 	}
 	if k > 0 {
@@ -404,7 +470,7 @@ func (lt *LiveTrack) Reclaim() {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	if lt.w != nil {
-		lt.reclaimDue(time.Now().Add(ReclaimDelay + time.Hour))
+		lt.reclaimDue(time.Now().Add(ReclaimDelay+time.Hour), true)
 	}
 }
 
