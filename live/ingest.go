@@ -183,6 +183,14 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 			if archErr.Load() != nil {
 				return finish(nil)
 			}
+			h.mu.Lock()
+			running := ev.running
+			h.mu.Unlock()
+			if !running {
+				return finish(fmt.Errorf("%w: %s stopped during the feed of %s", ErrNotRunning, eventName, name))
+			}
+			// The caller's context ended, or a reconnection replaced this
+			// request.
 			return finish(fmt.Errorf("live: feed of %s/%s: %w", eventName, name, context.Cause(ctx)))
 		case <-tick.C:
 			if idle := time.Since(time.Unix(0, lastRead.Load())); idle > h.c.StallTimeout {
