@@ -28,9 +28,17 @@ type output struct {
 func (h *Hub) openOutput(o Output) (*output, error) {
 	out := &output{o: o, tracks: map[string]*packager.LiveTrack{}}
 	info := packager.LiveInfo{ManifestName: o.Manifest, Window: o.Window}
-	if old, err := packager.ReadLiveInfo(h.c.Store, o.Asset); err == nil {
-		info.Start, out.started = old.Start, true
-	} else if !errors.Is(err, storage.ErrNotFound) {
+	old, err := packager.ReadLiveInfo(h.c.Store, o.Asset)
+	switch {
+	case err == nil:
+		info.Start, out.started = old.Start, !old.Start.IsZero()
+	case errors.Is(err, storage.ErrNotFound):
+		// The asset exists from now on (a locator may be made on it
+		// before the first fragment); its start comes with that fragment.
+		if _, err := packager.WriteLiveInfo(h.c.Store, h.c.Writer, o.Asset, info); err != nil {
+			return nil, fmt.Errorf("live: output %s: %w", o.Name, err)
+		}
+	default:
 		return nil, fmt.Errorf("live: output %s: %w", o.Name, err)
 	}
 	out.la = packager.NewLiveAsset(o.Asset, info)

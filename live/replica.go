@@ -46,7 +46,7 @@ func (h *Hub) refresh(out *output) error {
 		return nil
 	}
 	if !out.started {
-		if info, err := packager.ReadLiveInfo(h.c.Store, out.o.Asset); err == nil {
+		if info, err := packager.ReadLiveInfo(h.c.Store, out.o.Asset); err == nil && !info.Start.IsZero() {
 			info.Window, info.ManifestName = out.o.Window, out.o.Manifest
 			out.la.SetInfo(info)
 			out.started = true

@@ -100,9 +100,14 @@ func TestLiveServeAndEnd(t *testing.T) {
 	if err := lo.hub.AddOutput(live.Output{Event: "ev", Name: "out", Asset: "liveshow", Manifest: "show", Window: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
+	// A locator made before the first fragment: the asset exists, and has
+	// nothing to serve yet.
+	lo.locator("live", "liveshow", "Predefined_ClearStreamingOnly", nil)
+	if r := lo.get("/live/show.ism/manifest(format=mpd-time-csf)"); r.status != 404 {
+		t.Fatalf("manifest before the first fragment: %s", r)
+	}
 	half := len(f.frags) / 2
 	lo.push(t, "s1", f, f.frags[:half])
-	lo.locator("live", "liveshow", "Predefined_ClearStreamingOnly", nil)
 
 	dash := lo.base + "/live/show.ism/manifest(format=mpd-time-csf)"
 	r := lo.get("/live/show.ism/manifest(format=mpd-time-csf)")

@@ -211,7 +211,7 @@ func (lt *LiveTrack) Refresh(window time.Duration, now time.Time) error {
 			continue
 		}
 		name := lt.dir + "/" + e.Name
-		b, err := readSmall(lt.store, name, MaxFragmentSize)
+		b, size, err := readHead(lt.store, name)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue // reclaimed since the listing
 		}
@@ -219,7 +219,7 @@ func (lt *LiveTrack) Refresh(window time.Duration, now time.Time) error {
 			return err
 		}
 		lt.seq = seq
-		nt, err := lt.add(t, b, time, name)
+		nt, err := lt.add(t, b, size, time, name)
 		if err != nil {
 			return fmt.Errorf("packager: %s: %w", name, err)
 		}
@@ -259,12 +259,12 @@ func (lt *LiveTrack) load() error {
 			continue
 		}
 		name := lt.dir + "/" + e.Name
-		b, err := readSmall(lt.store, name, MaxFragmentSize)
+		b, size, err := readHead(lt.store, name)
 		if err != nil {
 			return err
 		}
 		lt.seq = seq
-		if t, err = lt.add(t, b, time, name); err != nil {
+		if t, err = lt.add(t, b, size, time, name); err != nil {
 			// A fragment damaged in storage ends the track's archive
 			// there: what follows it is not served.
 			return fmt.Errorf("packager: %s: %w", name, err)
@@ -311,14 +311,14 @@ func (lt *LiveTrack) Append(b []byte, time uint64, window time.Duration, now tim
 		}
 	}
 	// Validate before storing: nothing that cannot be served is archived.
-	if _, err := lt.validate(b, cur); err != nil {
+	if _, err := lt.validate(b, int64(len(b)), cur); err != nil {
 		return err
 	}
 	name := fragmentName(lt.dir, lt.seq, time)
 	if err := lt.w.Put(name, b); err != nil {
 		return err
 	}
-	t, err := lt.add(cur, b, time, name)
+	t, err := lt.add(cur, b, int64(len(b)), time, name)
 	if err != nil {
 		return err
 	}
@@ -328,25 +328,27 @@ func (lt *LiveTrack) Append(b []byte, time uint64, window time.Duration, now tim
 	return nil
 }
 
-// validate reads the fragment's moof as the segment path will.
-func (lt *LiveTrack) validate(b []byte, t *Track) (plan, error) {
-	if len(b) < 16 || int64(len(b)) > MaxFragmentSize {
-		return plan{}, corruptf(lt.dir, 0, "fragment of %d bytes", len(b))
+// validate reads the fragment's moof as the segment path will. head is
+// the fragment's first bytes (the moof and the mdat header at least, or
+// all of it), total its size.
+func (lt *LiveTrack) validate(head []byte, total int64, t *Track) (plan, error) {
+	if len(head) < 16 || total > MaxFragmentSize {
+		return plan{}, corruptf(lt.dir, 0, "fragment of %d bytes", total)
 	}
-	moof := int64(binary.BigEndian.Uint32(b))
-	if string(b[4:8]) != "moof" || moof < 8 || moof > MaxMoofSize || moof+8 > int64(len(b)) {
+	moof := int64(binary.BigEndian.Uint32(head))
+	if string(head[4:8]) != "moof" || moof < 8 || moof > MaxMoofSize || moof+8 > int64(len(head)) {
 		return plan{}, corruptf(lt.dir, 0, "fragment does not start with a moof")
 	}
-	m := b[moof:]
+	m := head[moof:]
 	mdat, hdr := int64(binary.BigEndian.Uint32(m)), int64(8)
 	if mdat == 1 && len(m) >= 16 {
 		mdat, hdr = int64(binary.BigEndian.Uint64(m[8:])&(1<<62-1)), 16
 	}
-	if string(m[4:8]) != "mdat" || mdat != int64(len(m)) {
-		return plan{}, corruptf(lt.dir, moof, "want one mdat of %d bytes after the moof", len(m))
+	if string(m[4:8]) != "mdat" || mdat != total-moof {
+		return plan{}, corruptf(lt.dir, moof, "want one mdat of %d bytes after the moof", total-moof)
 	}
 	st := &lt.st
-	reason, unsup := st.readMoof(b[:moof], 0, t.TrackID, t.def)
+	reason, unsup := st.readMoof(head[:moof], 0, t.TrackID, t.def)
 	switch {
 	case reason == "" && st.absent:
 		return plan{}, unsupportedf(lt.dir, "moof without a traf of track %d", t.TrackID)
@@ -355,18 +357,44 @@ func (lt *LiveTrack) validate(b []byte, t *Track) (plan, error) {
 	case reason != "":
 		return plan{}, corruptf(lt.dir, 0, "moof: %s", reason)
 	}
-	if reason := st.check(moof+hdr, int64(len(b))); reason != "" {
+	if reason := st.check(moof+hdr, total); reason != "" {
 		return plan{}, corruptf(lt.dir, 0, "moof: %s", reason)
 	}
 	return plan{moofSize: int32(moof), mdatHdr: int8(hdr)}, nil
 }
 
-// add indexes the stored fragment b (object name) after t's fragments.
-func (lt *LiveTrack) add(t *Track, b []byte, time uint64, name string) (*Track, error) {
+// readHead reads the first bytes of the stored fragment name: its moof
+// and mdat header, not its samples (indexing an archive reads no media).
+func readHead(st storage.Store, name string) ([]byte, int64, error) {
+	f, err := st.Open(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	size := f.Size()
+	n := min(size, readAhead)
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, 0, fmt.Errorf("packager: read %s: %w", st.Locate(name), err)
+	}
+	if n >= 8 {
+		if moof := int64(binary.BigEndian.Uint32(b)); moof+16 > n && moof+16 <= min(size, MaxMoofSize+16) {
+			b = make([]byte, moof+16)
+			if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+				return nil, 0, fmt.Errorf("packager: read %s: %w", st.Locate(name), err)
+			}
+		}
+	}
+	return b, size, nil
+}
+
+// add indexes the stored fragment name, whose first bytes are head (see
+// validate) and size total, after t's fragments.
+func (lt *LiveTrack) add(t *Track, head []byte, total int64, time uint64, name string) (*Track, error) {
 	if n := len(t.Fragments); n > 0 && time < t.Fragments[n-1].Time+t.Fragments[n-1].Duration {
 		return t, fmt.Errorf("%w: fragment at %d", ErrBackwards, time)
 	}
-	p, err := lt.validate(b, t)
+	p, err := lt.validate(head, total, t)
 	if err != nil {
 		return t, err
 	}
@@ -375,7 +403,7 @@ func (lt *LiveTrack) add(t *Track, b []byte, time uint64, name string) (*Track, 
 	// it is the same on every replica, after a restart and once the
 	// output ended: segment ETags hash it.
 	off := int64(lt.seq) << liveOffsetShift
-	f := Fragment{Time: time, Duration: st.Duration(), Offset: off, Size: int64(len(b)), Samples: len(st.Samples)}
+	f := Fragment{Time: time, Duration: st.Duration(), Offset: off, Size: total, Samples: len(st.Samples)}
 	part := &livePart{off: off, size: f.Size, name: name, seq: lt.seq}
 	lt.seq++
 	lt.parts = append(lt.parts, part)

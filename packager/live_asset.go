@@ -115,13 +115,14 @@ func (la *LiveAsset) Close() {
 	}
 }
 
-// WriteLiveInfo stores info in the asset directory (once: an existing one
-// is kept and returned, so that availabilityStartTime stays fixed for the
-// event across restarts and replicas).
+// WriteLiveInfo stores info in the asset directory, once: an existing one
+// with a start is kept and returned, so that availabilityStartTime stays
+// fixed for the event across restarts and replicas. (An output writes one
+// without a start when it is added, so that its asset exists at once.)
 func WriteLiveInfo(st storage.Store, w storage.Writer, asset string, info LiveInfo) (LiveInfo, error) {
-	if old, err := ReadLiveInfo(st, asset); err == nil {
+	if old, err := ReadLiveInfo(st, asset); err == nil && (!old.Start.IsZero() || info.Start.IsZero()) {
 		return old, nil
-	} else if !errors.Is(err, storage.ErrNotFound) {
+	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return info, err
 	}
 	b, _ := json.Marshal(info)
@@ -143,7 +144,7 @@ func ReadLiveInfo(st storage.Store, asset string) (LiveInfo, error) {
 }
 
 // SetLive makes name a live asset: Asset(name) answers la's current asset
-// (ErrAssetNotFound before its first fragment) without building an index.
+// (ErrNoTrackFiles before its first fragment) without building an index.
 // SetLive(name, nil) ends that: the next Asset(name) indexes the archive
 // from storage, as VOD.
 func (l *Library) SetLive(name string, la *LiveAsset) {
@@ -167,7 +168,7 @@ func (l *Library) SetLive(name string, la *LiveAsset) {
 func (l *Library) liveAsset(la *LiveAsset) (*Asset, error) {
 	a := la.Asset()
 	if a == nil {
-		return nil, fmt.Errorf("%w: %s: live, no fragment yet", ErrAssetNotFound, la.name)
+		return nil, fmt.Errorf("packager: live asset %s has no fragment yet: %w", la.name, ErrNoTrackFiles)
 	}
 	return a, nil
 }
