@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,5 +123,82 @@ func TestCMAFIngest(t *testing.T) {
 	}
 	if len(afs) != len(got["audio@"+itoa(a.Tracks[1].Bitrate)]) {
 		t.Errorf("audio: %d fragments sent one per request, %d archived", len(afs), len(got["audio@"+itoa(a.Tracks[1].Bitrate)]))
+	}
+}
+
+// flakyWriter is a storage.Writer that is slow, and fails after n puts.
+type flakyWriter struct {
+	storage.Writer
+	delay time.Duration
+	n     int
+	frags int // fragments stored
+}
+
+func (w *flakyWriter) Put(name string, b []byte) error {
+	time.Sleep(w.delay)
+	if w.n == 0 {
+		return errors.New("disk full")
+	}
+	w.n--
+	if strings.HasSuffix(name, ".m4s") {
+		w.frags++
+	}
+	return w.Writer.Put(name, b)
+}
+
+// TestStorageFaults: a slow store holds the feed back without a stall (a
+// queue of 2), and every fragment is archived; a failing store ends the
+// feed with an error that is not the encoder's (not ErrRefused), and the
+// archive keeps exactly what was acknowledged.
+func TestStorageFaults(t *testing.T) {
+	feed, _ := feedBytes(t, 6)
+	newHub := func(w storage.Writer) (*live.Hub, *packager.Library) {
+		st := storage.NewLocal(t.TempDir(), storage.LocalOptions{})
+		lib := packager.NewLibrary(st, 4)
+		if fw, ok := w.(*flakyWriter); ok {
+			fw.Writer = st
+		}
+		h := live.NewHub(live.Config{Store: st, Writer: w, Assets: lib, StallTimeout: 200 * time.Millisecond, Queue: 2})
+		t.Cleanup(func() { h.Close(); lib.Close() })
+		h.StartEvent("ev")
+		return h, lib
+	}
+	slow := &flakyWriter{delay: 60 * time.Millisecond, n: 1 << 30}
+	h, lib := newHub(slow)
+	if err := h.AddOutput(out1); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Ingest(context.Background(), "ev", "s1", bytes.NewReader(feed)); err != nil {
+		t.Fatalf("slow storage: %v", err)
+	}
+	a, _ := lib.Asset("liveasset")
+	n := 0
+	for _, tr := range a.Tracks {
+		n += len(tr.Fragments)
+	}
+	if n < 8 {
+		t.Errorf("slow storage: %d fragments archived", n)
+	}
+
+	failing := &flakyWriter{n: 9} // live.json twice, 2 × (track.json, init.mp4), then fragments
+
+	h, lib = newHub(failing)
+	if err := h.AddOutput(out1); err != nil {
+		t.Fatal(err)
+	}
+	err := h.Ingest(context.Background(), "ev", "s1", bytes.NewReader(feed))
+	if err == nil || errors.Is(err, live.ErrRefused) || errors.Is(err, live.ErrNotFMP4) {
+		t.Fatalf("failing storage: %v, want a storage error", err)
+	}
+	a, err = lib.Asset("liveasset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n = 0
+	for _, tr := range a.Tracks {
+		n += len(tr.Fragments)
+	}
+	if n != failing.frags || n == 0 {
+		t.Errorf("%d fragments indexed, %d were stored", n, failing.frags)
 	}
 }

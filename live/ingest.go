@@ -162,6 +162,12 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 		<-archived
 		if p := archErr.Load(); p != nil {
 			err = *p
+			if !refusal(err) {
+				// The storage failed: the fragment was not acknowledged,
+				// and the feed is not at fault.
+				log.Error("live archive failed", "err", err)
+				return fmt.Errorf("live: archive of %s/%s: %w", eventName, name, err)
+			}
 			log.Warn("live feed refused", "err", err)
 			return fmt.Errorf("%w: %w", ErrRefused, err)
 		}
@@ -218,6 +224,8 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 					case <-ctx.Done():
 						return finish(context.Cause(ctx))
 					}
+					// The wait was storage's, not the encoder's.
+					lastRead.Store(time.Now().UnixNano())
 				}
 			}
 			if end {
@@ -225,6 +233,12 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 			}
 		}
 	}
+}
+
+// refusal reports whether an archive error is the feed's fault.
+func refusal(err error) bool {
+	return errors.Is(err, packager.ErrBackwards) || errors.Is(err, packager.ErrCodecChanged) ||
+		errors.Is(err, packager.ErrCorrupt) || errors.Is(err, packager.ErrUnsupported)
 }
 
 // stampReader records when a read last returned bytes.
