@@ -120,10 +120,6 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 	var lastRead atomic.Int64
 	lastRead.Store(time.Now().UnixNano())
 	br := &boxReader{r: &stampReader{r: body, at: &lastRead}, maxMdat: h.c.MaxMdat}
-	type read struct {
-		bx  box
-		err error
-	}
 	boxes := make(chan read)
 	stop := make(chan struct{})
 	defer close(stop)
@@ -189,6 +185,11 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 			if archErr.Load() != nil {
 				return finish(nil)
 			}
+			if endsWithin(boxes, &p, 200*time.Millisecond) {
+				// The body had ended when the request did (a client
+				// that hangs up after its last byte): a clean end.
+				return finish(nil)
+			}
 			h.mu.Lock()
 			running := ev.running
 			h.mu.Unlock()
@@ -235,10 +236,40 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 	}
 }
 
+// endsWithin reports whether the feed's reader, within d, delivers its
+// clean end (EOF or a closing mfra) with nothing but complete boxes before
+// it; those boxes are dropped (the request is over: nothing after them
+// could be acknowledged anyway).
+func endsWithin(boxes <-chan read, p *parser, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case r := <-boxes:
+			switch {
+			case errors.Is(r.err, errEOF):
+				return p.moof == nil
+			case r.err != nil:
+				return false
+			case r.bx.is("mfra"):
+				return p.moof == nil
+			}
+		case <-t.C:
+			return false
+		}
+	}
+}
+
 // refusal reports whether an archive error is the feed's fault.
 func refusal(err error) bool {
 	return errors.Is(err, packager.ErrBackwards) || errors.Is(err, packager.ErrCodecChanged) ||
 		errors.Is(err, packager.ErrCorrupt) || errors.Is(err, packager.ErrUnsupported)
+}
+
+// read is one result of the feed's reader goroutine.
+type read struct {
+	bx  box
+	err error
 }
 
 // stampReader records when a read last returned bytes.

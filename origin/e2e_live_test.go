@@ -9,7 +9,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -263,4 +266,71 @@ func TestLiveEncrypted(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLiveFFmpegPush: ffmpeg (-re, lavfi, two H.264 renditions and AAC,
+// the ismv muxer) POSTs its feed to a loopback ingest endpoint whose
+// handler is Hub.Ingest, as the ingest listener's is; while it pushes, the
+// live edge advances in the origin's MPD and HLS playlist.
+func TestLiveFFmpegPush(t *testing.T) {
+	ffmpeg := needTool(t, "ffmpeg", "ffmpeg")
+	lo := startLiveOrigin(t, t.TempDir())
+	lo.hub.StartEvent("ev")
+	if err := lo.hub.AddOutput(live.Output{Event: "ev", Name: "out", Asset: "pushed", Manifest: "pushed", Window: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	lo.locator("push", "pushed", "Predefined_ClearStreamingOnly", nil)
+	ingestErr := make(chan error, 1)
+	ing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := lo.hub.Ingest(r.Context(), "ev", "s1", r.Body)
+		ingestErr <- err
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+	}))
+	defer ing.Close()
+	cmd := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error", "-re",
+		"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=9",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=9",
+		"-map", "0:v", "-map", "0:v", "-map", "1:a",
+		"-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0",
+		"-b:v:0", "400k", "-b:v:1", "200k", "-s:v:1", "160x90", "-c:a", "aac", "-b:a", "64k",
+		"-movflags", "isml+frag_keyframe", "-f", "ismv", "-method", "POST",
+		ing.URL+"/ev/token/ingest.isml/Streams(s1)")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	segments := func() int {
+		r := lo.get("/push/pushed.ism/QualityLevels(400000)/Manifest(video,format=m3u8-cmaf)")
+		if r.status != 200 {
+			return 0
+		}
+		return bytes.Count(r.body, []byte("#EXTINF"))
+	}
+	var seen []int
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) && (len(seen) == 0 || seen[len(seen)-1] < 3) {
+		time.Sleep(500 * time.Millisecond)
+		if n := segments(); len(seen) == 0 || n != seen[len(seen)-1] {
+			seen = append(seen, n)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("ffmpeg push: %v: %s", err, stderr.String())
+	}
+	if err := <-ingestErr; err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	if len(seen) < 3 || seen[len(seen)-1] < 3 {
+		t.Fatalf("the live edge did not advance while ffmpeg pushed: segment counts seen %v", seen)
+	}
+	r := lo.get("/push/pushed.ism/manifest(format=mpd-time-csf)")
+	for _, p := range planDASH(t, lo.base+"/push/pushed.ism/manifest(format=mpd-time-csf)", r.body) {
+		if got := framemd5(t, "-", fetchTrack(t, p)); len(got) == 0 {
+			t.Errorf("%s decodes to nothing", p.key())
+		}
+	}
+	t.Logf("segment counts seen while pushing: %v", seen)
 }
