@@ -53,8 +53,9 @@ var _ AssetSetter = (*packager.Library)(nil)
 // Announcement says that a live output's asset has a new fragment.
 type Announcement struct {
 	Event, Output, Asset string
-	Track                string // the track's directory in the asset
-	Time                 uint64 // the fragment's decode time
+	Track                string    // the track's directory in the asset
+	Time                 uint64    // the fragment's decode time
+	Arrived              time.Time // when its last byte was read (Config.Now)
 }
 
 // Hub is the live room: events, their streams and their outputs. It

@@ -146,7 +146,7 @@ func (h *Hub) appendTo(out *output, f *fragment) error {
 	}
 	out.la.AddTrack(lt) // publishes
 	if h.c.Announce != nil {
-		h.c.Announce(Announcement{Event: out.o.Event, Output: out.o.Name, Asset: out.o.Asset, Track: dir, Time: f.time})
+		h.c.Announce(Announcement{Event: out.o.Event, Output: out.o.Name, Asset: out.o.Asset, Track: dir, Time: f.time, Arrived: f.arrived})
 	}
 	return nil
 }

@@ -14,7 +14,9 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,13 +38,19 @@ type liveOrigin struct {
 // origin's packager Library.
 func startLiveOrigin(t testing.TB, root string) *liveOrigin {
 	t.Helper()
+	return startLiveOriginWith(t, root, nil)
+}
+
+// startLiveOriginWith is startLiveOrigin with the Hub's Announce hook.
+func startLiveOriginWith(t testing.TB, root string, announce func(live.Announcement)) *liveOrigin {
+	t.Helper()
 	st := storage.NewLocal(root, storage.LocalOptions{})
 	o := startOriginStore(t, st, root, "", func(c *originConfig) { c.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil)) })
 	lib, ok := o.srv.Assets.(*packager.Library)
 	if !ok {
 		t.Fatal("the test origin's Assets is not a packager.Library")
 	}
-	hub := live.NewHub(live.Config{Store: st, Writer: st, Assets: lib, StallTimeout: 5 * time.Second})
+	hub := live.NewHub(live.Config{Store: st, Writer: st, Assets: lib, StallTimeout: 5 * time.Second, Announce: announce})
 	t.Cleanup(func() { hub.Close() })
 	return &liveOrigin{testOrigin: o, hub: hub}
 }
@@ -274,7 +282,15 @@ func TestLiveEncrypted(t *testing.T) {
 // live edge advances in the origin's MPD and HLS playlist.
 func TestLiveFFmpegPush(t *testing.T) {
 	ffmpeg := needTool(t, "ffmpeg", "ffmpeg")
-	lo := startLiveOrigin(t, t.TempDir())
+	// Fragment arrival (its last byte read) to its announcement (archived,
+	// synced, indexed, published): the latency a player sees at most.
+	var latMu sync.Mutex
+	var lat []time.Duration
+	lo := startLiveOriginWith(t, t.TempDir(), func(a live.Announcement) {
+		latMu.Lock()
+		lat = append(lat, time.Since(a.Arrived))
+		latMu.Unlock()
+	})
 	lo.hub.StartEvent("ev")
 	if err := lo.hub.AddOutput(live.Output{Event: "ev", Name: "out", Asset: "pushed", Manifest: "pushed", Window: time.Minute}); err != nil {
 		t.Fatal(err)
@@ -332,5 +348,9 @@ func TestLiveFFmpegPush(t *testing.T) {
 			t.Errorf("%s decodes to nothing", p.key())
 		}
 	}
-	t.Logf("segment counts seen while pushing: %v", seen)
+	latMu.Lock()
+	slices.Sort(lat)
+	t.Logf("segment counts seen while pushing: %v; arrival to announcement over %d fragments: p50 %v, max %v",
+		seen, len(lat), lat[len(lat)/2], lat[len(lat)-1])
+	latMu.Unlock()
 }
