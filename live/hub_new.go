@@ -3,6 +3,7 @@ package live
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,7 +34,8 @@ type Config struct {
 	// the encoder back, and that is logged.
 	Queue int
 	// Announce, when set, is called after each fragment is archived and
-	// indexed (for replicas: Redis pub/sub). It must not block.
+	// indexed (for replicas: Redis pub/sub), from the archiver, with no
+	// lock held. It must not block.
 	Announce func(Announcement)
 }
 
@@ -119,18 +121,24 @@ func (h *Hub) StartEvent(name string) error {
 func (h *Hub) StopEvent(name string) error {
 	h.mu.Lock()
 	ev := h.events[name]
-	var conns []*conn
+	var streams []*stream
 	if ev != nil {
 		ev.running = false
 		for _, s := range ev.streams {
-			s.mu.Lock()
-			if s.conn != nil {
-				conns = append(conns, s.conn)
-			}
-			s.mu.Unlock()
+			streams = append(streams, s)
 		}
 	}
 	h.mu.Unlock()
+	// Lock order: a stream's lock is taken before the Hub's (parser), so
+	// never while holding it.
+	var conns []*conn
+	for _, s := range streams {
+		s.mu.Lock()
+		if s.conn != nil {
+			conns = append(conns, s.conn)
+		}
+		s.mu.Unlock()
+	}
 	for _, c := range conns {
 		c.cancel()
 		<-c.done
@@ -218,11 +226,7 @@ func (h *Hub) Streams(event string) []Stream {
 }
 
 func sortStreams(ss []Stream) {
-	for i := 1; i < len(ss); i++ {
-		for j := i; j > 0 && ss[j].Name < ss[j-1].Name; j-- {
-			ss[j], ss[j-1] = ss[j-1], ss[j]
-		}
-	}
+	slices.SortFunc(ss, func(a, b Stream) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // Close ends every feed and closes the outputs' open fragments, leaving

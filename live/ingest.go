@@ -295,8 +295,12 @@ func (h *Hub) archive(ev *event, f *fragment) error {
 	}
 	h.mu.Unlock()
 	for _, o := range outs {
-		if err := h.appendTo(o, f); err != nil {
+		a, err := h.appendTo(o, f)
+		if err != nil {
 			return err
+		}
+		if a != nil && h.c.Announce != nil {
+			h.c.Announce(*a)
 		}
 	}
 	s := f.stream

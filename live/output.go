@@ -99,13 +99,15 @@ type fragment struct {
 	arrived time.Time
 }
 
-// append archives f into the output: the track is opened (created, or
-// resumed and checked against f's init) on its first fragment.
-func (h *Hub) appendTo(out *output, f *fragment) error {
+// appendTo archives f into the output: the track is opened (created, or
+// resumed and checked against f's init) on its first fragment. It returns
+// the announcement of the fragment, nil when there is none to make (a
+// repeat, an ended output).
+func (h *Hub) appendTo(out *output, f *fragment) (*Announcement, error) {
 	out.mu.Lock()
 	defer out.mu.Unlock()
 	if out.ended {
-		return nil
+		return nil, nil
 	}
 	dir := trackDir(f.stream.name, f.trackID)
 	lt := out.tracks[dir]
@@ -114,18 +116,18 @@ func (h *Hub) appendTo(out *output, f *fragment) error {
 		var err error
 		lt, err = packager.OpenLiveTrack(h.c.Store, h.c.Writer, out.o.Asset+"/"+dir, f.init, meta)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out.tracks[dir] = lt
 	} else if t := lt.Track(); t.Codecs != f.init.Codecs || t.CodecPrivateData != f.init.CodecPrivateData || t.Timescale != f.init.Timescale {
-		return fmt.Errorf("%w: %s: archived %s/%d, now %s/%d", packager.ErrCodecChanged, dir, t.Codecs, t.Timescale, f.init.Codecs, f.init.Timescale)
+		return nil, fmt.Errorf("%w: %s: archived %s/%d, now %s/%d", packager.ErrCodecChanged, dir, t.Codecs, t.Timescale, f.init.Codecs, f.init.Timescale)
 	}
 	err := lt.Append(f.b, f.time, out.o.Window, f.arrived)
 	if errors.Is(err, packager.ErrRepeated) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !out.started {
 		// availabilityStartTime: the wall clock of media time 0, so that
@@ -138,17 +140,14 @@ func (h *Hub) appendTo(out *output, f *fragment) error {
 		info.Start = f.arrived.Add(-end).UTC().Truncate(time.Millisecond)
 		info, err = packager.WriteLiveInfo(h.c.Store, h.c.Writer, out.o.Asset, info)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		info.Window, info.ManifestName = out.o.Window, out.o.Manifest
 		out.la.SetInfo(info)
 		out.started = true
 	}
 	out.la.AddTrack(lt) // publishes
-	if h.c.Announce != nil {
-		h.c.Announce(Announcement{Event: out.o.Event, Output: out.o.Name, Asset: out.o.Asset, Track: dir, Time: f.time, Arrived: f.arrived})
-	}
-	return nil
+	return &Announcement{Event: out.o.Event, Output: out.o.Name, Asset: out.o.Asset, Track: dir, Time: f.time, Arrived: f.arrived}, nil
 }
 
 // metaOf names a new track: the live server manifest's trackName and
