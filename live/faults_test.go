@@ -202,3 +202,35 @@ func TestStorageFaults(t *testing.T) {
 		t.Errorf("%d fragments indexed, %d were stored", n, failing.frags)
 	}
 }
+
+// TestStopEventEndsFeed: StopEvent ends a feed in progress (ErrNotRunning)
+// and refuses new ones; what was sent before is archived.
+func TestStopEventEndsFeed(t *testing.T) {
+	feed, _ := feedBytes(t, 4)
+	init, fs := splitFeed(t, feed)
+	r := newRig(t, t.TempDir())
+	start(t, r, out1)
+	pr, pw := io.Pipe()
+	go pw.Write(append(append([]byte(nil), init...), fs[0]...))
+	done := make(chan error, 1)
+	go func() { done <- r.hub.Ingest(context.Background(), "ev", "s1", pr) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := r.lib.Asset("liveasset"); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := r.hub.StopEvent("ev"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, live.ErrNotRunning) {
+		t.Fatalf("feed of a stopped event: %v, want ErrNotRunning", err)
+	}
+	if err := r.hub.Ingest(context.Background(), "ev", "s1", bytes.NewReader(feed)); !errors.Is(err, live.ErrNotRunning) {
+		t.Fatalf("new feed of a stopped event: %v", err)
+	}
+	if a, err := r.lib.Asset("liveasset"); err != nil || len(a.Tracks) != 1 {
+		t.Fatalf("what came before the stop is not archived (%v)", err)
+	}
+}
