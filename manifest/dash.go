@@ -41,6 +41,7 @@ const (
 // When renditions of one AdaptationSet have different timelines, each
 // Representation gets a SegmentTemplate of its own instead.
 func DASH(p *Presentation, o Options) ([]byte, error) {
+	p = aligned(p)
 	if err := validate(p, o); err != nil {
 		return nil, err
 	}
@@ -63,6 +64,12 @@ func DASH(p *Presentation, o Options) ([]byte, error) {
 		MinBufferTime:             ptr(xsDuration(maxSeg, maxSegTS)),
 	}
 	period := &mpd.Period{ID: "0"}
+	if l := p.Live; l != nil {
+		dashLive(m, period, p, l, eNum, eDen)
+		// Period time 0 is media time 0 (availabilityStartTime's), not
+		// the window's start: no presentationTimeOffset.
+		sNum, sDen = 0, 1
+	}
 	m.Periods = []*mpd.Period{period}
 	firstAudio := true
 	gs, splitFrom := dashGroups(p, o)
@@ -95,6 +102,25 @@ func DASH(p *Presentation, o Options) ([]byte, error) {
 		return out, nil
 	}
 	return b.Bytes(), nil
+}
+
+// dashLive makes m dynamic (spec/live.md, "DASH"): availabilityStartTime
+// fixed for the event, publishTime the wall clock of the newest segment's
+// end (the same on every replica for the same window), minimumUpdatePeriod
+// the shortest segment, timeShiftBufferDepth the window, and UTCTiming.
+func dashLive(m *mpd.MPD, period *mpd.Period, p *Presentation, l *Live, eNum uint64, eDen uint32) {
+	m.Type = ptr("dynamic")
+	m.MediaPresentationDuration = nil
+	m.AvailabilityStartTime = ptr(xsDateTime(l.Start))
+	m.PublishTime = ptr(xsDateTime(l.at(eNum, eDen)))
+	d, ts := shortestSegment(p)
+	m.MinimumUpdatePeriod = ptr(xsDuration(rescaleFloor(d, ts, 1000), 1000))
+	m.TimeShiftBufferDepth = ptr(msDuration(l.Window))
+	start := mpd.Duration(0)
+	period.Start = &start
+	if l.TimeURL != "" {
+		m.UTCTiming = &mpd.DescriptorType{SchemeIDURI: ptr("urn:mpeg:dash:utc:http-iso:2014"), Value: ptr(l.TimeURL)}
+	}
 }
 
 // longestSegment returns the longest segment duration of p, in the

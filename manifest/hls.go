@@ -216,7 +216,12 @@ func HLSMedia(p *Presentation, t *Track, o Options) ([]byte, error) {
 	b.Grow(64 * (len(t.Segments) + 8))
 	b.WriteString("#EXTM3U\n#EXT-X-VERSION:" + itoa(int64(hlsVersion(o.HLSFormat, hasKeyFormat(keys)))) + "\n")
 	b.WriteString("#EXT-X-TARGETDURATION:" + utoa(target) + "\n")
-	b.WriteString("#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n")
+	if p.Live != nil {
+		// A window: segments leave at the top, keeping their numbers.
+		b.WriteString("#EXT-X-MEDIA-SEQUENCE:" + utoa(t.Sequence) + "\n#EXT-X-INDEPENDENT-SEGMENTS\n")
+	} else {
+		b.WriteString("#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n")
+	}
 	if !ts {
 		b.WriteString(`#EXT-X-MAP:URI="` + initURL(t, o, ".mp4") + "\"\n")
 	}
@@ -232,9 +237,14 @@ func HLSMedia(p *Presentation, t *Track, o Options) ([]byte, error) {
 				k.write(&b, "#EXT-X-KEY:", &iv)
 			}
 		}
+		if i == 0 && p.Live != nil {
+			b.WriteString("#EXT-X-PROGRAM-DATE-TIME:" + xsDateTime(p.Live.at(s.Time, t.Timescale)) + "\n")
+		}
 		b.WriteString("#EXTINF:" + seconds(s.Duration, t.Timescale, 3, 6) + ",\n")
 		b.WriteString(segmentURL(t, s.Time, o, ext) + "\n")
 	}
-	b.WriteString("#EXT-X-ENDLIST\n")
+	if p.Live == nil {
+		b.WriteString("#EXT-X-ENDLIST\n")
+	}
 	return []byte(b.String()), nil
 }

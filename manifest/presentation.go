@@ -10,6 +10,9 @@ type Presentation struct {
 	Name string
 	// Tracks in server-manifest order (video first is not assumed).
 	Tracks []Track
+	// Live, when set, makes the manifests those of a live presentation
+	// (live.go): dynamic DASH, HLS without EXT-X-ENDLIST, live Smooth.
+	Live *Live
 }
 
 // Kind is a track's media type.
@@ -62,6 +65,9 @@ type Track struct {
 	Language string
 	// Segments in decode order, one per source fragment.
 	Segments []Segment
+	// Sequence is the media sequence number of Segments[0]: for a live
+	// track, the segments that left its window since it began.
+	Sequence uint64
 }
 
 // Segment is one media segment of a track: a source fragment.

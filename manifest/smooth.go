@@ -23,6 +23,7 @@ const smoothTimeScale = 10_000_000
 //	    ├── QualityLevel (Index, Bitrate, FourCC, CodecPrivateData, ...)
 //	    └── c t d r
 func Smooth(p *Presentation, o Options) ([]byte, error) {
+	p = aligned(p)
 	if err := validate(p, o); err != nil {
 		return nil, err
 	}
@@ -54,8 +55,15 @@ func Smooth(p *Presentation, o Options) ([]byte, error) {
 	sNum, sDen, eNum, eDen := span(p)
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	b.WriteString(`<SmoothStreamingMedia MajorVersion="2" MinorVersion="2" Duration="` +
-		spanTicks(sNum, sDen, eNum, eDen).String() + `" TimeScale="` + itoa(smoothTimeScale) + `">` + "\n")
+	if l := p.Live; l != nil {
+		// MS-SSTR live: Duration 0, the DVR window in TimeScale units, and
+		// the look-ahead count that live clients expect.
+		b.WriteString(`<SmoothStreamingMedia MajorVersion="2" MinorVersion="2" Duration="0" TimeScale="` + itoa(smoothTimeScale) +
+			`" IsLive="TRUE" LookAheadFragmentCount="2" DVRWindowLength="` + itoa(int64(l.Window/100)) + `">` + "\n")
+	} else {
+		b.WriteString(`<SmoothStreamingMedia MajorVersion="2" MinorVersion="2" Duration="` +
+			spanTicks(sNum, sDen, eNum, eDen).String() + `" TimeScale="` + itoa(smoothTimeScale) + `">` + "\n")
+	}
 	b.WriteString(protection)
 	for _, g := range gs {
 		writeStreamIndex(&b, g, o)

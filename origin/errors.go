@@ -173,6 +173,9 @@ func (s *Server) fail(ctx *fasthttp.RequestCtx, err error) {
 		s.Config.Logger.Warn("request failed", "path", string(ctx.Path()), "status", status, "err", err)
 	}
 	plainError(ctx, status, msg)
+	if isNotYet(err) {
+		ctx.Response.Header.Set("Cache-Control", "no-cache")
+	}
 	if status == fasthttp.StatusServiceUnavailable {
 		// A store that could not be read, or an asset being re-indexed:
 		// worth a retry soon. CDNs must not cache the 503 (plainError

@@ -35,6 +35,9 @@ func (s *Server) routeStream(ctx *fasthttp.RequestCtx) reqInfo {
 	case "/readyz":
 		s.handleReady(ctx)
 		return infoOther
+	case timePath:
+		s.handleTime(ctx)
+		return infoOther
 	}
 	if ctx.IsGet() && s.servePlayer(ctx, b2s(path)) {
 		return infoOther
@@ -277,6 +280,9 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 	}
 	i, ok := t.FragmentAt(r.Time)
 	if !ok {
+		if st.asset.Live != nil {
+			return errNotYet // perhaps the next fragment: no cache may keep the 404
+		}
 		return errNotFound
 	}
 	if st.view != nil {
@@ -397,10 +403,14 @@ func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st st
 		if err != nil {
 			return err
 		}
-		e = s.manifests.put(string(key), st.resolved, st.asset, body, ctype)
+		e = s.manifests.put(string(key), st.resolved, st.asset, body, ctype, liveCacheControl(st.asset))
 	}
 	ctx.SetContentTypeBytes(e.contentType)
-	ctx.Response.Header.Set("Cache-Control", s.live().ManifestCacheControl)
+	if e.cacheControl != "" {
+		ctx.Response.Header.Set("Cache-Control", e.cacheControl)
+	} else {
+		ctx.Response.Header.Set("Cache-Control", s.live().ManifestCacheControl)
+	}
 	ctx.Response.SetBodyRaw(e.body)
 	serveBody(ctx, e.etag, false, false)
 	return nil
@@ -414,7 +424,7 @@ func (s *Server) buildManifest(r *StreamRequest, st streamState, base string) ([
 	if v == nil {
 		v = fullView(st.asset)
 	}
-	p := presentationOf(st.asset, v, r.Format.Protocol() == "hls")
+	p := presentationOf(st.asset, v, r.Format.Protocol() == "hls", base)
 	o := manifest.Options{URLOptions: r.URLOptions(st.enc)}
 	if st.enc != EncryptionUnset {
 		pr, err := s.protectionOf(st, v, p, base)

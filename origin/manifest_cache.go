@@ -32,6 +32,9 @@ type manifestEntry struct {
 	body        []byte
 	etag        []byte
 	contentType []byte
+	// cacheControl is the entry's Cache-Control, "" for the configured
+	// one: a live manifest's is at most half its shortest segment.
+	cacheControl string
 }
 
 func newManifestCache(max int) *manifestCache {
@@ -109,9 +112,9 @@ func (c *manifestCache) get(key []byte, res *keyclient.Resolved, asset *packager
 	return e
 }
 
-func (c *manifestCache) put(key string, res *keyclient.Resolved, asset *packager.Asset, body, ctype []byte) *manifestEntry {
+func (c *manifestCache) put(key string, res *keyclient.Resolved, asset *packager.Asset, body, ctype []byte, cacheControl string) *manifestEntry {
 	e := &manifestEntry{key: key, resolved: res, asset: asset, body: body, contentType: ctype,
-		etag: appendETag(nil, fnv64a(fnvOffset, body))}
+		etag: appendETag(nil, fnv64a(fnvOffset, body)), cacheControl: cacheControl}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[key]; ok {

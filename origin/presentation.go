@@ -13,9 +13,13 @@ import (
 // the other video tracks, so that its variant is the first
 // EXT-X-STREAM-INF; audio keeps its order (the first is the default).
 // Each Presentation track's TrackID is that of its source; the caller maps
-// them back through v.
-func presentationOf(a *packager.Asset, v *assetView, firstVariant bool) *manifest.Presentation {
+// them back through v. base is the public base URL (a live presentation's
+// UTCTiming is base/time).
+func presentationOf(a *packager.Asset, v *assetView, firstVariant bool, base string) *manifest.Presentation {
 	p := &manifest.Presentation{Name: a.ManifestName, Tracks: make([]manifest.Track, 0, len(v.tracks))}
+	if l := a.Live; l != nil {
+		p.Live = &manifest.Live{Start: l.Start, Window: l.Window, TimeURL: base + timePath}
+	}
 	for _, vt := range v.ordered(firstVariant) {
 		t := vt.t
 		mt := manifest.Track{
@@ -36,6 +40,7 @@ func presentationOf(a *packager.Asset, v *assetView, firstVariant bool) *manifes
 			Channels:         t.Channels,
 			Language:         t.Language,
 			Segments:         make([]manifest.Segment, 0, vt.to-vt.from),
+			Sequence:         t.Sequence,
 		}
 		if t.Kind == packager.Audio {
 			mt.Kind = manifest.Audio

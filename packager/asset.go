@@ -24,6 +24,10 @@ type Asset struct {
 	// not empty); with no track left, Library.Asset fails with an
 	// *UnservableError instead.
 	Skipped []Skipped
+	// Live is set while the asset is a live output's (LiveAsset): its
+	// manifests are dynamic. nil for VOD, and for an archive after its
+	// output ended.
+	Live *LiveInfo
 
 	files  []*trackFile      // every file opened, tracks served or not
 	opened map[string]opened // while loading: each file's tracks or error
@@ -209,19 +213,27 @@ func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, e
 			a = nil
 		}
 	}()
-	var isms, files []string
+	var isms, files, lives []string
 	for _, e := range entries {
 		n := e.Name
 		switch {
 		case strings.HasPrefix(n, "."):
+		case e.Dir && strings.HasSuffix(n, LiveDirExt):
+			lives = append(lives, n)
 		case strings.EqualFold(filepath.Ext(n), ".ism"):
 			isms = append(isms, n)
 		case isTrackFile(n) && !e.Dir:
 			files = append(files, n)
 		}
 	}
-	switch len(isms) {
-	case 0:
+	switch {
+	case len(lives) > 0:
+		// A live output's archive (live.go): its tracks are the .live
+		// directories; track files beside them are not its.
+		if err := a.openLiveTracks(st, lives); err != nil {
+			return a, err
+		}
+	case len(isms) == 0:
 		if len(files) == 0 {
 			return nil, fmt.Errorf("packager: asset %s holds no track files: %w", name, ErrNoTrackFiles)
 		}
@@ -238,7 +250,7 @@ func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, e
 		}
 		a.Tracks = dedupe(a.Tracks)
 		nameTracks(a.Tracks)
-	case 1:
+	case len(isms) == 1:
 		a.ManifestName = strings.TrimSuffix(isms[0], filepath.Ext(isms[0]))
 		if err := a.loadISM(st, isms[0]); err != nil {
 			return a, err

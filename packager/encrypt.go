@@ -87,8 +87,9 @@ const (
 
 // crypto returns the track's encryption state, building it on first use.
 func (t *Track) crypto() (*trackCrypto, error) {
-	t.encOnce.Do(func() { t.enc, t.encErr = t.buildCrypto() })
-	return t.enc, t.encErr
+	z := t.lazy
+	z.encOnce.Do(func() { z.enc, z.encErr = t.buildCrypto() })
+	return z.enc, z.encErr
 }
 
 func (t *Track) buildCrypto() (*trackCrypto, error) {

@@ -33,6 +33,9 @@ type trackFile struct {
 	// opened (storage.ErrChanged): the index built from it is stale, and
 	// Library.Asset builds the asset again.
 	changed atomic.Bool
+	// reopen, when set, gives the object back after eviction instead of
+	// store.Open(name): a live track's object spans many (live.go).
+	reopen func() (storage.Object, error)
 }
 
 // acquire returns the open file and its mapping (nil when the file is not
@@ -41,7 +44,11 @@ func (tf *trackFile) acquire() (storage.Object, []byte, error) {
 	tf.mu.Lock()
 	defer tf.mu.Unlock()
 	if tf.f == nil {
-		f, err := tf.store.Open(tf.name)
+		open := tf.store.Open
+		if tf.reopen != nil {
+			open = func(string) (storage.Object, error) { return tf.reopen() }
+		}
+		f, err := open(tf.name)
 		if err != nil {
 			return nil, nil, fmt.Errorf("packager: reopen %s: %w", tf.path, err)
 		}

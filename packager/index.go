@@ -218,7 +218,7 @@ func (ix *indexer) build(tf *trackFile) ([]*Track, []Skipped, error) {
 			return ix.tracksOf(tf, &m, tp, true)
 		}
 		// One fragmented track: the source moov is the init segment.
-		ix.t = &Track{Path: ix.path, file: tf}
+		ix.t = &Track{Path: ix.path, file: tf, lazy: new(trackLazy)}
 		if err := ix.readInit(tp.ftypOff, tp.ftypH, tp.moovOff, tp.moovH); err != nil {
 			return nil, nil, err
 		}
@@ -282,7 +282,7 @@ func (ix *indexer) tracksOf(tf *trackFile, m *rawMoov, tp top, fragmented bool) 
 // trackOf indexes the track rt of a file of several (or of a progressive
 // file), for tracksOf.
 func (ix *indexer) trackOf(tf *trackFile, m *rawMoov, rt *rawTrak, tp top, ftyp []byte, fragmented bool) (*Track, error) {
-	t := &Track{Path: ix.path, file: tf}
+	t := &Track{Path: ix.path, file: tf, lazy: new(trackLazy)}
 	if !fragmented {
 		if rt.stbl.end == 0 {
 			return nil, corruptf(ix.path, tp.moovOff, "track %d without a sample table", rt.trackID)

@@ -41,7 +41,7 @@ func (t *Track) AppendInit(buf []byte, out Output, p *Protection) ([]byte, error
 		civ = t.constantIV(p)
 	}
 	key := initKey(out, p, civ)
-	if b, ok := t.inits.get(key); ok {
+	if b, ok := t.lazy.inits.get(key); ok {
 		return append(buf, b...), nil
 	}
 	start := len(buf)
@@ -49,7 +49,7 @@ func (t *Track) AppendInit(buf []byte, out Output, p *Protection) ([]byte, error
 	if err != nil {
 		return buf, err
 	}
-	t.inits.put(key, buf[start:])
+	t.lazy.inits.put(key, buf[start:])
 	return buf, nil
 }
 

@@ -39,6 +39,7 @@ type Library struct {
 	closed   bool
 	recheck  time.Duration     // how often a partial asset's skipped files are looked at
 	observe  func(BuildReport) // nil: none
+	live     map[string]*LiveAsset
 
 	hits, misses atomic.Uint64
 }
@@ -151,6 +152,12 @@ func (l *Library) Asset(name string) (*Asset, error) {
 	if l.closed {
 		l.mu.Unlock()
 		return nil, ErrClosed
+	}
+	if la, ok := l.live[name]; ok {
+		a, err := l.liveAsset(la)
+		l.mu.Unlock()
+		l.hits.Add(1)
+		return a, err
 	}
 	if e, ok := l.entries[name]; ok {
 		if e.elem == nil { // being built

@@ -31,8 +31,9 @@ type tsTrack struct {
 
 // tsState returns the track's TS state, building it on first use.
 func (t *Track) tsState() (*tsTrack, error) {
-	t.tsOnce.Do(func() { t.tsSt, t.tsErr = t.buildTS() })
-	return t.tsSt, t.tsErr
+	z := t.lazy
+	z.tsOnce.Do(func() { z.tsSt, z.tsErr = t.buildTS() })
+	return z.tsSt, z.tsErr
 }
 
 // buildTS builds the track's ts.StreamConfig from its moov: codec and

@@ -62,8 +62,13 @@ type Track struct {
 	Init []byte
 	// Fragments is the fragment index, in decode order.
 	Fragments []Fragment
-	// IndexedFrom says how the index was built: "sidx", "mfra" or "walk".
+	// IndexedFrom says how the index was built: "sidx", "mfra" or "walk",
+	// "live" for a live archive.
 	IndexedFrom string
+	// Sequence is the sequence number of Fragments[0]: the fragments a live
+	// track dropped from its window since it began (HLS
+	// EXT-X-MEDIA-SEQUENCE); 0 for a file.
+	Sequence uint64
 
 	file    *trackFile
 	plans   []plan // parallel to Fragments
@@ -81,6 +86,14 @@ type Track struct {
 	// presentation time: the edit list's media time less its empty edits.
 	shift int64
 
+	// lazy is what is built on first use and then only read: protected
+	// init segments, encryption and TS state. It is a pointer so that the
+	// snapshots of a growing live track (live.go) share it.
+	lazy *trackLazy
+}
+
+// trackLazy is a track's state built on first use.
+type trackLazy struct {
 	// Protected init segments, built once (AppendInit).
 	inits initCache
 

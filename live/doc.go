@@ -1,0 +1,46 @@
+// Package live is drmorigin's live room (spec/live.md): it reads encoders'
+// fragmented-MP4 feeds, appends them to a live output's archive in storage,
+// keeps the archive's growing fragment index for the packager, and announces
+// new fragments. It knows nothing of HTTP, Redis or config: origin decides
+// (which events run, which outputs exist, who may ingest), live applies.
+//
+// # Wiring (serve)
+//
+//	st := storage.NewLocal(root, opts)          // the assets' store: a storage.Writer too
+//	lib := packager.NewLibrary(st, n)           // the origin's Assets
+//	hub := live.NewHub(live.Config{Store: st, Writer: st, Assets: lib,
+//		Log: logger, StallTimeout: …, Announce: publish})
+//	// for each running event and each live output in the resource store,
+//	// at start and on every change: hub.StartEvent / hub.AddOutput (resumes
+//	// an archive after a restart), hub.StopEvent, hub.EndOutput.
+//	// the ingest listener, after its 403/404 checks:
+//	err := hub.Ingest(ctx, event, stream, body) // ErrNotFMP4 400, ErrRefused 400, ErrStalled 408, ErrNotRunning 404
+//	// replicas: on an announcement from Redis, hub.Refresh(asset)
+//	defer hub.Close()
+//
+// The streaming listener needs nothing more: the Library answers a live
+// asset's current snapshot (packager.Library.SetLive), and the origin's
+// handlers make live manifests of an Asset whose Live is set.
+//
+// # Pipeline
+//
+// One Ingest call reads one request body. A goroutine reads top-level boxes
+// (box.go: each bounded by its type's limit before its payload is read);
+// Ingest checks them in order (parser: init, live server manifest, moof and
+// mdat paired, each traf routed to its track with its tfdt or tfxd decode
+// time, repeats dropped, backwards refused) and watches for a stall; an
+// archiver goroutine behind a bounded queue (Config.Queue) appends each
+// fragment to every output of the event (packager.LiveTrack.Append: the
+// fragment is validated, put to storage as one object, then indexed), and
+// publishes a new snapshot of the output's asset. Players only ever read
+// snapshots: reading, archiving and serving never wait for one another,
+// except the encoder for a full queue (logged).
+//
+// # Archive
+//
+// One object per fragment, in "{asset}/{stream}-{trackID}.live/"
+// (packager/live.go): init.mp4, track.json, then
+// "{seq:010}-{time:020}.m4s" objects; "{asset}/live.json" holds the
+// availability start, fixed at the first fragment. The VOD path reads the
+// same layout, so an ended output, or a restarted origin, serves it.
+package live

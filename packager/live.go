@@ -1,0 +1,506 @@
+package packager
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/drmorigin/drmorigin/storage"
+)
+
+// A live track's archive, in its asset's directory (spec/live.md,
+// "Durability"): one object per fragment, since objects cannot be
+// appended, named so that a listing in name order is decode order and
+// carries each fragment's sequence number and decode time:
+//
+//	{asset}/live.json                   the presentation (LiveInfo), written once
+//	{asset}/{track}.live/init.mp4       ftyp + the track's single-track moov
+//	{asset}/{track}.live/track.json     name, bitrate, language (LiveTrackMeta)
+//	{asset}/{track}.live/{seq:010}-{time:020}.m4s   one moof+mdat, as ingested
+//
+// The VOD path (loadAsset) reads the same layout: a live output's asset is
+// an asset like any other once the output ends, and after a restart.
+
+// LiveDirExt ends the name of a live track's directory.
+const LiveDirExt = ".live"
+
+// liveInfoName is the presentation's file in the asset directory.
+const liveInfoName = "live.json"
+
+// Errors of LiveTrack.Append that the live room tells apart.
+var (
+	// ErrRepeated: the fragment's decode time is the newest one's (an
+	// encoder resending after a reconnection): dropped, no error to it.
+	ErrRepeated = errors.New("packager: fragment already archived")
+	// ErrBackwards: the fragment starts before the newest one ends.
+	ErrBackwards = errors.New("packager: decode time going backwards")
+	// ErrCodecChanged: a track resumed with another codec configuration.
+	ErrCodecChanged = errors.New("packager: codec changed")
+)
+
+// LiveInfo is what makes an asset live (Asset.Live): fixed for the event,
+// stored in the archive, the same on every replica and after a restart.
+type LiveInfo struct {
+	// ManifestName is the {name} of the streaming URLs.
+	ManifestName string `json:"manifestName"`
+	// Start is the wall clock of media time 0: DASH
+	// availabilityStartTime, HLS PROGRAM-DATE-TIME of time 0.
+	Start time.Time `json:"start"`
+	// Window is the archive window, in media time back from the newest
+	// fragment.
+	Window time.Duration `json:"window"`
+}
+
+// LiveTrackMeta is a live track's identity, fixed when it began so that
+// its URLs ({name}, QualityLevels({bitrate})) never change.
+type LiveTrackMeta struct {
+	Name     string `json:"name"`
+	Bitrate  int    `json:"bitrate"`
+	Language string `json:"language,omitempty"`
+}
+
+// LiveTrack is a track growing in a live archive. Append adds a fragment
+// (written to storage first, then indexed); Track returns the current
+// snapshot, an ordinary immutable *Track that every output path serves.
+// Snapshots share the track's protected init segments and encryption
+// state, so a new fragment costs no rebuild of them.
+type LiveTrack struct {
+	store storage.Store
+	w     storage.Writer // nil: read only (an ended archive)
+	dir   string
+	obj   *liveObject
+	tf    *trackFile
+
+	mu      sync.Mutex // Append, drops and reclaims
+	cur     atomic.Pointer[Track]
+	base    *Track      // the init's description, with no fragment
+	parts   []*livePart // window first, then none: dropped ones are in reclaim
+	seq     uint64      // the next fragment's sequence number
+	reclaim []reclaimPart
+	st      SampleTable
+}
+
+type reclaimPart struct {
+	p  *livePart
+	at time.Time
+}
+
+// liveOffsetShift places fragment k of a live track at virtual offset
+// k<<liveOffsetShift: room for MaxFragmentSize bytes each.
+const liveOffsetShift = 28
+
+var _ [1]struct{} = [MaxFragmentSize >> liveOffsetShift]struct{}{} // MaxFragmentSize fits
+
+// ReclaimDelay is how long a fragment that left the window stays in
+// storage: requests that resolved it just before it left finish.
+var ReclaimDelay = 30 * time.Second
+
+// OpenLiveTrack opens the live track of directory dir ("{asset}/{track}.live")
+// in st, creating it with init and meta when it is new, or resuming it (a
+// restart, a reconnection): the archive's fragments are indexed again and
+// its own init and meta are kept. A resumed track whose init describes
+// other media (codec, codec private data, timescale) is ErrCodecChanged.
+// w nil opens an archive read only.
+func OpenLiveTrack(st storage.Store, w storage.Writer, dir string, init *LiveInit, meta LiveTrackMeta) (*LiveTrack, error) {
+	lt := &LiveTrack{store: st, w: w, dir: dir, obj: newLiveObject(st, dir)}
+	lt.tf = &trackFile{store: st, name: dir, path: st.Locate(dir), f: lt.obj,
+		reopen: func() (storage.Object, error) { return lt.obj, nil }}
+	b, err := readSmall(st, dir+"/init.mp4", MaxInitSize)
+	switch {
+	case errors.Is(err, storage.ErrNotFound) && init != nil && w != nil:
+		mb, _ := json.Marshal(meta)
+		if err := w.Put(dir+"/track.json", mb); err != nil {
+			return nil, err
+		}
+		if err := w.Put(dir+"/init.mp4", init.Init); err != nil {
+			return nil, err
+		}
+		b = init.Init
+	case err != nil:
+		return nil, err
+	default:
+		if mb, err := readSmall(st, dir+"/track.json", 64<<10); err != nil {
+			return nil, err
+		} else if err := json.Unmarshal(mb, &meta); err != nil {
+			return nil, corruptf(st.Locate(dir+"/track.json"), 0, "%v", err)
+		}
+	}
+	t := &Track{Path: lt.tf.path, file: lt.tf, lazy: new(trackLazy), IndexedFrom: "live"}
+	t.Init = b
+	if len(b) >= 8 && string(b[4:8]) == "ftyp" {
+		t.ftypLen = int(binary.BigEndian.Uint32(b))
+	}
+	if t.ftypLen > len(b) {
+		return nil, corruptf(t.Path, 0, "init: ftyp runs past the end")
+	}
+	if err := t.describeInit(int64(t.ftypLen)); err != nil {
+		return nil, err
+	}
+	if init != nil && (init.Codecs != t.Codecs || init.CodecPrivateData != t.CodecPrivateData || init.Timescale != t.Timescale) {
+		return nil, fmt.Errorf("%w: %s: archived %s %s/%d, now %s %s/%d", ErrCodecChanged, dir,
+			t.Codecs, t.CodecPrivateData, t.Timescale, init.Codecs, init.CodecPrivateData, init.Timescale)
+	}
+	t.Name, t.Bitrate, t.PeakBitrate = meta.Name, meta.Bitrate, meta.Bitrate
+	if meta.Language != "" {
+		t.Language = meta.Language
+	}
+	lt.base = t
+	if err := lt.load(); err != nil {
+		return nil, err
+	}
+	return lt, nil
+}
+
+// readSmall reads the whole object name, of at most limit bytes.
+func readSmall(st storage.Store, name string, limit int64) ([]byte, error) {
+	f, err := st.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if f.Size() > limit {
+		return nil, corruptf(st.Locate(name), 0, "%d bytes, over %d", f.Size(), limit)
+	}
+	b := make([]byte, f.Size())
+	if _, err := f.ReadAt(b, 0); err != nil && !(errors.Is(err, io.EOF) && len(b) == 0) {
+		return nil, fmt.Errorf("packager: read %s: %w", st.Locate(name), err)
+	}
+	return b, nil
+}
+
+// parseFragmentName parses "{seq}-{time}.m4s".
+func parseFragmentName(n string) (seq, time uint64, ok bool) {
+	s, t, found := strings.Cut(strings.TrimSuffix(n, ".m4s"), "-")
+	if !found || !strings.HasSuffix(n, ".m4s") {
+		return 0, 0, false
+	}
+	seq, err1 := strconv.ParseUint(s, 10, 64)
+	time, err2 := strconv.ParseUint(t, 10, 64)
+	return seq, time, err1 == nil && err2 == nil
+}
+
+func fragmentName(dir string, seq, time uint64) string {
+	return fmt.Sprintf("%s/%010d-%020d.m4s", dir, seq, time)
+}
+
+// Refresh indexes the fragments that another origin (the one ingesting)
+// archived since the last look, and slides the window as it did: a
+// replica that shares the storage serves the same window, byte for byte.
+// It reclaims nothing (the ingesting origin does). Call it when that
+// origin announces a fragment.
+func (lt *LiveTrack) Refresh(window time.Duration, now time.Time) error {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	entries, err := lt.store.List(lt.dir + "/")
+	if err != nil {
+		return fmt.Errorf("packager: list %s: %w", lt.store.Locate(lt.dir), err)
+	}
+	t := lt.cur.Load()
+	grown := false
+	for _, e := range entries {
+		seq, time, ok := parseFragmentName(e.Name)
+		if e.Dir || !ok || seq < lt.seq {
+			continue
+		}
+		name := lt.dir + "/" + e.Name
+		b, size, err := readHead(lt.store, name)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue // reclaimed since the listing
+		}
+		if err != nil {
+			return err
+		}
+		lt.seq = seq
+		nt, err := lt.add(t, b, size, time, name)
+		if err != nil {
+			return fmt.Errorf("packager: %s: %w", name, err)
+		}
+		t, grown = nt, true
+	}
+	if !grown {
+		return nil
+	}
+	lt.cur.Store(lt.slide(t, window, now))
+	// What left the window is closed after the delay, but its objects
+	// are the ingesting origin's to remove.
+	lt.reclaimDue(now, false)
+	return nil
+}
+
+// Slide drops the fragments outside window (a resumed archive may hold
+// some that a crash kept from being reclaimed) and removes their objects.
+func (lt *LiveTrack) Slide(window time.Duration, now time.Time) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if t := lt.cur.Load(); t != nil {
+		lt.cur.Store(lt.slide(t, window, now))
+	}
+	lt.reclaimDue(now.Add(ReclaimDelay), lt.w != nil)
+}
+
+// load indexes the fragments already in the archive.
+func (lt *LiveTrack) load() error {
+	entries, err := lt.store.List(lt.dir + "/")
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("packager: list %s: %w", lt.store.Locate(lt.dir), err)
+	}
+	t := lt.snapshot(nil, nil)
+	for _, e := range entries {
+		seq, time, ok := parseFragmentName(e.Name)
+		if e.Dir || !ok {
+			continue
+		}
+		name := lt.dir + "/" + e.Name
+		b, size, err := readHead(lt.store, name)
+		if err != nil {
+			return err
+		}
+		lt.seq = seq
+		if t, err = lt.add(t, b, size, time, name); err != nil {
+			// A fragment damaged in storage ends the track's archive
+			// there: what follows it is not served.
+			return fmt.Errorf("packager: %s: %w", name, err)
+		}
+	}
+	lt.cur.Store(t)
+	return nil
+}
+
+// snapshot returns a new Track of the base's identity over fragments fr.
+func (lt *LiveTrack) snapshot(fr []Fragment, pl []plan) *Track {
+	c := *lt.base
+	c.Fragments, c.plans = fr, pl
+	return &c
+}
+
+// Track returns the current snapshot (no fragment before the first Append).
+func (lt *LiveTrack) Track() *Track { return lt.cur.Load() }
+
+// Dir is the track's directory in the store.
+func (lt *LiveTrack) Dir() string { return lt.dir }
+
+// Append archives one fragment (moof+mdat, as ingested) of the track
+// starting at decode time time, then indexes it; fragments older than
+// window (0: none) behind the newest leave the index, and their storage
+// is reclaimed after ReclaimDelay. Errors: ErrRepeated, ErrBackwards, a
+// damaged fragment (ErrCorrupt, ErrUnsupported), the store's. Nothing is
+// indexed unless it was stored.
+func (lt *LiveTrack) Append(b []byte, time uint64, window time.Duration, now time.Time) error {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if lt.w == nil {
+		return fmt.Errorf("packager: %s: archive is read only", lt.dir)
+	}
+	cur := lt.cur.Load()
+	if _, ok := cur.FragmentAt(time); ok {
+		return ErrRepeated
+	}
+	if n := len(cur.Fragments); n > 0 {
+		last := cur.Fragments[n-1]
+		switch {
+		case time < last.Time+last.Duration:
+			return fmt.Errorf("%w: %s: fragment at %d, the newest spans [%d,%d)", ErrBackwards, lt.dir, time, last.Time, last.Time+last.Duration)
+		}
+	}
+	// Validate before storing: nothing that cannot be served is archived.
+	if _, err := lt.validate(b, int64(len(b)), cur); err != nil {
+		return err
+	}
+	name := fragmentName(lt.dir, lt.seq, time)
+	if err := lt.w.Put(name, b); err != nil {
+		return err
+	}
+	t, err := lt.add(cur, b, int64(len(b)), time, name)
+	if err != nil {
+		return err
+	}
+	t = lt.slide(t, window, now)
+	lt.cur.Store(t)
+	lt.reclaimDue(now, true)
+	return nil
+}
+
+// validate reads the fragment's moof as the segment path will. head is
+// the fragment's first bytes (the moof and the mdat header at least, or
+// all of it), total its size.
+func (lt *LiveTrack) validate(head []byte, total int64, t *Track) (plan, error) {
+	if len(head) < 16 || total > MaxFragmentSize {
+		return plan{}, corruptf(lt.dir, 0, "fragment of %d bytes", total)
+	}
+	moof := int64(binary.BigEndian.Uint32(head))
+	if string(head[4:8]) != "moof" || moof < 8 || moof > MaxMoofSize || moof+8 > int64(len(head)) {
+		return plan{}, corruptf(lt.dir, 0, "fragment does not start with a moof")
+	}
+	m := head[moof:]
+	mdat, hdr := int64(binary.BigEndian.Uint32(m)), int64(8)
+	if mdat == 1 && len(m) >= 16 {
+		mdat, hdr = int64(binary.BigEndian.Uint64(m[8:])&(1<<62-1)), 16
+	}
+	if string(m[4:8]) != "mdat" || mdat != total-moof {
+		return plan{}, corruptf(lt.dir, moof, "want one mdat of %d bytes after the moof", total-moof)
+	}
+	st := &lt.st
+	reason, unsup := st.readMoof(head[:moof], 0, t.TrackID, t.def)
+	switch {
+	case reason == "" && st.absent:
+		return plan{}, unsupportedf(lt.dir, "moof without a traf of track %d", t.TrackID)
+	case reason != "" && unsup:
+		return plan{}, unsupportedf(lt.dir, "moof: %s", reason)
+	case reason != "":
+		return plan{}, corruptf(lt.dir, 0, "moof: %s", reason)
+	}
+	if reason := st.check(moof+hdr, total); reason != "" {
+		return plan{}, corruptf(lt.dir, 0, "moof: %s", reason)
+	}
+	return plan{moofSize: int32(moof), mdatHdr: int8(hdr)}, nil
+}
+
+// readHead reads the first bytes of the stored fragment name: its moof
+// and mdat header, not its samples (indexing an archive reads no media).
+func readHead(st storage.Store, name string) ([]byte, int64, error) {
+	f, err := st.Open(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	size := f.Size()
+	n := min(size, readAhead)
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, 0, fmt.Errorf("packager: read %s: %w", st.Locate(name), err)
+	}
+	if n >= 8 {
+		if moof := int64(binary.BigEndian.Uint32(b)); moof+16 > n && moof+16 <= min(size, MaxMoofSize+16) {
+			b = make([]byte, moof+16)
+			if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+				return nil, 0, fmt.Errorf("packager: read %s: %w", st.Locate(name), err)
+			}
+		}
+	}
+	return b, size, nil
+}
+
+// add indexes the stored fragment name, whose first bytes are head (see
+// validate) and size total, after t's fragments.
+func (lt *LiveTrack) add(t *Track, head []byte, total int64, time uint64, name string) (*Track, error) {
+	if n := len(t.Fragments); n > 0 && time < t.Fragments[n-1].Time+t.Fragments[n-1].Duration {
+		return t, fmt.Errorf("%w: fragment at %d", ErrBackwards, time)
+	}
+	p, err := lt.validate(head, total, t)
+	if err != nil {
+		return t, err
+	}
+	st := &lt.st
+	// The virtual offset comes from the sequence number alone, so that
+	// it is the same on every replica, after a restart and once the
+	// output ended: segment ETags hash it.
+	off := int64(lt.seq) << liveOffsetShift
+	f := Fragment{Time: time, Duration: st.Duration(), Offset: off, Size: total, Samples: len(st.Samples)}
+	part := &livePart{off: off, size: f.Size, name: name, seq: lt.seq}
+	lt.seq++
+	lt.parts = append(lt.parts, part)
+	lt.publishParts()
+	// Appending in place is safe: older snapshots never read past their
+	// own length, and only the current one is appended to (lt.mu).
+	fr := append(t.Fragments, f)
+	pl := append(t.plans, p)
+	first := len(t.Fragments) == 0
+	nt := lt.snapshot(fr, pl)
+	nt.Sequence = lt.parts[len(lt.parts)-len(fr)].seq
+	nt.PeakBitrate = t.PeakBitrate
+	if f.Duration > 0 {
+		nt.PeakBitrate = max(nt.PeakBitrate, rate(uint64(st.DataSize()), f.Duration, nt.Timescale))
+	}
+	if first {
+		// Fixed by the first fragment: the frame rate the manifests
+		// state and the TS decode shift, so that a segment's bytes never
+		// change as the track grows.
+		lt.base.leastCTO = st.leastCTO()
+		nt.leastCTO = lt.base.leastCTO
+		if d := st.commonDuration(); d > 0 && nt.Kind == Video {
+			g := gcd(uint64(nt.Timescale), uint64(d))
+			lt.base.FrameRateNum, lt.base.FrameRateDen = int(uint64(nt.Timescale)/g), int(uint64(d)/g)
+			nt.FrameRateNum, nt.FrameRateDen = lt.base.FrameRateNum, lt.base.FrameRateDen
+		}
+	}
+	lt.base.PeakBitrate = nt.PeakBitrate
+	return nt, nil
+}
+
+// publishParts lets reads see lt.parts (and the parts awaiting reclaim,
+// which older snapshots may still read).
+func (lt *LiveTrack) publishParts() {
+	ps := make([]*livePart, 0, len(lt.reclaim)+len(lt.parts))
+	for _, r := range lt.reclaim {
+		ps = append(ps, r.p)
+	}
+	ps = append(ps, lt.parts...)
+	lt.obj.parts.Store(&ps)
+}
+
+// slide drops the fragments that start more than window before the
+// newest one ends (never the newest).
+func (lt *LiveTrack) slide(t *Track, window time.Duration, now time.Time) *Track {
+	n := len(t.Fragments)
+	if window <= 0 || n < 2 {
+		return t
+	}
+	last := t.Fragments[n-1]
+	end := last.Time + last.Duration
+	w := uint64(window.Seconds() * float64(t.Timescale))
+	k := 0
+	for k < n-1 && end-t.Fragments[k].Time > w {
+		k++
+	}
+	if k == 0 {
+		return t
+	}
+	for _, p := range lt.parts[:k] {
+		lt.reclaim = append(lt.reclaim, reclaimPart{p: p, at: now.Add(ReclaimDelay)})
+	}
+	lt.parts = slices.Clone(lt.parts[k:])
+	lt.publishParts()
+	nt := lt.snapshot(t.Fragments[k:], t.plans[k:])
+	nt.Sequence = lt.parts[0].seq
+	nt.PeakBitrate = t.PeakBitrate
+	return nt
+}
+
+// reclaimDue closes the dropped fragments whose delay is over and, with
+// remove, removes their objects from storage.
+func (lt *LiveTrack) reclaimDue(now time.Time, remove bool) {
+	k := 0
+	for k < len(lt.reclaim) && !now.Before(lt.reclaim[k].at) {
+		p := lt.reclaim[k].p
+		p.close(true)
+		if remove {
+			_ = lt.w.Remove(p.name) // a file left behind is dropped again by the next resume's Slide
+		}
+		k++
+	}
+	if k > 0 {
+		lt.reclaim = slices.Delete(lt.reclaim, 0, k)
+		lt.publishParts()
+	}
+}
+
+// Reclaim removes every dropped fragment now, whatever its delay: the
+// archive then holds exactly the window (at the end of the output).
+func (lt *LiveTrack) Reclaim() {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if lt.w != nil {
+		lt.reclaimDue(time.Now().Add(ReclaimDelay+time.Hour), true)
+	}
+}
+
+// Close closes the track's open fragment objects.
+func (lt *LiveTrack) Close() { _ = lt.obj.Close() }
