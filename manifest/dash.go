@@ -65,7 +65,8 @@ func DASH(p *Presentation, o Options) ([]byte, error) {
 	period := &mpd.Period{ID: "0"}
 	m.Periods = []*mpd.Period{period}
 	firstAudio := true
-	for i, g := range groups(p) {
+	gs := groups(p)
+	for i, g := range gs {
 		as := dashAdaptationSet(g, i+1, o, sNum, sDen)
 		cps, err := dashContentProtection(p, g, o)
 		if err != nil {
@@ -80,6 +81,7 @@ func DASH(p *Presentation, o Options) ([]byte, error) {
 		}
 		period.AdaptationSets = append(period.AdaptationSets, as)
 	}
+	period.AdaptationSets = append(period.AdaptationSets, dashTextSets(p, len(gs)+1, o, sNum, sDen)...) // dash_text.go
 
 	var b bytes.Buffer
 	if err := m.Write(&b); err != nil {

@@ -10,6 +10,9 @@ type Presentation struct {
 	Name string
 	// Tracks in server-manifest order (video first is not assumed).
 	Tracks []Track
+	// Texts are the subtitle tracks (text.go), in server-manifest order;
+	// never encrypted.
+	Texts []TextTrack
 }
 
 // Kind is a track's media type.

@@ -198,7 +198,7 @@ func outputOf(f Format, a *packager.Asset, t *packager.Track) packager.Output {
 
 func (s *Server) track(r *StreamRequest, st streamState) (*packager.Track, error) {
 	t := st.asset.Track(r.Track, r.Bitrate)
-	if t == nil {
+	if t == nil || r.VTT {
 		return nil, errNotFound
 	}
 	return t, nil
@@ -212,6 +212,9 @@ func contentTypeOf(t *packager.Track) []byte {
 }
 
 func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
+	if tt := st.asset.Text(r.Track, r.Bitrate); tt != nil {
+		return s.serveText(ctx, r, st, tt) // handler_text.go
+	}
 	t, err := s.track(r, st)
 	if err != nil {
 		return err
@@ -237,6 +240,9 @@ func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st stream
 }
 
 func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
+	if tt := st.asset.Text(r.Track, r.Bitrate); tt != nil {
+		return s.serveText(ctx, r, st, tt) // handler_text.go
+	}
 	t, err := s.track(r, st)
 	if err != nil {
 		return err
@@ -394,6 +400,13 @@ func (s *Server) buildManifest(r *StreamRequest, st streamState, base string) ([
 			t := &p.Tracks[i]
 			if strings.EqualFold(t.Name, r.Track) && t.Bitrate == r.Bitrate {
 				b, err := manifest.HLSMedia(p, t, o)
+				return b, ctHLS, err
+			}
+		}
+		for i := range p.Texts {
+			t := &p.Texts[i]
+			if strings.EqualFold(t.Name, r.Track) && t.Bitrate == r.Bitrate {
+				b, err := manifest.HLSTextMedia(p, t, o)
 				return b, ctHLS, err
 			}
 		}
