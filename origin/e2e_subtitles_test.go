@@ -372,6 +372,11 @@ func TestBrowserSubtitles(t *testing.T) {
 	}
 	o.locator("ck", "subs", "Predefined_ClearKey", map[string]any{"defaultContentKeyPolicyName": "premium"})
 	token := mint(t, testSecret, "HS256", nil)
+	// Where each player puts the track file's presentation time 0, per
+	// format, as measured on the clear streams: a browser does not let a
+	// page read back frames decrypted by EME (ClearKey included), so the
+	// cenc case takes the clear DASH one's (the same media and timeline).
+	offsets := map[string]float64{}
 	for _, c := range []struct{ name, url, player, lang string }{
 		{"hls.js m3u8-cmaf sv", "/clear/subs.ism/manifest(format=m3u8-cmaf)", "hls", "sv"},
 		{"hls.js m3u8-cmaf en (TTML)", "/clear/subs.ism/manifest(format=m3u8-cmaf)", "hls", "en"},
@@ -404,7 +409,14 @@ func TestBrowserSubtitles(t *testing.T) {
 				t.Fatalf("%s: %s (console %v)", c.player, r.Error, r.Console)
 			}
 			off, n := timelineOffset(r, pts)
-			if n < 20 {
+			key := c.player + " " + regexp.MustCompile(`format=([a-z0-9-]+)`).FindStringSubmatch(c.url)[1]
+			switch {
+			case n >= 20:
+				offsets[key] = off
+			case strings.Contains(c.url, "encryption=cenc") && hasKey(offsets, key):
+				off = offsets[key]
+				t.Logf("EME frames cannot be read back: the clear stream's timeline offset %.3f s", off)
+			default:
 				t.Fatalf("only %d frames read back from the player: %+v", n, r.Frames)
 			}
 			got := mergeCues(r)
@@ -427,6 +439,8 @@ func TestBrowserSubtitles(t *testing.T) {
 		})
 	}
 }
+
+func hasKey(m map[string]float64, k string) bool { _, ok := m[k]; return ok }
 
 // timelineOffset is where the player puts presentation time 0 of the track
 // file: the median of mediaTime - pts over the presented frames whose

@@ -48,13 +48,16 @@ try {
   await p.goto(url.toString());
   const deadline = Date.now() + timeout;
 
-  // Wait for the player to list its text tracks, then enable the wanted one.
+  // Wait for playback to start (players ignore a text track choice made
+  // while loading) and the player to list its text tracks, then enable the
+  // wanted one.
   let enabled = false;
   while (Date.now() < deadline && !enabled) {
     const r = await p.evaluate((lang) => {
       const st = window.drmoriginPlayer;
       if (!st || !st.instance) return { wait: true };
       if (st.error) return { error: st.error };
+      if (document.querySelector('video').currentTime <= 0) return { wait: true };
       const pl = st.instance;
       let tracks = [];
       if (st.player === 'hls') {
@@ -68,8 +71,8 @@ try {
         tracks = ts.map(t => ({ lang: t.language || '', label: t.label || '' }));
         const t = ts.find(t => t.language === lang);
         if (!t) return { wait: true, tracks };
-        pl.selectTextTrack(t);
-        pl.setTextTrackVisibility(true);
+        pl.selectTextTrack(t); // shaka 5: selecting a text track shows it
+        if (pl.setTextTrackVisibility) pl.setTextTrackVisibility(true); // shaka 4
       } else {
         return { error: 'subtitles.mjs drives hls and shaka only' };
       }
@@ -83,7 +86,9 @@ try {
   if (!enabled && !result.error) result.error = `no text track with language ${lang} within ${timeout}ms: ${JSON.stringify(result.tracks)}`;
 
   if (enabled) {
-    // Record frames as they are presented, and play to the end from the start.
+    // Record frames as they are presented, and play on to the end (no seek
+    // back: a seek while the text stream starts can lose the first cues;
+    // the text segment of the current time holds every cue from its start).
     await p.evaluate((rate) => {
       const v = document.querySelector('video');
       const c = document.createElement('canvas');
@@ -91,19 +96,21 @@ try {
       const st = window.drmoriginPlayer;
       st.frames = [];
       const luma = (x, y) => { const d = g.getImageData(x, y, 1, 1).data; return 0.299 * d[0] + 0.587 * d[1] + 0.114 * d[2]; };
+      // A level 16*k+8 (limited range once converted to RGB: read with a
+      // tolerance); anything off the grid (a black frame) is -1.
+      const level = (l) => { const k = Math.round((l - 8) / 16); return k >= 0 && k < 16 && Math.abs(l - (16 * k + 8)) < 6.5 ? k : -1; };
       const onFrame = (now, meta) => {
         if (v.videoWidth > 0 && st.frames.length < 2000) {
           c.width = v.videoWidth; c.height = v.videoHeight;
           g.drawImage(v, 0, 0);
-          const lo = Math.round((luma(c.width / 4, c.height / 2) - 8) / 16);
-          const hi = Math.round((luma(3 * c.width / 4, c.height / 2) - 8) / 16);
-          st.frames.push({ mediaTime: meta.mediaTime, index: hi * 16 + lo });
+          const lo = level(luma(c.width / 4, c.height / 2));
+          const hi = level(luma(3 * c.width / 4, c.height / 2));
+          st.frames.push({ mediaTime: meta.mediaTime, index: lo < 0 || hi < 0 ? -1 : hi * 16 + lo });
         }
         v.requestVideoFrameCallback(onFrame);
       };
       v.requestVideoFrameCallback(onFrame);
       v.playbackRate = rate;
-      v.currentTime = 0;
       v.play().catch(() => {});
     }, rate);
     const cues = new Map();
