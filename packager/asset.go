@@ -237,6 +237,10 @@ func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, e
 			ts, err := a.open(st, f)
 			if mediaFault(err) {
 				a.skip(Skipped{File: f, Err: err})
+				if errors.Is(err, ErrUnsupported) {
+					// It may be a wvtt or stpp track (text_embedded.go).
+					sides = append(sides, textEntry{file: f, language: languageFromName(f), embedded: true})
+				}
 				continue
 			}
 			if err != nil {

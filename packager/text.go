@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/big"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,6 +93,9 @@ func (a *Asset) Text(name string, bitrate int) *TextTrack {
 type textEntry struct {
 	file, language, trackName string
 	bitrate                   int
+	// embedded: an MP4 file that may hold a wvtt or stpp track
+	// (text_embedded.go); it is left as it is when it does not.
+	embedded bool
 }
 
 // textSourceOf is the format of a side file by its extension.
@@ -146,8 +150,9 @@ func (a *Asset) loadTexts(st storage.Store, entries []textEntry) error {
 	for _, e := range entries {
 		src, ok := textSourceOf(e.file)
 		path := st.Locate(a.Name + "/" + e.file)
-		if !ok || !validName(e.file) {
-			a.skip(Skipped{File: e.file, Err: corruptf(path, 0, "textstream src %q is not a .vtt, .ttml or .dfxp file in the asset directory", e.file)})
+		embedded := !ok && isTrackFile(e.file)
+		if !ok && !embedded || !validName(e.file) {
+			a.skip(Skipped{File: e.file, Err: corruptf(path, 0, "textstream src %q is not a .vtt, .ttml, .dfxp or MP4 file in the asset directory", e.file)})
 			continue
 		}
 		b, err := readSide(st, a.Name+"/"+e.file)
@@ -156,7 +161,9 @@ func (a *Asset) loadTexts(st storage.Store, entries []textEntry) error {
 			a.skip(Skipped{File: e.file, Err: corruptf(path, 0, "textstream src %q: not a regular file in the asset directory", e.file)})
 			continue
 		case errors.Is(err, errSideTooLarge):
-			a.skip(Skipped{File: e.file, Err: corruptf(path, subtitle.MaxFileSize, "subtitle file larger than %d bytes", subtitle.MaxFileSize)})
+			if !e.embedded {
+				a.skip(Skipped{File: e.file, Err: corruptf(path, subtitle.MaxFileSize, "subtitle file larger than %d bytes", subtitle.MaxFileSize)})
+			}
 			continue
 		case err != nil:
 			return fmt.Errorf("packager: read %s: %w", path, err)
@@ -166,9 +173,24 @@ func (a *Asset) loadTexts(st storage.Store, entries []textEntry) error {
 			Timescale: lead.Timescale, Fragments: lead.Fragments, Shift: lead.shift, TSZero: tsZero,
 		}
 		var perr error
-		if src == WebVTT {
+		switch {
+		case embedded:
+			var lang string
+			var isText bool
+			t.Cues, t.Source, lang, isText, perr = embeddedText(b, lead.shift, lead.Timescale)
+			if !isText {
+				if !e.embedded { // listed as a textstream: say why it is not served
+					a.skip(Skipped{File: e.file, Err: unsupportedf(path, "textstream src %q holds no wvtt or stpp track", e.file)})
+				}
+				continue
+			}
+			a.unskip(e.file)
+			if e.language == "" {
+				t.Language = normLanguage(lang)
+			}
+		case src == WebVTT:
 			t.Cues, perr = subtitle.ParseWebVTT(b)
-		} else {
+		default:
 			t.Cues, perr = subtitle.ParseTTML(b)
 		}
 		if perr != nil {
@@ -191,6 +213,12 @@ func (a *Asset) loadTexts(st storage.Store, entries []textEntry) error {
 }
 
 var errSideTooLarge = errors.New("side file too large")
+
+// unskip drops what a.Skipped says of file: it was taken for a media
+// track file that could not be served, and is a text track after all.
+func (a *Asset) unskip(file string) {
+	a.Skipped = slices.DeleteFunc(a.Skipped, func(s Skipped) bool { return s.File == file })
+}
 
 // readSide reads a whole side file.
 func readSide(st storage.Store, name string) ([]byte, error) {

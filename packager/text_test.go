@@ -234,3 +234,73 @@ func TestTextSideFiles(t *testing.T) {
 		t.Error("sources or codecs")
 	}
 }
+
+// TestTextEmbedded: fragmented MP4 files holding a wvtt or an stpp track
+// (here the ones this package writes) are text tracks of their asset,
+// with the cues they carry: a cue split over samples and segments is one
+// cue again; their media times less the video's shift are the cue times.
+func TestTextEmbedded(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "a")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"video_640x360.mp4", "audio_eng.mp4"} {
+		if err := os.Symlink(filepath.Join(mediaRoot(t), "demo", f), filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, src := range map[string]packager.TextSource{"subs_sv.mp4": packager.WebVTT, "subs_de.mp4": packager.TTML} {
+		tt := textTrack(src)
+		tt.Shift = 0 // the demo video has no edit list
+		b, err := tt.AppendInit(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range tt.Fragments {
+			if b, err = tt.AppendSegment(b, i, packager.TextFMP4); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lib := packager.NewLibrary(localStore(root), 4)
+	defer lib.Close()
+	a, err := lib.Asset("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Skipped) != 0 || len(a.Texts) != 2 || len(a.Tracks) != 2 {
+		t.Fatalf("%d tracks, %d texts, skipped %v", len(a.Tracks), len(a.Texts), a.Skipped)
+	}
+	for _, x := range a.Texts {
+		want := textTrack(x.Source).Cues
+		if len(x.Cues) != len(want) || x.Problem != nil {
+			t.Fatalf("%s: cues %+v, problem %v", x.File, x.Cues, x.Problem)
+		}
+		for i, c := range x.Cues {
+			if c.Start != want[i].Start || c.End != want[i].End || subtitle.PlainText(c.Text) != want[i].Text {
+				t.Errorf("%s cue %d = %+v, want %+v", x.File, i, c, want[i])
+			}
+		}
+	}
+}
+
+// FuzzEmbeddedText: any bytes taken for an MP4 text track give cues or an
+// error, never a panic (mp4ff's own panics included).
+func FuzzEmbeddedText(f *testing.F) {
+	for _, src := range []packager.TextSource{packager.WebVTT, packager.TTML} {
+		tt := textTrack(src)
+		b, _ := tt.AppendInit(nil)
+		b, _ = tt.AppendSegment(b, 0, packager.TextFMP4)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, ok, _ := packager.EmbeddedText(b)
+		if !ok && n != 0 {
+			t.Fatalf("%d cues from a file that is not a text track", n)
+		}
+	})
+}
