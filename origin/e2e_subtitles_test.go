@@ -45,8 +45,9 @@ var subsCues = map[string][]srcCue{
 // makeSubsAsset writes the asset under a new root, as "subs" (side files
 // found by name) and "subsism" (listed in an .ism as textstreams), and
 // returns the root and the presentation times (s) of the video frames in
-// display order.
-func makeSubsAsset(t *testing.T) (string, []float64) {
+// display order, by asset: in "subsprog", a progressive remux whose edit
+// list makes frame n's presentation time n/25 (composition 0.08 s later).
+func makeSubsAsset(t *testing.T) (string, map[string][]float64) {
 	t.Helper()
 	ffmpeg := needTool(t, "ffmpeg", "ffmpeg")
 	needTool(t, "ffprobe", "ffmpeg")
@@ -93,7 +94,21 @@ func makeSubsAsset(t *testing.T) (string, []float64) {
 </switch></body></smil>`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return root, framePTS(t, filepath.Join(dir, "video.mp4"))
+	// A progressive file of the same video (B-frames: its edit list shifts
+	// presentation 0.08 s below composition) with AAC, and the Swedish file.
+	prog := filepath.Join(root, "subsprog")
+	if err := os.MkdirAll(prog, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(ffmpeg, "-nostdin", "-loglevel", "error", "-i", filepath.Join(dir, "video.mp4"), "-i", filepath.Join(dir, "audio.mp4"),
+		"-c", "copy", "-f", "mp4", filepath.Join(prog, "prog.mp4")).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, out)
+	}
+	if err := os.Symlink(filepath.Join(dir, "subs_sv.vtt"), filepath.Join(prog, "prog_sv.vtt")); err != nil {
+		t.Fatal(err)
+	}
+	fr := framePTS(t, filepath.Join(dir, "video.mp4"))
+	return root, map[string][]float64{"subs": fr, "subsism": fr, "subsprog": framePTS(t, filepath.Join(prog, "prog.mp4"))}
 }
 
 // framePTS is the presentation time of every video frame of file, in
@@ -125,7 +140,8 @@ func framePTS(t *testing.T, file string) []float64 {
 // playlist; the .ism textstream form; a malformed file served as far as it
 // parses and logged with its name.
 func TestSubtitlesHTTP(t *testing.T) {
-	root, pts := makeSubsAsset(t)
+	root, allPTS := makeSubsAsset(t)
+	pts := allPTS["subs"]
 	var logs logBuffer
 	o := startOriginWith(t, root, "", func(c *originConfig) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
@@ -367,6 +383,7 @@ func TestBrowserSubtitles(t *testing.T) {
 	root, pts := makeSubsAsset(t)
 	o := startOriginWith(t, root, "", func(c *originConfig) { c.PlayerDir = web })
 	o.locator("clear", "subs", "Predefined_ClearStreamingOnly", nil)
+	o.locator("prog", "subsprog", "Predefined_ClearStreamingOnly", nil)
 	if r := o.api("PUT", "/api/v1/contentKeyPolicies/premium", tokenPolicy("premium", nil)); r.status/100 != 2 {
 		t.Fatalf("PUT policy: %s", r)
 	}
@@ -388,6 +405,11 @@ func TestBrowserSubtitles(t *testing.T) {
 		{"shaka DASH stpp en", "/clear/subs.ism/manifest(format=mpd-time-cmaf)", "shaka", "en"},
 		{"shaka DASH cenc sv", "/ck/subs.ism/manifest(format=mpd-time-csf,encryption=cenc)", "shaka", "sv"},
 		{"shaka HLS m3u8-cmaf sv", "/clear/subs.ism/manifest(format=m3u8-cmaf)", "shaka", "sv"},
+		// An edit list: the frame of presentation time t has composition
+		// time t + 0.08 s.
+		{"hls.js progressive m3u8-cmaf sv", "/prog/subsprog.ism/manifest(format=m3u8-cmaf)", "hls", "sv"},
+		{"hls.js progressive m3u8-aapl sv", "/prog/subsprog.ism/manifest(format=m3u8-aapl)", "hls", "sv"},
+		{"shaka progressive DASH sv", "/prog/subsprog.ism/manifest(format=mpd-time-csf)", "shaka", "sv"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			args := []string{filepath.Join(web, "e2e", "subtitles.mjs"), o.base + "/player/", o.base + c.url,
@@ -401,15 +423,20 @@ func TestBrowserSubtitles(t *testing.T) {
 			for _, tr := range r.Tracks {
 				langs = append(langs, tr.Lang)
 			}
+			asset := regexp.MustCompile(`^/[^/]+/([^/.]+)\.ism`).FindStringSubmatch(c.url)[1]
+			wantLangs := []string{"en", "sv"}
+			if asset == "subsprog" {
+				wantLangs = []string{"sv"}
+			}
 			slices.Sort(langs)
-			if !slices.Equal(slices.Compact(langs), []string{"en", "sv"}) {
-				t.Errorf("text tracks %v, want en and sv", langs)
+			if !slices.Equal(slices.Compact(langs), wantLangs) {
+				t.Errorf("text tracks %v, want %v", langs, wantLangs)
 			}
 			if !r.OK {
 				t.Fatalf("%s: %s (console %v)", c.player, r.Error, r.Console)
 			}
-			off, n := timelineOffset(r, pts)
-			key := c.player + " " + regexp.MustCompile(`format=([a-z0-9-]+)`).FindStringSubmatch(c.url)[1]
+			off, n := timelineOffset(r, pts[asset])
+			key := asset + " " + c.player + " " + regexp.MustCompile(`format=([a-z0-9-]+)`).FindStringSubmatch(c.url)[1]
 			switch {
 			case n >= 20:
 				offsets[key] = off

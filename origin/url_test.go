@@ -23,6 +23,7 @@ var urlCases = []struct {
 	{"/loc/demo.ism/QualityLevels(640000)/Fragments(video=25600,format=m3u8-cmaf).m4s", StreamRequest{Locator: "loc", Name: "demo", Kind: KindSegment, Bitrate: 640000, Track: "video", Time: 25600, Format: FormatM3U8CMAF, HasFormat: true}, ""},
 	{"/loc/demo.ism/QualityLevels(96000)/Fragments(audio_eng=0)", StreamRequest{Locator: "loc", Name: "demo", Kind: KindSegment, Bitrate: 96000, Track: "audio_eng"}, ""},
 	{"/loc/demo.ism/QualityLevels(96000)/Fragments(audio_eng=0,format=m3u8-aapl).ts", StreamRequest{Locator: "loc", Name: "demo", Kind: KindSegment, Bitrate: 96000, Track: "audio_eng", Format: FormatM3U8AAPL, HasFormat: true}, ""},
+	{"/loc/demo.ism/QualityLevels(1000)/Fragments(textstream_swe=25600,format=m3u8-aapl).VTT", StreamRequest{Locator: "loc", Name: "demo", Kind: KindSegment, Bitrate: 1000, Track: "textstream_swe", Time: 25600, Format: FormatM3U8AAPL, HasFormat: true, VTT: true}, ""},
 	// 400: malformed or unsupported options.
 	{"/loc/demo.ism/manifest(format=mpd-time-csf,bogus=1)", StreamRequest{}, "unknown option"},
 	{"/loc/demo.ism/manifest(format=mpd-time-csf,format=m3u8-cmaf)", StreamRequest{}, "twice"},

@@ -36,6 +36,6 @@ func (l *Library) SetRecheck(d time.Duration) {
 
 // EmbeddedText exposes embeddedText to the fuzz target.
 func EmbeddedText(b []byte) (int, bool, error) {
-	cues, _, _, ok, err := embeddedText(b, 1024, 12800)
+	cues, _, _, ok, err := embeddedText(b)
 	return len(cues), ok, err
 }

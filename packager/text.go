@@ -35,9 +35,13 @@ const DefaultTextBitrate = 1000
 //
 // Times: the side file's cue at time t belongs with the lead track's frame
 // whose presentation time (decode time plus composition offset, less the
-// edit list's shift) is t. In the fMP4 outputs the text's media time is
-// the video's composition time, so a cue at t is at t + shift there; in TS
-// it is at the PTS the TS writer gives that frame (TSZero + t).
+// edit list's shift) is t. The DASH and HLS fMP4 outputs carry the video's
+// edit list, which players apply (Chromium's MSE does, with hls.js and
+// shaka-player: measured by the browser tests), so the text's media time is
+// t there; in TS a cue is at the PTS the TS writer gives that frame (TSZero
+// + t); Smooth clients build the video's initialization from the manifest,
+// without an edit list, so a Smooth fragment puts a cue at the frame's
+// composition time, t + Shift.
 type TextTrack struct {
 	// Name is the URL track name: the .ism trackName, else
 	// "textstream_{language}".
@@ -177,7 +181,7 @@ func (a *Asset) loadTexts(st storage.Store, entries []textEntry) error {
 		case embedded:
 			var lang string
 			var isText bool
-			t.Cues, t.Source, lang, isText, perr = embeddedText(b, lead.shift, lead.Timescale)
+			t.Cues, t.Source, lang, isText, perr = embeddedText(b)
 			if !isText {
 				if !e.embedded { // listed as a textstream: say why it is not served
 					a.skip(Skipped{File: e.file, Err: unsupportedf(path, "textstream src %q holds no wvtt or stpp track", e.file)})
@@ -248,18 +252,19 @@ func (t *Track) tsZero() (uint64, error) {
 	return tsPTS(t.shift+off, t.Timescale), nil
 }
 
-// compTime is side-file time d as composition time in t's timescale,
-// rounded to the nearest unit.
-func (t *TextTrack) compTime(d time.Duration) int64 {
+// compTime is side-file time d as media time in t's timescale, rounded to
+// the nearest unit, on a timeline where presentation time 0 is at shift.
+func (t *TextTrack) compTime(d time.Duration, shift int64) int64 {
 	x := new(big.Int).Mul(big.NewInt(int64(d)), big.NewInt(int64(t.Timescale)))
 	x.Add(x, big.NewInt(int64(time.Second/2)))
 	x.Div(x, big.NewInt(int64(time.Second)))
-	return x.Int64() + t.Shift
+	return x.Int64() + shift
 }
 
-// sideTime is composition time c of t's timescale as side-file time.
-func (t *TextTrack) sideTime(c int64) time.Duration {
-	x := new(big.Int).Mul(big.NewInt(c-t.Shift), big.NewInt(int64(time.Second)))
+// sideTime is media time c of t's timescale, on a timeline where
+// presentation time 0 is at shift, as side-file time.
+func (t *TextTrack) sideTime(c, shift int64) time.Duration {
+	x := new(big.Int).Mul(big.NewInt(c-shift), big.NewInt(int64(time.Second)))
 	return time.Duration(x.Div(x, big.NewInt(int64(t.Timescale))).Int64())
 }
 

@@ -20,14 +20,15 @@ func (t *TextTrack) segmentSpan(i int) (from, to int64) {
 }
 
 // cuesIn returns the cues shown at some time of segment i, in file order,
-// with their whole intervals: a cue that crosses a segment boundary is in
-// both segments (the HLS WebVTT form repeats it; players drop the copy).
-func (t *TextTrack) cuesIn(i int) []textSpan {
+// with their whole intervals on the media timeline where presentation time
+// 0 is at shift: a cue that crosses a segment boundary is in both segments
+// (the HLS WebVTT form repeats it; players drop the copy).
+func (t *TextTrack) cuesIn(i int, shift int64) []textSpan {
 	from, to := t.segmentSpan(i)
 	var out []textSpan
 	for k := range t.Cues {
 		c := &t.Cues[k]
-		s, e := t.compTime(c.Start), t.compTime(c.End)
+		s, e := t.compTime(c.Start, shift), t.compTime(c.End, shift)
 		if s < to && e > from && e > s {
 			out = append(out, textSpan{start: s, end: e, cue: c})
 		}
@@ -46,9 +47,9 @@ type textSample struct {
 // inside it, each holding the cues active over its whole interval: the
 // form of ISO/IEC 14496-30 WebVTT samples (a cue that crosses a segment
 // boundary is split). The samples cover the segment without gaps.
-func (t *TextTrack) samplesIn(i int) []textSample {
+func (t *TextTrack) samplesIn(i int, shift int64) []textSample {
 	from, to := t.segmentSpan(i)
-	spans := t.cuesIn(i)
+	spans := t.cuesIn(i, shift)
 	cuts := []int64{from, to}
 	for _, s := range spans {
 		cuts = append(cuts, max(s.start, from), min(s.end, to))

@@ -16,11 +16,11 @@ import (
 // track: wvtt (ISO/IEC 14496-30 WebVTT samples: each vttc a cue for the
 // sample's time span, a cue continued over samples joined again) or stpp
 // (each sample a TTML document on the track's media timeline). The cues'
-// times are the track's media time less lead's shift (its composition time
-// of presentation 0), so that the text is served as a side file of those
-// cues would be. ok is false when b is not such a file (not an error: the
+// times are the track's media times: in an fMP4 asset a text track's media
+// time is the video's presentation time (players apply the video's edit
+// list), which is what a side file's times are. ok is false when b is not such a file (not an error: the
 // file is then what the caller took it for).
-func embeddedText(b []byte, leadShift int64, leadTimescale uint32) (cues []subtitle.Cue, src TextSource, lang string, ok bool, err error) {
+func embeddedText(b []byte) (cues []subtitle.Cue, src TextSource, lang string, ok bool, err error) {
 	defer func() {
 		if r := recover(); r != nil { // mp4ff on hostile bytes
 			ok, err = true, fmt.Errorf("malformed MP4: %v", r)
@@ -48,10 +48,8 @@ func embeddedText(b []byte, leadShift int64, leadTimescale uint32) (cues []subti
 		lang = trak.Mdia.Elng.Language
 	}
 	ts := trak.Mdia.Mdhd.Timescale
-	// Side-file time of media time m: m/ts less the lead's shift.
-	shift := time.Duration(leadShift) * time.Second / time.Duration(leadTimescale)
 	at := func(m uint64) time.Duration {
-		return time.Duration(m)*time.Second/time.Duration(ts) - shift
+		return time.Duration(m) * time.Second / time.Duration(ts)
 	}
 	var trex *mp4.TrexBox
 	if len(f.Moov.Mvex.Trexs) > 0 {
@@ -67,9 +65,7 @@ func embeddedText(b []byte, leadShift int64, leadTimescale uint32) (cues []subti
 				start, end := at(s.DecodeTime), at(s.DecodeTime+uint64(s.Dur))
 				if src == TTML {
 					doc, perr := subtitle.ParseTTML(s.Data)
-					for _, c := range doc {
-						// TTML times are on the media timeline already.
-						c.Start, c.End = c.Start-shift, c.End-shift
+					for _, c := range doc { // on the media timeline already
 						cues = appendJoined(cues, c)
 					}
 					if perr != nil && err == nil {

@@ -78,31 +78,36 @@ func (t *TextTrack) AppendSegment(buf []byte, i int, f TextForm) ([]byte, error)
 		return t.appendHLS(buf, i, f), nil
 	case TextSmooth:
 		from, to := t.segmentSpan(i)
-		doc := subtitle.AppendTTML(nil, t.bcp47(), t.clipped(i), t.sideTime(from))
+		doc := subtitle.AppendTTML(nil, t.bcp47(), t.clipped(i, t.Shift), t.sideTime(from, t.Shift))
 		return t.appendFragment(buf, i, []sample{{dur: uint64(to - from), data: doc}}, true)
 	}
 	if t.Source == TTML {
 		from, to := t.segmentSpan(i)
-		// Times on the media timeline: side time plus Shift.
-		doc := subtitle.AppendTTML(nil, t.bcp47(), t.clipped(i), t.sideTime(0))
+		// Times on the media timeline (the side file's: see TextTrack).
+		doc := subtitle.AppendTTML(nil, t.bcp47(), t.clipped(i, 0), 0)
 		return t.appendFragment(buf, i, []sample{{dur: uint64(to - from), data: doc}}, false)
 	}
 	var ss []sample
-	for _, s := range t.samplesIn(i) {
+	for _, s := range t.samplesIn(i, 0) {
 		ss = append(ss, sample{dur: uint64(s.end - s.start), data: vttSample(s.cues)})
 	}
 	return t.appendFragment(buf, i, ss, false)
 }
 
 // appendHLS writes segment i as WebVTT: every cue shown during it, with
-// its source times, and the map from LOCAL 0 to the PTS (TS) or 90 kHz
-// media time (fMP4) of the lead's frame of presentation time 0.
+// its source times, and the map from LOCAL 0 to the PTS (TS) or the 90 kHz
+// media time (fMP4, where players apply the video's edit list: 0) of the
+// lead's frame of presentation time 0.
 func (t *TextTrack) appendHLS(buf []byte, i int, f TextForm) []byte {
-	mpegts := t.TSZero
+	mpegts, shift := t.TSZero, int64(0)
 	if f == TextHLSCMAF {
-		mpegts = uint64(rescale90k(t.Shift, t.Timescale))
+		mpegts = 0 // the media time of presentation 0 (the edit list applied)
+	} else {
+		// Cut on the TS timeline: presentation 0 at the frame's
+		// composition time, as in the TS segments.
+		shift = t.Shift
 	}
-	spans := t.cuesIn(i)
+	spans := t.cuesIn(i, shift)
 	cues := make([]subtitle.Cue, len(spans))
 	for k, s := range spans {
 		cues[k] = *s.cue
@@ -111,12 +116,13 @@ func (t *TextTrack) appendHLS(buf []byte, i int, f TextForm) []byte {
 	return subtitle.AppendWebVTT(buf, []string{hdr}, cues)
 }
 
-// clipped returns the cues of segment i cut to its interval (side times).
-func (t *TextTrack) clipped(i int) []subtitle.Cue {
+// clipped returns the cues of segment i cut to its interval (side times),
+// on the media timeline where presentation time 0 is at shift.
+func (t *TextTrack) clipped(i int, shift int64) []subtitle.Cue {
 	from, to := t.segmentSpan(i)
-	lo, hi := t.sideTime(from), t.sideTime(to)
+	lo, hi := t.sideTime(from, shift), t.sideTime(to, shift)
 	var out []subtitle.Cue
-	for _, s := range t.cuesIn(i) {
+	for _, s := range t.cuesIn(i, shift) {
 		c := *s.cue
 		c.Start, c.End = max(c.Start, lo), min(c.End, hi)
 		if c.End > c.Start {

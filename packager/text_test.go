@@ -30,15 +30,15 @@ func textTrack(src packager.TextSource) *packager.TextTrack {
 	return t
 }
 
-// TestTextHLSSegments: every cue is in each WebVTT segment it overlaps (on
-// the composition timeline: a cue at t is at t + 0.08 s there), with the
-// map onto the TS PTS or the fMP4 90 kHz timeline.
+// TestTextHLSSegments: every cue is in each WebVTT segment it overlaps,
+// with the map onto the TS PTS (presentation 0 at TSZero) or the fMP4
+// timeline (players apply the video's edit list: presentation 0 at 0).
 func TestTextHLSSegments(t *testing.T) {
 	tt := textTrack(packager.WebVTT)
 	for _, c := range []struct {
 		form packager.TextForm
 		hdr  string
-	}{{packager.TextHLSTS, "X-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000"}, {packager.TextHLSCMAF, "X-TIMESTAMP-MAP=MPEGTS:7200,LOCAL:00:00:00.000"}} {
+	}{{packager.TextHLSTS, "X-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000"}, {packager.TextHLSCMAF, "X-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000"}} {
 		var segs []string
 		for i := range tt.Fragments {
 			b, err := tt.AppendSegment(nil, i, c.form)
@@ -50,8 +50,8 @@ func TestTextHLSSegments(t *testing.T) {
 			}
 			segs = append(segs, string(b))
 		}
-		// Hej världen: composition 1.08-3.08 s: segments 0 and 1; kort:
-		// 4.08-4.58 s: segment 2; segment 3 has no cue.
+		// Hej världen: 1-3 s (TS: composition 1.08-3.08 s): segments 0
+		// and 1; kort: 4-4.5 s: segment 2; segment 3 has no cue.
 		for i, want := range [][]string{{"Hej"}, {"Hej"}, {"kort"}, nil} {
 			n := strings.Count(segs[i], " --> ")
 			if n != len(want) || (len(want) > 0 && !strings.Contains(segs[i], want[0])) {
@@ -66,7 +66,8 @@ func TestTextHLSSegments(t *testing.T) {
 
 // TestTextWVTT: DASH wvtt segments start at the video segment's decode
 // time, cover it with samples (vtte for gaps), and split a cue at the
-// segment boundary.
+// segment boundary; cue time t is media time t (the video's edit list
+// applies to the video).
 func TestTextWVTT(t *testing.T) {
 	tt := textTrack(packager.WebVTT)
 	init, err := tt.AppendInit(nil)
@@ -88,10 +89,10 @@ func TestTextWVTT(t *testing.T) {
 		text string // "" for vtte
 	}
 	want := [][]smp{
-		{{13824, ""}, {11776, "Hej världen"}},     // 0-1.08 gap, 1.08-2 cue
-		{{13824, "Hej världen"}, {11776, ""}},     // 2-3.08 cue, then gap
-		{{1024, ""}, {6400, "kort"}, {18176, ""}}, // 4-4.08, 4.08-4.58, rest
-		{{25600, ""}}, // nothing
+		{{12800, ""}, {12800, "Hej världen"}}, // 0-1 gap, 1-2 cue
+		{{12800, "Hej världen"}, {12800, ""}}, // 2-3 cue, then gap
+		{{6400, "kort"}, {19200, ""}},         // 4-4.5, rest
+		{{25600, ""}},                         // nothing
 	}
 	for i := range tt.Fragments {
 		b, err := tt.AppendSegment(nil, i, packager.TextFMP4)
@@ -133,9 +134,10 @@ func TestTextWVTT(t *testing.T) {
 	}
 }
 
-// TestTextTTML: DASH stpp samples hold TTML on the media timeline (cue
-// time plus the 0.08 s shift, cut to the segment); Smooth fragments hold
-// TTML relative to the fragment's start, with tfxd.
+// TestTextTTML: DASH stpp samples hold TTML on the media timeline (cut to
+// the segment); Smooth fragments hold TTML relative to the fragment's
+// start on the composition timeline (cue time plus the 0.08 s shift: Smooth
+// clients know no edit list), with tfxd.
 func TestTextTTML(t *testing.T) {
 	tt := textTrack(packager.TTML)
 	init, err := tt.AppendInit(nil)
@@ -150,8 +152,8 @@ func TestTextTTML(t *testing.T) {
 		seg  int
 		want string
 	}{
-		{packager.TextFMP4, 0, `<p begin="00:00:01.080" end="00:00:02.000">Hej världen</p>`},
-		{packager.TextFMP4, 1, `<p begin="00:00:02.000" end="00:00:03.080">Hej världen</p>`},
+		{packager.TextFMP4, 0, `<p begin="00:00:01.000" end="00:00:02.000">Hej världen</p>`},
+		{packager.TextFMP4, 1, `<p begin="00:00:02.000" end="00:00:03.000">Hej världen</p>`},
 		{packager.TextSmooth, 1, `<p begin="00:00:00.000" end="00:00:01.080">Hej världen</p>`},
 		{packager.TextSmooth, 2, `<p begin="00:00:00.080" end="00:00:00.580">kort</p>`},
 	} {
@@ -252,7 +254,6 @@ func TestTextEmbedded(t *testing.T) {
 	}
 	for name, src := range map[string]packager.TextSource{"subs_sv.mp4": packager.WebVTT, "subs_de.mp4": packager.TTML} {
 		tt := textTrack(src)
-		tt.Shift = 0 // the demo video has no edit list
 		b, err := tt.AppendInit(nil)
 		if err != nil {
 			t.Fatal(err)

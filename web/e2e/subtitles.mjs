@@ -55,10 +55,10 @@ try {
   while (Date.now() < deadline && !enabled) {
     const r = await p.evaluate((lang) => {
       const st = window.drmoriginPlayer;
-      if (!st || !st.instance) return { wait: true };
+      if (!st || !window.drmoriginInstance) return { wait: true };
       if (st.error) return { error: st.error };
       if (document.querySelector('video').currentTime <= 0) return { wait: true };
-      const pl = st.instance;
+      const pl = window.drmoriginInstance;
       let tracks = [];
       if (st.player === 'hls') {
         tracks = (pl.subtitleTracks || []).map(t => ({ lang: t.lang || '', label: t.name || '' }));
