@@ -89,6 +89,7 @@ func DASH(p *Presentation, o Options) ([]byte, error) {
 		period.AdaptationSets = append(period.AdaptationSets, as)
 	}
 	dashSwitching(period.AdaptationSets, splitFrom)
+	period.AdaptationSets = append(period.AdaptationSets, dashTextSets(p, len(gs)+1, o, sNum, sDen)...) // dash_text.go
 
 	var b bytes.Buffer
 	if err := m.Write(&b); err != nil {

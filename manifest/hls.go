@@ -48,11 +48,12 @@ func HLSMultivariant(p *Presentation, o Options) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString("#EXTM3U\n#EXT-X-VERSION:" + itoa(int64(hlsVersion(o.HLSFormat, keyFormat))) + "\n#EXT-X-INDEPENDENT-SEGMENTS\n")
 	b.WriteString(sessionKeys)
+	subs := writeSubtitleMedia(&b, p, o) // hls_text.go
 
 	if len(video) == 0 {
 		b.WriteString("\n")
 		for _, t := range audio {
-			writeStreamInf(&b, t, nil, o)
+			writeStreamInf(&b, t, nil, subs, o)
 		}
 		return []byte(b.String()), nil
 	}
@@ -65,7 +66,7 @@ func HLSMultivariant(p *Presentation, o Options) ([]byte, error) {
 		}
 		b.WriteString("\n")
 		for _, t := range video {
-			writeStreamInf(&b, t, muxed, o)
+			writeStreamInf(&b, t, muxed, subs, o)
 		}
 		return []byte(b.String()), nil
 	}
@@ -100,7 +101,7 @@ func HLSMultivariant(p *Presentation, o Options) ([]byte, error) {
 	}
 	b.WriteString("\n")
 	for _, t := range video {
-		writeStreamInf(&b, t, &variantAudio{peak: audioPeak, avg: audioAvg, codecs: audioCodecs}, o)
+		writeStreamInf(&b, t, &variantAudio{peak: audioPeak, avg: audioAvg, codecs: audioCodecs}, subs, o)
 	}
 	return []byte(b.String()), nil
 }
@@ -113,8 +114,9 @@ type variantAudio struct {
 	muxed     bool
 }
 
-// writeStreamInf writes one EXT-X-STREAM-INF variant and its URI line.
-func writeStreamInf(b *strings.Builder, t *Track, a *variantAudio, o Options) {
+// writeStreamInf writes one EXT-X-STREAM-INF variant and its URI line;
+// subs is the GROUP-ID of the subtitle renditions ("" for none).
+func writeStreamInf(b *strings.Builder, t *Track, a *variantAudio, subs string, o Options) {
 	bw, avg, codecs := peak(t), t.Bitrate, []string{t.Codecs}
 	if a != nil {
 		bw, avg = bw+a.peak, avg+a.avg
@@ -131,6 +133,9 @@ func writeStreamInf(b *strings.Builder, t *Track, a *variantAudio, o Options) {
 	}
 	if a != nil && !a.muxed && len(a.codecs) > 0 {
 		b.WriteString(`,AUDIO="` + hlsAudioGroup + `"`)
+	}
+	if subs != "" {
+		b.WriteString(`,SUBTITLES="` + subs + `"`)
 	}
 	b.WriteString("\n" + mediaPlaylistURL(t, o) + "\n")
 }

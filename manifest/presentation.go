@@ -13,6 +13,9 @@ type Presentation struct {
 	// Live, when set, makes the manifests those of a live presentation
 	// (live.go): dynamic DASH, HLS without EXT-X-ENDLIST, live Smooth.
 	Live *Live
+	// Texts are the subtitle tracks (text.go), in server-manifest order;
+	// never encrypted.
+	Texts []TextTrack
 }
 
 // Kind is a track's media type.

@@ -68,6 +68,7 @@ func Smooth(p *Presentation, o Options) ([]byte, error) {
 	for _, g := range gs {
 		writeStreamIndex(&b, g, o)
 	}
+	writeTextStreamIndex(&b, p, o) // smooth_text.go
 	b.WriteString("</SmoothStreamingMedia>\n")
 	return []byte(b.String()), nil
 }

@@ -27,6 +27,9 @@ func validate(p *Presentation, o Options) error {
 		}
 		seen[t.label()] = true
 	}
+	if err := validateTexts(p); err != nil {
+		return err
+	}
 	return validateProtection(p, o)
 }
 

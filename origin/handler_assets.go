@@ -278,6 +278,11 @@ func (s *Server) assetBuilt(r packager.BuildReport) {
 			}
 			log.Warn("track file left out of its asset; the rest is served", append(args, "err", sk.Err)...)
 		}
+		for _, t := range r.Asset.Texts {
+			if t.Problem != nil {
+				log.Warn("subtitle file served as far as it parses", "asset", r.Name, "file", t.File, "cues", len(t.Cues), "err", t.Problem)
+			}
+		}
 		return
 	}
 	var ue *packager.UnservableError

@@ -226,7 +226,7 @@ func outputOf(f Format, st *streamState, t *packager.Track) packager.Output {
 // track finds the track a media URL names, among those its filters keep.
 func (s *Server) track(r *StreamRequest, st *streamState) (*packager.Track, error) {
 	t := st.asset.Track(r.Track, r.Bitrate)
-	if t == nil {
+	if t == nil || r.VTT {
 		return nil, errNotFound
 	}
 	if st.view != nil && st.view.find(t) == nil {
@@ -243,6 +243,9 @@ func contentTypeOf(t *packager.Track) []byte {
 }
 
 func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
+	if tt := st.asset.Text(r.Track, r.Bitrate); tt != nil {
+		return s.serveText(ctx, r, st, tt) // handler_text.go
+	}
 	if err := st.applyFilters(); err != nil {
 		return err
 	}
@@ -271,6 +274,9 @@ func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st stream
 }
 
 func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
+	if tt := st.asset.Text(r.Track, r.Bitrate); tt != nil {
+		return s.serveText(ctx, r, st, tt) // handler_text.go
+	}
 	if err := st.applyFilters(); err != nil {
 		return err
 	}
@@ -457,6 +463,13 @@ func (s *Server) buildManifest(r *StreamRequest, st streamState, base string) ([
 			t := &p.Tracks[i]
 			if strings.EqualFold(t.Name, r.Track) && t.Bitrate == r.Bitrate {
 				b, err := manifest.HLSMedia(p, t, o)
+				return b, ctHLS, err
+			}
+		}
+		for i := range p.Texts {
+			t := &p.Texts[i]
+			if strings.EqualFold(t.Name, r.Track) && t.Bitrate == r.Bitrate {
+				b, err := manifest.HLSTextMedia(p, t, o)
 				return b, ctHLS, err
 			}
 		}

@@ -50,6 +50,14 @@ func presentationOf(a *packager.Asset, v *assetView, firstVariant bool, base str
 		}
 		p.Tracks = append(p.Tracks, mt)
 	}
+	for _, t := range a.Texts {
+		mt := manifest.TextTrack{Name: t.Name, Bitrate: t.Bitrate, Language: t.Language, Codecs: t.Codecs(),
+			Timescale: t.Timescale, Segments: make([]manifest.Segment, len(t.Fragments))}
+		for i, f := range t.Fragments {
+			mt.Segments[i] = manifest.Segment{Time: f.Time, Duration: f.Duration}
+		}
+		p.Texts = append(p.Texts, mt)
+	}
 	return p
 }
 

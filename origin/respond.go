@@ -35,6 +35,8 @@ var (
 	ctVideoMP4           = []byte("video/mp4")
 	ctAudioMP4           = []byte("audio/mp4")
 	ctTS                 = []byte("video/mp2t")
+	ctWebVTT             = []byte("text/vtt; charset=utf-8")
+	ctMP4                = []byte("application/mp4")
 	ctText               = []byte("text/plain; charset=utf-8")
 	ctJSON               = []byte("application/json")
 	ctOctets             = []byte("application/octet-stream")

@@ -175,6 +175,9 @@ type StreamRequest struct {
 	Bitrate int    // QualityLevels
 	Track   string // track name
 	Time    uint64 // KindSegment: decode time in the track's timescale
+	// VTT is set when a Fragments(...) URL ends in .vtt: an HLS WebVTT
+	// subtitle segment (a media track's segment has no such name).
+	VTT bool
 	// Format and Encryption as the URL gives them; HasFormat tells an
 	// explicit format= from the Smooth default.
 	Format     Format
@@ -284,9 +287,10 @@ func ParseStreamURL(path string) (StreamRequest, error) {
 		return r, r.parseOptions(opts)
 	case strings.EqualFold(word, "Fragments"):
 		if suffix != "" && !strings.EqualFold(suffix, ".ts") && !strings.EqualFold(suffix, ".m4s") &&
-			!strings.EqualFold(suffix, ".mp4") {
+			!strings.EqualFold(suffix, ".mp4") && !strings.EqualFold(suffix, ".vtt") {
 			return r, errNoRoute
 		}
+		r.VTT = strings.EqualFold(suffix, ".vtt")
 		first, opts, _ := strings.Cut(args, ",")
 		track, at, found := strings.Cut(first, "=")
 		if !found || !validName(track) {

@@ -25,6 +25,7 @@ var urlCases = []struct {
 	{"/loc/demo.ism/QualityLevels(96000)/Fragments(audio_eng=0,format=m3u8-aapl).ts", StreamRequest{Locator: "loc", Name: "demo", Kind: KindSegment, Bitrate: 96000, Track: "audio_eng", Format: FormatM3U8AAPL, HasFormat: true}, ""},
 	{"/loc/demo.ism/manifest(format=m3u8-cmaf,filter=low;en_only;first-2)", StreamRequest{Locator: "loc", Name: "demo", Kind: KindManifest, Format: FormatM3U8CMAF, HasFormat: true, Filter: "low;en_only;first-2"}, ""},
 	{"/loc/demo.ism/QualityLevels(96000)/Fragments(audio=0,format=m3u8-aapl,FILTER=low).ts", StreamRequest{Locator: "loc", Name: "demo", Kind: KindSegment, Bitrate: 96000, Track: "audio", Format: FormatM3U8AAPL, HasFormat: true, Filter: "low"}, ""},
+	{"/loc/demo.ism/QualityLevels(1000)/Fragments(textstream_swe=25600,format=m3u8-aapl).VTT", StreamRequest{Locator: "loc", Name: "demo", Kind: KindSegment, Bitrate: 1000, Track: "textstream_swe", Time: 25600, Format: FormatM3U8AAPL, HasFormat: true, VTT: true}, ""},
 	// 400: malformed or unsupported options.
 	{"/loc/demo.ism/manifest(filter=a;b;c;d)", StreamRequest{}, "at most 3 filters"},
 	{"/loc/demo.ism/manifest(filter=a;;c)", StreamRequest{}, "filter names"},

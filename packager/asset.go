@@ -28,7 +28,11 @@ type Asset struct {
 	// manifests are dynamic. nil for VOD, and for an archive after its
 	// output ended.
 	Live *LiveInfo
+	// Texts are the subtitle tracks read from side files (text.go), in
+	// server-manifest order, else by file name.
+	Texts []*TextTrack
 
+	texts  []textEntry       // while loading: side files to read
 	files  []*trackFile      // every file opened, tracks served or not
 	opened map[string]opened // while loading: each file's tracks or error
 	store  storage.Store     // while loading
@@ -214,8 +218,10 @@ func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, e
 		}
 	}()
 	var isms, files, lives []string
+	var sides []textEntry
 	for _, e := range entries {
 		n := e.Name
+		_, side := textSourceOf(n)
 		switch {
 		case strings.HasPrefix(n, "."):
 		case e.Dir && strings.HasSuffix(n, LiveDirExt):
@@ -224,6 +230,8 @@ func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, e
 			isms = append(isms, n)
 		case isTrackFile(n) && !e.Dir:
 			files = append(files, n)
+		case side && !e.Dir:
+			sides = append(sides, textEntry{file: n, language: languageFromName(n)})
 		}
 	}
 	switch {
@@ -241,6 +249,10 @@ func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, e
 			ts, err := a.open(st, f)
 			if mediaFault(err) {
 				a.skip(Skipped{File: f, Err: err})
+				if errors.Is(err, ErrUnsupported) {
+					// It may be a wvtt or stpp track (text_embedded.go).
+					sides = append(sides, textEntry{file: f, language: languageFromName(f), embedded: true})
+				}
 				continue
 			}
 			if err != nil {
@@ -262,10 +274,18 @@ func loadAsset(st storage.Store, name string, target time.Duration) (a *Asset, e
 	if err := a.cutProgressive(target); err != nil {
 		return a, err
 	}
+	if a.texts == nil {
+		// No <textstream> in a server manifest: every side file, with the
+		// language its name states.
+		a.texts = sides
+	}
+	if err := a.loadTexts(st, a.texts); err != nil {
+		return a, err
+	}
 	if len(a.Tracks) == 0 {
 		return a, &UnservableError{Asset: name, Skipped: a.Skipped}
 	}
-	a.opened, a.store = nil, nil
+	a.opened, a.store, a.texts = nil, nil, nil
 	return a, nil
 }
 
@@ -292,8 +312,12 @@ func (a *Asset) loadISM(st storage.Store, ism string) error {
 	}
 	listed := false
 	for _, e := range entries {
+		if e.kind == "textstream" {
+			a.texts = append(a.texts, textEntry{file: e.src, language: e.language, trackName: e.trackName, bitrate: e.bitrate})
+			continue
+		}
 		if e.kind != "video" && e.kind != "audio" {
-			continue // textstream and others are not served (yet)
+			continue // others are not served
 		}
 		listed = true
 		if !validName(e.src) || !isTrackFile(e.src) {

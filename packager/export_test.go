@@ -33,3 +33,9 @@ func (l *Library) SetRecheck(d time.Duration) {
 	l.recheck = d
 	l.mu.Unlock()
 }
+
+// EmbeddedText exposes embeddedText to the fuzz target.
+func EmbeddedText(b []byte) (int, bool, error) {
+	cues, _, _, ok, err := embeddedText(b)
+	return len(cues), ok, err
+}

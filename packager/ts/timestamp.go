@@ -70,3 +70,11 @@ func putPCR(b []byte, base uint64) {
 	b[4] = byte(base<<7) | 0x7E
 	b[5] = 0
 }
+
+// PTS is the 33-bit PTS the muxer writes for time t of a track of that
+// timescale (after StreamConfig.TimeOffset): t in 90 kHz ticks, rounded as
+// every PES timestamp is, plus TimestampOffset. Subtitle timestamp maps
+// (HLS X-TIMESTAMP-MAP) use it to name the PTS of a frame exactly.
+func PTS(t int64, timescale uint32) uint64 {
+	return wrap33(rescale(t, timescale))
+}
