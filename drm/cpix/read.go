@@ -55,13 +55,13 @@ type (
 		Data []xDelivery `xml:"urn:dashif:org:cpix DeliveryData"`
 	}
 	xDelivery struct {
-		Name  string   `xml:"name,attr"`
-		Key   *struct {
+		Name string `xml:"name,attr"`
+		Key  *struct {
 			Data []struct {
 				Certs []string `xml:"http://www.w3.org/2000/09/xmldsig# X509Certificate"`
 			} `xml:"http://www.w3.org/2000/09/xmldsig# X509Data"`
 		} `xml:"urn:dashif:org:cpix DeliveryKey"`
-		Doc   *struct {
+		Doc *struct {
 			Algorithm string `xml:"Algorithm,attr"`
 			Data      *xData `xml:"urn:dashif:org:cpix Data"`
 		} `xml:"urn:dashif:org:cpix DocumentKey"`
