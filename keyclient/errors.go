@@ -124,6 +124,8 @@ func kindNoun(k Kind) string {
 		return "streaming policy"
 	case KindStreamingLocators:
 		return "streaming locator"
+	case KindCPIXRecipients:
+		return "CPIX recipient"
 	}
 	return string(k)
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -38,6 +39,9 @@ type Service struct {
 	builtin      map[string]*StreamingPolicy
 	builtinJSON  map[string][]byte
 	builtinNames []string
+
+	identityMu sync.Mutex
+	identity   *cpixIdentity // the origin's CPIX recipient, once loaded
 }
 
 // NewService returns a Service over store, wrapping keys with kek, with the
@@ -133,6 +137,20 @@ func (s *Service) Put(ctx context.Context, kind Kind, name string, body []byte) 
 			return nil, false, err
 		}
 		created, err := s.store.PutPolicy(ctx, kind, name, doc, true)
+		return doc, created, err
+	case KindCPIXRecipients:
+		r, err := decodeCPIXRecipient(body)
+		if err != nil {
+			return nil, false, err
+		}
+		if err := nameFromURL(&r.Name, name); err != nil {
+			return nil, false, err
+		}
+		doc, err := json.Marshal(r)
+		if err != nil {
+			return nil, false, err
+		}
+		created, err := s.store.PutPolicy(ctx, kind, name, doc, false)
 		return doc, created, err
 	}
 	return s.putLocator(ctx, name, body)

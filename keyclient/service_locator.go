@@ -31,6 +31,11 @@ func (s *Service) putLocator(ctx context.Context, name string, body []byte) ([]b
 	if err := nameFromURL(&l.Name, name); err != nil {
 		return nil, false, err
 	}
+	if in.cpix != "" {
+		if err := s.importCPIX(ctx, in); err != nil {
+			return nil, false, err
+		}
+	}
 	assetChecked := false
 	for range maxWriteAttempts {
 		doc, err := s.store.Get(ctx, KindStreamingLocators, name)
@@ -153,6 +158,9 @@ func (s *Service) buildLocator(ctx context.Context, in *locatorInput, enabled []
 		k := &l.ContentKeys[i]
 		sk := storedKey{ID: k.ID, Type: k.Type, LabelReferenceInStreamingPolicy: k.LabelReferenceInStreamingPolicy,
 			Tracks: k.Tracks, PolicyName: k.PolicyName, IDGiven: in.idGiven[i], ValueGiven: in.valueGiven[i]}
+		if i < len(in.drm) {
+			sk.DRM = in.drm[i]
+		}
 		if !in.idGiven[i] {
 			kid, err := randomKID()
 			if err != nil {

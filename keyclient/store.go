@@ -16,10 +16,14 @@ const (
 	KindContentKeyPolicies Kind = "contentKeyPolicies"
 	KindStreamingPolicies  Kind = "streamingPolicies"
 	KindStreamingLocators  Kind = "streamingLocators"
+	// KindCPIXRecipients are the certificates CPIX exports are encrypted
+	// for (exchange.md). Stored like policies: documents by name that no
+	// locator references.
+	KindCPIXRecipients Kind = "cpixRecipients"
 )
 
 func (k Kind) valid() bool {
-	return k == KindContentKeyPolicies || k == KindStreamingPolicies || k == KindStreamingLocators
+	return k == KindContentKeyPolicies || k == KindStreamingPolicies || k == KindStreamingLocators || k == KindCPIXRecipients
 }
 
 // Doc is one stored resource: its name and stored JSON.
@@ -141,6 +145,13 @@ type Store interface {
 	AddKEK(ctx context.Context, c KEKCanary) error
 	// RetireKEKs removes every registry entry but keep's.
 	RetireKEKs(ctx context.Context, keep string) error
+	// CPIXIdentity returns the stored JSON of the origin's own CPIX
+	// recipient identity, or ErrNotFound.
+	CPIXIdentity(ctx context.Context) ([]byte, error)
+	// AddCPIXIdentity stores doc as the identity unless one is stored
+	// already, and returns the identity stored: the first writer wins, so
+	// replicas that start together agree on one.
+	AddCPIXIdentity(ctx context.Context, doc []byte) ([]byte, error)
 	// IncrUses increments the use counter of a token and returns the new
 	// count; the counter expires at expiry.
 	IncrUses(ctx context.Context, tokenID string, expiry time.Time) (int64, error)
@@ -186,7 +197,7 @@ func OpenStore(ctx context.Context, rawURL string) (Store, error) {
 
 // checkPolicyKind guards PutPolicy and DeletePolicy.
 func checkPolicyKind(kind Kind) error {
-	if kind != KindContentKeyPolicies && kind != KindStreamingPolicies {
+	if kind != KindContentKeyPolicies && kind != KindStreamingPolicies && kind != KindCPIXRecipients {
 		return fmt.Errorf("%q is not a policy collection: %w", kind, ErrNotFound)
 	}
 	return nil

@@ -1,0 +1,110 @@
+package keyclient
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/drmorigin/drmorigin/drm/cpix"
+)
+
+// importCPIX turns the CPIX document of a locator body into its content
+// keys: read and verified with the origin's own recipient key, each key
+// given with its id and value, its type from @commonEncryptionScheme
+// (cenc, cbcs; a key without one serves every encryption the streaming
+// policy enables), its tracks from the usage rules and its DRM signalling
+// from the DRMSystems. Every enabled encryption must be left with a key
+// for video and for audio tracks. A document that does not verify is a
+// ValidationError on "cpix" that says why; nothing is stored.
+func (s *Service) importCPIX(ctx context.Context, in *locatorInput) error {
+	l := &in.loc
+	pol, err := s.StreamingPolicy(ctx, l.StreamingPolicyName)
+	if errors.Is(err, ErrNotFound) {
+		return invalid("streamingPolicyName", "no streaming policy named %q", l.StreamingPolicyName)
+	}
+	if err != nil {
+		return err
+	}
+	enabled := pol.encryptedTypes()
+	if len(enabled) == 0 {
+		return invalid("cpix", "streaming policy %s encrypts nothing: a CPIX document's keys would protect no track", pol.Name)
+	}
+	key, cert, err := s.CPIXIdentity(ctx)
+	if err != nil {
+		return err
+	}
+	doc, err := cpix.Read([]byte(in.cpix), cpix.ReadOptions{Key: key, Certificate: cert})
+	if err != nil {
+		return invalid("cpix", "%v", err)
+	}
+	for _, k := range doc.Keys {
+		var types []KeyType
+		switch k.Scheme {
+		case "":
+			types = enabled
+		case "cenc", "cbcs":
+			t := KeyTypeCENC
+			if k.Scheme == "cbcs" {
+				t = KeyTypeCBCS
+			}
+			if !slices.Contains(enabled, t) {
+				return invalid("cpix", "ContentKey %s is for %s, which streaming policy %s does not enable", KID(k.KID), k.Scheme, pol.Name)
+			}
+			types = []KeyType{t}
+		default:
+			return invalid("cpix", "ContentKey %s: @commonEncryptionScheme %q is not cenc or cbcs", KID(k.KID), k.Scheme)
+		}
+		tracks, err := TracksFromRules(KID(k.KID), doc.UsageRules)
+		if err != nil {
+			return invalid("cpix", "%v", err)
+		}
+		var drm []DRMSignal
+		for _, d := range doc.DRMSystems {
+			if d.KID == k.KID {
+				drm = append(drm, DRMSignal{SystemID: KID(d.SystemID), PSSH: d.PSSH, ContentProtectionData: d.ContentProtectionData,
+					HLSMedia: d.HLSMedia, HLSMaster: d.HLSMaster, SmoothHeader: d.SmoothHeader})
+			}
+		}
+		for _, t := range types {
+			v := k.Value
+			l.ContentKeys = append(l.ContentKeys, ContentKey{ID: KID(k.KID), Value: v[:], Type: t, Tracks: tracks})
+			in.idGiven = append(in.idGiven, true)
+			in.valueGiven = append(in.valueGiven, true)
+			in.drm = append(in.drm, drm)
+		}
+	}
+	for _, t := range enabled {
+		for _, kind := range []string{"video", "audio"} {
+			if !covers(l.ContentKeys, t, kind) {
+				return invalid("cpix", "the usage rules leave %s tracks without a %s key (streaming policy %s enables it)", kind, t, pol.Name)
+			}
+		}
+	}
+	if err := checkKeys(l, in.valueGiven); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			return invalid("cpix", "the document's keys and usage rules conflict: %s", ve.Error())
+		}
+		return err
+	}
+	return nil
+}
+
+// covers reports whether a key of type t protects tracks of the kind.
+func covers(keys []ContentKey, t KeyType, kind string) bool {
+	for _, k := range keys {
+		if k.Type != t {
+			continue
+		}
+		if len(k.Tracks) == 0 {
+			return true
+		}
+		for _, ts := range k.Tracks {
+			if ts.TrackType == kind {
+				return true
+			}
+		}
+	}
+	return false
+}
+
