@@ -2,8 +2,12 @@ package keyclient
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"slices"
+	"strings"
+
+	"github.com/drmorigin/drmorigin/drm"
 
 	"github.com/drmorigin/drmorigin/drm/cpix"
 )
@@ -61,6 +65,9 @@ func (s *Service) importCPIX(ctx context.Context, in *locatorInput) error {
 		var drm []DRMSignal
 		for _, d := range doc.DRMSystems {
 			if d.KID == k.KID {
+				if err := checkSignal(d); err != nil {
+					return invalid("cpix", "DRMSystem systemId %s kid %s: %v", KID(d.SystemID), KID(d.KID), err)
+				}
 				drm = append(drm, DRMSignal{SystemID: KID(d.SystemID), PSSH: d.PSSH, ContentProtectionData: d.ContentProtectionData,
 					HLSMedia: d.HLSMedia, HLSMaster: d.HLSMaster, SmoothHeader: d.SmoothHeader})
 			}
@@ -90,6 +97,48 @@ func (s *Service) importCPIX(ctx context.Context, in *locatorInput) error {
 	return nil
 }
 
+// checkSignal refuses imported signalling that the origin could not write
+// into a manifest: a PlayReady PSSH whose data is no PlayReady object, a
+// FairPlay key tag without an skd:// URI.
+func checkSignal(d cpix.DRMSystem) error {
+	switch d.SystemID {
+	case drm.PlayReadySystemID:
+		if len(d.PSSH) > 0 {
+			if pro, ok := drm.PSSHData(d.PSSH); !ok || !drm.IsPlayReadyObject(pro) {
+				return errors.New("the PlayReady PSSH's data is not a PlayReady object")
+			}
+		}
+		if d.SmoothHeader != "" {
+			pro, err := base64.StdEncoding.DecodeString(d.SmoothHeader)
+			if err != nil || !drm.IsPlayReadyObject(pro) {
+				return errors.New("SmoothStreamingProtectionHeaderData is not base64 of a PlayReady object")
+			}
+		}
+	case drm.FairPlaySystemID:
+		if len(d.HLSMedia) > 0 {
+			if _, ok := SkdURI(d.HLSMedia); !ok {
+				return errors.New(`the media HLSSignalingData has no URI="skd://…"`)
+			}
+		}
+	}
+	return nil
+}
+
+// SkdURI returns the skd:// URI of a FairPlay key tag.
+func SkdURI(tag []byte) (string, bool) {
+	s := string(tag)
+	i := strings.Index(s, `URI="skd://`)
+	if i < 0 {
+		return "", false
+	}
+	s = s[i+len(`URI="`):]
+	j := strings.IndexByte(s, '"')
+	if j < 0 || strings.ContainsAny(s[:j], " <>\\\n") {
+		return "", false
+	}
+	return s[:j], true
+}
+
 // covers reports whether a key of type t protects tracks of the kind.
 func covers(keys []ContentKey, t KeyType, kind string) bool {
 	for _, k := range keys {
@@ -107,4 +156,3 @@ func covers(keys []ContentKey, t KeyType, kind string) bool {
 	}
 	return false
 }
-

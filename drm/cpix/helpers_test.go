@@ -3,11 +3,6 @@ package cpix
 import (
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/pem"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,40 +30,3 @@ func identities(t testing.TB) {
 	})
 }
 
-// needTool fails (never skips) when a tool the test relies on is missing.
-func needTool(t testing.TB, name, install string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		t.Fatalf("%s is needed by this test and is not installed: %s", name, install)
-	}
-}
-
-func run(t testing.TB, stdin []byte, name string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	if stdin != nil {
-		cmd.Stdin = strings.NewReader(string(stdin))
-	}
-	out, err := cmd.Output()
-	if err != nil {
-		msg := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			msg = string(ee.Stderr)
-		}
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, msg)
-	}
-	return out
-}
-
-func writeKeyPEM(t testing.TB, dir string, k *rsa.PrivateKey) string {
-	t.Helper()
-	p := filepath.Join(dir, "recipient.key")
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
