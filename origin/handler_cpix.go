@@ -2,7 +2,10 @@ package origin
 
 import (
 	"context"
+	"net"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 
@@ -49,7 +52,7 @@ func (s *Server) exportCPIX(c context.Context, ctx *fasthttp.RequestCtx, name st
 		s.apiFail(ctx, err)
 		return
 	}
-	doc, err := cpixDocument(res, s.baseURL(ctx))
+	doc, err := cpixDocument(res, s.exportBaseURL(ctx))
 	if err != nil {
 		s.apiFail(ctx, err)
 		return
@@ -62,6 +65,29 @@ func (s *Server) exportCPIX(c context.Context, ctx *fasthttp.RequestCtx, name st
 	ctx.SetContentType("application/xml")
 	ctx.Response.Header.SetBytesKV(hdrCacheControl, valNoStore)
 	ctx.SetBody(b)
+}
+
+// exportBaseURL is the base URL that license and key URLs in an export
+// are written with: public.baseUrl, as in the manifests, else what a
+// player would reach the streaming listener at: the host the management
+// request named, on the streaming listener's port (the manifests, without
+// public.baseUrl, use the host each player request names).
+func (s *Server) exportBaseURL(ctx *fasthttp.RequestCtx) string {
+	if s.Config.PublicBaseURL != "" {
+		return s.Config.PublicBaseURL
+	}
+	host := string(ctx.Host())
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	scheme := "http://"
+	if ctx.IsTLS() {
+		scheme = "https://"
+	}
+	return scheme + host + ":" + strconv.Itoa(int(s.streamPort.Load()))
 }
 
 // cpixDocument describes a resolved locator for a CPIX export: each KID

@@ -170,13 +170,16 @@ type Server struct {
 	// nil means always ready.
 	Ready func(ctx context.Context) error
 
-	settings       atomic.Pointer[Settings]
-	manifests      *manifestCache
-	verifier       *token.Verifier
-	keys           keyCache
-	stream         *fasthttp.Server
-	admin          *fasthttp.Server
-	wg             sync.WaitGroup
+	settings  atomic.Pointer[Settings]
+	manifests *manifestCache
+	verifier  *token.Verifier
+	keys      keyCache
+	stream    *fasthttp.Server
+	admin     *fasthttp.Server
+	wg        sync.WaitGroup
+	// streamPort is the streaming listener's port, for CPIX exports answered on
+	// the management listener (exportBaseURL).
+	streamPort     atomic.Int32
 	now            func() time.Time
 	metrics        *metrics
 	metricsHandler fasthttp.RequestHandler
@@ -300,6 +303,9 @@ func checkLimits(ctx *fasthttp.RequestCtx) bool {
 // still busy at the timeout are left to the process's exit.
 func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 	errc := make(chan error, 2)
+	if a, ok := stream.Addr().(*net.TCPAddr); ok {
+		s.streamPort.Store(int32(a.Port))
+	}
 	if s.access != nil {
 		stop := make(chan struct{})
 		flushed := make(chan struct{})

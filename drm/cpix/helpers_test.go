@@ -29,4 +29,3 @@ func identities(t testing.TB) {
 		}
 	})
 }
-
