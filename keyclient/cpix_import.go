@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/drmorigin/drmorigin/drm"
-
 	"github.com/drmorigin/drmorigin/drm/cpix"
 )
 
@@ -41,6 +41,20 @@ func (s *Service) importCPIX(ctx context.Context, in *locatorInput) error {
 	if err != nil {
 		return invalid("cpix", "%v", err)
 	}
+	if err := keysFromDocument(in, doc, pol, enabled); err != nil {
+		return invalid("cpix", "%s", err)
+	}
+	return nil
+}
+
+// keysFromDocument gives in the keys of a verified CPIX document: each key
+// with its id and value, its type from @commonEncryptionScheme (cenc,
+// cbcs; a key without one serves every encryption the policy enables),
+// its tracks from the usage rules (TracksFromRules) and its DRM signalling
+// from the DRMSystems. Every enabled encryption must be left with a key
+// for video and for audio tracks. The error says what is wrong.
+func keysFromDocument(in *locatorInput, doc *cpix.Document, pol *StreamingPolicy, enabled []KeyType) error {
+	l := &in.loc
 	for _, k := range doc.Keys {
 		var types []KeyType
 		switch k.Scheme {
@@ -52,21 +66,21 @@ func (s *Service) importCPIX(ctx context.Context, in *locatorInput) error {
 				t = KeyTypeCBCS
 			}
 			if !slices.Contains(enabled, t) {
-				return invalid("cpix", "ContentKey %s is for %s, which streaming policy %s does not enable", KID(k.KID), k.Scheme, pol.Name)
+				return fmt.Errorf("ContentKey %s is for %s, which streaming policy %s does not enable", KID(k.KID), k.Scheme, pol.Name)
 			}
 			types = []KeyType{t}
 		default:
-			return invalid("cpix", "ContentKey %s: @commonEncryptionScheme %q is not cenc or cbcs", KID(k.KID), k.Scheme)
+			return fmt.Errorf("ContentKey %s: @commonEncryptionScheme %q is not cenc or cbcs", KID(k.KID), k.Scheme)
 		}
 		tracks, err := TracksFromRules(KID(k.KID), doc.UsageRules)
 		if err != nil {
-			return invalid("cpix", "%v", err)
+			return err
 		}
 		var drm []DRMSignal
 		for _, d := range doc.DRMSystems {
 			if d.KID == k.KID {
 				if err := checkSignal(d); err != nil {
-					return invalid("cpix", "DRMSystem systemId %s kid %s: %v", KID(d.SystemID), KID(d.KID), err)
+					return fmt.Errorf("DRMSystem systemId %s kid %s: %v", KID(d.SystemID), KID(d.KID), err)
 				}
 				drm = append(drm, DRMSignal{SystemID: KID(d.SystemID), PSSH: d.PSSH, ContentProtectionData: d.ContentProtectionData,
 					HLSMedia: d.HLSMedia, HLSMaster: d.HLSMaster, SmoothHeader: d.SmoothHeader})
@@ -83,16 +97,12 @@ func (s *Service) importCPIX(ctx context.Context, in *locatorInput) error {
 	for _, t := range enabled {
 		for _, kind := range []string{"video", "audio"} {
 			if !covers(l.ContentKeys, t, kind) {
-				return invalid("cpix", "the usage rules leave %s tracks without a %s key (streaming policy %s enables it)", kind, t, pol.Name)
+				return fmt.Errorf("the usage rules leave %s tracks without a %s key (streaming policy %s enables it)", kind, t, pol.Name)
 			}
 		}
 	}
 	if err := checkKeys(l, in.valueGiven); err != nil {
-		var ve *ValidationError
-		if errors.As(err, &ve) {
-			return invalid("cpix", "the document's keys and usage rules conflict: %s", ve.Error())
-		}
-		return err
+		return fmt.Errorf("the document's keys and usage rules conflict: %s", err)
 	}
 	return nil
 }

@@ -135,6 +135,9 @@ type locatorInput struct {
 	cpix string
 	// drm is parallel to loc.ContentKeys: the imported signalling.
 	drm [][]DRMSignal
+	// fromKeyServer: the keys came from the policy's key server, not the
+	// request; they are stored as generated (the request gave none).
+	fromKeyServer bool
 }
 
 // decodeLocator strictly decodes a locator body. It checks shapes and

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -33,6 +34,10 @@ type Service struct {
 	// asset); any other error fails the PUT as it is (an asset store that
 	// cannot be read now). Set it before the first Put.
 	AssetCheck func(ctx context.Context, assetName string) error
+	// HTTPClient makes the requests to streaming policies' key servers
+	// (nil: http.DefaultClient; each request is bounded by the key
+	// server's timeout).
+	HTTPClient *http.Client
 
 	store        Store
 	kek          *KEK

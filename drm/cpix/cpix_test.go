@@ -193,3 +193,20 @@ func TestReadClear(t *testing.T) {
 		t.Fatal("clear value misread")
 	}
 }
+
+// TestRequestSchema: a key server request (no values, empty DRM systems)
+// validates against the XSD too.
+func TestRequestSchema(t *testing.T) {
+	d := sampleDoc(t)
+	for i := range d.DRMSystems {
+		d.DRMSystems[i] = DRMSystem{SystemID: d.DRMSystems[i].SystemID, KID: d.DRMSystems[i].KID}
+	}
+	b, err := WriteRequest(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("Secret")) || bytes.Contains(b, []byte("DeliveryData")) {
+		t.Fatalf("a request carries values or delivery data:\n%s", b)
+	}
+	cpixtest.Validate(t, b)
+}

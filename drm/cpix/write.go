@@ -30,6 +30,18 @@ func Write(d *Document, recipients []Recipient) ([]byte, error) {
 	if len(recipients) == 0 {
 		return nil, ErrNoRecipient
 	}
+	return write(d, recipients, true)
+}
+
+// WriteRequest returns d as a CPIX request, as a key server API (SPEKE
+// v2.0) takes it: ContentKeys with @kid and @commonEncryptionScheme and no
+// values, DRMSystems without signalling (the server fills both in), usage
+// rules and periods as in Write. d's key values are ignored.
+func WriteRequest(d *Document) ([]byte, error) {
+	return write(d, nil, false)
+}
+
+func write(d *Document, recipients []Recipient, values bool) ([]byte, error) {
 	docKey := make([]byte, documentKeySize)
 	macKey := make([]byte, macKeySize)
 	if _, err := rand.Read(docKey); err != nil {
@@ -49,7 +61,9 @@ func Write(d *Document, recipients []Recipient) ([]byte, error) {
 	}
 	w.open("cpix:CPIX", append(root, "version", version)...)
 
-	w.open("cpix:DeliveryDataList")
+	if len(recipients) > 0 {
+		w.open("cpix:DeliveryDataList")
+	}
 	for _, r := range recipients {
 		pub, ok := r.Certificate.PublicKey.(*rsa.PublicKey)
 		if !ok {
@@ -88,18 +102,24 @@ func Write(d *Document, recipients []Recipient) ([]byte, error) {
 		}
 		w.close("cpix:DeliveryData")
 	}
-	w.close("cpix:DeliveryDataList")
+	if len(recipients) > 0 {
+		w.close("cpix:DeliveryDataList")
+	}
 
 	if len(d.Keys) > 0 {
 		w.open("cpix:ContentKeyList")
 		for _, k := range d.Keys {
-			cv, mac, err := sealValue(docKey, macKey, k.Value)
-			if err != nil {
-				return nil, fmt.Errorf("cpix: key %s: %w", guid(k.KID), err)
-			}
 			attrs := []string{"kid", guid(k.KID)}
 			if k.Scheme != "" {
 				attrs = append(attrs, "commonEncryptionScheme", k.Scheme)
+			}
+			if !values {
+				w.empty("cpix:ContentKey", attrs...)
+				continue
+			}
+			cv, mac, err := sealValue(docKey, macKey, k.Value)
+			if err != nil {
+				return nil, fmt.Errorf("cpix: key %s: %w", guid(k.KID), err)
 			}
 			w.open("cpix:ContentKey", attrs...)
 			w.open("cpix:Data")
@@ -116,6 +136,10 @@ func Write(d *Document, recipients []Recipient) ([]byte, error) {
 	if len(d.DRMSystems) > 0 {
 		w.open("cpix:DRMSystemList")
 		for _, s := range d.DRMSystems {
+			if len(s.PSSH)+len(s.ContentProtectionData)+len(s.HLSMedia)+len(s.HLSMaster)+len(s.SmoothHeader) == 0 {
+				w.empty("cpix:DRMSystem", "kid", guid(s.KID), "systemId", guid(s.SystemID))
+				continue
+			}
 			w.open("cpix:DRMSystem", "kid", guid(s.KID), "systemId", guid(s.SystemID))
 			if len(s.PSSH) > 0 {
 				w.text("cpix:PSSH", b64(s.PSSH))
