@@ -25,13 +25,13 @@ import (
 // for every request) and a PSSH per requested DRMSystem, and counts calls.
 // mode makes it fail: "500", "garbage", "slow", "nopssh", "nokey".
 type spekeServer struct {
-	url   string
-	calls atomic.Int32
-	mu    sync.Mutex
-	mode  string
-	last  *http.Request
-	body  []byte
-	value [16]byte
+	url    string
+	calls  atomic.Int32
+	mu     sync.Mutex
+	mode   string
+	last   *http.Request
+	body   []byte
+	value  [16]byte
 	wvPSSH map[string][]byte // kid → the Widevine PSSH answered
 }
 
