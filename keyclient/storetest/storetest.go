@@ -56,6 +56,9 @@ func Run(t *testing.T, newStore func(t *testing.T) keyclient.Store) {
 		{"ConcurrentSamePut", testConcurrentSamePut},
 		{"KEKRegistry", testKEKRegistry},
 		{"Rewrap", testRewrap},
+		{"CPIXIdentity", testCPIXIdentity},
+		{"CPIXIdentityService", testCPIXIdentityService},
+		{"CPIXRecipients", testCPIXRecipients},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
