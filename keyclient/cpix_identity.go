@@ -111,3 +111,44 @@ func (s *Service) CPIXRecipientPEM(ctx context.Context) ([]byte, error) {
 	}
 	return cpix.CertificatePEM(cert), nil
 }
+
+// rewrapCPIXIdentity wraps the identity's private key again under the
+// current KEK (part of Rewrap), unless it is under it already or there is
+// none.
+func (s *Service) rewrapCPIXIdentity(ctx context.Context) error {
+	for range maxWriteAttempts {
+		doc, err := s.store.CPIXIdentity(ctx)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("cpix recipient identity: %w", err)
+		}
+		var st storedIdentity
+		if err := json.Unmarshal(doc, &st); err != nil {
+			return fmt.Errorf("stored cpix recipient identity: %w", err)
+		}
+		if st.KEKID == s.kek.ID() {
+			return nil
+		}
+		der, err := s.kek.UnwrapBlob(cpixIdentityAD, st.WrappedKey, st.KEKID)
+		if err != nil {
+			return fmt.Errorf("cpix recipient private key: %w", err)
+		}
+		st.WrappedKey, st.KEKID, err = s.kek.WrapBlob(cpixIdentityAD, der)
+		clear(der)
+		if err != nil {
+			return err
+		}
+		next, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		err = s.store.ReplaceCPIXIdentity(ctx, doc, next)
+		if errors.Is(err, errStale) {
+			continue
+		}
+		return err
+	}
+	return fmt.Errorf("cpix recipient identity: concurrent writes, retry: %w", ErrConflict)
+}

@@ -152,6 +152,9 @@ type Store interface {
 	// already, and returns the identity stored: the first writer wins, so
 	// replicas that start together agree on one.
 	AddCPIXIdentity(ctx context.Context, doc []byte) ([]byte, error)
+	// ReplaceCPIXIdentity replaces the identity with new if it is still
+	// old (errStale otherwise): its private key wrapped again by Rewrap.
+	ReplaceCPIXIdentity(ctx context.Context, old, new []byte) error
 	// IncrUses increments the use counter of a token and returns the new
 	// count; the counter expires at expiry.
 	IncrUses(ctx context.Context, tokenID string, expiry time.Time) (int64, error)

@@ -1,6 +1,7 @@
 package keyclient
 
 import (
+	"bytes"
 	"context"
 
 	bolt "go.etcd.io/bbolt"
@@ -21,6 +22,17 @@ func (s *BoltStore) CPIXIdentity(ctx context.Context) ([]byte, error) {
 		return nil
 	})
 	return out, err
+}
+
+// ReplaceCPIXIdentity implements Store.
+func (s *BoltStore) ReplaceCPIXIdentity(ctx context.Context, old, new []byte) error {
+	return s.update("replace cpix identity", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCPIX)
+		if !bytes.Equal(b.Get(cpixIdentityKey), old) {
+			return errStale
+		}
+		return b.Put(cpixIdentityKey, new)
+	})
 }
 
 // AddCPIXIdentity implements Store.

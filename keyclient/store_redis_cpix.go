@@ -22,6 +22,23 @@ func (s *RedisStore) CPIXIdentity(ctx context.Context) ([]byte, error) {
 	return b, nil
 }
 
+var replaceIdentityScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'stale' end
+redis.call('SET', KEYS[1], ARGV[2])
+return 'ok'`)
+
+// ReplaceCPIXIdentity implements Store.
+func (s *RedisStore) ReplaceCPIXIdentity(ctx context.Context, old, new []byte) error {
+	r, err := replaceIdentityScript.Run(ctx, s.c, []string{rCPIXIdentity}, old, new).Text()
+	if err != nil {
+		return unavailable("redis replace cpix identity", err)
+	}
+	if r != "ok" {
+		return errStale
+	}
+	return nil
+}
+
 // AddCPIXIdentity implements Store: SETNX, then what is stored.
 func (s *RedisStore) AddCPIXIdentity(ctx context.Context, doc []byte) ([]byte, error) {
 	if err := s.c.SetNX(ctx, rCPIXIdentity, doc, 0).Err(); err != nil {
