@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// A test recipient, made once: RSA key generation is slow.
+// Test recipients, made once with 2048-bit keys: RSA key generation is
+// slow, and every fuzz worker makes its own.
 var (
 	idOnce sync.Once
 	idKey  *rsa.PrivateKey
@@ -21,10 +22,10 @@ func identities(t testing.TB) {
 	t.Helper()
 	idOnce.Do(func() {
 		var err error
-		if idKey, idCert, err = NewIdentity("cpix test recipient", time.Hour); err != nil {
+		if idKey, idCert, err = newIdentity("cpix test recipient", time.Hour, 2048); err != nil {
 			panic(err)
 		}
-		if id2Key, id2Crt, err = NewIdentity("cpix other recipient", time.Hour); err != nil {
+		if id2Key, id2Crt, err = newIdentity("cpix other recipient", time.Hour, 2048); err != nil {
 			panic(err)
 		}
 	})

@@ -56,7 +56,11 @@ const IdentityBits = 3072
 // and a self-signed certificate for it under the common name cn, valid
 // for validity from now (less a minute of clock skew).
 func NewIdentity(cn string, validity time.Duration) (*rsa.PrivateKey, *x509.Certificate, error) {
-	key, err := rsa.GenerateKey(rand.Reader, IdentityBits)
+	return newIdentity(cn, validity, IdentityBits)
+}
+
+func newIdentity(cn string, validity time.Duration, bits int) (*rsa.PrivateKey, *x509.Certificate, error) {
+	key, err := rsa.GenerateKey(rand.Reader, bits)
 	if err != nil {
 		return nil, nil, err
 	}
