@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -18,8 +19,13 @@ import (
 const spekeVersion = "2.0"
 
 // keyServerFailure wraps a key server failure in ErrKeyServer.
+// The URL is named without credentials or query, which may hold secrets.
 func keyServerFailure(ks *KeyServer, format string, a ...any) error {
-	return fmt.Errorf("%w %s: %s", ErrKeyServer, ks.URL, fmt.Sprintf(format, a...))
+	name := ks.URL
+	if u, err := url.Parse(ks.URL); err == nil {
+		name = u.Scheme + "://" + u.Host + u.Path
+	}
+	return fmt.Errorf("%w %s: %s", ErrKeyServer, name, fmt.Sprintf(format, a...))
 }
 
 // keysFromServer asks the policy's key server for the keys of a locator
