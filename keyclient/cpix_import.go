@@ -134,6 +134,28 @@ func checkSignal(d cpix.DRMSystem) error {
 	return nil
 }
 
+// HLSKeyURI returns the URI attribute of the first key tag in an HLS
+// signalling text, if it can be written into a playlist as it is ("" if
+// not).
+func HLSKeyURI(tag []byte) string {
+	s := string(tag)
+	i := strings.Index(s, `URI="`)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(`URI="`):]
+	j := strings.IndexByte(s, '"')
+	if j <= 0 {
+		return ""
+	}
+	for _, c := range []byte(s[:j]) {
+		if c <= ' ' || c > '~' || c == '<' || c == '>' || c == '\\' {
+			return ""
+		}
+	}
+	return s[:j]
+}
+
 // SkdURI returns the skd:// URI of a FairPlay key tag.
 func SkdURI(tag []byte) (string, bool) {
 	s := string(tag)

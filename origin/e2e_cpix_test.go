@@ -259,7 +259,9 @@ func TestCPIXImport(t *testing.T) {
 		t.Errorf("cpix with contentKeys: %s, want 400", r)
 	}
 
-	doc := independentDoc(t, certPath, kid, key, "--pssh-data", psshData)
+	const hlsURI = "data:text/plain;base64,c2VydmljZS1naXZlbi11cmk="
+	doc := independentDoc(t, certPath, kid, key, "--pssh-data", psshData, "--hls-uri", hlsURI)
+	cpixtest.Validate(t, []byte(doc))
 	if r := put("imp", doc); r.status != http.StatusCreated {
 		t.Fatalf("import: %s", r)
 	}
@@ -279,6 +281,11 @@ func TestCPIXImport(t *testing.T) {
 	}
 	if !strings.Contains(string(m.body), "<cenc:pssh>"+b64(wantBox)+"</cenc:pssh>") {
 		t.Errorf("the MPD does not carry the document's Widevine PSSH")
+	}
+	// The document's HLS key tag URI is the media playlists'.
+	mv := do(t, "GET", o.base+"/imp/demo.ism/manifest(format=m3u8-cmaf,encryption=cenc)", nil)
+	if mv.status != 200 || !strings.Contains(string(mv.body), `URI="`+hlsURI+`"`) {
+		t.Errorf("the HLS playlist does not carry the document's key URI: %s", mv)
 	}
 	plans := planDASH(t, mu, m.body)
 	if len(plans) != len(sources) {

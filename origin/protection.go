@@ -184,7 +184,7 @@ func signalFor(p *keyclient.StreamingPolicy, enc Encryption, k *keyclient.Key, l
 			return sig, fmt.Errorf("widevine pssh: %w", err)
 		}
 		sig.systems = append(sig.systems, manifest.System{Kind: manifest.Widevine, PSSH: box,
-			LicenseURL: expandTemplate(d.Widevine.LicenseURLTemplate, k.KID, locator, base)})
+			LicenseURL: expandTemplate(d.Widevine.LicenseURLTemplate, k.KID, locator, base), HLSURI: importedHLSURI(imported(drm.WidevineSystemID))})
 		sig.pssh = append(sig.pssh, box)
 	}
 	if d.PlayReady != nil && enc != EncryptionCBCSAAPL {
@@ -202,7 +202,8 @@ func signalFor(p *keyclient.StreamingPolicy, enc Encryption, k *keyclient.Key, l
 			}
 			box = drm.PlayReadyPSSH(kids, pro)
 		}
-		sig.systems = append(sig.systems, manifest.System{Kind: manifest.PlayReady, PSSH: box, PRO: pro, LicenseURL: la})
+		sig.systems = append(sig.systems, manifest.System{Kind: manifest.PlayReady, PSSH: box, PRO: pro, LicenseURL: la,
+			HLSURI: importedHLSURI(imported(drm.PlayReadySystemID))})
 		sig.pssh = append(sig.pssh, box)
 	}
 	if d.ClearKey != nil && enc != EncryptionCBCSAAPL {
@@ -228,6 +229,15 @@ func signalFor(p *keyclient.StreamingPolicy, enc Encryption, k *keyclient.Key, l
 		sig.systems = append(sig.systems, manifest.System{Kind: manifest.FairPlay, LicenseURL: uri})
 	}
 	return sig, nil
+}
+
+// importedHLSURI is the key tag URI of an imported system's media
+// HLSSignalingData ("" when there is none: the origin builds it).
+func importedHLSURI(sg *keyclient.DRMSignal) string {
+	if sg == nil {
+		return ""
+	}
+	return keyclient.HLSKeyURI(sg.HLSMedia)
 }
 
 func methodOf(e Encryption) manifest.Method {

@@ -7,6 +7,7 @@ enc -aes-256-cbc, dgst -hmac sha512), as CPIX 2.3 clause 7 prescribes them.
 
 usage: independent_writer.py CERT.pem KID_HEX KEY_HEX [options] > doc.xml
   --pssh-data HEX   add a Widevine DRMSystem whose PSSH box carries these bytes
+  --hls-uri URI     with --pssh-data: the Widevine system's media HLSSignalingData has this key URI
   --video-only      a usage rule with a VideoFilter only (leaves audio keyless)
   --tamper-mac      flip a bit of the ValueMAC
   --no-value        leave the ContentKey without Data
@@ -30,7 +31,7 @@ def main():
     ap.add_argument("cert"); ap.add_argument("kid"); ap.add_argument("key")
     ap.add_argument("--pssh-data"); ap.add_argument("--video-only", action="store_true")
     ap.add_argument("--tamper-mac", action="store_true"); ap.add_argument("--no-value", action="store_true")
-    ap.add_argument("--scheme")
+    ap.add_argument("--scheme"); ap.add_argument("--hls-uri")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp()
     def f(name, data):
@@ -75,7 +76,12 @@ def main():
         body = b"\x00\x00\x00\x00" + WIDEVINE + struct.pack(">I", len(data)) + data  # version 0
         box = struct.pack(">I", 8 + len(body)) + b"pssh" + body
         out += ['<cpix:DRMSystemList>', f'<cpix:DRMSystem kid="{kid}" systemId="{guid(WIDEVINE.hex())}">',
-                f'<cpix:PSSH>{b64(box)}</cpix:PSSH></cpix:DRMSystem>', '</cpix:DRMSystemList>']
+                f'<cpix:PSSH>{b64(box)}</cpix:PSSH>']
+        if a.hls_uri:
+            tag = (f'#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,URI="{a.hls_uri}",'
+                   'KEYFORMAT="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed",KEYFORMATVERSIONS="1"\n')
+            out.append(f'<cpix:HLSSignalingData playlist="media">{b64(tag.encode())}</cpix:HLSSignalingData>')
+        out += ['</cpix:DRMSystem>', '</cpix:DRMSystemList>']
     if a.video_only:
         out += ['<cpix:ContentKeyUsageRuleList>', f'<cpix:ContentKeyUsageRule kid="{kid}" intendedTrackType="VIDEO"><cpix:VideoFilter/></cpix:ContentKeyUsageRule>',
                 '</cpix:ContentKeyUsageRuleList>']
