@@ -47,3 +47,33 @@ func AppendPSSH(dst []byte, systemID [16]byte, version int, kids [][16]byte, dat
 func CommonPSSH(kids [][16]byte) []byte {
 	return AppendPSSH(nil, CommonSystemID, 1, kids, nil)
 }
+
+// PSSHData returns the Data of one whole 'pssh' box (version 0 or 1).
+func PSSHData(box []byte) ([]byte, bool) {
+	if len(box) < 32 || int(binary.BigEndian.Uint32(box)) != len(box) || string(box[4:8]) != "pssh" {
+		return nil, false
+	}
+	off := 28
+	if box[8] == 1 {
+		if len(box) < off+4 {
+			return nil, false
+		}
+		n := int(binary.BigEndian.Uint32(box[off:]))
+		if n > (len(box)-off-4)/16 {
+			return nil, false
+		}
+		off += 4 + 16*n
+	} else if box[8] != 0 {
+		return nil, false
+	}
+	if len(box) < off+4 || int(binary.BigEndian.Uint32(box[off:])) != len(box)-off-4 {
+		return nil, false
+	}
+	return box[off+4:], true
+}
+
+// IsPlayReadyObject reports whether b is one whole PlayReady Object with
+// at least one record (its little-endian length and count).
+func IsPlayReadyObject(b []byte) bool {
+	return len(b) >= 10 && int(binary.LittleEndian.Uint32(b)) == len(b) && binary.LittleEndian.Uint16(b[4:]) > 0
+}

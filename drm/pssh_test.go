@@ -146,3 +146,17 @@ func TestKIDByteOrder(t *testing.T) {
 		t.Error("PlayReadyKID is not its own inverse")
 	}
 }
+
+func TestPSSHData(t *testing.T) {
+	kid := [16]byte{1, 2, 3}
+	for _, v := range []int{0, 1} {
+		box := drm.AppendPSSH(nil, drm.WidevineSystemID, v, [][16]byte{kid, kid}, []byte("data!"))
+		d, ok := drm.PSSHData(box)
+		if !ok || string(d) != "data!" {
+			t.Fatalf("version %d: got %q %v", v, d, ok)
+		}
+		if _, ok := drm.PSSHData(box[:len(box)-1]); ok {
+			t.Fatalf("version %d: a cut box read", v)
+		}
+	}
+}

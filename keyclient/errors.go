@@ -33,6 +33,11 @@ var ErrUnavailable = errors.New("store unavailable")
 // maps it to 503, and CheckKEK reports it before any request does.
 var ErrKEK = errors.New("cannot unwrap with this process's key-encryption keys")
 
+// ErrKeyServer wraps every failure of a streaming policy's key server
+// (no answer in time, an error status, an answer that is not a complete
+// CPIX document): the locator is not created (502).
+var ErrKeyServer = errors.New("key server")
+
 // ValidationError is returned for management input that is malformed or
 // inconsistent, before anything is written. Target names the offending
 // field as a JSON path ("contentKeys[1].value"); the HTTP layer maps it
@@ -128,6 +133,8 @@ func kindNoun(k Kind) string {
 		return "account filter"
 	case KindAssetFilters:
 		return "asset filter"
+	case KindCPIXRecipients:
+		return "CPIX recipient"
 	}
 	return string(k)
 }

@@ -56,6 +56,9 @@ func (s *Service) Rewrap(ctx context.Context) (*RewrapReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	if err := s.rewrapCPIXIdentity(ctx); err != nil {
+		return rep, err
+	}
 	if err := s.store.RetireKEKs(ctx, s.kek.ID()); err != nil {
 		return rep, fmt.Errorf("kek registry: %w", err)
 	}

@@ -180,6 +180,14 @@ type locatorInput struct {
 	loc        StreamingLocator
 	idGiven    []bool
 	valueGiven []bool
+	// cpix is the CPIX document given in place of contentKeys ("" for
+	// none); importCPIX turns it into contentKeys and drm.
+	cpix string
+	// drm is parallel to loc.ContentKeys: the imported signalling.
+	drm [][]DRMSignal
+	// fromKeyServer: the keys came from the policy's key server, not the
+	// request; they are stored as generated (the request gave none).
+	fromKeyServer bool
 }
 
 // decodeLocator strictly decodes a locator body. It checks shapes and
@@ -187,7 +195,7 @@ type locatorInput struct {
 func decodeLocator(body []byte) (*locatorInput, error) {
 	var d dec
 	m := d.root(body, "name", "assetName", "streamingPolicyName", "defaultContentKeyPolicyName",
-		"startTime", "endTime", "contentKeys", "filters")
+		"startTime", "endTime", "contentKeys", "filters", "cpix")
 	in := &locatorInput{}
 	l := &in.loc
 	l.Name, _ = d.str(m, "", "name")
@@ -202,6 +210,10 @@ func decodeLocator(body []byte) (*locatorInput, error) {
 	l.DefaultContentKeyPolicyName, _ = d.str(m, "", "defaultContentKeyPolicyName")
 	if d.err == nil && l.DefaultContentKeyPolicyName != "" && !validName(l.DefaultContentKeyPolicyName) {
 		d.fail("defaultContentKeyPolicyName", "must be 1..%d characters of A-Z a-z 0-9 _ -", MaxNameLen)
+	}
+	in.cpix, _ = d.str(m, "", "cpix")
+	if d.err == nil && in.cpix != "" && !isNull(m["contentKeys"]) {
+		d.fail("cpix", "give either contentKeys or a cpix document, not both")
 	}
 	l.StartTime = d.timeField(m, "", "startTime")
 	l.EndTime = d.timeField(m, "", "endTime")
@@ -420,6 +432,8 @@ type storedKey struct {
 	IDGiven    bool `json:"idGiven,omitempty"`
 	ValueGiven bool `json:"valueGiven,omitempty"`
 	Generated  bool `json:"generated,omitempty"`
+	// DRM is the signalling a CPIX import gave for the key.
+	DRM []DRMSignal `json:"drm,omitempty"`
 }
 
 func (s *storedLocator) locator() *StreamingLocator {

@@ -35,6 +35,9 @@ type StreamingPolicy struct {
 	EnvelopeEncryption   *EnvelopeEncryption `json:"envelopeEncryption"`
 	CommonEncryptionCenc *CommonEncryption   `json:"commonEncryptionCenc"`
 	CommonEncryptionCbcs *CommonEncryption   `json:"commonEncryptionCbcs"`
+	// KeyServer, when set, is asked for the keys of every locator created
+	// under the policy without keys (SPEKE v2.0, exchange.md).
+	KeyServer *KeyServer `json:"keyServer,omitempty"`
 }
 
 // NoEncryption enables clear streaming for Protocols.
@@ -234,7 +237,7 @@ func isPredefinedName(name string) bool { return strings.HasPrefix(name, predefi
 // DecodeStreamingPolicy strictly decodes and validates a streaming policy.
 func DecodeStreamingPolicy(body []byte) (*StreamingPolicy, error) {
 	var d dec
-	m := d.root(body, "name", "noEncryption", "envelopeEncryption", "commonEncryptionCenc", "commonEncryptionCbcs")
+	m := d.root(body, "name", "noEncryption", "envelopeEncryption", "commonEncryptionCenc", "commonEncryptionCbcs", "keyServer")
 	p := &StreamingPolicy{}
 	p.Name, _ = d.str(m, "", "name")
 	if !isNull(m["noEncryption"]) {
@@ -248,6 +251,10 @@ func DecodeStreamingPolicy(body []byte) (*StreamingPolicy, error) {
 	}
 	p.CommonEncryptionCenc = d.commonEncryption(m, "commonEncryptionCenc", "widevine", "playReady", "clearKey")
 	p.CommonEncryptionCbcs = d.commonEncryption(m, "commonEncryptionCbcs", "widevine", "playReady", "fairPlay")
+	p.KeyServer = d.keyServer(m)
+	if d.err == nil && p.KeyServer != nil && p.CommonEncryptionCenc == nil && p.CommonEncryptionCbcs == nil {
+		d.fail("keyServer", "a key server gives keys for commonEncryptionCenc or commonEncryptionCbcs, and the policy enables neither")
+	}
 	if d.err == nil && p.NoEncryption == nil && p.EnvelopeEncryption == nil &&
 		p.CommonEncryptionCenc == nil && p.CommonEncryptionCbcs == nil {
 		d.fail("", "a streaming policy must enable at least one of noEncryption, envelopeEncryption, commonEncryptionCenc, commonEncryptionCbcs")

@@ -38,6 +38,9 @@ type Key struct {
 	// PolicyName is the effective content key policy ("" for none).
 	PolicyName string
 	Block      cipher.Block
+	// DRM is the signalling imported with the key from a CPIX document
+	// (empty for keys the origin signals itself).
+	DRM []DRMSignal
 }
 
 // Active reports whether now is inside the locator's [startTime, endTime).
@@ -110,7 +113,7 @@ func (s *Service) resolve(ctx context.Context, name string) (*Resolved, error) {
 			return nil, err
 		}
 		r.Keys[i] = Key{KID: sk.ID, Value: v, Type: sk.Type, Tracks: sk.Tracks,
-			PolicyName: l.EffectivePolicyName(&l.ContentKeys[i]), Block: b}
+			PolicyName: l.EffectivePolicyName(&l.ContentKeys[i]), Block: b, DRM: sk.DRM}
 	}
 	r.index()
 	return r, nil

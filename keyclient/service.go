@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/drmorigin/drmorigin/drm/usage"
@@ -40,12 +42,19 @@ type Service struct {
 	// (exchange.md, "Usage rules"). nil tracks (the asset cannot be read
 	// yet) skip that check; the rules are still checked among themselves.
 	AssetTracks func(ctx context.Context, assetName string) ([]usage.Track, error)
+	// HTTPClient makes the requests to streaming policies' key servers
+	// (nil: http.DefaultClient; each request is bounded by the key
+	// server's timeout).
+	HTTPClient *http.Client
 
 	store        Store
 	kek          *KEK
 	builtin      map[string]*StreamingPolicy
 	builtinJSON  map[string][]byte
 	builtinNames []string
+
+	identityMu sync.Mutex
+	identity   *cpixIdentity // the origin's CPIX recipient, once loaded
 }
 
 // NewService returns a Service over store, wrapping keys with kek, with the
@@ -141,6 +150,20 @@ func (s *Service) Put(ctx context.Context, kind Kind, name string, body []byte) 
 			return nil, false, err
 		}
 		created, err := s.store.PutPolicy(ctx, kind, name, doc, true)
+		return doc, created, err
+	case KindCPIXRecipients:
+		r, err := decodeCPIXRecipient(body)
+		if err != nil {
+			return nil, false, err
+		}
+		if err := nameFromURL(&r.Name, name); err != nil {
+			return nil, false, err
+		}
+		doc, err := json.Marshal(r)
+		if err != nil {
+			return nil, false, err
+		}
+		created, err := s.store.PutPolicy(ctx, kind, name, doc, false)
 		return doc, created, err
 	}
 	return s.putLocator(ctx, name, body)

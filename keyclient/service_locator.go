@@ -32,6 +32,43 @@ func (s *Service) putLocator(ctx context.Context, name string, body []byte) ([]b
 		return nil, false, err
 	}
 	assetChecked := false
+	if in.cpix != "" {
+		if err := s.importCPIX(ctx, in); err != nil {
+			return nil, false, err
+		}
+	} else if len(l.ContentKeys) == 0 {
+		// A key server is asked once per locator: not when the locator
+		// exists (the same PUT again), and not before the rest of the
+		// request is known to be good.
+		doc, err := s.store.Get(ctx, KindStreamingLocators, name)
+		switch {
+		case err == nil:
+			return s.sameLocator(in, doc)
+		case !errors.Is(err, ErrNotFound):
+			return nil, false, fmt.Errorf("streaming locator %s: %w", name, err)
+		}
+		pol, err := s.StreamingPolicy(ctx, l.StreamingPolicyName)
+		if errors.Is(err, ErrNotFound) {
+			return nil, false, invalid("streamingPolicyName", "no streaming policy named %q", l.StreamingPolicyName)
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if pol.KeyServer != nil {
+			if err := needKeyPolicy(l, pol, pol.encryptedTypes()); err != nil {
+				return nil, false, err
+			}
+			if s.AssetCheck != nil {
+				if err := s.AssetCheck(ctx, l.AssetName); err != nil {
+					return nil, false, err
+				}
+				assetChecked = true
+			}
+			if err := s.keysFromServer(ctx, in, pol); err != nil {
+				return nil, false, err
+			}
+		}
+	}
 	for range maxWriteAttempts {
 		doc, err := s.store.Get(ctx, KindStreamingLocators, name)
 		switch {
@@ -171,6 +208,10 @@ func (s *Service) buildLocator(ctx context.Context, in *locatorInput, enabled []
 		k := &l.ContentKeys[i]
 		sk := storedKey{ID: k.ID, Type: k.Type, LabelReferenceInStreamingPolicy: k.LabelReferenceInStreamingPolicy,
 			Tracks: k.Tracks, PolicyName: k.PolicyName, IDGiven: in.idGiven[i], ValueGiven: in.valueGiven[i]}
+		if i < len(in.drm) {
+			sk.DRM = in.drm[i]
+		}
+		sk.Generated = in.fromKeyServer
 		if !in.idGiven[i] {
 			kid, err := randomKID()
 			if err != nil {

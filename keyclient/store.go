@@ -21,12 +21,17 @@ const (
 	// filters list together.
 	KindAccountFilters Kind = "accountFilters"
 	KindAssetFilters   Kind = "assetFilters"
+
+	// KindCPIXRecipients are the certificates CPIX exports are encrypted
+	// for (exchange.md). Stored like policies: documents by name that no
+	// locator references.
+	KindCPIXRecipients Kind = "cpixRecipients"
 )
 
 // valid reports whether the store holds a collection of kind k.
 func (k Kind) valid() bool {
 	return k == KindContentKeyPolicies || k == KindStreamingPolicies || k == KindStreamingLocators ||
-		k.isFilter()
+		k.isFilter() || k == KindCPIXRecipients
 }
 
 func (k Kind) isFilter() bool { return k == KindAccountFilters || k == KindAssetFilters }
@@ -151,6 +156,16 @@ type Store interface {
 	AddKEK(ctx context.Context, c KEKCanary) error
 	// RetireKEKs removes every registry entry but keep's.
 	RetireKEKs(ctx context.Context, keep string) error
+	// CPIXIdentity returns the stored JSON of the origin's own CPIX
+	// recipient identity, or ErrNotFound.
+	CPIXIdentity(ctx context.Context) ([]byte, error)
+	// AddCPIXIdentity stores doc as the identity unless one is stored
+	// already, and returns the identity stored: the first writer wins, so
+	// replicas that start together agree on one.
+	AddCPIXIdentity(ctx context.Context, doc []byte) ([]byte, error)
+	// ReplaceCPIXIdentity replaces the identity with new if it is still
+	// old (errStale otherwise): its private key wrapped again by Rewrap.
+	ReplaceCPIXIdentity(ctx context.Context, old, new []byte) error
 	// IncrUses increments the use counter of a token and returns the new
 	// count; the counter expires at expiry.
 	IncrUses(ctx context.Context, tokenID string, expiry time.Time) (int64, error)
@@ -197,7 +212,7 @@ func OpenStore(ctx context.Context, rawURL string) (Store, error) {
 // checkPolicyKind guards PutPolicy and DeletePolicy, which write policies
 // and filters alike: documents that locators may reference.
 func checkPolicyKind(kind Kind) error {
-	if kind != KindContentKeyPolicies && kind != KindStreamingPolicies && !kind.isFilter() {
+	if kind != KindContentKeyPolicies && kind != KindStreamingPolicies && !kind.isFilter() && kind != KindCPIXRecipients {
 		return fmt.Errorf("%q is not a policy collection: %w", kind, ErrNotFound)
 	}
 	return nil

@@ -32,6 +32,7 @@ var (
 	bucketRefs        = []byte("refs")
 	bucketUses        = []byte("uses")
 	bucketKEKs        = []byte("keks")
+	bucketCPIX        = []byte("cpixIdentity")
 )
 
 // BoltStore is the embedded single-file store for one node. Invalidations
@@ -63,7 +64,8 @@ func OpenBolt(path string) (*BoltStore, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{[]byte(KindContentKeyPolicies), []byte(KindStreamingPolicies),
-			[]byte(KindStreamingLocators), []byte(KindAccountFilters), []byte(KindAssetFilters), bucketKeys, bucketKeyLocators, bucketRefs, bucketUses, bucketKEKs} {
+			[]byte(KindStreamingLocators), []byte(KindAccountFilters), []byte(KindAssetFilters), bucketKeys, bucketKeyLocators, bucketRefs, bucketUses, bucketKEKs,
+			[]byte(KindCPIXRecipients), bucketCPIX} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

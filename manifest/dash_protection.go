@@ -123,44 +123,55 @@ func dashContentProtection(p *Presentation, g *group, o Options) ([]dashCP, erro
 		attr("cenc:default_KID", guid(first.KID)),
 	}}}
 	for i := range first.Systems {
-		s := &first.Systems[i]
-		var cp dashCP
-		switch s.Kind {
-		case Widevine:
-			if len(s.PSSH) == 0 {
-				return nil, unsupported("dash: track %s: widevine needs a PSSH box", g.tracks[0].label())
-			}
-			cp.attrs = []xml.Attr{attr("schemeIdUri", "urn:uuid:"+uuidWidevine)}
-			cp.children = append(cp.children, dashChild{name: "cenc:pssh", text: b64(s.PSSH)})
-		case PlayReady:
-			if len(s.PRO) == 0 {
-				return nil, unsupported("dash: track %s: playready needs a PlayReady object", g.tracks[0].label())
-			}
-			cp.attrs = []xml.Attr{attr("schemeIdUri", "urn:uuid:"+uuidPlayReady), attr("value", "MSPR 2.0")}
-			cp.children = append(cp.children, dashChild{name: "mspr:pro", text: b64(s.PRO)})
-			if len(s.PSSH) > 0 {
-				cp.children = append(cp.children, dashChild{name: "cenc:pssh", text: b64(s.PSSH)})
-			}
-		case ClearKey:
-			cp.attrs = []xml.Attr{attr("schemeIdUri", "urn:uuid:"+uuidClearKeyDASH), attr("value", "ClearKey1.0")}
-			if len(s.PSSH) > 0 {
-				cp.children = append(cp.children, dashChild{name: "cenc:pssh", text: b64(s.PSSH)})
-			}
-		default: // FairPlay: signalled in HLS only
-			continue
+		cp, ok, err := dashSystemCP(&first.Systems[i], g.tracks[0].label())
+		if err != nil {
+			return nil, err
 		}
-		if s.LicenseURL != "" {
-			var a []xml.Attr
-			if s.Kind == ClearKey {
-				a = []xml.Attr{attr("licenseType", clearKeyLicenseType)}
-			}
-			cp.children = append(cp.children,
-				dashChild{name: elemLaurlDASHIF, attrs: a, text: s.LicenseURL},
-				dashChild{name: elemLaurlShaka, attrs: a, text: s.LicenseURL})
+		if ok {
+			cps = append(cps, cp)
 		}
-		cps = append(cps, cp)
 	}
 	return cps, nil
+}
+
+// dashSystemCP returns the ContentProtection element of one DRM system
+// of a track (label names it in errors); ok is false for a system DASH
+// does not signal (FairPlay).
+func dashSystemCP(s *System, label string) (cp dashCP, ok bool, err error) {
+	switch s.Kind {
+	case Widevine:
+		if len(s.PSSH) == 0 {
+			return cp, false, unsupported("dash: track %s: widevine needs a PSSH box", label)
+		}
+		cp.attrs = []xml.Attr{attr("schemeIdUri", "urn:uuid:"+uuidWidevine)}
+		cp.children = append(cp.children, dashChild{name: "cenc:pssh", text: b64(s.PSSH)})
+	case PlayReady:
+		if len(s.PRO) == 0 {
+			return cp, false, unsupported("dash: track %s: playready needs a PlayReady object", label)
+		}
+		cp.attrs = []xml.Attr{attr("schemeIdUri", "urn:uuid:"+uuidPlayReady), attr("value", "MSPR 2.0")}
+		cp.children = append(cp.children, dashChild{name: "mspr:pro", text: b64(s.PRO)})
+		if len(s.PSSH) > 0 {
+			cp.children = append(cp.children, dashChild{name: "cenc:pssh", text: b64(s.PSSH)})
+		}
+	case ClearKey:
+		cp.attrs = []xml.Attr{attr("schemeIdUri", "urn:uuid:"+uuidClearKeyDASH), attr("value", "ClearKey1.0")}
+		if len(s.PSSH) > 0 {
+			cp.children = append(cp.children, dashChild{name: "cenc:pssh", text: b64(s.PSSH)})
+		}
+	default: // FairPlay: signalled in HLS only
+		return cp, false, nil
+	}
+	if s.LicenseURL != "" {
+		var a []xml.Attr
+		if s.Kind == ClearKey {
+			a = []xml.Attr{attr("licenseType", clearKeyLicenseType)}
+		}
+		cp.children = append(cp.children,
+			dashChild{name: elemLaurlDASHIF, attrs: a, text: s.LicenseURL},
+			dashChild{name: elemLaurlShaka, attrs: a, text: s.LicenseURL})
+	}
+	return cp, true, nil
 }
 
 // dashDeclareNamespaces adds the cenc, mspr and dashif namespace

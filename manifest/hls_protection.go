@@ -71,12 +71,12 @@ func hlsKeys(t *Track, tp *TrackProtection, m Method) ([]hlsKey, error) {
 			if len(s.PSSH) == 0 {
 				return nil, unsupported("hls: track %s: widevine needs a PSSH box", t.label())
 			}
-			keys = append(keys, hlsKey{method: method, uri: dataURIWidevine + b64(s.PSSH), keyFormat: keyFormatWidevine})
+			keys = append(keys, hlsKey{method: method, uri: orURI(s.HLSURI, dataURIWidevine+b64(s.PSSH)), keyFormat: keyFormatWidevine})
 		case s.Kind == PlayReady:
 			if len(s.PRO) == 0 {
 				return nil, unsupported("hls: track %s: playready needs a PlayReady object", t.label())
 			}
-			keys = append(keys, hlsKey{method: method, uri: dataURIPlayReady + b64(s.PRO), keyFormat: keyFormatPlayReady})
+			keys = append(keys, hlsKey{method: method, uri: orURI(s.HLSURI, dataURIPlayReady+b64(s.PRO)), keyFormat: keyFormatPlayReady})
 		}
 	}
 	if m == MethodSampleAES && len(keys) == 0 && tp.KeyURI != "" {
@@ -88,6 +88,14 @@ func hlsKeys(t *Track, tp *TrackProtection, m Method) ([]hlsKey, error) {
 		return nil, unsupported("hls: track %s: no DRM that HLS can signal for %s", t.label(), m)
 	}
 	return keys, nil
+}
+
+// orURI is given when set, else built.
+func orURI(given, built string) string {
+	if given != "" {
+		return given
+	}
+	return built
 }
 
 // write writes k as tag ("#EXT-X-KEY:" or "#EXT-X-SESSION-KEY:") with iv

@@ -112,6 +112,10 @@ type System struct {
 	// empty: the DRM is then signalled without one. For FairPlay it is the
 	// skd:// URI.
 	LicenseURL string
+	// HLSURI, when set, is the URI of the system's HLS key tag as a
+	// license service gave it (a CPIX import), written in place of the
+	// data: URI built from PSSH or PRO (Widevine and PlayReady only).
+	HLSURI string
 }
 
 // Scheme URIs and key formats of the DRM systems.
@@ -163,7 +167,7 @@ func sameSignalling(a, b *TrackProtection) bool {
 	}
 	for i := range a.Systems {
 		x, y := &a.Systems[i], &b.Systems[i]
-		if x.Kind != y.Kind || x.LicenseURL != y.LicenseURL || string(x.PSSH) != string(y.PSSH) || string(x.PRO) != string(y.PRO) {
+		if x.Kind != y.Kind || x.LicenseURL != y.LicenseURL || x.HLSURI != y.HLSURI || string(x.PSSH) != string(y.PSSH) || string(x.PRO) != string(y.PRO) {
 			return false
 		}
 	}

@@ -24,6 +24,9 @@ func validateProtection(p *Presentation, o Options) error {
 			if s.Kind < Widevine || s.Kind > FairPlay {
 				return badProtection("track %s: system %d: unknown kind %d", t.label(), j, int(s.Kind))
 			}
+			if !isURL(s.HLSURI) {
+				return badProtection("track %s: %s HLS key URI %q cannot be written into a playlist", t.label(), s.Kind, s.HLSURI)
+			}
 			if !isURL(s.LicenseURL) {
 				return badProtection("track %s: %s license URL %q cannot be written into a manifest", t.label(), s.Kind, s.LicenseURL)
 			}

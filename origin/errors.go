@@ -84,6 +84,8 @@ func statusOf(err error, admin bool) (int, string) {
 		return fasthttp.StatusConflict, err.Error()
 	case errors.Is(err, token.ErrUnavailable):
 		return fasthttp.StatusServiceUnavailable, "service unavailable"
+	case errors.Is(err, keyclient.ErrKeyServer):
+		return fasthttp.StatusBadGateway, err.Error()
 	case errors.Is(err, keyclient.ErrKEK):
 		// This replica lacks a KEK the store's keys are wrapped under (its
 		// /readyz says so too): another replica may serve the request.

@@ -137,9 +137,13 @@ func (s *Server) handleAPI(ctx *fasthttp.RequestCtx, parts []string) {
 		s.handleFilters(ctx, method, keyclient.FilterRef{Kind: keyclient.KindAccountFilters}, parts[1:])
 		return
 	}
+	if parts[0] == "cpixRecipient" && len(parts) == 1 {
+		s.cpixRecipient(c, ctx, method)
+		return
+	}
 	kind := keyclient.Kind(parts[0])
 	switch kind {
-	case keyclient.KindContentKeyPolicies, keyclient.KindStreamingPolicies, keyclient.KindStreamingLocators:
+	case keyclient.KindContentKeyPolicies, keyclient.KindStreamingPolicies, keyclient.KindStreamingLocators, keyclient.KindCPIXRecipients:
 	default:
 		apiError(ctx, fasthttp.StatusNotFound, "NotFound", "no such collection", "")
 		return
@@ -183,6 +187,12 @@ func (s *Server) handleAPI(ctx *fasthttp.RequestCtx, parts []string) {
 		default:
 			methodNotAllowed(ctx, "GET, PUT, DELETE")
 		}
+	case len(parts) == 3 && kind == keyclient.KindStreamingLocators && parts[2] == "cpix":
+		if method != fasthttp.MethodGet {
+			methodNotAllowed(ctx, "GET")
+			return
+		}
+		s.exportCPIX(c, ctx, parts[1])
 	case len(parts) == 3 && kind == keyclient.KindStreamingLocators:
 		if method != fasthttp.MethodPost {
 			methodNotAllowed(ctx, "POST")

@@ -168,6 +168,9 @@ const (
 		`{"id":"cb77b0ea-947c-4340-b6a1-78bca46b5525","value":"ohsUAJ5snCpP4SBgNLV6Qg==","type":"commonEncryptionCenc"}]}`
 	fixtureKID    = "4fbd2fbc-ed5b-4f9c-8db2-2f5b32fe6e55"
 	fixtureFilter = `{"firstQuality":{"bitrate":1000000},"tracks":[{"trackSelections":[{"property":"Type","operation":"Equal","value":"Video"}]},{"trackSelections":[{"property":"Type","value":"Audio"}]}]}`
+	// fixtureRecipient is a CPIX recipient: an RSA certificate made once
+	// with openssl (its private key thrown away).
+	fixtureRecipient = `{"name": "license-service", "certificate": "-----BEGIN CERTIFICATE-----\nMIIDJzCCAg+gAwIBAgIUWGqdhWGCaXl4zpBy0HX/zGXhRcwwDQYJKoZIhvcNAQEL\nBQAwIjEgMB4GA1UEAwwXZml4dHVyZS1saWNlbnNlLXNlcnZpY2UwIBcNMjYxMjA3\nMTAxMzE0WhgPMjEyNjExMTMxMDEzMTRaMCIxIDAeBgNVBAMMF2ZpeHR1cmUtbGlj\nZW5zZS1zZXJ2aWNlMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwHdW\n9XsnndOjrIuzG0aoxrN9vCalvr8gchtrbm3qsCz4GCRYqdjSxOZaaxWXsuzQdJL4\nAg2ZGC9mCiUKyIu1oIrFfKLAQNyXq72O4gY3vU0Kg7SmgD4AD+M/EQghd4DOmwT6\n/Qhxf+xYinFDeIoK0imdt6DaJG1bmIp4MFQPMl+3DcRn8QyfTcbWHXuK6XxmWUwv\nD1IjXDHAGHnSyn+l2aweGc2zUf7wVxAk99PeQMH9orqd2qs+0WsXFnWdoQcOEa6/\n5l4O+DrMFmxW0eJhSsc/DuRqgU7JJ6cifn8BAT3uCH5/9sQUimjb80/mHzeFbSiR\n/rKKpfySUZmwasFawwIDAQABo1MwUTAdBgNVHQ4EFgQUwlTdpROOBpS17QeYtY1U\nI4EHwZkwHwYDVR0jBBgwFoAUwlTdpROOBpS17QeYtY1UI4EHwZkwDwYDVR0TAQH/\nBAUwAwEB/zANBgkqhkiG9w0BAQsFAAOCAQEAZ2ASpZ0yFJXmLi9d9KcG+bG7AMXa\nWYadjSPOLXl0rzgpNugjED+Zjg+fjrvZwsG/Y2yKAxXM+7vf33zxZkts1iMf+zAN\nSPg5WtH3SmgDyuuEogutusb1zkiQlr0AzRrr9uaLKvNNEI7A06VvsCDSswrYP+LE\nbpffL9NKwyBB+e4WgMUsW4+wAb/+4Br+NNGatWAVlFthLq+yJziZDGRjwp2viVmj\nxX7FYH/XeZVYLmXNoUZQsPA6dpy1CwraReXhxDVfJtARntlHGVwA3xhr6DA5Ci+v\n/q+dMsUXZWnX7czWz+wV1EKcRmVuMSVH1CTgV0wp13THC6nPUgTnVgloig==\n-----END CERTIFICATE-----\n"}`
 )
 
 func newAPIFixture(t *testing.T) *apiFixture {
@@ -187,6 +190,7 @@ func (f *apiFixture) ensure() {
 		{"/api/v1/streamingLocators/demo-clearkey", fixtureLocator},
 		{"/api/v1/accountFilters/low", fixtureFilter},
 		{"/api/v1/assets/demo/assetFilters/low", fixtureFilter},
+		{"/api/v1/cpixRecipients/license-service", fixtureRecipient},
 	} {
 		if g := f.api("GET", r.path, nil); g.status == http.StatusOK {
 			continue

@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync"
@@ -159,8 +160,7 @@ type drmSignal struct {
 
 // signalFor builds the DRM signalling of key k under enc from the policy's
 // DRM configuration.
-func signalFor(p *keyclient.StreamingPolicy, enc Encryption, k *keyclient.Key, locator, base string) (drmSignal, error) {
-	var sig drmSignal
+func signalFor(p *keyclient.StreamingPolicy, enc Encryption, k *keyclient.Key, locator, base string) (sig drmSignal, err error) {
 	var d *keyclient.DRM
 	scheme := drm.SchemeCENC
 	switch enc {
@@ -179,40 +179,75 @@ func signalFor(p *keyclient.StreamingPolicy, enc Encryption, k *keyclient.Key, l
 	if d == nil {
 		return sig, nil
 	}
+	// A key imported from a CPIX document brings the license service's
+	// signalling, used as given in place of the generated one (exchange.md).
+	imported := func(id drm.SystemID) *keyclient.DRMSignal {
+		sg, _ := k.Signal(id)
+		return sg
+	}
 	kids := [][16]byte{k.KID}
 	if d.Widevine != nil && enc != EncryptionCBCSAAPL {
-		box, err := drm.WidevinePSSH(kids, scheme)
-		if err != nil {
+		var box []byte
+		if sg := imported(drm.WidevineSystemID); sg != nil && len(sg.PSSH) > 0 {
+			box = sg.PSSH
+		} else if box, err = drm.WidevinePSSH(kids, scheme); err != nil {
 			return sig, fmt.Errorf("widevine pssh: %w", err)
 		}
 		sig.systems = append(sig.systems, manifest.System{Kind: manifest.Widevine, PSSH: box,
-			LicenseURL: expandTemplate(d.Widevine.LicenseURLTemplate, k.KID, locator, base)})
+			LicenseURL: expandTemplate(d.Widevine.LicenseURLTemplate, k.KID, locator, base), HLSURI: importedHLSURI(imported(drm.WidevineSystemID))})
 		sig.pssh = append(sig.pssh, box)
 	}
 	if d.PlayReady != nil && enc != EncryptionCBCSAAPL {
 		la := expandTemplate(d.PlayReady.LicenseURLTemplate, k.KID, locator, base)
-		pro, err := drm.PlayReadyHeader(k.KID, k.Value, scheme, la)
-		if err != nil {
-			return sig, fmt.Errorf("playready header: %w", err)
+		var pro, box []byte
+		if sg := imported(drm.PlayReadySystemID); sg != nil && len(sg.PSSH) > 0 {
+			box = sg.PSSH
+			pro, _ = drm.PSSHData(box) // checked on import
+		} else if sg != nil && sg.SmoothHeader != "" {
+			pro, _ = base64.StdEncoding.DecodeString(sg.SmoothHeader) // checked on import
+			box = drm.PlayReadyPSSH(kids, pro)
+		} else {
+			if pro, err = drm.PlayReadyHeader(k.KID, k.Value, scheme, la); err != nil {
+				return sig, fmt.Errorf("playready header: %w", err)
+			}
+			box = drm.PlayReadyPSSH(kids, pro)
 		}
-		box := drm.PlayReadyPSSH(kids, pro)
-		sig.systems = append(sig.systems, manifest.System{Kind: manifest.PlayReady, PSSH: box, PRO: pro, LicenseURL: la})
+		sig.systems = append(sig.systems, manifest.System{Kind: manifest.PlayReady, PSSH: box, PRO: pro, LicenseURL: la,
+			HLSURI: importedHLSURI(imported(drm.PlayReadySystemID))})
 		sig.pssh = append(sig.pssh, box)
 	}
 	if d.ClearKey != nil && enc != EncryptionCBCSAAPL {
 		sig.systems = append(sig.systems, manifest.System{Kind: manifest.ClearKey,
 			LicenseURL: expandTemplate(d.ClearKey.LicenseURLTemplate, k.KID, locator, base)})
-		sig.pssh = append(sig.pssh, drm.CommonPSSH(kids))
+		box := drm.CommonPSSH(kids)
+		if sg := imported(drm.CommonSystemID); sg != nil && len(sg.PSSH) > 0 {
+			box = sg.PSSH
+		}
+		sig.pssh = append(sig.pssh, box)
 	}
 	if d.FairPlay != nil && (enc == EncryptionCBCS || enc == EncryptionCBCSAAPL) {
 		tmpl := d.FairPlay.LicenseURLTemplate
 		if tmpl == "" {
 			tmpl = keyclient.DefaultFairPlayURLTemplate
 		}
-		sig.systems = append(sig.systems, manifest.System{Kind: manifest.FairPlay,
-			LicenseURL: expandTemplate(tmpl, k.KID, locator, base)})
+		uri := expandTemplate(tmpl, k.KID, locator, base)
+		if sg := imported(drm.FairPlaySystemID); sg != nil {
+			if u, ok := keyclient.SkdURI(sg.HLSMedia); ok {
+				uri = u
+			}
+		}
+		sig.systems = append(sig.systems, manifest.System{Kind: manifest.FairPlay, LicenseURL: uri})
 	}
 	return sig, nil
+}
+
+// importedHLSURI is the key tag URI of an imported system's media
+// HLSSignalingData ("" when there is none: the origin builds it).
+func importedHLSURI(sg *keyclient.DRMSignal) string {
+	if sg == nil {
+		return ""
+	}
+	return keyclient.HLSKeyURI(sg.HLSMedia)
 }
 
 func methodOf(e Encryption) manifest.Method {

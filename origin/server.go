@@ -193,13 +193,16 @@ type Server struct {
 	// nil means always ready.
 	Ready func(ctx context.Context) error
 
-	settings       atomic.Pointer[Settings]
-	manifests      *manifestCache
-	verifier       *token.Verifier
-	keys           keyCache
-	stream         *fasthttp.Server
-	admin          *fasthttp.Server
-	wg             sync.WaitGroup
+	settings  atomic.Pointer[Settings]
+	manifests *manifestCache
+	verifier  *token.Verifier
+	keys      keyCache
+	stream    *fasthttp.Server
+	admin     *fasthttp.Server
+	wg        sync.WaitGroup
+	// streamPort is the streaming listener's port, for CPIX exports answered on
+	// the management listener (exportBaseURL).
+	streamPort     atomic.Int32
 	now            func() time.Time
 	metrics        *metrics
 	metricsHandler fasthttp.RequestHandler
@@ -364,6 +367,9 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 		stream = tls.NewListener(stream, s.certs.tlsConfig())
 	}
 	errc := make(chan error, 3)
+	if a, ok := stream.Addr().(*net.TCPAddr); ok {
+		s.streamPort.Store(int32(a.Port))
+	}
 	if s.access != nil {
 		stop := make(chan struct{})
 		flushed := make(chan struct{})

@@ -73,7 +73,9 @@ SIGTERM and SIGINT drain requests in flight within shutdown.timeout.
 	locator.AddCommand(locatorCreateCmd())
 	locator.AddCommand(actionCmd("paths", "listPaths", "Print the streaming paths of a locator", pathsTable))
 	locator.AddCommand(actionCmd("keys", "listContentKeys", "Print a locator's content keys, with their values", contentKeysTable))
+	locator.AddCommand(locatorCPIXCmd())
 	root.AddCommand(locator)
+	root.AddCommand(cpixRecipientCmd())
 	root.AddCommand(resourceCmd(resource{use: "content-key-policy", collection: "contentKeyPolicies", what: "content key policy",
 		plural: "content key policies", table: contentKeyPolicyTable, listTable: contentKeyPolicyListTable}))
 	root.AddCommand(resourceCmd(resource{use: "streaming-policy", collection: "streamingPolicies", what: "streaming policy",

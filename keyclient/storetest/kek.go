@@ -137,6 +137,10 @@ func testRewrap(t *testing.T, _ *keyclient.Service, st keyclient.Store) {
 	mustPut(t, a, keyclient.KindStreamingLocators, "l1", l1)
 	mustPut(t, a, keyclient.KindStreamingLocators, "l2", locator("l2", keyclient.PredefinedMultiDrmCencStreaming, "", cencKey(KID1, Value1)))
 	mustPut(t, a, keyclient.KindStreamingLocators, "l3", locator("l3", keyclient.PredefinedMultiDrmStreaming, ""))
+	_, identity, err := a.CPIXIdentity(ctx) // the CPIX recipient's private key is wrapped too
+	if err != nil {
+		t.Fatal(err)
+	}
 	before := map[string][]keyclient.ContentKey{}
 	for _, l := range []string{"l1", "l2", "l3"} {
 		keys, err := a.ListContentKeys(ctx, l)
@@ -157,6 +161,9 @@ func testRewrap(t *testing.T, _ *keyclient.Service, st keyclient.Store) {
 	}
 	if got := registryIDs(t, st); got != id2 {
 		t.Fatalf("registry after rewrap: %s", got)
+	}
+	if _, c, err := kekService(t, st, OtherKEK).CPIXIdentity(ctx); err != nil || !bytes.Equal(c.Raw, identity.Raw) {
+		t.Fatalf("the CPIX identity under the new KEK alone: %v", err)
 	}
 	if d, ok := st.(keyclient.Dumper); ok {
 		dump, err := d.Dump(ctx)

@@ -57,6 +57,9 @@ func Run(t *testing.T, newStore func(t *testing.T) keyclient.Store) {
 		{"KEKRegistry", testKEKRegistry},
 		{"Rewrap", testRewrap},
 		{"Filters", testFilters},
+		{"CPIXIdentity", testCPIXIdentity},
+		{"CPIXIdentityService", testCPIXIdentityService},
+		{"CPIXRecipients", testCPIXRecipients},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
