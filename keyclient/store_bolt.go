@@ -24,7 +24,11 @@ import (
 //	refs                kind "/" policy "/" locator -> ""
 //	uses                tokenID -> {"count":n,"expiresAt":t}
 //	keks                kekId -> KEKCanary JSON (the KEK registry)
+//	liveEvents          name -> LiveEvent JSON
+//	liveOutputs         event "/" output -> LiveOutput JSON
+//	liveAssets          assetName -> event "/" output (the output archiving into it)
 var (
+	bucketLiveAssets  = []byte("liveAssets")
 	bucketKeys        = []byte("keys")
 	bucketKeyLocators = []byte("keyLocators")
 	bucketRefs        = []byte("refs")
@@ -61,7 +65,8 @@ func OpenBolt(path string) (*BoltStore, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{[]byte(KindContentKeyPolicies), []byte(KindStreamingPolicies),
-			[]byte(KindStreamingLocators), bucketKeys, bucketKeyLocators, bucketRefs, bucketUses, bucketKEKs} {
+			[]byte(KindStreamingLocators), bucketKeys, bucketKeyLocators, bucketRefs, bucketUses, bucketKEKs,
+			[]byte(KindLiveEvents), []byte(KindLiveOutputs), bucketLiveAssets} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -106,7 +111,7 @@ func clone(b []byte) []byte { return append([]byte(nil), b...) }
 // Get implements Store.
 func (s *BoltStore) Get(ctx context.Context, kind Kind, name string) ([]byte, error) {
 	var out []byte
-	if !kind.valid() {
+	if !kind.stored() {
 		return nil, ErrNotFound
 	}
 	err := s.view("get", func(tx *bolt.Tx) error {
@@ -123,7 +128,7 @@ func (s *BoltStore) Get(ctx context.Context, kind Kind, name string) ([]byte, er
 // List implements Store.
 func (s *BoltStore) List(ctx context.Context, kind Kind, after string, limit int) ([]Doc, error) {
 	var out []Doc
-	if !kind.valid() {
+	if !kind.stored() {
 		return nil, nil
 	}
 	err := s.view("list", func(tx *bolt.Tx) error {

@@ -56,6 +56,10 @@ func Run(t *testing.T, newStore func(t *testing.T) keyclient.Store) {
 		{"ConcurrentSamePut", testConcurrentSamePut},
 		{"KEKRegistry", testKEKRegistry},
 		{"Rewrap", testRewrap},
+		{"LiveEventStates", testLiveEventStates},
+		{"LiveOutputs", testLiveOutputs},
+		{"LivePaging", testLivePaging},
+		{"LiveConcurrentAsset", testLiveConcurrentAsset},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
