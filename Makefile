@@ -20,7 +20,7 @@ build: ## build bin/drmorigin
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/drmorigin ./cmd/drmorigin
 
 run: build ## run the origin on the embedded store with the demo content, printing URLs that play
-	./bin/drmorigin serve --demo --storage-root testdata/media --listen 127.0.0.1:8080 --store file://./data/drmorigin.db --player-dir web
+	./bin/drmorigin serve --demo --storage-root testdata/media --listen 127.0.0.1:8080 --ingest-listen 127.0.0.1:8082 --store file://./data/drmorigin.db --player-dir web
 
 web: web/node_modules/.installed ## install the player libraries and playwright-core from npm (for /player/ and the browser tests)
 

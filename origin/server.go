@@ -19,6 +19,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/live"
 	"github.com/drmorigin/drmorigin/origin/token"
 	"github.com/drmorigin/drmorigin/packager"
 )
@@ -86,6 +87,17 @@ type Config struct {
 	// AccessLogFormat is the form of the access log's lines:
 	// AccessLogCombined (the default) or AccessLogJSON.
 	AccessLogFormat AccessLogFormat
+	// IngestListen is the live ingest listener's address (live.md,
+	// "Ingest"); default :8082.
+	IngestListen string
+	// IngestBaseURL is the base of the ingest URLs a live event's GET
+	// gives encoders ({IngestBaseURL}/{event}/{accessToken}/ingest.isml);
+	// empty derives it from the ingest listener's address.
+	IngestBaseURL string
+	// IngestStallTimeout ends an ingest POST that sends no byte for this
+	// long (408); default 30s. A feed may last for days: no other timeout
+	// bounds its body.
+	IngestStallTimeout time.Duration
 	// Metrics is the registry the origin registers its metrics on and
 	// /metrics serves; nil means Prometheus's default registry (where
 	// the storage metrics and the Go runtime's are).
@@ -119,6 +131,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = 60 * time.Second
+	}
+	if c.IngestListen == "" {
+		c.IngestListen = ":8082"
+	}
+	if c.IngestStallTimeout == 0 {
+		c.IngestStallTimeout = 30 * time.Second
 	}
 	if c.StoreTimeout == 0 {
 		c.StoreTimeout = 2 * time.Second
@@ -169,6 +187,11 @@ type Server struct {
 	// Ready reports whether the origin can serve (e.g. the store answers);
 	// nil means always ready.
 	Ready func(ctx context.Context) error
+	// Ingester is the live room: it takes the ingest listener's feeds and
+	// hears of live events started and stopped and live outputs created
+	// and deleted. nil: live resources are kept, and the ingest listener
+	// answers 503 (a build without the live room).
+	Ingester live.Ingester
 
 	settings       atomic.Pointer[Settings]
 	manifests      *manifestCache
@@ -182,6 +205,14 @@ type Server struct {
 	metricsHandler fasthttp.RequestHandler
 	access         *accessLog // nil: no access log
 	adminWho       string     // who the audit log says made a change: the admin token's fingerprint
+
+	ingest        *fasthttp.Server
+	ingestMetrics *ingestMetrics
+	ingestAddr    atomic.Pointer[net.TCPAddr] // the ingest listener's address once it listens
+	// feeds is cancelled when the drain starts: ingest POSTs never end on
+	// their own, so the drain ends them (the encoder reconnects).
+	feeds     context.Context
+	stopFeeds context.CancelFunc
 }
 
 // Initialize fills defaults and builds the HTTP servers. It must be called
@@ -252,6 +283,9 @@ func (s *Server) Initialize() error {
 		NoDefaultServerHeader:         false,
 		NoDefaultDate:                 false,
 	}
+	s.ingestMetrics = newIngestMetrics(reg)
+	s.feeds, s.stopFeeds = context.WithCancel(context.Background())
+	s.ingest = s.newIngestServer()
 	s.admin = &fasthttp.Server{
 		Name:               "drmorigin-admin",
 		Handler:            s.handleAdmin,
@@ -299,7 +333,28 @@ func checkLimits(ctx *fasthttp.RequestCtx) bool {
 // to finish. It logs when the drain starts and how it ended; connections
 // still busy at the timeout are left to the process's exit.
 func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
-	errc := make(chan error, 2)
+	return s.ServeWithIngest(ctx, stream, admin, nil)
+}
+
+// ServeWithIngest is Serve with the live ingest listener as well (nil:
+// none). Before the listeners serve it tells the live room which events
+// run and which outputs exist (restoreLive, retried while the store does
+// not answer). When the drain starts, the feeds in flight are ended
+// (their encoders reconnect, to this origin restarted or another).
+func (s *Server) ServeWithIngest(ctx context.Context, stream, admin, ingest net.Listener) error {
+	errc := make(chan error, 3)
+	servers := []*fasthttp.Server{s.stream, s.admin}
+	if ingest != nil {
+		if a, ok := ingest.Addr().(*net.TCPAddr); ok {
+			s.ingestAddr.Store(a)
+		}
+		servers = append(servers, s.ingest)
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); errc <- s.ingest.Serve(ingest) }()
+	}
+	restored := make(chan struct{})
+	go func() { defer close(restored); s.restoreLive(ctx) }()
+	defer func() { <-restored }()
 	if s.access != nil {
 		stop := make(chan struct{})
 		flushed := make(chan struct{})
@@ -321,7 +376,8 @@ func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 	defer cancel()
 	var drain sync.WaitGroup
 	var timedOut atomic.Bool
-	for _, srv := range []*fasthttp.Server{s.stream, s.admin} {
+	s.stopFeeds()
+	for _, srv := range servers {
 		drain.Go(func() {
 			if srv.ShutdownWithContext(shut) != nil && shut.Err() != nil {
 				timedOut.Store(true)

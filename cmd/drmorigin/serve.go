@@ -115,6 +115,9 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 		Config: origin.Config{
 			Listen:               c.Listen,
 			AdminListen:          c.AdminListen,
+			IngestListen:         c.IngestListen,
+			IngestBaseURL:        c.IngestBaseURL,
+			IngestStallTimeout:   c.IngestStall,
 			AdminToken:           token,
 			PublicBaseURL:        c.PublicBaseURL,
 			ManifestCacheControl: c.ManifestCache,
@@ -129,6 +132,10 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 		Resolver: resolver,
 		Service:  svc,
 		Ready:    ready.check,
+		// The live room (package live) is built on its own branch: until
+		// the merge wires live.NewHub here, live resources are kept and
+		// the ingest listener answers 503 "live ingest not built".
+		Ingester: nil,
 	}
 	if lg.access != "" {
 		srv.Config.AccessLog, srv.Config.AccessLogFormat = stdout, lg.access
@@ -145,8 +152,14 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 		ln.Close()
 		return fmt.Errorf("admin listen %s: %w", c.AdminListen, err)
 	}
+	iln, err := net.Listen("tcp", c.IngestListen)
+	if err != nil {
+		ln.Close()
+		aln.Close()
+		return fmt.Errorf("ingest listen %s: %w", c.IngestListen, err)
+	}
 	logger.Info("drmorigin serving", "version", version, "listen", ln.Addr().String(),
-		"admin", aln.Addr().String(), "storage", redactRoot(c.StorageRoot), "store", redactURL(c.Store), "kek", kek.ID())
+		"admin", aln.Addr().String(), "ingest", iln.Addr().String(), "storage", redactRoot(c.StorageRoot), "store", redactURL(c.Store), "kek", kek.ID())
 
 	if o.signals != nil {
 		running := *c // the reloader's own copy: it changes as SIGHUPs apply
@@ -155,7 +168,7 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 		go r.watchSignals(ctx, o.signals, stop)
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, aln) }()
+	go func() { done <- srv.ServeWithIngest(ctx, ln, aln, iln) }()
 	if o.demo {
 		if err := provisionDemo(ctx, c, svc, lib, ln.Addr(), aln.Addr(), token, stdout); err != nil {
 			logger.Error("demo provisioning failed", "err", err)
