@@ -247,9 +247,17 @@ func redactIngestPath(p []byte) []byte {
 // ok is false for a path of another form; stream is "" when Streams(…)
 // names an invalid one, ingestDefaultStream when there is none. Anything
 // after Streams(…) (a CMAF fragment's file name) is ignored; so is a file
-// name right after ingest.isml without Streams(…).
+// name right after ingest.isml without Streams(…). The path starts with
+// "/" (fasthttp's decoded path always does).
+//
+// Fuzzed: FuzzIngestPath (testdata/fuzz/FuzzIngestPath/790da8e789330ea3, a
+// path without its leading "/" whose token redactIngestPath kept, fixed
+// by requiring the "/").
 func parseIngestPath(path []byte) (event, token, stream string, ok bool) {
-	p := strings.TrimPrefix(string(path), "/")
+	if len(path) == 0 || path[0] != '/' {
+		return "", "", "", false
+	}
+	p := string(path[1:])
 	parts := strings.SplitN(p, "/", 5)
 	if len(parts) < 3 || !strings.EqualFold(parts[2], "ingest.isml") || parts[0] == "" || parts[1] == "" {
 		return "", "", "", false
