@@ -83,6 +83,8 @@ SIGTERM and SIGINT drain requests in flight within shutdown.timeout.
 	root.AddCommand(configCmd(stdout))
 	root.AddCommand(kekCmd(stdout))
 	root.AddCommand(assetCmd())
+	root.AddCommand(liveEventCmd())
+	root.AddCommand(liveOutputCmd())
 
 	return root.ExecuteContext(context.Background())
 }
