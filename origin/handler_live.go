@@ -124,7 +124,7 @@ func (s *Server) handleLiveOutput(c context.Context, ctx *fasthttp.RequestCtx, m
 			return
 		}
 		if created && s.Ingester != nil {
-			if err := s.Ingester.AddOutput(liveOutput(event, o)); err != nil {
+			if err := s.announceOutput(event, o); err != nil {
 				// The live room cannot archive it: the output is not kept.
 				if _, derr := s.Service.DeleteLiveOutput(c, event, name); derr != nil {
 					s.Config.Logger.Error("live output refused by the live room, and left in the store", "event", event, "output", name, "err", derr)
@@ -150,7 +150,7 @@ func (s *Server) handleLiveOutput(c context.Context, ctx *fasthttp.RequestCtx, m
 			return
 		}
 		if s.Ingester != nil {
-			if err := s.Ingester.EndOutput(event, name); err != nil {
+			if err := s.endOutput(event, name); err != nil {
 				// The output is gone from the store; the live room logs
 				// why it could not end the presentation as asked.
 				s.Config.Logger.Error("live output deleted, but the live room could not end its presentation", "event", event, "output", name, "err", err)

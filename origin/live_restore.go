@@ -50,7 +50,7 @@ func (s *Server) restoreLiveOnce(ctx context.Context) error {
 	}
 	log := s.Config.Logger
 	for _, o := range outputs {
-		if err := s.Ingester.AddOutput(liveOutput(o.Event, &o.Output)); err != nil {
+		if err := s.announceOutput(o.Event, &o.Output); err != nil {
 			log.Error("live output not restored", "event", o.Event, "output", o.Output.Name, "err", err)
 		}
 	}

@@ -213,6 +213,7 @@ type Server struct {
 	// their own, so the drain ends them (the encoder reconnects).
 	feeds     context.Context
 	stopFeeds context.CancelFunc
+	announced liveAnnounced // the live outputs the live room was given
 }
 
 // Initialize fills defaults and builds the HTTP servers. It must be called
@@ -354,6 +355,9 @@ func (s *Server) ServeWithIngest(ctx context.Context, stream, admin, ingest net.
 	}
 	restored := make(chan struct{})
 	go func() { defer close(restored); s.restoreLive(ctx) }()
+	synced := make(chan struct{})
+	go func() { defer close(synced); s.syncLive(ctx) }()
+	defer func() { <-synced }()
 	defer func() { <-restored }()
 	if s.access != nil {
 		stop := make(chan struct{})
