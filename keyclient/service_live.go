@@ -378,6 +378,21 @@ func (s *Service) AllLiveOutputs(ctx context.Context) ([]EventOutput, error) {
 	}
 }
 
+// LiveOutputOfAsset returns the live output that archives into asset, or
+// nil when none does.
+func (s *Service) LiveOutputOfAsset(ctx context.Context, asset string) (*EventOutput, error) {
+	all, err := s.AllLiveOutputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range all {
+		if all[i].Output.AssetName == asset {
+			return &all[i], nil
+		}
+	}
+	return nil, nil
+}
+
 // invalidConflict keeps a conflict's status (409) and names the field it
 // is about.
 func invalidConflict(target string, err error) error {

@@ -240,6 +240,9 @@ func TestLiveEventsAPI(t *testing.T) {
 	out := `{"assetName":"arch1","manifestName":"live","archiveWindowLength":"PT2M"}`
 	o.wantAPI("PUT", ev+"/liveOutputs/out1", out, 201, "")
 	o.wantAPI("PUT", ev+"/liveOutputs/out1", out, 200, "")
+	// A locator on the output's asset, before any fragment reached storage.
+	o.wantAPI("PUT", "/api/v1/streamingLocators/live1", `{"assetName":"arch1","streamingPolicyName":"Predefined_ClearStreamingOnly"}`, 201, "")
+	o.wantAPI("PUT", "/api/v1/streamingLocators/none", `{"assetName":"nosuch","streamingPolicyName":"Predefined_ClearStreamingOnly"}`, 400, "assetName")
 	o.wantAPI("PUT", ev+"/liveOutputs/out1", `{"assetName":"arch1","archiveWindowLength":"PT3M"}`, 409, "")
 	for _, w := range []string{"PT59S", "PT25H1S", "P2D", "PT1Y", "1h"} {
 		o.wantAPI("PUT", ev+"/liveOutputs/bad", `{"assetName":"x","archiveWindowLength":"`+w+`"}`, 400, "archiveWindowLength")
