@@ -353,12 +353,12 @@ func (s *Server) ServeWithIngest(ctx context.Context, stream, admin, ingest net.
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); errc <- s.ingest.Serve(ingest) }()
 	}
-	restored := make(chan struct{})
-	go func() { defer close(restored); s.restoreLive(ctx) }()
-	synced := make(chan struct{})
-	go func() { defer close(synced); s.syncLive(ctx) }()
-	defer func() { <-synced }()
-	defer func() { <-restored }()
+	// The live room's restore and sync end with Serve, whatever ends it.
+	lctx, lcancel := context.WithCancel(ctx)
+	restored, synced := make(chan struct{}), make(chan struct{})
+	go func() { defer close(restored); s.restoreLive(lctx) }()
+	go func() { defer close(synced); s.syncLive(lctx) }()
+	defer func() { lcancel(); <-restored; <-synced }()
 	if s.access != nil {
 		stop := make(chan struct{})
 		flushed := make(chan struct{})
