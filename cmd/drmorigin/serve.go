@@ -133,8 +133,11 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 		Service:  svc,
 		Ready:    ready.check,
 		// The live room (package live) is built on its own branch: until
-		// the merge wires live.NewHub here, live resources are kept and
-		// the ingest listener answers 503 "live ingest not built".
+		// the merge wires it here, live resources are kept and the ingest
+		// listener answers 503 "live ingest not built". The merge:
+		//   hub := live.NewHub(live.Config{Store: assets, Writer: assets.(storage.Writer),
+		//       Assets: lib, Log: logger, StallTimeout: c.IngestStall}); defer hub.Close()
+		// and Ingester: hub (nil where storage.root is not a storage.Writer).
 		Ingester: nil,
 	}
 	if lg.access != "" {
