@@ -103,6 +103,7 @@ func startOrigin(bin, core, root, dataDir string, logw io.Writer, extra ...strin
 	env := []string{
 		"DRMORIGIN_LISTEN=" + addr,
 		"DRMORIGIN_ADMIN_LISTEN=" + admin,
+		"DRMORIGIN_INGEST_LISTEN=127.0.0.1:0",
 		"DRMORIGIN_ADMIN_TOKEN=" + o.token,
 		"DRMORIGIN_KEK=" + base64.StdEncoding.EncodeToString(kek),
 		"DRMORIGIN_STORE=file://" + filepath.Join(dataDir, "store.db"),

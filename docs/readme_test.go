@@ -202,7 +202,7 @@ func serveLine(t *testing.T, dir string) []string {
 			t.Fatalf("make run's serve line has no --listen: %q", l)
 		}
 		f[i+1] = "127.0.0.1:0"
-		return append(f, "--admin-listen", "127.0.0.1:0")
+		return append(f, "--admin-listen", "127.0.0.1:0", "--ingest-listen", "127.0.0.1:0")
 	}
 	t.Fatalf("make -n run prints no drmorigin serve --demo line:\n%s", out)
 	return nil

@@ -36,6 +36,10 @@ func (k Kind) valid() bool {
 
 func (k Kind) isFilter() bool { return k == KindAccountFilters || k == KindAssetFilters }
 
+// stored reports whether a store holds documents of kind: the Service's
+// collections (valid) and the live ones.
+func (k Kind) stored() bool { return k.valid() || k == KindLiveEvents || k == KindLiveOutputs }
+
 // Doc is one stored resource: its name and stored JSON.
 type Doc struct {
 	Name string
@@ -108,6 +112,22 @@ type Ref struct {
 	Target string
 }
 
+// LiveWrite is one atomic write of a live event or a live output
+// (WriteLive).
+type LiveWrite struct {
+	Kind Kind   // KindLiveEvents or KindLiveOutputs
+	Name string // an event's name; an output's "{event}/{output}"
+	// Expect is the stored JSON the caller read; nil means the resource
+	// must not exist.
+	Expect []byte
+	// Doc is the new JSON; nil deletes.
+	Doc []byte
+	// Asset is a live output's assetName: claimed when the output is
+	// created (no two live outputs archive into one asset), released when
+	// it is deleted.
+	Asset string
+}
+
 // Invalidation says that a resource changed. An empty Kind means "anything
 // may have changed" (sent after the subscription reconnects).
 type Invalidation struct {
@@ -166,6 +186,14 @@ type Store interface {
 	// ReplaceCPIXIdentity replaces the identity with new if it is still
 	// old (errStale otherwise): its private key wrapped again by Rewrap.
 	ReplaceCPIXIdentity(ctx context.Context, old, new []byte) error
+	// WriteLive creates, replaces or deletes a live event or live output
+	// (LiveWrite) in one transaction: errStale when the stored JSON is not
+	// w.Expect; creating an output fails with ErrNotFound (errNoLiveEvent)
+	// without its event, and with ErrConflict when another output has
+	// claimed its asset; deleting an event fails with ErrConflict while it
+	// has outputs. Get and List read both collections; an output's name
+	// is "{event}/{output}".
+	WriteLive(ctx context.Context, w *LiveWrite) error
 	// IncrUses increments the use counter of a token and returns the new
 	// count; the counter expires at expiry.
 	IncrUses(ctx context.Context, tokenID string, expiry time.Time) (int64, error)
@@ -183,6 +211,22 @@ type Store interface {
 // (for operators, and for the test that no content key leaks).
 type Dumper interface {
 	Dump(ctx context.Context) ([]byte, error)
+}
+
+// errNoLiveEvent is returned by WriteLive when an output's event is
+// missing.
+var errNoLiveEvent = fmt.Errorf("no such live event: %w", ErrNotFound)
+
+// liveAssetTaken is WriteLive's error for an asset another live output
+// archives into.
+func liveAssetTaken(asset, owner string) error {
+	return fmt.Errorf("asset %q is the archive of live output %s already: %w", asset, owner, ErrConflict)
+}
+
+// liveEventHasOutputs is WriteLive's error for deleting an event that has
+// outputs.
+func liveEventHasOutputs(event, output string) error {
+	return fmt.Errorf("live event %s has live outputs (%s): delete them first: %w", event, output, ErrConflict)
 }
 
 // errLocatorExists is returned by CreateLocator when the name is taken.

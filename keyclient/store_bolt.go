@@ -26,7 +26,11 @@ import (
 //	refs                kind "/" policy "/" locator -> ""   (filters too)
 //	uses                tokenID -> {"count":n,"expiresAt":t}
 //	keks                kekId -> KEKCanary JSON (the KEK registry)
+//	liveEvents          name -> LiveEvent JSON
+//	liveOutputs         event "/" output -> LiveOutput JSON
+//	liveAssets          assetName -> event "/" output (the output archiving into it)
 var (
+	bucketLiveAssets  = []byte("liveAssets")
 	bucketKeys        = []byte("keys")
 	bucketKeyLocators = []byte("keyLocators")
 	bucketRefs        = []byte("refs")
@@ -65,7 +69,8 @@ func OpenBolt(path string) (*BoltStore, error) {
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{[]byte(KindContentKeyPolicies), []byte(KindStreamingPolicies),
 			[]byte(KindStreamingLocators), []byte(KindAccountFilters), []byte(KindAssetFilters), bucketKeys, bucketKeyLocators, bucketRefs, bucketUses, bucketKEKs,
-			[]byte(KindCPIXRecipients), bucketCPIX} {
+			[]byte(KindCPIXRecipients), bucketCPIX,
+			[]byte(KindLiveEvents), []byte(KindLiveOutputs), bucketLiveAssets} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -110,7 +115,7 @@ func clone(b []byte) []byte { return append([]byte(nil), b...) }
 // Get implements Store.
 func (s *BoltStore) Get(ctx context.Context, kind Kind, name string) ([]byte, error) {
 	var out []byte
-	if !kind.valid() {
+	if !kind.stored() {
 		return nil, ErrNotFound
 	}
 	err := s.view("get", func(tx *bolt.Tx) error {
@@ -127,7 +132,7 @@ func (s *BoltStore) Get(ctx context.Context, kind Kind, name string) ([]byte, er
 // List implements Store.
 func (s *BoltStore) List(ctx context.Context, kind Kind, after string, limit int) ([]Doc, error) {
 	var out []Doc
-	if !kind.valid() {
+	if !kind.stored() {
 		return nil, nil
 	}
 	err := s.view("list", func(tx *bolt.Tx) error {

@@ -27,7 +27,11 @@ import (
 //	{drmorigin}:keylocators:<kid>      SET     locators carrying the KID
 //	{drmorigin}:refs:<kind>:<name>     SET     locators referencing a policy
 //	{drmorigin}:keks                   HASH    kekId -> KEKCanary JSON (the KEK registry)
+//	{drmorigin}:liveassets             HASH    assetName -> "<event>/<output>" (the live output archiving into it)
 //	drmorigin:uses:<tokenID>           STRING  INCR counter, EXPIREAT token expiry
+//
+// Live events and outputs are resources as above (kinds liveEvents and
+// liveOutputs, an output named "<event>/<output>").
 //
 // Invalidations are published on the channel drmorigin:invalidate as
 // "<kind>/<name>".

@@ -141,6 +141,10 @@ func (s *Server) handleAPI(ctx *fasthttp.RequestCtx, parts []string) {
 		s.cpixRecipient(c, ctx, method)
 		return
 	}
+	if parts[0] == string(keyclient.KindLiveEvents) {
+		s.handleLive(c, ctx, method, parts[1:])
+		return
+	}
 	kind := keyclient.Kind(parts[0])
 	switch kind {
 	case keyclient.KindContentKeyPolicies, keyclient.KindStreamingPolicies, keyclient.KindStreamingLocators, keyclient.KindCPIXRecipients:
@@ -351,8 +355,12 @@ func (s *Server) apiFail(ctx *fasthttp.RequestCtx, err error) {
 	}
 	var target string
 	var ve *keyclient.ValidationError
-	if status == fasthttp.StatusBadRequest && errors.As(err, &ve) {
+	var fc *keyclient.FieldConflictError
+	switch {
+	case status == fasthttp.StatusBadRequest && errors.As(err, &ve):
 		target = ve.Target
+	case status == fasthttp.StatusConflict && errors.As(err, &fc):
+		target = fc.Target
 	}
 	if status == fasthttp.StatusInternalServerError {
 		s.Config.Logger.Error("management request failed", "path", string(ctx.Path()), "err", err)

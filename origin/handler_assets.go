@@ -225,13 +225,23 @@ func (s *Server) handleAssets(ctx *fasthttp.RequestCtx, method string, parts []s
 // partly) is accepted, and the PUT says so in a Warning header
 // (assetWarning): its files may still be on their way. An asset store
 // that cannot be read fails the PUT with 503, never "no such asset".
-func (s *Server) checkAsset(_ context.Context, name string) error {
+func (s *Server) checkAsset(ctx context.Context, name string) error {
 	_, err := s.Assets.Asset(name)
 	switch {
 	case err == nil, errors.Is(err, packager.ErrNoTrackFiles),
 		errors.Is(err, packager.ErrCorrupt), errors.Is(err, packager.ErrUnsupported):
 		return nil
-	case errors.Is(err, packager.ErrAssetNotFound), errors.Is(err, packager.ErrInvalidName):
+	case errors.Is(err, packager.ErrAssetNotFound):
+		// A live output's asset is there as soon as the output is, even
+		// before its first fragment reaches storage (live.md: a locator
+		// made before or during the event streams it).
+		if o, lerr := s.Service.LiveOutputOfAsset(ctx, name); lerr == nil && o != nil {
+			return nil
+		} else if lerr != nil {
+			return fmt.Errorf("asset %s: %w", name, lerr)
+		}
+		return &keyclient.ValidationError{Target: "assetName", Message: fmt.Sprintf("no asset named %q in the asset store", name)}
+	case errors.Is(err, packager.ErrInvalidName):
 		return &keyclient.ValidationError{Target: "assetName", Message: fmt.Sprintf("no asset named %q in the asset store", name)}
 	}
 	return fmt.Errorf("asset %s: %w", name, err)

@@ -15,24 +15,30 @@ func (s *Server) audit(ctx *fasthttp.RequestCtx, parts []string) {
 		// An asset filter is logged as one resource: assetFilters, {asset}/{name}.
 		parts = []string{parts[2], parts[1] + "/" + parts[3]}
 	}
-	action := ""
+	resource, name, action := parts[0], "", ""
+	if len(parts) > 1 {
+		name = parts[1]
+	}
 	if len(parts) > 2 {
 		action = parts[2]
+	}
+	// A live output is liveOutputs "{event}/{output}".
+	if resource == "liveEvents" && len(parts) > 3 && parts[2] == "liveOutputs" {
+		resource, name, action = "liveOutputs", parts[1]+"/"+parts[3], ""
 	}
 	switch method {
 	case fasthttp.MethodPut, fasthttp.MethodDelete:
 	case fasthttp.MethodPost:
-		if action != "listContentKeys" {
+		// Changes (a live event's start and stop), and listContentKeys,
+		// which hands out key values.
+		if action != "listContentKeys" && action != "start" && action != "stop" {
 			return
 		}
 	default:
 		return
 	}
-	name := ""
-	if len(parts) > 1 {
-		name = string(appendEscaped(nil, []byte(parts[1]), MaxLoggedHeader))
-	}
+	name = string(appendEscaped(nil, []byte(name), MaxLoggedHeader))
 	s.Config.AuditLogger.Info("audit", "who", s.adminWho, "method", method,
-		"resource", string(appendEscaped(nil, []byte(parts[0]), 64)), "name", name, "action", action,
+		"resource", string(appendEscaped(nil, []byte(resource), 64)), "name", name, "action", action,
 		"status", ctx.Response.StatusCode(), "remote", remoteIP(ctx))
 }

@@ -19,10 +19,11 @@ type listener uint8
 const (
 	listenerStream listener = iota
 	listenerAdmin
+	listenerIngest
 	numListeners
 )
 
-var listenerNames = [numListeners]string{"stream", "admin"}
+var listenerNames = [numListeners]string{"stream", "admin", "ingest"}
 
 // reqKind is what a request asked for, as metrics and logs tell requests
 // apart: a small fixed set, so that label sets stay bounded.
@@ -36,10 +37,11 @@ const (
 	reqKey                     // HLS AES-128 keys
 	reqLicense                 // ClearKey licenses
 	reqAPI                     // the management API
+	reqIngest                  // live ingest POSTs
 	numReqKinds
 )
 
-var reqKindNames = [numReqKinds]string{"other", "manifest", "init", "segment", "key", "license", "api"}
+var reqKindNames = [numReqKinds]string{"other", "manifest", "init", "segment", "key", "license", "api", "ingest"}
 
 // reqInfo is what a request was, for metrics and the access log: small
 // integers, so that recording it allocates nothing. format and enc are -1
@@ -101,7 +103,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "drmorigin_http_requests_total",
-			Help: "Requests answered, by listener (stream, admin), kind (manifest, init, segment, key, license, api, other), " +
+			Help: "Requests answered, by listener (stream, admin, ingest), kind (manifest, init, segment, key, license, api, ingest, other), " +
 				"format (the format= of manifests and segments), scheme (the encryption that applied: none, cenc, cbcs, cbcs-aapl, cbc, piff) and status code.",
 		}, []string{"listener", "kind", "format", "scheme", "code"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{

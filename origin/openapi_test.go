@@ -191,6 +191,8 @@ func (f *apiFixture) ensure() {
 		{"/api/v1/accountFilters/low", fixtureFilter},
 		{"/api/v1/assets/demo/assetFilters/low", fixtureFilter},
 		{"/api/v1/cpixRecipients/license-service", fixtureRecipient},
+		{"/api/v1/liveEvents/fixture-live", `{"input":{"streamingProtocol":"FragmentedMP4","accessToken":"fixture-token"}}`},
+		{"/api/v1/liveEvents/fixture-live/liveOutputs/fixture-out", `{"assetName":"fixture-archive","manifestName":"live","archiveWindowLength":"PT2M"}`},
 	} {
 		if g := f.api("GET", r.path, nil); g.status == http.StatusOK {
 			continue
@@ -604,6 +606,41 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	call("getAsset", "/api/v1/assets/nope", "", false, 404)
 	call("deleteStreamingLocator", "/api/v1/streamingLocators/demo-trailer", "", false, 204)
 	call("deleteStreamingPolicy", "/api/v1/streamingPolicies/hlsAes", "", false, 204)
+	// Live events and outputs (the fixture's fixture-live has fixture-out).
+	ev := `{"input":{"streamingProtocol":"FragmentedMP4"}}`
+	call("putLiveEvent", "/api/v1/liveEvents/second-live", ev, false, 201)
+	call("putLiveEvent", "/api/v1/liveEvents/second-live", ev, false, 200)
+	call("putLiveEvent", "/api/v1/liveEvents/bad-live", `{"input":{"streamingProtocol":"RTMP"}}`, false, 400)
+	call("getLiveEvent", "/api/v1/liveEvents/fixture-live", "", false, 200)
+	call("getLiveEvent", "/api/v1/liveEvents/nope", "", false, 404)
+	call("startLiveEvent", "/api/v1/liveEvents/second-live/start", "", false, 200)
+	call("putLiveEvent", "/api/v1/liveEvents/second-live", `{"input":{"accessToken":"other"}}`, false, 409)
+	call("deleteLiveEvent", "/api/v1/liveEvents/second-live", "", false, 409)
+	call("stopLiveEvent", "/api/v1/liveEvents/second-live/stop", "", false, 200)
+	out := `{"assetName":"second-archive","archiveWindowLength":"PT1H"}`
+	call("putLiveOutput", "/api/v1/liveEvents/second-live/liveOutputs/o2", out, false, 201)
+	call("putLiveOutput", "/api/v1/liveEvents/second-live/liveOutputs/o2", out, false, 200)
+	call("putLiveOutput", "/api/v1/liveEvents/second-live/liveOutputs/o3", `{"assetName":"x","archiveWindowLength":"PT59S"}`, false, 400)
+	call("putLiveOutput", "/api/v1/liveEvents/second-live/liveOutputs/o3", `{"assetName":"demo","archiveWindowLength":"PT1H"}`, false, 409)
+	call("putLiveOutput", "/api/v1/liveEvents/nope/liveOutputs/o3", out, false, 404)
+	call("getLiveOutput", "/api/v1/liveEvents/second-live/liveOutputs/o2", "", false, 200)
+	call("putLiveOutput", "/api/v1/liveEvents/second-live/liveOutputs/o4", `{"assetName":"fourth-archive","archiveWindowLength":"PT1H"}`, false, 201)
+	for _, c := range []struct{ id, path string }{{"listLiveEvents", "/api/v1/liveEvents"}, {"listLiveOutputs", "/api/v1/liveEvents/second-live/liveOutputs"}} {
+		r := call(c.id, c.path+"?$top=1", "", false, 200)
+		var page struct {
+			NextLink string `json:"nextLink"`
+		}
+		if json.Unmarshal(r.body, &page) != nil || page.NextLink == "" {
+			t.Errorf("%s?$top=1: no nextLink: %s", c.path, r)
+		} else {
+			call(c.id, page.NextLink, "", false, 200)
+		}
+		call(c.id, c.path+"?$top=0", "", false, 400)
+	}
+	call("deleteLiveEvent", "/api/v1/liveEvents/second-live", "", false, 409) // it has outputs
+	call("deleteLiveOutput", "/api/v1/liveEvents/second-live/liveOutputs/o2", "", false, 204)
+	call("deleteLiveOutput", "/api/v1/liveEvents/second-live/liveOutputs/o4", "", false, 204)
+	call("deleteLiveEvent", "/api/v1/liveEvents/second-live", "", false, 204)
 	call("metrics", "/metrics", "", true, 200)
 	call("healthz", "/healthz", "", true, 200)
 	call("readyz", "/readyz", "", true, 200)

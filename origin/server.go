@@ -20,6 +20,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/live"
 	"github.com/drmorigin/drmorigin/origin/token"
 	"github.com/drmorigin/drmorigin/packager"
 )
@@ -101,6 +102,17 @@ type Config struct {
 	// TLSReloadInterval is how often the TLS files are checked; default
 	// DefaultTLSReloadInterval.
 	TLSReloadInterval time.Duration
+	// IngestListen is the live ingest listener's address (live.md,
+	// "Ingest"); default :8082.
+	IngestListen string
+	// IngestBaseURL is the base of the ingest URLs a live event's GET
+	// gives encoders ({IngestBaseURL}/{event}/{accessToken}/ingest.isml);
+	// empty derives it from the ingest listener's address.
+	IngestBaseURL string
+	// IngestStallTimeout ends an ingest POST that sends no byte for this
+	// long (408); default 30s. A feed may last for days: no other timeout
+	// bounds its body.
+	IngestStallTimeout time.Duration
 	// Metrics is the registry the origin registers its metrics on and
 	// /metrics serves; nil means Prometheus's default registry (where
 	// the storage metrics and the Go runtime's are).
@@ -134,6 +146,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = 60 * time.Second
+	}
+	if c.IngestListen == "" {
+		c.IngestListen = ":8082"
+	}
+	if c.IngestStallTimeout == 0 {
+		c.IngestStallTimeout = 30 * time.Second
 	}
 	if c.StoreTimeout == 0 {
 		c.StoreTimeout = 2 * time.Second
@@ -192,6 +210,11 @@ type Server struct {
 	// Ready reports whether the origin can serve (e.g. the store answers);
 	// nil means always ready.
 	Ready func(ctx context.Context) error
+	// Ingester is the live room: it takes the ingest listener's feeds and
+	// hears of live events started and stopped and live outputs created
+	// and deleted. nil: live resources are kept, and the ingest listener
+	// answers 503 (a build without the live room).
+	Ingester live.Ingester
 
 	settings  atomic.Pointer[Settings]
 	manifests *manifestCache
@@ -209,6 +232,15 @@ type Server struct {
 	access         *accessLog    // nil: no access log
 	adminWho       string        // who the audit log says made a change: the admin token's fingerprint
 	certs          *certReloader // nil without TLS
+
+	ingest        *fasthttp.Server
+	ingestMetrics *ingestMetrics
+	ingestAddr    atomic.Pointer[net.TCPAddr] // the ingest listener's address once it listens
+	// feeds is cancelled when the drain starts: ingest POSTs never end on
+	// their own, so the drain ends them (the encoder reconnects).
+	feeds     context.Context
+	stopFeeds context.CancelFunc
+	announced liveAnnounced // the live outputs the live room was given
 }
 
 // Initialize fills defaults and builds the HTTP servers. It must be called
@@ -291,6 +323,9 @@ func (s *Server) Initialize() error {
 		NoDefaultServerHeader:         false,
 		NoDefaultDate:                 false,
 	}
+	s.ingestMetrics = newIngestMetrics(reg)
+	s.feeds, s.stopFeeds = context.WithCancel(context.Background())
+	s.ingest = s.newIngestServer()
 	s.admin = &fasthttp.Server{
 		Name:               "drmorigin-admin",
 		Handler:            s.handleAdmin,
@@ -341,6 +376,12 @@ func (s *Server) Serve(ctx context.Context, stream, admin net.Listener) error {
 	return s.ServeListeners(ctx, Listeners{Stream: stream, Admin: admin})
 }
 
+// ServeWithIngest is Serve with the live ingest listener as well (nil:
+// none).
+func (s *Server) ServeWithIngest(ctx context.Context, stream, admin, ingest net.Listener) error {
+	return s.ServeListeners(ctx, Listeners{Stream: stream, Admin: admin, Ingest: ingest})
+}
+
 // Listeners are the listeners Serve serves.
 type Listeners struct {
 	// Stream is the streaming listener: HTTPS when TLS is on and
@@ -350,9 +391,15 @@ type Listeners struct {
 	Admin net.Listener
 	// TLS is the HTTPS listener of Config.TLSListen (nil without it).
 	TLS net.Listener
+	// Ingest is the live ingest listener (nil: none).
+	Ingest net.Listener
 }
 
-// ServeListeners is Serve with the HTTPS listener of Config.TLSListen.
+// ServeListeners serves the listeners until ctx is done, then drains them
+// (Serve). Before the listeners serve it tells the live room which events
+// run and which outputs exist (restoreLive, retried while the store does
+// not answer). When the drain starts, the feeds in flight are ended
+// (their encoders reconnect, to this origin restarted or another).
 func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 	stream := ls.Stream
 	var secure net.Listener
@@ -366,10 +413,25 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 	case s.certs != nil:
 		stream = tls.NewListener(stream, s.certs.tlsConfig())
 	}
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	if a, ok := stream.Addr().(*net.TCPAddr); ok {
 		s.streamPort.Store(int32(a.Port))
 	}
+	servers := []*fasthttp.Server{s.stream, s.admin}
+	if ls.Ingest != nil {
+		if a, ok := ls.Ingest.Addr().(*net.TCPAddr); ok {
+			s.ingestAddr.Store(a)
+		}
+		servers = append(servers, s.ingest)
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); errc <- s.ingest.Serve(ls.Ingest) }()
+	}
+	// The live room's restore and sync end with Serve, whatever ends it.
+	lctx, lcancel := context.WithCancel(ctx)
+	restored, synced := make(chan struct{}), make(chan struct{})
+	go func() { defer close(restored); s.restoreLive(lctx) }()
+	go func() { defer close(synced); s.syncLive(lctx) }()
+	defer func() { lcancel(); <-restored; <-synced }()
 	if s.access != nil {
 		stop := make(chan struct{})
 		flushed := make(chan struct{})
@@ -401,7 +463,8 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 	defer cancel()
 	var drain sync.WaitGroup
 	var timedOut atomic.Bool
-	for _, srv := range []*fasthttp.Server{s.stream, s.admin} {
+	s.stopFeeds()
+	for _, srv := range servers {
 		drain.Go(func() {
 			if srv.ShutdownWithContext(shut) != nil && shut.Err() != nil {
 				timedOut.Store(true)

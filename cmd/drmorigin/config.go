@@ -17,6 +17,9 @@ import (
 type config struct {
 	Listen          string
 	AdminListen     string
+	IngestListen    string
+	IngestBaseURL   string        // ingest.publicBaseUrl
+	IngestStall     time.Duration // ingest.stallTimeout
 	AdminToken      string
 	StorageRoot     string
 	StorageMmap     bool
@@ -62,6 +65,9 @@ var defaults = []struct {
 }{
 	{"listen", "listen", ":8080", "streaming and key delivery listener"},
 	{"admin.listen", "admin-listen", "127.0.0.1:8081", "management API and metrics listener"},
+	{"ingest.listen", "ingest-listen", ":8082", "live ingest listener: encoders POST fragmented MP4 to /{event}/{accessToken}/ingest.isml/Streams({stream})"},
+	{"ingest.publicBaseUrl", "ingest-public-base-url", "", "base of the ingest URLs live events give encoders (default: http:// + ingest.listen, its host the management request's when it listens on every address)"},
+	{"ingest.stallTimeout", "ingest-stall-timeout", "30s", "an ingest POST that sends no byte for this long ends with 408 (no other timeout bounds a feed)"},
 	{"admin.token", "admin-token", "", "bearer token for the management API (generated on first start)"},
 	{"admin.url", "admin-url", "", "management API URL for the CLI (default: http:// + admin.listen)"},
 	{"storage.root", "storage-root", "./media", "where assets live: a directory, s3://bucket[/prefix] or azblob://account[/container[/prefix]]"},
@@ -107,7 +113,7 @@ var secretKeys = map[string]bool{"admin.token": true, "kek": true, "kekPrevious"
 // urlKeys may carry credentials (user information, a SAS or token in the
 // query): shown through maskURL.
 var urlKeys = map[string]bool{"store": true, "storage.root": true, "storage.s3.endpoint": true,
-	"storage.azblob.endpoint": true, "admin.url": true, "public.baseUrl": true}
+	"storage.azblob.endpoint": true, "admin.url": true, "public.baseUrl": true, "ingest.publicBaseUrl": true}
 
 // switchKeys take their flag without a value (--strict is --strict=true).
 // The older true/false keys (storage.mmap, storage.s3.pathStyle) keep

@@ -53,7 +53,8 @@ func (c *config) parse() error {
 	}
 	c.Strict = boolean("strict")
 	c.Listen, c.AdminListen = get("listen"), get("admin.listen")
-	for _, k := range []string{"listen", "admin.listen"} {
+	c.IngestListen = get("ingest.listen")
+	for _, k := range []string{"listen", "admin.listen", "ingest.listen"} {
 		if !validListen(get(k)) {
 			bad(k, "want host:port or :port, such as :8080 or 127.0.0.1:8081")
 		}
@@ -127,6 +128,11 @@ func (c *config) parse() error {
 	if c.TLSListen != "" && c.TLSCert == "" {
 		bad("tls.listen", "needs tls.cert and tls.key")
 	}
+	c.IngestBaseURL = strings.TrimSuffix(get("ingest.publicBaseUrl"), "/")
+	if c.IngestBaseURL != "" && !httpURL(c.IngestBaseURL, false) {
+		bad("ingest.publicBaseUrl", "want the absolute http:// or https:// URL encoders reach the ingest listener at, such as https://ingest.example.com (no query)")
+	}
+	c.IngestStall = duration("ingest.stallTimeout", time.Second, 0, "want a duration of at least 1s, such as 30s")
 	c.WidevineURL = get("drm.widevine.licenseUrlTemplate")
 	c.PlayReadyURL = get("drm.playReady.licenseUrlTemplate")
 	c.FairPlayURL = get("drm.fairPlay.licenseUrlTemplate")

@@ -93,6 +93,7 @@ func TestServeDemoAndCLI(t *testing.T) {
 	env := append(os.Environ(),
 		"DRMORIGIN_LISTEN="+listen,
 		"DRMORIGIN_ADMIN_LISTEN="+admin,
+		"DRMORIGIN_INGEST_LISTEN=127.0.0.1:0",
 		"DRMORIGIN_STORAGE_ROOT="+media,
 		"DRMORIGIN_STORE=file://"+filepath.Join(work, "data", "store.db"),
 	)

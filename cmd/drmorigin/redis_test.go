@@ -63,7 +63,7 @@ func launchServe(t *testing.T, o serveOpts) *serveProcess {
 		done: make(chan struct{})}
 	cmd := exec.Command(bin, append([]string{"serve"}, o.args...)...)
 	cmd.Dir = o.dir
-	env := append(os.Environ(), "DRMORIGIN_LISTEN="+p.listen, "DRMORIGIN_ADMIN_LISTEN="+p.admin,
+	env := append(os.Environ(), "DRMORIGIN_LISTEN="+p.listen, "DRMORIGIN_ADMIN_LISTEN="+p.admin, "DRMORIGIN_INGEST_LISTEN=127.0.0.1:0",
 		"DRMORIGIN_ADMIN_TOKEN=tok", "DRMORIGIN_STORE="+o.store)
 	if o.kek != "" {
 		env = append(env, "DRMORIGIN_KEK="+o.kek)

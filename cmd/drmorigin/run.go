@@ -87,6 +87,8 @@ SIGTERM and SIGINT drain requests in flight within shutdown.timeout.
 	root.AddCommand(assetCmd())
 	root.AddCommand(filterCmd(true))
 	root.AddCommand(filterCmd(false))
+	root.AddCommand(liveEventCmd())
+	root.AddCommand(liveOutputCmd())
 
 	return root.ExecuteContext(context.Background())
 }

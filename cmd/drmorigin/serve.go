@@ -20,9 +20,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/live"
 	"github.com/drmorigin/drmorigin/origin"
 	"github.com/drmorigin/drmorigin/origin/token"
 	"github.com/drmorigin/drmorigin/packager"
+	"github.com/drmorigin/drmorigin/storage"
 )
 
 // serveOptions are serve's inputs besides the configuration.
@@ -110,11 +112,26 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 	lib := packager.NewLibrary(assets, 256)
 	lib.SetFragmentDuration(c.SegmentDur)
 	defer lib.Close()
+	// The live room archives into the storage root when it can be written
+	// (local files); over an object store there is none yet, and the
+	// ingest listener answers 503.
+	var ingester live.Ingester
+	if w, ok := assets.(storage.Writer); ok {
+		hub := live.NewHub(live.Config{Store: assets, Writer: w, Assets: lib,
+			Log: logger.With("component", "live"), StallTimeout: c.IngestStall})
+		defer hub.Close() // after Serve's drain has ended the feeds
+		ingester = hub
+	} else {
+		logger.Info("live ingest is off: the storage root cannot be written", "storage", redactRoot(c.StorageRoot))
+	}
 
 	srv := &origin.Server{
 		Config: origin.Config{
 			Listen:               c.Listen,
 			AdminListen:          c.AdminListen,
+			IngestListen:         c.IngestListen,
+			IngestBaseURL:        c.IngestBaseURL,
+			IngestStallTimeout:   c.IngestStall,
 			AdminToken:           token,
 			PublicBaseURL:        c.PublicBaseURL,
 			TLSCert:              c.TLSCert,
@@ -132,6 +149,7 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 		Resolver: resolver,
 		Service:  svc,
 		Ready:    ready.check,
+		Ingester: ingester,
 	}
 	if lg.access != "" {
 		srv.Config.AccessLog, srv.Config.AccessLogFormat = stdout, lg.access
@@ -148,16 +166,23 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 		ln.Close()
 		return fmt.Errorf("admin listen %s: %w", c.AdminListen, err)
 	}
-	ls := origin.Listeners{Stream: ln, Admin: aln}
+	iln, err := net.Listen("tcp", c.IngestListen)
+	if err != nil {
+		ln.Close()
+		aln.Close()
+		return fmt.Errorf("ingest listen %s: %w", c.IngestListen, err)
+	}
+	ls := origin.Listeners{Stream: ln, Admin: aln, Ingest: iln}
 	if c.TLSListen != "" {
 		if ls.TLS, err = net.Listen("tcp", c.TLSListen); err != nil {
 			ln.Close()
 			aln.Close()
+			iln.Close()
 			return fmt.Errorf("tls listen %s: %w", c.TLSListen, err)
 		}
 	}
 	logger.Info("drmorigin serving", "version", version, "listen", ln.Addr().String(),
-		"admin", aln.Addr().String(), "storage", redactRoot(c.StorageRoot), "store", redactURL(c.Store), "kek", kek.ID())
+		"admin", aln.Addr().String(), "ingest", iln.Addr().String(), "storage", redactRoot(c.StorageRoot), "store", redactURL(c.Store), "kek", kek.ID())
 	switch {
 	case ls.TLS != nil:
 		logger.Info("HTTPS on its own listener; the streaming listener stays plain HTTP", "tlsListen", ls.TLS.Addr().String(), "cert", c.TLSCert)

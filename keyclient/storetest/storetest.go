@@ -60,6 +60,10 @@ func Run(t *testing.T, newStore func(t *testing.T) keyclient.Store) {
 		{"CPIXIdentity", testCPIXIdentity},
 		{"CPIXIdentityService", testCPIXIdentityService},
 		{"CPIXRecipients", testCPIXRecipients},
+		{"LiveEventStates", testLiveEventStates},
+		{"LiveOutputs", testLiveOutputs},
+		{"LivePaging", testLivePaging},
+		{"LiveConcurrentAsset", testLiveConcurrentAsset},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
