@@ -39,7 +39,9 @@ const (
 //	        └── Representation (id, bandwidth, codecs, ...)
 //
 // When renditions of one AdaptationSet have different timelines, each
-// Representation gets a SegmentTemplate of its own instead.
+// Representation gets a SegmentTemplate of its own instead. Video sets
+// whose key samples are known get a trick-mode set each, after the main
+// sets (dash_trick.go).
 func DASH(p *Presentation, o Options) ([]byte, error) {
 	if err := validate(p, o); err != nil {
 		return nil, err
@@ -65,7 +67,9 @@ func DASH(p *Presentation, o Options) ([]byte, error) {
 	period := &mpd.Period{ID: "0"}
 	m.Periods = []*mpd.Period{period}
 	firstAudio := true
-	for i, g := range groups(p) {
+	gs := groups(p)
+	var tricks []*mpd.AdaptationSet
+	for i, g := range gs {
 		as := dashAdaptationSet(g, i+1, o, sNum, sDen)
 		cps, err := dashContentProtection(p, g, o)
 		if err != nil {
@@ -79,7 +83,11 @@ func DASH(p *Presentation, o Options) ([]byte, error) {
 			firstAudio = false
 		}
 		period.AdaptationSets = append(period.AdaptationSets, as)
+		if ts := dashTrickSet(g, len(gs)+len(tricks)+1, *as.ID, o, sNum, sDen, as.ContentProtection); ts != nil {
+			tricks = append(tricks, ts)
+		}
 	}
+	period.AdaptationSets = append(period.AdaptationSets, tricks...)
 
 	var b bytes.Buffer
 	if err := m.Write(&b); err != nil {
