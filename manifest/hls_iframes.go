@@ -10,10 +10,10 @@ import "strings"
 //	#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=…,AVERAGE-BANDWIDTH=…,CODECS="avc1…",RESOLUTION=WxH,URI="QualityLevels(b)/IFrames(video,…)"
 //
 //	#EXTM3U
-//	#EXT-X-VERSION:7 (m3u8-cmaf), 4 (TS; 5 with an EXT-X-MAP or KEYFORMAT)
+//	#EXT-X-VERSION:7 (m3u8-cmaf), 5 (TS: EXT-X-MAP in an I-frame playlist)
 //	#EXT-X-TARGETDURATION, MEDIA-SEQUENCE, PLAYLIST-TYPE:VOD
 //	#EXT-X-I-FRAMES-ONLY
-//	#EXT-X-MAP:URI="Fragments(video=i,…).mp4"          m3u8-cmaf
+//	#EXT-X-MAP:URI="Fragments(video=i,…).mp4|.ts"      TS: the PAT and PMT
 //	#EXT-X-KEY:…                                        as the variant's playlist
 //	#EXTINF:<until the next key sample>,
 //	#EXT-X-BYTERANGE:<length>@<offset>
@@ -24,9 +24,12 @@ import "strings"
 // of its own: its range starts on a cipher block, and the EXT-X-KEY before
 // it states the IV that decrypts it (the segment's IV at offset 0, else
 // the ciphertext block before the range), so RFC 8216's rule that a
-// segment's IV is its EXT-X-KEY IV holds for each sub-range. A TS entry
-// that does not start with the segment's PAT and PMT follows an EXT-X-MAP
-// of the segment's first two packets.
+// segment's IV is its EXT-X-KEY IV holds for each sub-range. TS playlists
+// start with an EXT-X-MAP of the variant's PAT and PMT
+// (Fragments({track}=i{opts}).ts, clear: it comes before any EXT-X-KEY),
+// so that an entry of a key frame that is not its segment's first (a
+// fragment of several GOPs) decodes; an entry at a segment's start holds
+// the segment's own PAT and PMT too.
 
 // IFrame is one entry of an I-frame playlist.
 type IFrame struct {
@@ -36,11 +39,8 @@ type IFrame struct {
 	Duration uint64
 	// Offset and Length are the byte range in the segment.
 	Offset, Length int64
-	// MapLength (TS) is set when the range lacks the PAT and PMT: an
-	// EXT-X-MAP of the segment's first MapLength bytes comes before it.
-	MapLength int64
-	// IV and MapIV decrypt the range and the map under AES-128.
-	IV, MapIV [16]byte
+	// IV decrypts the range under AES-128.
+	IV [16]byte
 }
 
 // hasIFrames reports whether t gets an I-frame stream / trick-mode set.
@@ -104,21 +104,15 @@ func HLSIFrames(p *Presentation, t *Track, o Options, frames []IFrame) ([]byte, 
 	}
 	ts := o.HLSFormat.ts()
 	var target uint64 = 1
-	hasMap := false
 	for k, f := range frames {
 		if f.Segment < 0 || f.Segment >= len(t.Segments) || f.Length <= 0 || f.Offset < 0 {
 			return nil, invalid("presentation %q: track %s: I-frame %d: segment %d, range %d@%d", p.Name, t.label(), k, f.Segment, f.Length, f.Offset)
 		}
 		target = max(target, ceilSeconds(f.Duration, t.Timescale))
-		hasMap = hasMap || f.MapLength > 0
 	}
-	ext := ".m4s"
-	version := 7
+	ext, initExt, version := ".m4s", ".mp4", 7
 	if ts {
-		ext, version = ".ts", 4
-		if hasMap || hasKeyFormat(keys) {
-			version = 5 // EXT-X-MAP in an I-frame playlist; KEYFORMAT
-		}
+		ext, initExt, version = ".ts", ".ts", 5 // EXT-X-MAP in an I-frame playlist: version 5
 	}
 	aes128 := o.Protection != nil && o.Protection.Method == MethodAES128
 	var b strings.Builder
@@ -126,9 +120,7 @@ func HLSIFrames(p *Presentation, t *Track, o Options, frames []IFrame) ([]byte, 
 	b.WriteString("#EXTM3U\n#EXT-X-VERSION:" + itoa(int64(version)) + "\n")
 	b.WriteString("#EXT-X-TARGETDURATION:" + utoa(target) + "\n")
 	b.WriteString("#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-I-FRAMES-ONLY\n#EXT-X-INDEPENDENT-SEGMENTS\n")
-	if !ts {
-		b.WriteString(`#EXT-X-MAP:URI="` + initURL(t, o, ".mp4") + "\"\n")
-	}
+	b.WriteString(`#EXT-X-MAP:URI="` + initURL(t, o, initExt) + "\"\n")
 	if tp != nil && tp.IV == nil && !aes128 {
 		for _, k := range keys {
 			k.write(&b, "#EXT-X-KEY:", nil)
@@ -138,14 +130,6 @@ func HLSIFrames(p *Presentation, t *Track, o Options, frames []IFrame) ([]byte, 
 	for _, f := range frames {
 		s := t.Segments[f.Segment]
 		url := segmentURL(t, s.Time, o, ext)
-		if f.MapLength > 0 {
-			if aes128 {
-				for _, k := range keys {
-					k.write(&b, "#EXT-X-KEY:", &f.MapIV)
-				}
-			}
-			b.WriteString(`#EXT-X-MAP:URI="` + url + `",BYTERANGE="` + itoa(f.MapLength) + "@0\"\n")
-		}
 		switch {
 		case aes128:
 			for _, k := range keys {

@@ -42,8 +42,7 @@ func demoFrames(withMap bool) []manifest.IFrame {
 			g := manifest.IFrame{Segment: 2, Duration: 12800, Offset: 80_016, Length: 19_024}
 			g.IV[0], g.IV[15] = 0xAB, 0x22
 			if withMap {
-				g.Offset, g.MapLength = 80_088, 376
-				g.MapIV[15] = 2
+				g.Offset = 80_088
 			}
 			fs = append(fs, g)
 		}
@@ -195,14 +194,8 @@ func checkIFramePlaylist(t *testing.T, p *manifest.Presentation, c trickCase, ou
 			t.Errorf("clear I-frame playlist with key tags: %v", keys)
 		}
 	case manifest.MethodAES128:
-		// One before each entry with its own IV, and one before each map.
-		want := len(frames)
-		for _, f := range frames {
-			if f.MapLength > 0 {
-				want++
-			}
-		}
-		if len(keys) != want {
+		// One before each entry with its own IV.
+		if want := len(frames); len(keys) != want {
 			t.Fatalf("%d key tags, want %d", len(keys), want)
 		}
 		if !strings.Contains(text, "IV=0xAB000000000000000000000000000022") {
@@ -236,8 +229,16 @@ func checkIFramePlaylist(t *testing.T, p *manifest.Presentation, c trickCase, ou
 	if n != len(frames) {
 		t.Errorf("grafov reads %d entries, want %d", n, len(frames))
 	}
-	if c.format != manifest.HLSCMAF && len(linesWith(out, "#EXT-X-MAP:")) != 1 {
-		t.Errorf("TS: want one EXT-X-MAP (the mid-segment entry's), have %v", linesWith(out, "#EXT-X-MAP:"))
+	maps := linesWith(out, "#EXT-X-MAP:")
+	if len(maps) != 1 || strings.Index(text, maps[0]) > strings.Index(text+"#EXT-X-KEY:", "#EXT-X-KEY:") {
+		t.Errorf("want one EXT-X-MAP, before any EXT-X-KEY (the PAT and PMT, or the init segment, stay clear): %v", maps)
+	}
+	wantMap := ".mp4\""
+	if c.format != manifest.HLSCMAF {
+		wantMap = ".ts\""
+	}
+	if len(maps) == 1 && !strings.Contains(maps[0], "Fragments(video=i,") || !strings.HasSuffix(maps[0], wantMap) {
+		t.Errorf("EXT-X-MAP %v: want Fragments(video=i,…)%s", maps, wantMap)
 	}
 }
 

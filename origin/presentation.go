@@ -35,6 +35,11 @@ func presentationOf(a *packager.Asset) *manifest.Presentation {
 		}
 		for i, f := range t.Fragments {
 			mt.Segments[i] = manifest.Segment{Time: f.Time, Duration: f.Duration, Size: f.Size}
+			mt.Samples += f.Samples
+		}
+		if t.Kind == packager.Video {
+			// Trick play: I-frame streams and trick-mode sets.
+			mt.KeyCount, mt.KeyBitrate, mt.KeyPeakBitrate = t.KeyCount, t.KeyBitrate, t.KeyPeakBitrate
 		}
 		p.Tracks = append(p.Tracks, mt)
 	}

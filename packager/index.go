@@ -31,6 +31,7 @@ type indexer struct {
 	hasTime   []bool      // parallel to t.Fragments, while building: the moof had a tfdt
 	dataBytes []int64     // parallel to t.Fragments, while building: the track's sample bytes
 	keyBytes  []int64     // the same, of the key samples (keyframes.go)
+	keyCount  int
 	frameDur  uint32      // the common sample duration of the first fragment
 	firstMoof int64
 }
@@ -465,6 +466,7 @@ func (ix *indexer) pair(off int64) (int64, bool, error) {
 	ix.hasTime = append(ix.hasTime, st.HasTime)
 	ix.dataBytes = append(ix.dataBytes, st.DataSize())
 	ix.keyBytes = append(ix.keyBytes, st.keyBytes())
+	ix.keyCount += st.keyCount()
 	return off + size, true, nil
 }
 
@@ -484,6 +486,7 @@ func (ix *indexer) view(off, n int64) ([]byte, error) {
 
 func (ix *indexer) reset() {
 	ix.t.Fragments, ix.t.plans, ix.hasTime, ix.dataBytes, ix.keyBytes = ix.t.Fragments[:0], ix.t.plans[:0], ix.hasTime[:0], ix.dataBytes[:0], ix.keyBytes[:0]
+	ix.keyCount = 0
 	ix.t.leastCTO = 0
 }
 
@@ -690,6 +693,7 @@ func (ix *indexer) finish() error {
 		t.Bitrate = rate(bytes, total, t.Timescale)
 		t.KeyBitrate = rate(keyBytes, total, t.Timescale)
 	}
+	t.KeyCount = ix.keyCount
 	if t.Kind == Video {
 		if d := ix.frameDur; d > 0 {
 			g := gcd(uint64(t.Timescale), uint64(d))

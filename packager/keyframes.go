@@ -2,6 +2,7 @@ package packager
 
 import (
 	"encoding/binary"
+	"fmt"
 	"slices"
 
 	"github.com/drmorigin/drmorigin/packager/ts"
@@ -33,12 +34,6 @@ import (
 type KeyFrame struct {
 	Time, Duration uint64
 	Offset, Length int64
-	// MapLength is set (TS) when the range does not start with the
-	// segment's PAT and PMT: the segment's first MapLength bytes carry
-	// them, for an EXT-X-MAP.
-	MapLength int64
-	// MapIV, under HLS AES-128, decrypts the map (the segment's IV).
-	MapIV [16]byte
 	// IV, under HLS AES-128, decrypts the range as a CBC chain of its own:
 	// the segment's IV for a range at offset 0, else the ciphertext block
 	// before the range.
@@ -127,6 +122,10 @@ func appendAlign(buf []byte, start int) []byte {
 	return buf
 }
 
+// A TS entry of a key frame that is not the segment's first starts at its
+// PES and follows the playlist's EXT-X-MAP (AppendPSI), so that under
+// AES-128 the map stays clear and every entry decrypts alone.
+
 // recordKeys notes the entries of the chunk in st, written at chunk (its
 // entries start at from: the segment's start for the first chunk) with
 // its samples' data from headEnd, when the scratch records (AppendKeyFrames).
@@ -163,7 +162,7 @@ func (t *Track) AppendKeyFrames(dst []KeyFrame, buf []byte, i int, out Output, p
 		s = AcquireScratch()
 		defer ReleaseScratch(s)
 	}
-	s.recording = true
+	s.recording, s.keys = true, s.keys[:0]
 	defer func() { s.recording = false }()
 	seg, err := t.AppendSegment(buf[:0], i, out, p, s)
 	if err != nil {
@@ -175,8 +174,6 @@ func (t *Track) AppendKeyFrames(dst []KeyFrame, buf []byte, i int, out Output, p
 			kf := KeyFrame{Time: k.DTS, Offset: int64(k.Offset), Length: int64(k.Length)}
 			if k.Offset == ts.PSILength {
 				kf.Offset, kf.Length = 0, int64(k.Offset+k.Length) // with the PAT and PMT
-			} else {
-				kf.MapLength = ts.PSILength
 			}
 			dst = append(dst, kf)
 		}
@@ -202,10 +199,30 @@ func (t *Track) AppendKeyFrames(dst []KeyFrame, buf []byte, i int, out Output, p
 				copy(kf.IV[:], seg[lo-16:lo])
 			}
 			kf.Offset, kf.Length = lo, hi-lo
-			if kf.MapLength > 0 {
-				kf.MapLength, kf.MapIV = min((kf.MapLength+15)&^15+keyFrameAES128Tail, int64(len(seg))), segIV
-			}
 		}
 	}
 	return dst, seg, nil
+}
+
+// AppendPSI appends the PAT and PMT that start the track's TS segments in
+// the form out under p to buf: the EXT-X-MAP of a TS I-frame playlist,
+// for the entries that start mid-segment. They are the first
+// ts.PSILength bytes of segment 0 as the segment writer writes them; under
+// AES-128 they are the clear segment's (an initialization section stays
+// clear, urls.md), under SAMPLE-AES the PMT is the one that signals it.
+func (t *Track) AppendPSI(buf []byte, out Output, p *Protection) ([]byte, error) {
+	if out.form != formTS || len(t.Fragments) == 0 {
+		return buf, fmt.Errorf("packager: %v output of %s has no PAT and PMT", out, t.Path)
+	}
+	if p.scheme() == SchemeAES128 {
+		p = nil
+	}
+	seg, err := t.AppendSegment(nil, 0, out, p, nil)
+	if err != nil {
+		return buf, err
+	}
+	if len(seg) < ts.PSILength {
+		return buf, fmt.Errorf("packager: %s: TS segment of %d bytes", t.Path, len(seg))
+	}
+	return append(buf, seg[:ts.PSILength]...), nil
 }

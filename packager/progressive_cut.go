@@ -143,6 +143,7 @@ func (t *Track) cut(x *progIndex, rule startAt, shift int64) ([]int64, error) {
 	w := newWalker(x)
 	var starts []int64
 	var keyBytes []int64 // per fragment, of its key samples (keyframes.go)
+	t.KeyCount = 0
 	x.frags = x.frags[:0]
 	t.Fragments = t.Fragments[:0]
 	for w.k < x.n {
@@ -173,6 +174,7 @@ func (t *Track) cut(x *progIndex, rule startAt, shift int64) ([]int64, error) {
 		fr.Size += int64(s.Size) // the bytes, for the peak rate; made the span below
 		if fr.Samples == 1 || sync {
 			keyBytes[len(keyBytes)-1] += int64(s.Size)
+			t.KeyCount++
 		}
 	}
 	var keyTotal, total uint64
