@@ -161,12 +161,12 @@ type Kind int
 
 // Kinds of streaming requests.
 const (
-	KindManifest      Kind = iota // manifest(...): DASH MPD, HLS multivariant, Smooth client manifest
-	KindMediaPlaylist             // QualityLevels(b)/Manifest(track,...): HLS media playlist
-	KindInit                      // QualityLevels(b)/Fragments(track=i,...)
-	KindSegment                   // QualityLevels(b)/Fragments(track=time,...)
-	KindIFramePlaylist            // QualityLevels(b)/IFrames(track,...): HLS I-frame playlist
-	KindKeyFrames                 // QualityLevels(b)/KeyFrames(track=time,...): DASH trick-mode segment
+	KindManifest       Kind = iota // manifest(...): DASH MPD, HLS multivariant, Smooth client manifest
+	KindMediaPlaylist              // QualityLevels(b)/Manifest(track,...): HLS media playlist
+	KindInit                       // QualityLevels(b)/Fragments(track=i,...)
+	KindSegment                    // QualityLevels(b)/Fragments(track=time,...)
+	KindIFramePlaylist             // QualityLevels(b)/IFrames(track,...): HLS I-frame playlist
+	KindKeyFrames                  // QualityLevels(b)/KeyFrames(track=time,...): DASH trick-mode segment
 )
 
 // StreamRequest is a parsed streaming URL.

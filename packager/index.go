@@ -32,7 +32,7 @@ type indexer struct {
 	dataBytes []int64     // parallel to t.Fragments, while building: the track's sample bytes
 	keyBytes  []int64     // the same, of the key samples (keyframes.go)
 	keyCount  int
-	frameDur  uint32      // the common sample duration of the first fragment
+	frameDur  uint32 // the common sample duration of the first fragment
 	firstMoof int64
 }
 
