@@ -32,9 +32,16 @@ import (
 // with a 1 s GOP in 2 s fragments, two key frames per fragment (segments
 // written as one moof+mdat chunk per key frame).
 
-// trickAsset makes the asset under a new media root and returns the root.
+// trickAsset makes the asset (8 s) under a new media root and returns the root.
 func trickAsset(t *testing.T) string {
 	t.Helper()
+	return trickAssetOf(t, 8)
+}
+
+// trickAssetOf is trickAsset of the given length in seconds.
+func trickAssetOf(t *testing.T, seconds int) string {
+	t.Helper()
+	dur := strconv.Itoa(seconds)
 	needTool(t, "ffmpeg", "ffmpeg")
 	root := t.TempDir()
 	dir := filepath.Join(root, "trick")
@@ -52,13 +59,13 @@ func trickAsset(t *testing.T) string {
 	for _, v := range []struct {
 		size, gop, rate, minFrag string
 	}{{"640x360", "50", "700k", "0"}, {"320x180", "25", "250k", "1500000"}} {
-		args := []string{"-f", "lavfi", "-i", "testsrc2=size=" + v.size + ":rate=25:duration=8",
+		args := []string{"-f", "lavfi", "-i", "testsrc2=size=" + v.size + ":rate=25:duration=" + dur,
 			"-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-bf", "0", "-b:v", v.rate,
 			"-g", v.gop, "-keyint_min", v.gop, "-sc_threshold", "0", "-x264-params", "threads=1",
 			"-min_frag_duration", v.minFrag}
 		run(append(append(args, frag...), filepath.Join(dir, "video_"+v.size+".mp4"))...)
 	}
-	run(append([]string{"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=8",
+	run(append([]string{"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=" + dur,
 		"-c:a", "aac", "-b:a", "96k", "-frag_duration", "2000000"}, append(frag, filepath.Join(dir, "audio.mp4"))...)...)
 	return root
 }
@@ -432,6 +439,26 @@ func TestTrickPlayChunkedSegments(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s: %d frames, source %d; %s", c.opts, len(got), len(want), firstDiff(got, want))
 			}
+		}
+	}
+}
+
+// TestBrowserShakaTrickPlay: shaka-player in headless Chromium plays the
+// DASH stream without touching the trick-mode set, and its trickPlay
+// switches to it: trick-mode segments (KeyFrames(...)) are fetched and the
+// playhead moves on, with no player error.
+func TestBrowserShakaTrickPlay(t *testing.T) {
+	web := webDir(t)
+	// 40 s: longer than shaka's buffering goal (10 s), so that segments
+	// are still to fetch when trick play starts.
+	o := startOriginWith(t, trickAssetOf(t, 40), "", func(c *originConfig) { c.PlayerDir = web })
+	o.locator("clr", "trick", "Predefined_ClearStreamingOnly", nil)
+	for _, f := range []string{"mpd-time-csf", "mpd-time-cmaf"} {
+		r := play(t, o, web, o.base+"/clr/trick.ism/manifest(format="+f+")", "--player", "shaka", "--seconds", "2", "--trickplay", "4", "--timeout", "40000")
+		if !r.OK {
+			t.Errorf("%s: %s (trick %v, console %v)", f, r.Error, r.Trick, r.Console)
+		} else {
+			t.Logf("%s: trick play %v", f, r.Trick)
 		}
 	}
 }
