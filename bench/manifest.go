@@ -324,7 +324,7 @@ func parseDASH(u string, body []byte) (*Presentation, error) {
 			continue
 		}
 		for _, as := range per.AdaptationSets {
-			if as == nil {
+			if as == nil || trickMode(as) {
 				continue
 			}
 			typ := "video"
@@ -510,4 +510,16 @@ func parseSmooth(u string, body []byte) (*Presentation, error) {
 		}
 	}
 	return p, nil
+}
+
+// trickMode reports whether as is a DASH-IF trick-mode AdaptationSet
+// (EssentialProperty http://dashif.org/guidelines/trickmode): a player
+// without trick play skips it, and so does the load.
+func trickMode(as *mpd.AdaptationSet) bool {
+	for _, ep := range as.EssentialProperty {
+		if ep.SchemeIDURI != nil && *ep.SchemeIDURI == "http://dashif.org/guidelines/trickmode" {
+			return true
+		}
+	}
+	return false
 }

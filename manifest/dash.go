@@ -39,7 +39,9 @@ const (
 //	        └── Representation (id, bandwidth, codecs, ...)
 //
 // When renditions of one AdaptationSet have different timelines, each
-// Representation gets a SegmentTemplate of its own instead.
+// Representation gets a SegmentTemplate of its own instead. Video sets
+// whose key samples are known get a trick-mode set each, after the main
+// sets (dash_trick.go).
 func DASH(p *Presentation, o Options) ([]byte, error) {
 	p = aligned(p)
 	if err := validate(p, o); err != nil {
@@ -73,6 +75,7 @@ func DASH(p *Presentation, o Options) ([]byte, error) {
 	m.Periods = []*mpd.Period{period}
 	firstAudio := true
 	gs, splitFrom := dashGroups(p, o)
+	var tricks []*mpd.AdaptationSet
 	for i, g := range gs {
 		as := dashAdaptationSet(g, i+1, o, sNum, sDen)
 		cps, err := dashContentProtection(p, g, o)
@@ -87,9 +90,13 @@ func DASH(p *Presentation, o Options) ([]byte, error) {
 			firstAudio = false
 		}
 		period.AdaptationSets = append(period.AdaptationSets, as)
+		if ts := dashTrickSet(g, len(gs)+len(tricks)+1, *as.ID, o, sNum, sDen, as.ContentProtection); ts != nil {
+			tricks = append(tricks, ts)
+		}
 	}
 	dashSwitching(period.AdaptationSets, splitFrom)
-	period.AdaptationSets = append(period.AdaptationSets, dashTextSets(p, len(gs)+1, o, sNum, sDen)...) // dash_text.go
+	period.AdaptationSets = append(period.AdaptationSets, tricks...)
+	period.AdaptationSets = append(period.AdaptationSets, dashTextSets(p, len(gs)+len(tricks)+1, o, sNum, sDen)...) // dash_text.go
 
 	var b bytes.Buffer
 	if err := m.Write(&b); err != nil {

@@ -26,7 +26,8 @@ const hlsAudioGroup = "audio"
 // track and no EXT-X-MEDIA. A protected presentation repeats every distinct
 // key tag of its media playlists, without IV, as EXT-X-SESSION-KEY right
 // after the header (hls_protection.go); with KEYFORMAT (cbcs-aapl) the TS
-// formats state version 5 (hls_ts.go).
+// formats state version 5 (hls_ts.go). Video tracks whose key samples are
+// known get an EXT-X-I-FRAME-STREAM-INF after the variants (hls_iframes.go).
 func HLSMultivariant(p *Presentation, o Options) ([]byte, error) {
 	if err := validateHLS(p, o); err != nil {
 		return nil, err
@@ -68,6 +69,7 @@ func HLSMultivariant(p *Presentation, o Options) ([]byte, error) {
 		for _, t := range video {
 			writeStreamInf(&b, t, muxed, subs, o)
 		}
+		writeIFrameStreams(&b, video, o)
 		return []byte(b.String()), nil
 	}
 
@@ -103,6 +105,7 @@ func HLSMultivariant(p *Presentation, o Options) ([]byte, error) {
 	for _, t := range video {
 		writeStreamInf(&b, t, &variantAudio{peak: audioPeak, avg: audioAvg, codecs: audioCodecs}, subs, o)
 	}
+	writeIFrameStreams(&b, video, o)
 	return []byte(b.String()), nil
 }
 

@@ -66,6 +66,14 @@ type Track struct {
 	SampleRate, Channels int
 	// Language as ISO 639-2/T (three letters) or "und".
 	Language string
+	// Trick play (video only; hls_iframes.go, dash_trick.go). KeyCount is
+	// the number of key samples (each fragment's first sample and every
+	// sync sample); 0 means unknown, and the track then gets no I-frame
+	// stream and no trick-mode set. KeyBitrate and KeyPeakBitrate are the
+	// average and the highest per-segment bitrate of those samples alone;
+	// Samples is the number of samples, for maxPlayoutRate.
+	KeyCount, Samples          int
+	KeyBitrate, KeyPeakBitrate int
 	// Segments in decode order, one per source fragment.
 	Segments []Segment
 	// Sequence is the media sequence number of Segments[0]: for a live

@@ -35,3 +35,16 @@ func initURL(t *Track, o Options, ext string) string {
 func segmentURL(t *Track, time uint64, o Options, ext string) string {
 	return "Fragments(" + t.Name + "=" + utoa(time) + o.opts() + ")" + ext
 }
+
+// iFramePlaylistURL is the multivariant playlist's reference to t's
+// I-frame playlist: QualityLevels({bitrate})/IFrames({track}{opts}).
+func iFramePlaylistURL(t *Track, o Options) string {
+	return qualityLevels(t) + "IFrames(" + t.Name + o.opts() + ")"
+}
+
+// keyFramesURL is a DASH trick-mode segment of t, relative to the MPD:
+// QualityLevels({bitrate})/KeyFrames({track}={time}{opts}), time being a
+// template variable or a number.
+func keyFramesURL(t *Track, time string, o Options) string {
+	return qualityLevels(t) + "KeyFrames(" + t.Name + "=" + time + o.opts() + ")"
+}

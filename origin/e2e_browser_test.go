@@ -16,6 +16,7 @@ type browserResult struct {
 	Error       string             `json:"error"`
 	Decoded     map[string]float64 `json:"decoded"`
 	Console     []string           `json:"console"`
+	Trick       map[string]float64 `json:"trick"`
 }
 
 // webDir is the directory with player.html and the npm libraries; the test

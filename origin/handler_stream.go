@@ -68,7 +68,7 @@ func (s *Server) routeStream(ctx *fasthttp.RequestCtx) reqInfo {
 	}
 	info.enc = int8(st.enc)
 	switch req.Kind {
-	case KindManifest, KindMediaPlaylist:
+	case KindManifest, KindMediaPlaylist, KindIFramePlaylist:
 		err = s.serveManifest(ctx, &req, st)
 	case KindInit:
 		err = s.serveInit(ctx, &req, st)
@@ -263,7 +263,13 @@ func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st stream
 		}
 	}
 	b := ctx.Response.SwapBody(nil)
-	b, err = t.AppendInit(b[:0], outputOf(r.Format, &st, t), p)
+	if out := outputOf(r.Format, &st, t); out.IsTS() {
+		// TS: the PAT and PMT, the EXT-X-MAP of I-frame playlists
+		// (trick play; TS media playlists have no EXT-X-MAP).
+		b, err = t.AppendPSI(b[:0], out, p)
+	} else {
+		b, err = t.AppendInit(b[:0], out, p)
+	}
 	if err != nil {
 		ctx.Response.SwapBody(b[:0])
 		return err
@@ -300,6 +306,16 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 		return errNotFound // v3 has no audio playlists when there is video
 	}
 	out := outputOf(r.Format, &st, t)
+	if r.Kind == KindKeyFrames {
+		// DASH trick mode: only DASH writes these URLs, for video tracks.
+		if r.Format.Protocol() != "dash" {
+			return httpErrorf(fasthttp.StatusBadRequest, "KeyFrames(track=time) is a DASH trick-mode segment: it takes format=mpd-time-csf or mpd-time-cmaf")
+		}
+		if t.Kind != packager.Video {
+			return errNotFound
+		}
+		out = packager.CMAFKeyFrames
+	}
 	if st.scheme == packager.SchemeNone && !out.IsTS() && len(ctx.Request.Header.PeekBytes(hdrRange)) == 0 {
 		// Clear fMP4: the sample data goes out from the page cache. Range
 		// requests (rare) take the buffered path below.
@@ -383,7 +399,7 @@ func (s *Server) segmentHeaders(ctx *fasthttp.RequestCtx, r *StreamRequest, t *p
 		h = fnv64aUint(h, uint64(f.Size))
 	}
 	var tag [18]byte
-	if r.Format.IsTS() && i >= 0 {
+	if r.Format.IsTS() {
 		ctx.SetContentTypeBytes(ctTS)
 	} else {
 		ctx.SetContentTypeBytes(contentTypeOf(t))
@@ -395,6 +411,9 @@ func (s *Server) segmentHeaders(ctx *fasthttp.RequestCtx, r *StreamRequest, t *p
 func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st streamState) error {
 	if r.Kind == KindMediaPlaylist && r.Format.Protocol() != "hls" {
 		return httpErrorf(fasthttp.StatusBadRequest, "Manifest(track) is an HLS media playlist: it takes an HLS format= (m3u8-cmaf, m3u8-aapl, m3u8-aapl-v3)")
+	}
+	if r.Kind == KindIFramePlaylist && r.Format.Protocol() != "hls" {
+		return httpErrorf(fasthttp.StatusBadRequest, "IFrames(track) is an HLS I-frame playlist: it takes an HLS format= (m3u8-cmaf, m3u8-aapl, m3u8-aapl-v3)")
 	}
 	kb := keyBufPool.Get().(*[]byte)
 	defer keyBufPool.Put(kb)
@@ -457,6 +476,10 @@ func (s *Server) buildManifest(r *StreamRequest, st streamState, base string) ([
 		}
 		if r.Kind == KindManifest {
 			b, err := manifest.HLSMultivariant(p, o)
+			return b, ctHLS, err
+		}
+		if r.Kind == KindIFramePlaylist {
+			b, err := s.buildIFrames(r, st, p, o)
 			return b, ctHLS, err
 		}
 		for i := range p.Tracks {

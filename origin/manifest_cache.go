@@ -57,7 +57,10 @@ func appendManifestKey(dst []byte, r *StreamRequest, enc Encryption, base []byte
 	dst = append(dst, 0)
 	dst = append(dst, enc.String()...)
 	dst = append(dst, 0)
-	if r.Kind == KindMediaPlaylist {
+	if r.Kind == KindIFramePlaylist {
+		dst = append(dst, "iframes:"...)
+	}
+	if r.Kind == KindMediaPlaylist || r.Kind == KindIFramePlaylist {
 		dst = appendLower(dst, r.Track)
 		dst = append(dst, '@')
 		dst = strconv.AppendInt(dst, int64(r.Bitrate), 10)

@@ -59,7 +59,7 @@ var infoOther = reqInfo{kind: reqOther, format: -1, enc: -1}
 func streamInfo(r *StreamRequest) reqInfo {
 	k := reqSegment
 	switch r.Kind {
-	case KindManifest, KindMediaPlaylist:
+	case KindManifest, KindMediaPlaylist, KindIFramePlaylist:
 		k = reqManifest
 	case KindInit:
 		k = reqInit

@@ -47,6 +47,11 @@ func presentationOf(a *packager.Asset, v *assetView, firstVariant bool, base str
 		}
 		for _, f := range t.Fragments[vt.from:vt.to] {
 			mt.Segments = append(mt.Segments, manifest.Segment{Time: f.Time, Duration: f.Duration, Size: f.Size})
+			mt.Samples += f.Samples
+		}
+		if t.Kind == packager.Video {
+			// Trick play: I-frame streams and trick-mode sets.
+			mt.KeyCount, mt.KeyBitrate, mt.KeyPeakBitrate = t.KeyCount, t.KeyBitrate, t.KeyPeakBitrate
 		}
 		p.Tracks = append(p.Tracks, mt)
 	}

@@ -161,10 +161,12 @@ type Kind int
 
 // Kinds of streaming requests.
 const (
-	KindManifest      Kind = iota // manifest(...): DASH MPD, HLS multivariant, Smooth client manifest
-	KindMediaPlaylist             // QualityLevels(b)/Manifest(track,...): HLS media playlist
-	KindInit                      // QualityLevels(b)/Fragments(track=i,...)
-	KindSegment                   // QualityLevels(b)/Fragments(track=time,...)
+	KindManifest       Kind = iota // manifest(...): DASH MPD, HLS multivariant, Smooth client manifest
+	KindMediaPlaylist              // QualityLevels(b)/Manifest(track,...): HLS media playlist
+	KindInit                       // QualityLevels(b)/Fragments(track=i,...)
+	KindSegment                    // QualityLevels(b)/Fragments(track=time,...)
+	KindIFramePlaylist             // QualityLevels(b)/IFrames(track,...): HLS I-frame playlist
+	KindKeyFrames                  // QualityLevels(b)/KeyFrames(track=time,...): DASH trick-mode segment
 )
 
 // StreamRequest is a parsed streaming URL.
@@ -284,6 +286,35 @@ func ParseStreamURL(path string) (StreamRequest, error) {
 			return r, badURL("Manifest(%s): missing or malformed track name", args)
 		}
 		r.Track = track
+		return r, r.parseOptions(opts)
+	case strings.EqualFold(word, "IFrames"):
+		// Trick play (players.md): the I-frame playlist of a video track.
+		r.Kind = KindIFramePlaylist
+		if suffix != "" && !strings.EqualFold(suffix, ".m3u8") {
+			return r, errNoRoute
+		}
+		track, opts, _ := strings.Cut(args, ",")
+		if !validName(track) {
+			return r, badURL("IFrames(%s): missing or malformed track name", args)
+		}
+		r.Track = track
+		return r, r.parseOptions(opts)
+	case strings.EqualFold(word, "KeyFrames"):
+		// Trick play: a DASH trick-mode segment, the key samples of the
+		// fragment at time.
+		if suffix != "" && !strings.EqualFold(suffix, ".m4s") {
+			return r, errNoRoute
+		}
+		first, opts, _ := strings.Cut(args, ",")
+		track, at, found := strings.Cut(first, "=")
+		if !found || !validName(track) {
+			return r, badURL("KeyFrames(%s): want KeyFrames(track=time)", args)
+		}
+		t, err := strconv.ParseUint(at, 10, 64)
+		if err != nil {
+			return r, badURL("KeyFrames(%s): the time must be an unsigned integer", args)
+		}
+		r.Kind, r.Track, r.Time = KindKeyFrames, track, t
 		return r, r.parseOptions(opts)
 	case strings.EqualFold(word, "Fragments"):
 		if suffix != "" && !strings.EqualFold(suffix, ".ts") && !strings.EqualFold(suffix, ".m4s") &&

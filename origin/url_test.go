@@ -121,6 +121,9 @@ func FuzzParseStreamURL(f *testing.F) {
 	for _, c := range urlCases {
 		f.Add(c.path)
 	}
+	for _, c := range trickURLCases {
+		f.Add(c.path)
+	}
 	f.Fuzz(func(t *testing.T, path string) {
 		r, err := ParseStreamURL(path)
 		if err != nil {

@@ -37,6 +37,10 @@ type Scratch struct {
 	// frag.data or of the files' mappings.
 	mux          ts.Muxer
 	video, audio []ts.Sample
+	// AppendKeyFrames: the writers note each key sample's entry in keys
+	// while recording is set.
+	recording bool
+	keys      []KeyFrame
 }
 
 // subRef is one sample's subsample entries: s.subs[sub:sub+nsub].
@@ -248,6 +252,9 @@ func (t *Track) appendSegmentEncrypted(buf []byte, i int, out Output, e *Protect
 	if err := t.readFragment(h, i, st, &s.frag.moof); err != nil {
 		return buf, err
 	}
+	if out.keysOnly {
+		st.keepKeys()
+	}
 	data, err := t.sampleData(h, st, &s.frag.data)
 	if err != nil {
 		return buf, err
@@ -279,25 +286,10 @@ func (t *Track) appendSegmentEncrypted(buf []byte, i int, out Output, e *Protect
 	if e.Scheme == SchemeCBCS {
 		ivs = 0
 	}
-	encLen, reason := s.encBoxesLen(e.Scheme, ivs, video)
-	if reason != "" {
-		return buf, fmt.Errorf("%w: %s fragment %d: %s", ErrEncryption, t.Path, i, reason)
-	}
-	start := len(buf)
-	hd := st.layout(t.def, out, encLen)
-	payload := st.DataSize()
-	total := hd.Len() + int(payload)
-	buf = slices.Grow(buf, total)[:start+total]
-	n := st.putHead(buf[start:], &hd, payload)
-	var fiv crypto.FragmentIV
 	var civ [16]byte
 	if e.Scheme == SchemeCBCS {
 		civ = t.constantIV(e)
-	} else {
-		fiv = t.fragmentIV(e, st.Time)
 	}
-	moof := buf[start+n-mdatHdrLen-hd.moofLen : start+n-mdatHdrLen]
-	s.putEncBoxes(moof[hd.encAt:hd.encAt+encLen], hd.encAt, e.Scheme, ivs, video, &fiv)
 	pat := crypto.PatternVideo
 	if !video {
 		pat = crypto.PatternWhole
@@ -307,7 +299,59 @@ func (t *Track) appendSegmentEncrypted(buf []byte, i int, out Output, e *Protect
 		s.pattern.Flush()
 		s.pattern = crypto.PatternBatch{} // no key, no buffer kept in the pooled scratch
 	}()
+	if !t.chunked(st, out) {
+		start := len(buf)
+		return t.appendChunkEncrypted(buf, i, out, e, s, data, start, start, ivs, video, civ, pat)
+	}
+	// One chunk per key sample (keyframes.go): each its own moof with the
+	// encryption boxes of its samples, IVs from the chunk's decode time.
+	start := len(buf)
+	all, refs, t0 := st.Samples, s.samples, st.Time
+	defer func() { st.Samples, s.samples, st.Time = all, refs, t0 }()
+	for a := 0; a < len(all); {
+		b := chunkEnd(all, a)
+		st.Samples, s.samples = all[a:b], refs[a:b]
+		from := start
+		if a > 0 {
+			buf = appendAlign(buf, start)
+			from = len(buf)
+		}
+		if buf, err = t.appendChunkEncrypted(buf, i, out, e, s, data, start, from, ivs, video, civ, pat); err != nil {
+			return buf, err
+		}
+		s.pattern.Flush() // before the next chunk grows buf under the queued ranges
+		st.Time += st.Duration()
+		a = b
+	}
+	return buf, nil
+}
+
+// appendChunkEncrypted appends st (the whole fragment, or one chunk of it)
+// as moof and mdat, styp first when from is the segment's start seg,
+// with s.samples the subsample maps of st's samples.
+func (t *Track) appendChunkEncrypted(buf []byte, i int, out Output, e *Protection, s *Scratch, data sampleData,
+	seg, from, ivs int, video bool, civ [16]byte, pat crypto.Pattern) ([]byte, error) {
+	st := &s.frag.st
+	encLen, reason := s.encBoxesLen(e.Scheme, ivs, video)
+	if reason != "" {
+		return buf, fmt.Errorf("%w: %s fragment %d: %s", ErrEncryption, t.Path, i, reason)
+	}
+	start := len(buf)
+	hd := st.layout(t.def, out, encLen)
+	hd.styp = hd.styp && from == seg
+	payload := st.DataSize()
+	total := hd.Len() + int(payload)
+	buf = slices.Grow(buf, total)[:start+total]
+	n := st.putHead(buf[start:], &hd, payload)
+	s.recordKeys(st, seg, from, start+n)
+	var fiv crypto.FragmentIV
+	if e.Scheme != SchemeCBCS {
+		fiv = t.fragmentIV(e, st.Time)
+	}
+	moof := buf[start+n-mdatHdrLen-hd.moofLen : start+n-mdatHdrLen]
+	s.putEncBoxes(moof[hd.encAt:hd.encAt+encLen], hd.encAt, e.Scheme, ivs, video, &fiv)
 	dst := buf[start+n:]
+	var err error
 	for k := range st.Samples {
 		src := data.of(&st.Samples[k])
 		d := dst[:len(src)]

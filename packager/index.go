@@ -30,7 +30,9 @@ type indexer struct {
 	st        SampleTable // the fragment being read
 	hasTime   []bool      // parallel to t.Fragments, while building: the moof had a tfdt
 	dataBytes []int64     // parallel to t.Fragments, while building: the track's sample bytes
-	frameDur  uint32      // the common sample duration of the first fragment
+	keyBytes  []int64     // the same, of the key samples (keyframes.go)
+	keyCount  int
+	frameDur  uint32 // the common sample duration of the first fragment
 	firstMoof int64
 }
 
@@ -463,6 +465,8 @@ func (ix *indexer) pair(off int64) (int64, bool, error) {
 	ix.t.plans = append(ix.t.plans, plan{moofSize: int32(h.size), mdatHdr: int8(mdatHdr)})
 	ix.hasTime = append(ix.hasTime, st.HasTime)
 	ix.dataBytes = append(ix.dataBytes, st.DataSize())
+	ix.keyBytes = append(ix.keyBytes, st.keyBytes())
+	ix.keyCount += st.keyCount()
 	return off + size, true, nil
 }
 
@@ -481,7 +485,8 @@ func (ix *indexer) view(off, n int64) ([]byte, error) {
 }
 
 func (ix *indexer) reset() {
-	ix.t.Fragments, ix.t.plans, ix.hasTime, ix.dataBytes = ix.t.Fragments[:0], ix.t.plans[:0], ix.hasTime[:0], ix.dataBytes[:0]
+	ix.t.Fragments, ix.t.plans, ix.hasTime, ix.dataBytes, ix.keyBytes = ix.t.Fragments[:0], ix.t.plans[:0], ix.hasTime[:0], ix.dataBytes[:0], ix.keyBytes[:0]
+	ix.keyCount = 0
 	ix.t.leastCTO = 0
 }
 
@@ -655,9 +660,13 @@ func (ix *indexer) finish() error {
 	}
 	t.Fragments = slices.Clip(t.Fragments)
 	t.plans = slices.Clip(t.plans)
-	var total, bytes uint64
+	var total, bytes, keyBytes uint64
 	for i := range t.Fragments {
 		fr := &t.Fragments[i]
+		keyBytes += uint64(ix.keyBytes[i])
+		if fr.Duration > 0 {
+			t.KeyPeakBitrate = max(t.KeyPeakBitrate, rate(uint64(ix.keyBytes[i]), fr.Duration, t.Timescale))
+		}
 		if !ix.hasTime[i] {
 			fr.Time = 0
 			if i > 0 {
@@ -682,14 +691,16 @@ func (ix *indexer) finish() error {
 	}
 	if total > 0 {
 		t.Bitrate = rate(bytes, total, t.Timescale)
+		t.KeyBitrate = rate(keyBytes, total, t.Timescale)
 	}
+	t.KeyCount = ix.keyCount
 	if t.Kind == Video {
 		if d := ix.frameDur; d > 0 {
 			g := gcd(uint64(t.Timescale), uint64(d))
 			t.FrameRateNum, t.FrameRateDen = int(uint64(t.Timescale)/g), int(uint64(d)/g)
 		}
 	}
-	ix.hasTime, ix.dataBytes = nil, nil
+	ix.hasTime, ix.dataBytes, ix.keyBytes = nil, nil, nil
 	ix.st = SampleTable{}
 	ix.buf = nil
 	return nil

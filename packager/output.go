@@ -6,6 +6,9 @@ package packager
 type Output struct {
 	form  outputForm
 	audio *Track
+	// keysOnly: the segments hold the fragments' key samples only (DASH
+	// trick mode, CMAFKeyFrames).
+	keysOnly bool
 }
 
 type outputForm uint8
@@ -28,6 +31,11 @@ var (
 	// TS is an MPEG-2 TS segment (HLS m3u8-aapl) holding one track; see
 	// package ts for its layout. TSWithAudio muxes audio in.
 	TS = Output{form: formTS}
+	// CMAFKeyFrames is CMAF whose segments hold only the key samples of
+	// their fragments (the first sample and every sync sample), each
+	// lasting until the next: the segments of a DASH trick-mode
+	// AdaptationSet. Its initialization segment is CMAF's.
+	CMAFKeyFrames = Output{form: formCMAF, keysOnly: true}
 )
 
 // TSWithAudio is TS output whose video segments also carry audio's frames
@@ -40,6 +48,9 @@ func (o Output) IsTS() bool { return o.form == formTS }
 func (o Output) String() string {
 	switch o.form {
 	case formCMAF:
+		if o.keysOnly {
+			return "cmaf-keyframes"
+		}
 		return "cmaf"
 	case formSmooth:
 		return "smooth"

@@ -142,6 +142,8 @@ func following(starts []int64, scale, timescale uint32) startAt {
 func (t *Track) cut(x *progIndex, rule startAt, shift int64) ([]int64, error) {
 	w := newWalker(x)
 	var starts []int64
+	var keyBytes []int64 // per fragment, of its key samples (keyframes.go)
+	t.KeyCount = 0
 	x.frags = x.frags[:0]
 	t.Fragments = t.Fragments[:0]
 	for w.k < x.n {
@@ -151,6 +153,7 @@ func (t *Track) cut(x *progIndex, rule startAt, shift int64) ([]int64, error) {
 			w.enterChunk() // so that the position names the sample's own chunk
 			x.frags = append(x.frags, progFrag{at: w.walkPos, dataLo: math.MaxInt64})
 			t.Fragments = append(t.Fragments, Fragment{Time: w.dts})
+			keyBytes = append(keyBytes, 0)
 			starts = append(starts, pts)
 		}
 		f := &x.frags[len(x.frags)-1]
@@ -169,7 +172,12 @@ func (t *Track) cut(x *progIndex, rule startAt, shift int64) ([]int64, error) {
 			f.dataHi = max(f.dataHi, s.Offset+int64(s.Size))
 		}
 		fr.Size += int64(s.Size) // the bytes, for the peak rate; made the span below
+		if fr.Samples == 1 || sync {
+			keyBytes[len(keyBytes)-1] += int64(s.Size)
+			t.KeyCount++
+		}
 	}
+	var keyTotal, total uint64
 	for i := range x.frags {
 		f, fr := &x.frags[i], &t.Fragments[i]
 		if f.dataHi == 0 {
@@ -177,8 +185,13 @@ func (t *Track) cut(x *progIndex, rule startAt, shift int64) ([]int64, error) {
 		}
 		if fr.Duration > 0 {
 			t.PeakBitrate = max(t.PeakBitrate, rate(uint64(fr.Size), fr.Duration, t.Timescale))
+			t.KeyPeakBitrate = max(t.KeyPeakBitrate, rate(uint64(keyBytes[i]), fr.Duration, t.Timescale))
 		}
+		keyTotal, total = keyTotal+uint64(keyBytes[i]), total+fr.Duration
 		fr.Offset, fr.Size = f.dataLo, f.dataHi-f.dataLo
+	}
+	if total > 0 {
+		t.KeyBitrate = rate(keyTotal, total, t.Timescale)
 	}
 	if t.Kind == Video && len(x.durs) > 0 {
 		// The frame rate from the duration most samples share: stts's

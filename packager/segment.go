@@ -145,7 +145,7 @@ func (t *Track) appendClear(buf []byte, i int, out Output, s *Scratch) ([]byte, 
 	}
 	defer t.file.release()
 	res := buf
-	if gerr := guardMapped(h.data, nil, func() { res, err = t.appendSegment(buf, i, out, h, &s.frag) }); gerr != nil {
+	if gerr := guardMapped(h.data, nil, func() { res, err = t.appendSegment(buf, i, out, h, s) }); gerr != nil {
 		return buf, corruptf(t.Path, t.Fragments[i].Offset, "fragment %d: %v", i, gerr)
 	}
 	if err != nil {
@@ -154,10 +154,16 @@ func (t *Track) appendClear(buf []byte, i int, out Output, s *Scratch) ([]byte, 
 	return res, nil
 }
 
-func (t *Track) appendSegment(buf []byte, i int, out Output, h heldFile, fs *fragScratch) ([]byte, error) {
+func (t *Track) appendSegment(buf []byte, i int, out Output, h heldFile, s *Scratch) ([]byte, error) {
+	fs := &s.frag
 	st := &fs.st
 	if err := t.readFragment(h, i, st, &fs.moof); err != nil {
 		return buf, err
+	}
+	if out.keysOnly {
+		st.keepKeys()
+	} else if t.chunked(st, out) {
+		return t.appendChunks(buf, out, h, s)
 	}
 	start := len(buf)
 	hd := st.layout(t.def, out, 0)
@@ -165,6 +171,7 @@ func (t *Track) appendSegment(buf []byte, i int, out Output, h heldFile, fs *fra
 	total := hd.Len() + int(payload)
 	buf = slices.Grow(buf, total)[:start+total]
 	n := st.putHead(buf[start:], &hd, payload)
+	s.recordKeys(st, start, start, start+n)
 	dst := buf[start+n:]
 	if st.contiguous() {
 		if m := h.mapped(st.dataLo, payload); m != nil {
@@ -180,6 +187,44 @@ func (t *Track) appendSegment(buf []byte, i int, out Output, h heldFile, fs *fra
 	}
 	for k := range st.Samples {
 		dst = dst[copy(dst, data.of(&st.Samples[k])):]
+	}
+	return buf, nil
+}
+
+// appendChunks appends the clear fragment read into s as one chunk per
+// key sample (keyframes.go): styp and the first chunk, then each further
+// chunk (moof, mdat) on a 16-byte boundary of the segment.
+func (t *Track) appendChunks(buf []byte, out Output, h heldFile, s *Scratch) ([]byte, error) {
+	st := &s.frag.st
+	data, err := t.sampleData(h, st, &s.frag.data)
+	if err != nil {
+		return buf, err
+	}
+	start := len(buf)
+	all, t0 := st.Samples, st.Time
+	defer func() { st.Samples, st.Time = all, t0 }()
+	for a := 0; a < len(all); {
+		b := chunkEnd(all, a)
+		st.Samples = all[a:b]
+		from := start
+		if a > 0 {
+			buf = appendAlign(buf, start)
+			from = len(buf)
+		}
+		at := len(buf)
+		hd := st.layout(t.def, out, 0)
+		hd.styp = a == 0
+		payload := st.DataSize()
+		total := hd.Len() + int(payload)
+		buf = slices.Grow(buf, total)[:at+total]
+		n := st.putHead(buf[at:], &hd, payload)
+		s.recordKeys(st, start, from, at+n)
+		dst := buf[at+n:]
+		for k := range st.Samples {
+			dst = dst[copy(dst, data.of(&st.Samples[k])):]
+		}
+		st.Time += st.Duration()
+		a = b
 	}
 	return buf, nil
 }
@@ -304,9 +349,15 @@ func (t *Track) AppendSegmentMapped(buf []byte, runs [][]byte, i int, out Output
 	st := &fs.st
 	head := buf
 	runs = runs[:0]
+	chunked := false
 	gerr := guardMapped(h.data, nil, func() {
 		if err = t.readFragment(h, i, st, &fs.moof); err != nil {
 			return
+		}
+		if out.keysOnly {
+			st.keepKeys()
+		} else if chunked = t.chunked(st, out); chunked {
+			return // several moofs: AppendSegment writes them
 		}
 		hd := st.layout(t.def, out, 0)
 		at := len(buf)
@@ -337,9 +388,13 @@ func (t *Track) AppendSegmentMapped(buf []byte, runs [][]byte, i int, out Output
 	if gerr != nil {
 		err = corruptf(t.Path, fr.Offset, "fragment %d: %v", i, gerr)
 	}
-	if err != nil {
+	if err != nil || chunked {
 		t.file.release()
 		clear(runs)
+		if chunked {
+			b, err := t.AppendSegment(buf, i, out, nil, nil)
+			return MappedSegment{Head: b, Payload: runs[:0]}, err
+		}
 		return MappedSegment{Head: buf, Payload: runs[:0]}, err
 	}
 	return MappedSegment{Head: head, Payload: runs, mapping: h.data, tf: t.file}, nil

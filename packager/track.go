@@ -35,6 +35,12 @@ type Track struct {
 	Bitrate int
 	// PeakBitrate is the largest size*8/duration over the fragments.
 	PeakBitrate int
+	// KeyBitrate and KeyPeakBitrate are the same figures over the key
+	// samples only (a fragment's first sample and its sync samples), for
+	// video: the rates of the I-frame stream and the trick-mode set.
+	KeyBitrate, KeyPeakBitrate int
+	// KeyCount is the number of key samples.
+	KeyCount int
 	// Codecs is the RFC 6381 codecs parameter: avc1.PPCCLL, hvc1.x.x.Lxx.xx,
 	// mp4a.40.2, ac-3, ec-3.
 	Codecs string

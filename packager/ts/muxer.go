@@ -31,9 +31,27 @@ type Muxer struct {
 	pre          []byte   // SAMPLE-AES with a PatternEncrypter: the segment's video NAL units, encrypted
 	preNALs      []saesNAL
 	preRanges    [][]byte
-	preNext      int  // the next of preNALs appendVideoPES takes
-	escapeByCopy bool // escape encrypted NAL units into buf, as before appendEscapedRef (set by the benchmarks only, to compare)
+	preNext      int        // the next of preNALs appendVideoPES takes
+	escapeByCopy bool       // escape encrypted NAL units into buf, as before appendEscapedRef (set by the benchmarks only, to compare)
+	keys         []KeyFrame // the last segment's key frames (KeyFrames)
 }
+
+// KeyFrame is where one keyframe's access unit lies in the segment the
+// muxer wrote last: its PES is the TS packets [Offset, Offset+Length), all
+// of them in one run (a PES's packets are written back to back). DTS is
+// the sample's Sample.DTS. An HLS I-frame playlist addresses it (with the
+// PAT and PMT, the segment's first two packets) as a byte range.
+type KeyFrame struct {
+	Offset, Length int
+	DTS            uint64
+}
+
+// KeyFrames returns the key frames of the segment the last AppendSegment
+// wrote, in order; valid until the next AppendSegment.
+func (m *Muxer) KeyFrames() []KeyFrame { return m.keys }
+
+// PSILength is the bytes of the PAT and PMT that start every segment.
+const PSILength = 2 * packetSize
 
 // chunk is a piece of a PES: a sample's own bytes (ext), or, when ext is
 // nil, buf[off:end]. A clear NAL unit goes from the sample straight into
@@ -46,16 +64,18 @@ type chunk struct {
 // pesEntry is one PES packet of the segment: chunks[c0:c1], n bytes, the
 // header at the start of the first chunk (in buf).
 type pesEntry struct {
-	c0, c1  int
-	n       int
-	hdr     int    // PES header length (must stay in the first TS packet)
-	dts     int64  // 90 kHz, before TimestampOffset: the interleaving order
-	pcr     uint64 // PCR base, when pcr is set
-	pid     uint16 // PIDVideo or PIDAudio
-	hasPCR  bool
-	rai     bool
-	packets int // TS packets it takes, with extra
-	extra   int // packets added so the PID's count is a multiple of 16
+	c0, c1 int
+	n      int
+	hdr    int    // PES header length (must stay in the first TS packet)
+	dts    int64  // 90 kHz, before TimestampOffset: the interleaving order
+	pcr    uint64 // PCR base, when pcr is set
+	pid    uint16 // PIDVideo or PIDAudio
+	hasPCR bool
+	rai    bool
+	// sampleDTS is the video sample's Sample.DTS (KeyFrames).
+	sampleDTS uint64
+	packets   int // TS packets it takes, with extra
+	extra     int // packets added so the PID's count is a multiple of 16
 }
 
 // SegmentOptions are the per-segment settings of AppendSegment.
@@ -212,6 +232,7 @@ func (m *Muxer) AppendSegment(dst []byte, videoSamples, audioSamples []Sample, o
 	m.chunks = m.chunks[:0]
 	m.runStart, m.pesExt = 0, 0
 	m.pes = m.pes[:0]
+	m.keys = m.keys[:0]
 	m.preNALs, m.preNext = m.preNALs[:0], 0
 	// preNALs point into the samples (which may be a file mapping): drop
 	// them when done, so a pooled muxer keeps no pointer into memory that
@@ -271,7 +292,11 @@ func (m *Muxer) AppendSegment(dst []byte, videoSamples, audioSamples []Sample, o
 		if e.pid == PIDVideo {
 			ccp = &ccVideo
 		}
+		at := len(out)
 		out = m.writePES(out, e, ccp)
+		if e.pid == PIDVideo && e.rai {
+			m.keys = append(m.keys, KeyFrame{Offset: total*packetSize - at, Length: at - len(out), DTS: e.sampleDTS})
+		}
 	}
 	return dst, nil
 }

@@ -149,7 +149,7 @@ func (m *Muxer) appendVideoPES(s *Sample, enc CBCEncrypter, iv *[16]byte) error 
 	total, c1 := m.endPES(off, c0)
 	m.pes = append(m.pes, pesEntry{
 		c0: c0, c1: c1, n: total, hdr: hdr, dts: dts, pid: PIDVideo,
-		hasPCR: true, pcr: wrap33(dts - PCRDelay), rai: key,
+		hasPCR: true, pcr: wrap33(dts - PCRDelay), rai: key, sampleDTS: s.DTS,
 	})
 	return nil
 }

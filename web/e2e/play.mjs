@@ -2,7 +2,10 @@
 // and prints one JSON line: {"ok", "player", "currentTime", "error", "decoded"}.
 //
 // usage: node web/e2e/play.mjs PLAYER_PAGE_URL STREAM_URL [--token T] [--player shaka|hls|dashjs]
-//        [--seconds N] [--timeout MS]
+//        [--seconds N] [--timeout MS] [--trickplay RATE]
+// --trickplay RATE (shaka): once playback has reached N seconds, shaka's trickPlay(RATE); the
+// result's "trick" says how many trick-mode segments (KeyFrames(...)) were fetched before and
+// after, and ok needs some after and none before.
 // Uses Debian's /usr/bin/chromium (CHROMIUM overrides) driven by playwright-core;
 // it never downloads a browser.
 import { chromium } from 'playwright-core';
@@ -30,13 +33,15 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--autoplay-policy=no-user-gesture-required'],
 });
-const result = { ok: false, player: null, currentTime: 0, error: null, decoded: {}, console: [] };
+const result = { ok: false, player: null, currentTime: 0, error: null, decoded: {}, console: [], trick: null };
 try {
   const ctx = await browser.newContext();
   const p = await ctx.newPage();
   p.on('console', m => { if (result.console.length < 50) result.console.push(m.type() + ': ' + m.text()); });
   p.on('response', r => { if (r.status() >= 400 && result.console.length < 50) result.console.push(`http ${r.status()} ${r.url()}`); });
   p.on('pageerror', e => { result.error = result.error || ('page error: ' + e.message); });
+  let keyFrames = 0; // trick-mode segment requests (DASH trick play)
+  p.on('request', r => { if (/\/KeyFrames\(/.test(r.url())) keyFrames++; });
   await p.goto(url.toString());
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
@@ -60,6 +65,22 @@ try {
     await new Promise(r => setTimeout(r, 250));
   }
   if (!result.ok && !result.error) result.error = `playback did not reach ${seconds}s within ${timeout}ms`;
+  if (result.ok && opt('trickplay')) {
+    const rate = Number(opt('trickplay'));
+    const trick = result.trick = { rate, before: keyFrames, after: 0, from: result.currentTime, to: 0 };
+    await p.evaluate(r => window.drmoriginShaka.trickPlay(r), rate);
+    const end = Date.now() + 10000;
+    while (Date.now() < end) {
+      await new Promise(r => setTimeout(r, 250));
+      const s = await p.evaluate(() => ({ t: document.querySelector('video').currentTime, st: window.drmoriginPlayer }));
+      trick.to = s.t;
+      trick.after = keyFrames - trick.before;
+      if (s.st && s.st.error) { result.error = s.st.error; break; }
+      if (trick.after >= 2 && trick.to > trick.from) break;
+    }
+    result.ok = !result.error && trick.before === 0 && trick.after >= 2 && trick.to > trick.from;
+    if (!result.ok && !result.error) result.error = `trick play: ${JSON.stringify(trick)}`;
+  }
 } catch (e) {
   result.error = 'harness: ' + e.message;
 } finally {
