@@ -121,6 +121,9 @@ func filterView(a *packager.Asset, filters []*keyclient.ResolvedFilter) (*assetV
 			}
 			if r := f.Filter.PresentationTimeRange; r != nil {
 				vt.from, vt.to = cut(vt.t, r, vt.from, vt.to)
+				if a.Live != nil {
+					vt.from, vt.to = liveCut(vt.t, r, vt.from, vt.to)
+				}
 				if vt.from >= vt.to {
 					continue
 				}
@@ -214,6 +217,30 @@ func cut(t *packager.Track, r *keyclient.PresentationTimeRange, from, to int) (i
 	if r.EndTimestamp != nil {
 		end := rescale(*r.EndTimestamp, uint64(t.Timescale), r.Scale())
 		to = from + sort.Search(to-from, func(i int) bool { return fr[from+i].Time >= end })
+	}
+	return from, to
+}
+
+// liveCut narrows the fragments [from, to) of a live track to a filter's
+// live window (players.md, live.md): liveBackoffDuration leaves out the
+// newest fragments, those that end less than it before the live edge (the
+// newest fragment's end); presentationWindowDuration then keeps the
+// fragments that start no earlier than it before the end of what is left.
+// Both are in the range's timescale. An ended archive is VOD: the caller
+// applies neither.
+func liveCut(t *packager.Track, r *keyclient.PresentationTimeRange, from, to int) (int, int) {
+	fr := t.Fragments
+	if from >= to {
+		return from, to
+	}
+	edge := fr[len(fr)-1].Time + fr[len(fr)-1].Duration
+	if r.LiveBackoffDuration != nil {
+		edge -= min(edge, rescale(*r.LiveBackoffDuration, uint64(t.Timescale), r.Scale()))
+		to = from + sort.Search(to-from, func(i int) bool { return fr[from+i].Time+fr[from+i].Duration > edge })
+	}
+	if r.PresentationWindowDuration != nil && from < to {
+		start := edge - min(edge, rescale(*r.PresentationWindowDuration, uint64(t.Timescale), r.Scale()))
+		from += sort.Search(to-from, func(i int) bool { return fr[from+i].Time >= start })
 	}
 	return from, to
 }

@@ -299,6 +299,9 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 	}
 	if st.view != nil {
 		if vt := st.view.find(t); i < vt.from || i >= vt.to {
+			if st.asset.Live != nil && i >= vt.to {
+				return errNotYet // behind a filter's live backoff: listed later
+			}
 			return errNotFound // outside the filters' time range
 		}
 	}

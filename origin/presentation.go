@@ -45,6 +45,11 @@ func presentationOf(a *packager.Asset, v *assetView, firstVariant bool, base str
 		if t.Kind == packager.Audio {
 			mt.Kind = manifest.Audio
 		}
+		if a.Live != nil {
+			// A live window cut by a filter keeps every segment's number
+			// (HLS EXT-X-MEDIA-SEQUENCE).
+			mt.Sequence += uint64(vt.from)
+		}
 		for _, f := range t.Fragments[vt.from:vt.to] {
 			mt.Segments = append(mt.Segments, manifest.Segment{Time: f.Time, Duration: f.Duration, Size: f.Size})
 			mt.Samples += f.Samples
