@@ -16,9 +16,9 @@ import (
 // the floor's segment files from disk (the page cache) on the origin's
 // core. The floor (fasthttp from memory) is the least an HTTP server in Go
 // spends per segment; nginx is what a CDN's origin shield would spend on
-// the same bytes as files, quality.md's "plain nginx sending the same bytes
-// as static files". The report prints both, so that the floor multiples can
-// be read against either.
+// the same bytes as files (quality.md's "Faster than the peers" names it:
+// plain nginx sending the same bytes as static files). The report prints
+// both, so that the floor multiples can be read against either.
 
 // errNoNginx is returned by startStaticNginx when no nginx is installed.
 var errNoNginx = errors.New("nginx not installed (apt-get install nginx-light, or nginx)")
