@@ -60,7 +60,7 @@ type SuiteConfig struct {
 	SkipGoBench bool
 	// Only, when set, names the measuring steps to run ("gobench", "cpu",
 	// "manifest", "filtmanifest", "cold", "progcpu", "progcold", "soak", "objcpu",
-	// "objcold", "objreads"; "progressive" is both progressive steps,
+	// "objcold", "objreads", "live"; "progressive" is both progressive steps,
 	// "objstore" the three object-storage ones; the setup steps always run,
 	// MinIO and the second origin only for an object-storage step): for
 	// iterating on one figure. The report then holds only those figures.
@@ -212,6 +212,7 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) error {
 		{"object storage: CPU per segment against local disk", "objcpu", s.objectCPU},
 		{"object storage: cold start", "objcold", s.objectCold},
 		{"object storage: storage reads per segment under a player load", "objreads", s.objectReads},
+		{"live: one ingest and 1,000 live players", "live", s.liveStep},
 		{"new input paths against their targets", "", s.newPathsSummary},
 	}
 	for _, st := range steps {
@@ -455,7 +456,7 @@ func (s *suite) targets() {
 	}
 	for _, k := range []string{"manifest_p99", "manifest_p99_paced", "filters.manifest_p99_vs_unfiltered", "cold_start.first_segment", "cold_start.manifest_init_first_segment",
 		"cold_start.progressive_first_segment", "cold_start.progressive_manifest_init_first_segment", "index_memory.two_hour_1080p",
-		"memory.rss_growth", "memory.goroutine_growth", "allocs.encrypt_benchmarks_allocating"} {
+		"memory.rss_growth", "memory.goroutine_growth", "live.arrival_to_manifest_p99", "live.rss_anon_growth", "allocs.encrypt_benchmarks_allocating"} {
 		add(k, get(k))
 	}
 	for _, k := range objTargets() {

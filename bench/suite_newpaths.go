@@ -20,16 +20,16 @@ import (
 // same segment from local fragmented MP4.
 const liveVsFragTarget = 1.10
 
-// newPaths are the paths and the report keys their steps write. Live is the
-// hook for the live input: its step, when it lands, writes
-// cpu.live_vs_fragmented.<format>.<enc> figures and this table takes them.
+// newPaths are the paths and the report keys their steps write. The live
+// step (suite_live.go) writes cpu.live_vs_fragmented.<format>.<enc>: live
+// against the same fragments served as VOD, the live path's own baseline.
 var newPaths = []struct {
 	name, key, step string
 	target          float64
 }{
 	{"progressive", "cpu.progressive_vs_fragmented", "progcpu", progVsFragTarget},
 	{"object_storage_warm", "cpu.object_vs_local", "objcpu", objVsLocalTarget},
-	{"live", "cpu.live_vs_fragmented", "livecpu", liveVsFragTarget},
+	{"live", "cpu.live_vs_fragmented", "live", liveVsFragTarget},
 }
 
 // newPathsSummary sets new_paths.<path>: the worst pair's ratio against the
@@ -57,12 +57,10 @@ func (s *suite) newPathsSummary(context.Context) error {
 			fig.Detail = map[string]any{"worst_pair": worstName, "pairs": all, "from": p.key}
 		case len(pairs) > 0:
 			fig = UnavailableFigure(p.target, "x local fragmented", "unavailable (no pair measured: see "+p.key+")")
-		case p.name == "live":
-			fig = UnavailableFigure(p.target, "x local fragmented", "unavailable (no live step in this revision: it writes "+p.key+".<format>.<enc>)")
 		case !s.selected(p.step):
-			fig = UnavailableFigure(p.target, "x local fragmented", "unavailable (step "+p.step+" not run)")
+			fig = UnavailableFigure(p.target, "x local fragmented", "unavailable (step "+p.step+" not run: it writes "+p.key+".<format>.<enc>)")
 		default:
-			fig = UnavailableFigure(p.target, "x local fragmented", "unavailable (step "+p.step+" set no figure)")
+			fig = UnavailableFigure(p.target, "x local fragmented", "unavailable (step "+p.step+" set no "+p.key+" figure)")
 		}
 		s.set("new_paths."+p.name, fig)
 		v, ratio := fig.Unavailable, "-"
