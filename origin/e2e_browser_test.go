@@ -17,6 +17,7 @@ type browserResult struct {
 	Decoded     map[string]float64 `json:"decoded"`
 	Console     []string           `json:"console"`
 	Trick       map[string]float64 `json:"trick"`
+	Live        map[string]float64 `json:"live"` // --live: currentTime and seekable end, two polls
 }
 
 // webDir is the directory with player.html and the npm libraries; the test
