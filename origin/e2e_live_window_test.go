@@ -12,9 +12,9 @@ import (
 // mediaPlaylist is what a player reads of a live HLS media playlist: the
 // sequence number of its first segment, its segments' URIs and durations.
 type mediaPlaylist struct {
-	seq    int
-	uris   []string
-	span   float64
+	seq     int
+	uris    []string
+	span    float64
 	endlist bool
 }
 
