@@ -110,7 +110,9 @@
 //	{drmorigin}:refs:<kind>:<name>   SET     locators referencing the policy
 //	{drmorigin}:keks                 HASH    kekId -> {"kekId","wrappedCanary"} (the KEK registry)
 //	drmorigin:uses:<tokenID>         STRING  INCR counter with EXPIREAT
-//	channel drmorigin:invalidate     "<kind>/<name>" after every write
+//	channel drmorigin:invalidate     "<kind>/<name>" after every write; also
+//	                                 "liveFragments/<sender>/<asset>" (Notify) when
+//	                                 a live archive gained a fragment
 //
 // In a Redis Cluster every {drmorigin} key hashes to one slot (the hash
 // tag), so the Lua scripts that create and delete a locator touch only

@@ -2,9 +2,11 @@ package origin_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -17,6 +19,7 @@ type browserResult struct {
 	Decoded     map[string]float64 `json:"decoded"`
 	Console     []string           `json:"console"`
 	Trick       map[string]float64 `json:"trick"`
+	Live        map[string]float64 `json:"live"` // --live: currentTime and seekable end, two polls
 }
 
 // webDir is the directory with player.html and the npm libraries; the test
@@ -39,11 +42,21 @@ func webDir(t *testing.T) string {
 // play runs a real headless Chromium on the origin's player page.
 func play(t *testing.T, o *testOrigin, web, stream string, extra ...string) browserResult {
 	t.Helper()
+	r := playResult(o, web, stream, extra...)
+	if r.Error != "" && r.Player == "" && strings.HasPrefix(r.Error, "play.mjs printed no result") {
+		t.Fatal(r.Error)
+	}
+	return r
+}
+
+// playResult is play for any goroutine: play.mjs printing no result is
+// the result's Error.
+func playResult(o *testOrigin, web, stream string, extra ...string) browserResult {
 	args := append([]string{filepath.Join(web, "e2e", "play.mjs"), o.base + "/player/", stream}, extra...)
 	out, _ := exec.Command("node", args...).Output()
 	var r browserResult
 	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("play.mjs printed no result (%v): %s", err, out)
+		return browserResult{Error: fmt.Sprintf("play.mjs printed no result (%v): %s", err, out)}
 	}
 	return r
 }

@@ -18,10 +18,11 @@ import (
 // are idempotent; AddOutput and EndOutput are made so by liveAnnounced.
 
 // liveAnnounced is the set of live outputs this origin's live room was
-// given (AddOutput) and not yet taken back (EndOutput), "{event}/{output}".
+// given (AddOutput) and not yet taken back (EndOutput), "{event}/{output}",
+// each with its asset.
 type liveAnnounced struct {
 	mu      sync.Mutex
-	outputs map[string]bool
+	outputs map[string]string
 }
 
 // announceOutput gives the live room an output unless it has it.
@@ -29,16 +30,16 @@ func (s *Server) announceOutput(event string, o *keyclient.LiveOutput) error {
 	key := event + "/" + o.Name
 	s.announced.mu.Lock()
 	defer s.announced.mu.Unlock()
-	if s.announced.outputs[key] {
+	if _, ok := s.announced.outputs[key]; ok {
 		return nil
 	}
 	if err := s.Ingester.AddOutput(liveOutput(event, o)); err != nil {
 		return err
 	}
 	if s.announced.outputs == nil {
-		s.announced.outputs = map[string]bool{}
+		s.announced.outputs = map[string]string{}
 	}
-	s.announced.outputs[key] = true
+	s.announced.outputs[key] = o.AssetName
 	return nil
 }
 
@@ -47,7 +48,7 @@ func (s *Server) endOutput(event, name string) error {
 	key := event + "/" + name
 	s.announced.mu.Lock()
 	defer s.announced.mu.Unlock()
-	if !s.announced.outputs[key] {
+	if _, ok := s.announced.outputs[key]; !ok {
 		return nil
 	}
 	delete(s.announced.outputs, key)
@@ -70,8 +71,10 @@ func (s *Server) syncLive(ctx context.Context) {
 		case keyclient.KindLiveOutputs:
 			event, name, _ := strings.Cut(inv.Name, "/")
 			err = s.syncOutput(c, event, name)
+		case keyclient.KindLiveFragments:
+			err = s.refreshLive(inv.Name)
 		case "":
-			err = s.reconcileLive(c)
+			err = errors.Join(s.reconcileLive(c), s.refreshAllLive())
 		}
 		cancel()
 		if err != nil && ctx.Err() == nil {

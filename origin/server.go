@@ -241,6 +241,7 @@ type Server struct {
 	feeds     context.Context
 	stopFeeds context.CancelFunc
 	announced liveAnnounced // the live outputs the live room was given
+	notices   liveNotices   // live fragments to announce to the replicas
 }
 
 // Initialize fills defaults and builds the HTTP servers. It must be called
@@ -431,7 +432,9 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 	restored, synced := make(chan struct{}), make(chan struct{})
 	go func() { defer close(restored); s.restoreLive(lctx) }()
 	go func() { defer close(synced); s.syncLive(lctx) }()
-	defer func() { lcancel(); <-restored; <-synced }()
+	published := make(chan struct{})
+	go func() { defer close(published); s.publishLive(lctx) }()
+	defer func() { lcancel(); <-restored; <-synced; <-published }()
 	if s.access != nil {
 		stop := make(chan struct{})
 		flushed := make(chan struct{})

@@ -116,16 +116,21 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 	// (local files); over an object store there is none yet, and the
 	// ingest listener answers 503.
 	var ingester live.Ingester
+	// The live room announces archived fragments through the origin (to
+	// the replicas, over the shared store's pub/sub); srv is set before
+	// any feed can arrive.
+	var srv *origin.Server
 	if w, ok := assets.(storage.Writer); ok {
 		hub := live.NewHub(live.Config{Store: assets, Writer: w, Assets: lib,
-			Log: logger.With("component", "live"), StallTimeout: c.IngestStall})
+			Log: logger.With("component", "live"), StallTimeout: c.IngestStall,
+			Announce: func(a live.Announcement) { srv.AnnounceLive(a) }})
 		defer hub.Close() // after Serve's drain has ended the feeds
 		ingester = hub
 	} else {
 		logger.Info("live ingest is off: the storage root cannot be written", "storage", redactRoot(c.StorageRoot))
 	}
 
-	srv := &origin.Server{
+	srv = &origin.Server{
 		Config: origin.Config{
 			Listen:               c.Listen,
 			AdminListen:          c.AdminListen,

@@ -6,6 +6,9 @@
 // --trickplay RATE (shaka): once playback has reached N seconds, shaka's trickPlay(RATE); the
 // result's "trick" says how many trick-mode segments (KeyFrames(...)) were fetched before and
 // after, and ok needs some after and none before.
+// --live MS: a live stream: once playing, the result's "live" holds two polls of currentTime and of the
+// end of video.seekable (the player's DVR window; buffered when the player sets none) taken while
+// playback goes on, the second when both grew or after MS; ok needs both to have grown, with no error.
 // Uses Debian's /usr/bin/chromium (CHROMIUM overrides) driven by playwright-core;
 // it never downloads a browser.
 import { chromium } from 'playwright-core';
@@ -33,7 +36,7 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--autoplay-policy=no-user-gesture-required'],
 });
-const result = { ok: false, player: null, currentTime: 0, error: null, decoded: {}, console: [], trick: null };
+const result = { ok: false, player: null, currentTime: 0, error: null, decoded: {}, console: [], trick: null, live: null };
 try {
   const ctx = await browser.newContext();
   const p = await ctx.newPage();
@@ -65,6 +68,26 @@ try {
     await new Promise(r => setTimeout(r, 250));
   }
   if (!result.ok && !result.error) result.error = `playback did not reach ${seconds}s within ${timeout}ms`;
+  if (result.ok && opt('live')) {
+    const poll = () => p.evaluate(() => {
+      const v = document.querySelector('video');
+      const r = v.seekable.length ? v.seekable : v.buffered;
+      return { t: v.currentTime, end: r.length ? r.end(r.length - 1) : 0, st: window.drmoriginPlayer };
+    });
+    const first = await poll();
+    const live = result.live = { t1: first.t, end1: first.end, t2: first.t, end2: first.end };
+    const end = Date.now() + Number(opt('live'));
+    while (Date.now() < end) {
+      await new Promise(r => setTimeout(r, 500));
+      const s = await poll();
+      live.t2 = s.t; live.end2 = s.end;
+      if (s.st && s.st.error) { result.error = s.st.error; break; }
+      if (result.error) break;
+      if (live.t2 > live.t1 + 1 && live.end2 > live.end1) break;
+    }
+    result.ok = !result.error && live.t2 > live.t1 + 1 && live.end2 > live.end1;
+    if (!result.ok && !result.error) result.error = `live edge did not advance: ${JSON.stringify(live)}`;
+  }
   if (result.ok && opt('trickplay')) {
     const rate = Number(opt('trickplay'));
     const trick = result.trick = { rate, before: keyFrames, after: 0, from: result.currentTime, to: 0 };

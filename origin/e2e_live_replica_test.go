@@ -1,0 +1,247 @@
+package origin_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/keyclient/redistest"
+	"github.com/drmorigin/drmorigin/live"
+	"github.com/drmorigin/drmorigin/origin"
+	"github.com/drmorigin/drmorigin/packager"
+	"github.com/drmorigin/drmorigin/storage"
+)
+
+// startLiveReplica is one replica of a fleet as serve wires it: an origin
+// over the store at storeURL and the storage root, its live room (a real
+// Hub) archiving into root and announcing through the origin
+// (Server.AnnounceLive), and the ingest listener.
+func startLiveReplica(t *testing.T, root, storeURL string) (*liveAPIOrigin, *packager.Library) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	store, err := keyclient.OpenStore(ctx, storeURL)
+	if err != nil {
+		cancel()
+		t.Fatalf("open store: %v", err)
+	}
+	kek, err := keyclient.NewKEK(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{})
+	res := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: time.Minute, LookupTimeout: 500 * time.Millisecond})
+	go res.Run(ctx)
+	st := storage.NewLocal(root, storage.LocalOptions{})
+	lib := packager.NewLibrary(st, 16)
+	logs := &logBuffer{}
+	logger := logs.logger()
+	var srv *origin.Server
+	hub := live.NewHub(live.Config{Store: st, Writer: st, Assets: lib, StallTimeout: 5 * time.Second,
+		Announce: func(a live.Announcement) { srv.AnnounceLive(a) }})
+	srv = &origin.Server{
+		Config: origin.Config{AdminToken: testToken, StoreTimeout: time.Second, Logger: logger,
+			AuditLogger: logger.With("component", "audit"), Metrics: prometheus.NewRegistry()},
+		Assets: lib, Resolver: res, Service: svc, Ready: store.Ping, Ingester: hub,
+	}
+	if err := srv.Initialize(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	var lns [3]net.Listener
+	for i := range lns {
+		if lns[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := &liveAPIOrigin{testOrigin: &testOrigin{t: t, srv: srv, base: "http://" + lns[0].Addr().String(),
+		admin: "http://" + lns[1].Addr().String(), root: root, resolver: res, cancel: cancel, done: make(chan error, 1)},
+		ingest: "http://" + lns[2].Addr().String(), logs: logs}
+	go func() { o.done <- srv.ServeWithIngest(ctx, lns[0], lns[1], lns[2]) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-o.done:
+		case <-time.After(10 * time.Second):
+			t.Error("origin did not shut down within 10 s")
+		}
+		hub.Close()
+		lib.Close()
+		store.Close()
+	})
+	return o, lib
+}
+
+// liveFragments is the fragment index of each of a live asset's tracks,
+// as the replica's live room published it ("" while it has none).
+func liveFragments(lib *packager.Library, asset string) string {
+	a, err := lib.Asset(asset)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, tr := range a.Tracks {
+		fmt.Fprintf(&b, "%s %d %v\n", tr.Name, tr.Sequence, tr.Fragments)
+	}
+	return b.String()
+}
+
+// getAs fetches path from o as a request for host would: replicas behind
+// one load balancer see the same Host.
+func getAs(t *testing.T, o *testOrigin, host, path string) *response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, o.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// TestLiveReplicaFollows: two origins sharing Redis and one storage root.
+// An ffmpeg feed is pushed, fragment by fragment, into A's ingest
+// listener; after each fragment B lists it within a second (A announces
+// it over Redis pub/sub, B's live room indexes the storage), and B's
+// manifests in every format, clear and encrypted, and every segment of
+// the window are byte-identical to A's.
+func TestLiveReplicaFollows(t *testing.T) {
+	needTool(t, "ffmpeg", "ffmpeg")
+	f := makeLiveFeed(t, 8)
+	url := redistest.Start(t)
+	root := t.TempDir()
+	a, alib := startLiveReplica(t, root, url)
+	b, blib := startLiveReplica(t, root, url)
+	time.Sleep(300 * time.Millisecond) // subscriptions established
+	a.wantAPI("PUT", "/api/v1/liveEvents/ev", `{"input":{"accessToken":"`+ingestToken+`"}}`, 201, "")
+	a.wantAPI("POST", "/api/v1/liveEvents/ev/start", "", 200, "")
+	a.wantAPI("PUT", "/api/v1/liveEvents/ev/liveOutputs/o", `{"assetName":"fleet","manifestName":"show","archiveWindowLength":"PT1H"}`, 201, "")
+	a.locator("clr", "fleet", "Predefined_ClearStreamingOnly", nil)
+	a.locator("drm", "fleet", "Predefined_MultiDrmStreaming", nil)
+	// Both live rooms hear of the running event and its output.
+	deadline := time.Now().Add(10 * time.Second)
+	for a.event("ev").ResourceState != "Running" {
+		if time.Now().After(deadline) {
+			t.Fatal("event not Running within 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+
+	host := strings.TrimPrefix(a.base, "http://")
+	const dash = "/clr/show.ism/manifest(format=mpd-time-csf)"
+	pr, pw := io.Pipe()
+	posted := make(chan error, 1)
+	go func() {
+		resp, err := http.Post(a.ingest+"/ev/"+ingestToken+"/ingest.isml/Streams(s1)", "video/mp4", pr)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode/100 != 2 {
+				err = &url2xxError{resp.StatusCode}
+			}
+		}
+		posted <- err
+	}()
+	if _, err := pw.Write(f.init); err != nil {
+		t.Fatal(err)
+	}
+	var prev string
+	var worst time.Duration
+	listed, unlisted := 0, 0
+	for i, frag := range f.frags {
+		if _, err := pw.Write(frag); err != nil {
+			t.Fatalf("fragment %d: %v", i, err)
+		}
+		// A has it once its live room indexed it (the feed's first audio
+		// fragment, before time 0, is dropped: no change).
+		var fa string
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			if fa = liveFragments(alib, "fleet"); fa != prev || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		if fa == prev {
+			if unlisted++; unlisted > 1 {
+				t.Fatalf("fragment %d: the ingesting origin does not index it within 2 s\nlogs: %s", i, a.logs)
+			}
+			continue
+		}
+		listed++
+		had := time.Now()
+		ra := getAs(t, a.testOrigin, host, dash)
+		for {
+			fb := liveFragments(blib, "fleet")
+			rb := getAs(t, b.testOrigin, host, dash)
+			if fb == fa && rb.status == 200 && bytes.Equal(rb.body, ra.body) {
+				break
+			}
+			if time.Since(had) > time.Second {
+				t.Fatalf("fragment %d: the replica does not list it within 1 s:\nA: %s\nB: %s\nA's MPD: %s\nB's MPD: %s", i, fa, fb, ra.body, rb.body)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		worst = max(worst, time.Since(had))
+		prev = fa
+	}
+	pw.Close()
+	if err := <-posted; err != nil {
+		t.Fatalf("ingest POST: %v", err)
+	}
+	t.Logf("%d of %d fragments listed: the replica listed each within %v of the ingesting origin", listed, len(f.frags), worst)
+
+	same := func(path string) *response {
+		t.Helper()
+		ra, rb := getAs(t, a.testOrigin, host, path), getAs(t, b.testOrigin, host, path)
+		if ra.status != 200 || rb.status != ra.status || !bytes.Equal(ra.body, rb.body) {
+			t.Fatalf("%s: the replica answers %s, the ingesting origin %s", path, rb, ra)
+		}
+		return ra
+	}
+	for _, m := range []string{
+		"/clr/show.ism/manifest", "/clr/show.ism/manifest(format=mpd-time-csf)", "/clr/show.ism/manifest(format=m3u8-cmaf)",
+		"/clr/show.ism/manifest(format=m3u8-aapl)", "/drm/show.ism/manifest(format=mpd-time-csf,encryption=cenc)",
+		"/drm/show.ism/manifest(format=mpd-time-csf,encryption=cbcs)", "/drm/show.ism/manifest(format=m3u8-cmaf,encryption=cbcs)",
+	} {
+		r := same(m)
+		if !bytes.Contains(r.body, []byte("dynamic")) && !bytes.Contains(r.body, []byte("IsLive")) && bytes.Contains(r.body, []byte("ENDLIST")) {
+			t.Errorf("%s: not live", m)
+		}
+	}
+	segs := 0
+	for _, mu := range []string{"/clr/show.ism/manifest(format=mpd-time-csf)", "/drm/show.ism/manifest(format=mpd-time-csf,encryption=cenc)"} {
+		body := getAs(t, a.testOrigin, host, mu).body
+		for _, p := range planDASH(t, a.base+mu, body) {
+			for _, u := range append([]string{p.init}, p.media...) {
+				same(strings.TrimPrefix(u, a.base))
+				segs++
+			}
+		}
+	}
+	if segs == 0 {
+		t.Fatal("no segment compared")
+	}
+	t.Logf("%d segments byte-identical on both replicas", segs)
+}
+
+type url2xxError struct{ status int }
+
+func (e *url2xxError) Error() string { return "ingest answered " + http.StatusText(e.status) }
