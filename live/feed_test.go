@@ -278,7 +278,7 @@ func TestReplicaRefresh(t *testing.T) {
 	feed, _ := feedBytes(t, 12)
 	root := t.TempDir()
 	o := out1
-	o.Window = 4 * time.Second
+	o.Window = 7 * time.Second // slides, and holds fragments with their look-ahead
 	replica := newRig(t, root)
 	start(t, replica, o)
 	st := storage.NewLocal(root, storage.LocalOptions{})
@@ -317,6 +317,27 @@ func TestReplicaRefresh(t *testing.T) {
 		sb, err := tb.AppendSegment(nil, len(tb.Fragments)-1, packager.CMAF, nil, nil)
 		if err != nil || !bytes.Equal(sa, sb) {
 			t.Fatalf("%s: replica's newest segment differs (%v)", ta.Name, err)
+		}
+		// Live Smooth's tfrf comes from the shared index: the replica
+		// writes the same look-ahead, byte for byte.
+		checked := 0
+		tfrf := []byte{0xd4, 0x80, 0x7e, 0xf2, 0xca, 0x39, 0x46, 0x95, 0x8e, 0x54, 0x26, 0xcb, 0x9e, 0x46, 0xa7, 0x9f}
+		for k := range ta.Fragments {
+			if ta.LookAheadKnown(k) != tb.LookAheadKnown(k) {
+				t.Fatalf("%s fragment %d: look-ahead known on one origin only", ta.Name, k)
+			}
+			if !ta.LookAheadKnown(k) {
+				continue
+			}
+			sa, _ := ta.AppendSegment(nil, k, packager.Smooth, nil, nil)
+			sb, err := tb.AppendSegment(nil, k, packager.Smooth, nil, nil)
+			if err != nil || !bytes.Equal(sa, sb) || !bytes.Contains(sa, tfrf) {
+				t.Fatalf("%s fragment %d: replica's Smooth segment differs or has no tfrf (%v)", ta.Name, k, err)
+			}
+			checked++
+		}
+		if checked == 0 {
+			t.Fatalf("%s: no fragment of %d in the window has its look-ahead", ta.Name, len(ta.Fragments))
 		}
 	}
 }

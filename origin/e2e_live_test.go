@@ -235,7 +235,13 @@ func TestLiveEncrypted(t *testing.T) {
 			}
 			for _, p := range c.plan(t, lo.testOrigin, mu, r.body) {
 				got := md5s(framemd5Key(t, fetchTrack(t, p), hex.EncodeToString(raw)))
-				if w := clear[p.key()]; len(w) == 0 || !reflect.DeepEqual(got, w) {
+				w := clear[p.key()]
+				if strings.HasPrefix(c.name, "smooth") && len(got) > 0 && len(got) < len(w) {
+					// Live Smooth lists a fragment once the two after it
+					// are archived (its tfrf): a prefix of the clear DASH.
+					w = w[:len(got)]
+				}
+				if len(w) == 0 || !reflect.DeepEqual(got, w) {
 					t.Errorf("%s: decrypted %d frames, clear live %d; %s", p.key(), len(got), len(w), firstDiff(got, w))
 				}
 			}

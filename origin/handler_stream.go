@@ -305,6 +305,9 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 			return errNotFound // outside the filters' time range
 		}
 	}
+	if st.smoothLive() && !t.LookAheadKnown(i) {
+		return errNotYet // its tfrf needs the next fragments (live_smooth.go)
+	}
 	if r.Format == FormatM3U8AAPLV3 && t.Kind == packager.Audio && st.hasVideo() {
 		return errNotFound // v3 has no audio playlists when there is video
 	}
@@ -451,6 +454,11 @@ func (s *Server) buildManifest(r *StreamRequest, st streamState, base string) ([
 	v := st.view
 	if v == nil {
 		v = fullView(st.asset)
+	}
+	if st.smoothLive() {
+		if v = lookAheadView(v); v == nil {
+			return nil, nil, errNotYet // no fragment with its look-ahead yet
+		}
 	}
 	p := presentationOf(st.asset, v, r.Format.Protocol() == "hls", base)
 	o := manifest.Options{URLOptions: r.URLOptions(st.enc)}

@@ -212,7 +212,8 @@ func (t *Track) appendInitProtected(buf []byte, out Output, e *Protection) ([]by
 //	    ├── saio   one offset: the first entry in senc, from the moof start
 //	    ├── uuid   piff only: PIFF SampleEncryptionBox A2394F52-…, senc's
 //	    │          entries again, for PlayReady clients
-//	    └── tfxd   Smooth only
+//	    ├── tfxd   Smooth only
+//	    └── tfrf   live Smooth only (tfrf.go)
 //
 // It fails closed: on any error it returns buf with its original length
 // (nothing appended) and the bytes it had written past that length zeroed,

@@ -16,7 +16,8 @@ import "encoding/binary"
 //	    ├── trun   data_offset relative to the moof; the source's per-sample
 //	    │          fields, plus any a sample needs
 //	    ├── (encryption boxes: senc, saiz, saio, PIFF uuid; encLen bytes)
-//	    └── tfxd   Smooth only: uuid 6D1D9B05-…, version 1, time and duration
+//	    ├── tfxd   Smooth only: uuid 6D1D9B05-…, version 1, time and duration
+//	    └── tfrf   live Smooth only: uuid D4807EF2-…, the next fragments (tfrf.go)
 //	mdat   header only
 const (
 	mfhdLen    = 16
@@ -33,6 +34,7 @@ var tfxdUUID = [16]byte{0x6d, 0x1d, 0x9b, 0x05, 0x42, 0xd5, 0x44, 0xe6, 0x80, 0x
 type fmp4Head struct {
 	styp      bool // CMAF: the head starts with styp
 	smooth    bool // Smooth: the traf ends with tfxd
+	tfrf      bool // live Smooth: then with tfrf (st.next)
 	trunFlags uint32
 	version   byte // trun version
 	entry     int  // bytes per trun entry
@@ -60,6 +62,7 @@ func (h *fmp4Head) Len() int {
 func (st *SampleTable) layout(def trackDefaults, out Output, encLen int) fmp4Head {
 	f := &st.form
 	h := fmp4Head{styp: out.form == formCMAF, smooth: out.form == formSmooth, encLen: encLen}
+	h.tfrf = h.smooth && st.next.ok
 	flags, version := f.trunFlags|trunDataOffset, f.trunVersion
 	dur, size, sflags := def.duration, def.size, def.flags
 	h.tfhdLen = 16
@@ -116,6 +119,9 @@ func (st *SampleTable) layout(def trackDefaults, out Output, encLen int) fmp4Hea
 	traf := 8 + h.tfhdLen + tfdtV1Len + h.trunLen + encLen
 	if h.smooth {
 		traf += tfxdLen
+	}
+	if h.tfrf {
+		traf += tfrfLen
 	}
 	h.moofLen = 8 + mfhdLen + traf
 	h.encAt = 8 + mfhdLen + 8 + h.tfhdLen + tfdtV1Len + h.trunLen
@@ -198,6 +204,10 @@ func (st *SampleTable) putHead(dst []byte, h *fmp4Head, payload int64) int {
 		be.PutUint32(m[p+24:], 1<<24)
 		be.PutUint64(m[p+28:], st.Time)
 		be.PutUint64(m[p+36:], st.Duration())
+		p += tfxdLen
+	}
+	if h.tfrf {
+		putTfrf(m[p:], &st.next)
 	}
 	n += h.moofLen
 	be.PutUint32(dst[n:], uint32(payload+mdatHdrLen))

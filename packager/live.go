@@ -133,7 +133,7 @@ func OpenLiveTrack(st storage.Store, w storage.Writer, dir string, init *LiveIni
 			return nil, corruptf(st.Locate(dir+"/track.json"), 0, "%v", err)
 		}
 	}
-	t := &Track{Path: lt.tf.path, file: lt.tf, lazy: new(trackLazy), IndexedFrom: "live"}
+	t := &Track{Path: lt.tf.path, file: lt.tf, lazy: new(trackLazy), IndexedFrom: "live", lookAhead: true}
 	t.Init = b
 	if len(b) >= 8 && string(b[4:8]) == "ftyp" {
 		t.ftypLen = int(binary.BigEndian.Uint32(b))

@@ -49,6 +49,9 @@ type SampleTable struct {
 	// dataHi when no sample has bytes).
 	dataLo, dataHi int64
 	form           moofForm
+	// next is what the fragment's live Smooth tfrf says of the fragments
+	// after it (tfrf.go); set by readFragment.
+	next lookAhead
 }
 
 // moofForm is how the source wrote a fragment's moof: the writer starts from
@@ -75,6 +78,7 @@ func (st *SampleTable) Reset() {
 	st.Samples = st.Samples[:0]
 	st.dataLo, st.dataHi = 0, 0
 	st.form = moofForm{}
+	st.next = lookAhead{}
 }
 
 // Duration is the sum of the samples' durations.

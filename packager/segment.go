@@ -68,6 +68,7 @@ func (t *Track) readFragment(h heldFile, i int, st *SampleTable, moof *[]byte) e
 		return corruptf(t.Path, fr.Offset, "fragment %d: %s", i, reason)
 	}
 	st.Time = fr.Time
+	st.next = t.lookAheadOf(i)
 	return nil
 }
 

@@ -91,6 +91,9 @@ type Track struct {
 	// shift is subtracted from decode time plus composition offset to give
 	// presentation time: the edit list's media time less its empty edits.
 	shift int64
+	// lookAhead is set on a live archive's tracks: their Smooth fragments
+	// carry tfrf (tfrf.go).
+	lookAhead bool
 
 	// lazy is what is built on first use and then only read: protected
 	// init segments, encryption and TS state. It is a pointer so that the
