@@ -184,12 +184,27 @@ func checkDASHKIDs(t *testing.T, body []byte, sources map[string]string, keys ma
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	for i, as := range m.Periods[0].AdaptationSets {
+	kidOf := func(i int) string {
 		kid := ""
 		for _, cp := range doc.Sets[i].CP {
 			if cp.KID != "" {
 				kid = cp.KID
 			}
+		}
+		return kid
+	}
+	for i, as := range m.Periods[0].AdaptationSets {
+		kid := kidOf(i)
+		if trickMode(as) {
+			// A trick-mode set is encrypted as the set it names.
+			for j, main := range m.Periods[0].AdaptationSets {
+				for _, ep := range as.EssentialProperty {
+					if main.ID != nil && ep.Value != nil && *main.ID == *ep.Value && kidOf(j) != kid {
+						t.Errorf("trick-mode AdaptationSet %d: default_KID %s, want its main set's %s", i, kid, kidOf(j))
+					}
+				}
+			}
+			continue
 		}
 		for _, rep := range as.Representations {
 			key := strings.TrimSuffix(*rep.ID, "_"+itoa(int(*rep.Bandwidth))) + "@" + itoa(int(*rep.Bandwidth))
