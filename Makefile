@@ -31,7 +31,7 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 test: web vet deps test-race test-alloc test-purego fuzz ## every test: vet, import rules, -race pass, allocation pass, purego pass, short fuzz
 
 test-race: ## all tests under the race detector
-	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+	$(GO) test -race -count=1 -timeout 60m $(PKGS)
 
 test-alloc: ## allocation tests (built without -race, so they run in a second pass)
 	$(GO) test -count=1 -run 'Alloc' -timeout 10m $(PKGS)
