@@ -52,13 +52,7 @@ func withFilter(u, name string) string {
 // filtered, twice) so a noisy neighbour weighs on both; the figure is the
 // ratio of the filtered p99 to the unfiltered one (target <= 1.1).
 func (s *suite) filteredManifestLatency(ctx context.Context) error {
-	var urls []string
-	for _, cb := range Matrix {
-		if st := s.combos[cb]; st != nil && st.Unavailable == "" {
-			urls = append(urls, st.URL)
-			urls = append(urls, st.Pres.Playlists...)
-		}
-	}
+	urls := s.manifestURLs()
 	if len(urls) == 0 {
 		s.set("filters.manifest_p99_vs_unfiltered", UnavailableFigure(1.1, "x", "unavailable (no manifest answers)"))
 		return fmt.Errorf("no manifest available")

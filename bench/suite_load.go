@@ -11,9 +11,8 @@ import (
 	"time"
 )
 
-// manifestLatency drives every manifest and playlist URL of the available
-// pairs with 64 concurrent connections and reports the p99.
-func (s *suite) manifestLatency(ctx context.Context) error {
+// manifestURLs are the manifest and playlist URLs of the available pairs.
+func (s *suite) manifestURLs() []string {
 	var urls []string
 	for _, cb := range Matrix {
 		if st := s.combos[cb]; st != nil && st.Unavailable == "" {
@@ -21,6 +20,13 @@ func (s *suite) manifestLatency(ctx context.Context) error {
 			urls = append(urls, st.Pres.Playlists...)
 		}
 	}
+	return urls
+}
+
+// manifestLatency drives every manifest and playlist URL of the available
+// pairs with 64 concurrent connections and reports the p99.
+func (s *suite) manifestLatency(ctx context.Context) error {
+	urls := s.manifestURLs()
 	if len(urls) == 0 {
 		s.set("manifest_p99", UnavailableFigure(2, "ms", "unavailable (no manifest answers)"))
 		return fmt.Errorf("no manifest available")

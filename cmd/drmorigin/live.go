@@ -171,7 +171,7 @@ func liveOutputCmd() *cobra.Command {
 }
 
 // listPaged prints a whole paged collection at path, following each
-// page's nextLink (as listCmd does for the top-level collections).
+// page's nextLink (listCmd's and the live commands' list).
 func listPaged(cmd *cobra.Command, path string, top int, table tableFunc) error {
 	if _, err := jsonOutput(cmd); err != nil {
 		return err

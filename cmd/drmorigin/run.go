@@ -154,34 +154,7 @@ func listCmd(collection string, table tableFunc) *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "List all (follows nextLink)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := jsonOutput(cmd); err != nil {
-				return err
-			}
-			if top < 1 || top > 1000 {
-				return fmt.Errorf("--top %d: want a page size from 1 to 1000", top)
-			}
-			c, token, err := cliConfig(cmd)
-			if err != nil {
-				return err
-			}
-			all := []json.RawMessage{}
-			next := fmt.Sprintf("/api/v1/%s?$top=%d", collection, top)
-			for i := 0; next != "" && i < 100000; i++ {
-				var page struct {
-					Value    []json.RawMessage `json:"value"`
-					NextLink string            `json:"nextLink"`
-				}
-				if err := adminCall(cmd.Context(), c.AdminURL, token, http.MethodGet, next, nil, &page); err != nil {
-					return flagged(err, map[string]string{"$top": flagValue("--top", strconv.Itoa(top))})
-				}
-				all = append(all, page.Value...)
-				next = page.NextLink
-			}
-			doc, err := json.Marshal(map[string]any{"value": all})
-			if err != nil {
-				return err
-			}
-			return emit(cmd, doc, table)
+			return listPaged(cmd, "/api/v1/"+collection, top, table)
 		},
 	}
 	list.Flags().IntVar(&top, "top", 100, "page size of each request (1 to 1000)")
