@@ -1,6 +1,7 @@
 package origin_test
 
 import (
+	"bytes"
 	"maps"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/Eyevinn/mp4ff/mp4"
 
 	"github.com/drmorigin/drmorigin/packager"
 )
@@ -51,10 +54,10 @@ func teeCopyFrames(t *testing.T, lib *packager.Library, asset, copy string) map[
 		key := tr.Name + "@" + strconv.Itoa(tr.Bitrate)
 		switch tr.Kind {
 		case packager.Video:
-			want[key] = md5s(framemd5(t, copy, nil, "-map", "0:v:"+strconv.Itoa(videos)))
+			want[key] = md5s(framemd5(t, copy, nil, append([]string{"-map", "0:v:" + strconv.Itoa(videos)}, passthrough...)...))
 			videos++
 		case packager.Audio:
-			want[key] = md5s(framemd5(t, withoutPriming(t, copy, zero, len(apts)-primed), nil))
+			want[key] = md5s(framemd5(t, withoutPriming(t, copy, zero, len(apts)-primed), nil, passthrough...))
 		}
 		if len(want[key]) == 0 {
 			t.Fatalf("the local copy decodes to no frames for %s", key)
@@ -117,11 +120,11 @@ func assertArchiveFramesExact(t *testing.T, lo *liveOrigin, loc, name, format st
 			pl := localPlaylist(t, u, "")
 			key := playlistTrack(t, u) + "@" + itoa(bitrateOf(t, u))
 			if format == "m3u8-aapl" {
-				add(key, hlsFrames(t, pl, "0:0"))
+				add(key, tsFrames(t, pl, "0:0"))
 				continue
 			}
-			add(key, hlsFrames(t, pl, "0:v:0"))
-			add(audio, hlsFrames(t, pl, "0:a:0"))
+			add(key, tsFrames(t, pl, "0:v:0"))
+			add(audio, tsFrames(t, pl, "0:a:0"))
 		}
 	default:
 		r := do(t, "GET", mu, nil)
@@ -138,7 +141,14 @@ func assertArchiveFramesExact(t *testing.T, lo *liveOrigin, loc, name, format st
 			plans = planDASH(t, mu, r.body)
 		}
 		for _, p := range plans {
-			add(p.key(), md5s(framemd5(t, "-", fetchTrack(t, p))))
+			b := fetchTrack(t, p)
+			// ffmpeg's mov demuxer keeps one sample per decode time, so a
+			// fragment served twice would decode once: count the samples
+			// in the container too.
+			if n, w := fmp4Samples(t, format+" "+p.key(), b), len(want[p.key()]); n != w {
+				t.Errorf("%s %s: %d samples served, the local copy decodes to %d frames", format, p.key(), n, w)
+			}
+			add(p.key(), md5s(framemd5(t, "-", b, passthrough...)))
 		}
 	}
 	for key, w := range want {
@@ -153,6 +163,71 @@ func assertArchiveFramesExact(t *testing.T, lo *liveOrigin, loc, name, format st
 	if len(got) != len(want) {
 		t.Errorf("%s: tracks %v, want %v", format, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 	}
+}
+
+// fmp4Samples counts the samples of an init and fragments (mp4ff), and
+// fails unless their decode times (tfdt, else tfxd, plus the durations
+// before them) strictly increase: a fragment listed twice, or two
+// fragments overlapping, would.
+func fmp4Samples(t *testing.T, what string, b []byte) int {
+	t.Helper()
+	f, err := mp4.DecodeFile(bytes.NewReader(b))
+	if err != nil || f.Init == nil {
+		t.Fatalf("%s: mp4ff cannot read the init and fragments: %v", what, err)
+	}
+	n, next := 0, int64(-1)
+	for _, seg := range f.Segments {
+		for _, frag := range seg.Fragments {
+			for _, traf := range frag.Moof.Trafs {
+				var tm uint64
+				switch {
+				case traf.Tfdt != nil:
+					tm = traf.Tfdt.BaseMediaDecodeTime()
+				default:
+					x := tfxdIn(traf)
+					if x == nil {
+						t.Fatalf("%s: a fragment with neither tfdt nor tfxd", what)
+					}
+					tm = x.FragmentAbsoluteTime
+				}
+				if int64(tm) < next {
+					t.Errorf("%s: a fragment at decode time %d, before the end of the one before (%d)", what, tm, next)
+				}
+				var trex *mp4.TrexBox
+				if mv := f.Init.Moov.Mvex; mv != nil {
+					trex, _ = mv.GetTrex(traf.Tfhd.TrackID)
+				}
+				for _, trun := range traf.Truns {
+					tm += trun.AddSampleDefaultValues(traf.Tfhd, trex)
+					n += int(trun.SampleCount())
+				}
+				next = int64(tm)
+			}
+		}
+	}
+	return n
+}
+
+func tfxdIn(traf *mp4.TrafBox) *mp4.TfxdData {
+	for _, c := range traf.Children {
+		if u, ok := c.(*mp4.UUIDBox); ok && u.Tfxd != nil {
+			return u.Tfxd
+		}
+	}
+	return nil
+}
+
+// passthrough keeps every decoded frame: by default ffmpeg drops a video
+// frame whose timestamp repeats the previous one's, which would hide a
+// fragment served twice.
+var passthrough = []string{"-fps_mode", "passthrough"}
+
+// tsFrames is hlsFrames (ffmpeg's HLS demuxer over a TS media playlist)
+// keeping every frame.
+func tsFrames(t *testing.T, playlist, sel string) []string {
+	t.Helper()
+	in := []string{"-allowed_extensions", "ALL", "-protocol_whitelist", "file,http,tcp,crypto,data"}
+	return md5s(framemd5In(t, in, playlist, nil, append([]string{"-map", sel}, passthrough...)...))
 }
 
 // packetPTS lists a stream's packet pts in the file's time base for it (ffprobe).
