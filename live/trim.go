@@ -118,8 +118,11 @@ func trimBeforeZero(b []byte, moofLen int, start int64) (out []byte, time uint64
 	if rf&0x01 == 0 {
 		return nil, 0, 0, noTrim("trun without a data offset")
 	}
-	if rf&0x100 == 0 && defDur == 0 {
-		return nil, 0, 0, noTrim("no sample durations")
+	// Durations and sizes from the trun or the tfhd (one left to the
+	// trex is not cut), and per-sample entries: their count bounds the
+	// loop below by the moof's size.
+	if rf&0x100 == 0 && defDur == 0 || rf&0x200 == 0 && defSize == 0 {
+		return nil, 0, 0, noTrim("sample durations or sizes not in the traf")
 	}
 	head := 20 // header, count, data offset
 	if rf&0x04 != 0 {
@@ -131,7 +134,7 @@ func trimBeforeZero(b []byte, moofLen int, start int64) (out []byte, time uint64
 			entry += 4
 		}
 	}
-	if count <= 0 || len(trun) != head+count*entry {
+	if entry == 0 || count <= 0 || len(trun) != head+count*entry {
 		return nil, 0, 0, noTrim("trun of %d bytes for %d samples", len(trun), count)
 	}
 	dataOff := int(int32(binary.BigEndian.Uint32(trun[16:])))
