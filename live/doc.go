@@ -28,13 +28,15 @@
 // (box.go: each bounded by its type's limit before its payload is read);
 // Ingest checks them in order (parser: init, live server manifest, moof and
 // mdat paired, each traf routed to its track with its tfdt or tfxd decode
-// time, repeats dropped, backwards refused) and watches for a stall; an
-// archiver goroutine behind a bounded queue (Config.Queue) appends each
-// fragment to every output of the event (packager.LiveTrack.Append: the
-// fragment is validated, put to storage as one object, then indexed), and
-// publishes a new snapshot of the output's asset. Players only ever read
-// snapshots: reading, archiving and serving never wait for one another,
-// except the encoder for a full queue (logged).
+// time, repeats dropped, backwards refused, an audio fragment's samples
+// before time 0 — an AAC encoder's priming — cut: trim.go) and watches
+// for a stall; an archiver goroutine behind a bounded queue (Config.Queue)
+// appends each fragment to every output of the event
+// (packager.LiveTrack.Append: the fragment is validated, put to storage as
+// one object, then indexed), and publishes a new snapshot of the output's
+// asset. Players only ever read snapshots: reading, archiving and serving
+// never wait for one another, except the encoder for a full queue
+// (logged).
 //
 // # Archive
 //

@@ -397,8 +397,10 @@ func (p *parser) errKind() error {
 }
 
 // fragments routes moof+mdat to its tracks (one per traf): a repeated
-// fragment is dropped, one going backwards refused, one before time 0
-// (ffmpeg's first AAC fragment, primed at a negative time) dropped.
+// fragment is dropped, one going backwards refused; of an audio fragment
+// that starts before time 0 (ffmpeg's first AAC fragment, primed at a
+// negative time) the samples from 0 on are kept (trim.go), any other
+// fragment before 0 is dropped.
 func (p *parser) fragments(mdat []byte) ([]*fragment, error) {
 	trafs, err := readTrafs(p.moof)
 	if err != nil {
@@ -418,9 +420,20 @@ func (p *parser) fragments(mdat []byte) ([]*fragment, error) {
 		if !tr.hasTime {
 			return nil, fmt.Errorf("%w: track %d: fragment without tfdt or tfxd decode time", ErrRefused, tr.trackID)
 		}
+		fb := b
 		if tr.time < 0 {
-			p.h.log.Info("live fragment before time 0 dropped", "stream", s.name, "track", tr.trackID, "time", tr.time)
-			continue
+			// An audio encoder's priming (trim.go): keep the samples
+			// from time 0 on; drop what cannot be cut.
+			kept, start, cut, err := []byte(nil), uint64(0), 0, noTrim("not audio, or a moof of %d trafs", len(trafs))
+			if in.Kind == packager.Audio && len(trafs) == 1 {
+				kept, start, cut, err = trimBeforeZero(b, len(p.moof), tr.time)
+			}
+			if err != nil {
+				p.h.log.Info("live fragment before time 0 dropped", "stream", s.name, "track", tr.trackID, "time", tr.time, "reason", err)
+				continue
+			}
+			p.h.log.Info("live fragment: samples before time 0 cut", "stream", s.name, "track", tr.trackID, "time", tr.time, "samples", cut, "start", start)
+			fb, tr.time = kept, int64(start)
 		}
 		last, ok := s.last[tr.trackID]
 		switch {
@@ -433,7 +446,7 @@ func (p *parser) fragments(mdat []byte) ([]*fragment, error) {
 			return nil, fmt.Errorf("%w: track %d: decode time %d after %d", ErrRefused, tr.trackID, tr.time, last)
 		}
 		s.last[tr.trackID] = tr.time
-		out = append(out, &fragment{stream: s, init: in, meta: s.smil[tr.trackID], trackID: tr.trackID, time: uint64(tr.time), b: b})
+		out = append(out, &fragment{stream: s, init: in, meta: s.smil[tr.trackID], trackID: tr.trackID, time: uint64(tr.time), b: fb})
 	}
 	return out, nil
 }
