@@ -32,6 +32,7 @@ func (h *Hub) poll(out *output) {
 	every := h.c.RefreshEvery
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	var said string // the last error logged: a damaged track is told once, not every poll
 	for {
 		select {
 		case <-out.stop:
@@ -49,8 +50,11 @@ func (h *Hub) poll(out *output) {
 			}
 		}
 		out.mu.Unlock()
-		if err := h.refresh(out, full); err != nil {
+		if err := h.refresh(out, full); err != nil && err.Error() != said {
+			said = err.Error()
 			h.log.Warn("live archive poll", "event", out.o.Event, "output", out.o.Name, "asset", out.o.Asset, "err", err)
+		} else if err == nil {
+			said = ""
 		}
 		if sweep {
 			h.sweepTemp(out.o.Asset, dirs)
