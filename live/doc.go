@@ -45,4 +45,14 @@
 // "{seq:010}-{time:020}.m4s" objects; "{asset}/live.json" holds the
 // availability start, fixed at the first fragment. The VOD path reads the
 // same layout, so an ended output, or a restarted origin, serves it.
+//
+// # Faults
+//
+// A fragment is acknowledged once its object is durable in storage and
+// indexed; the encoder's request is answered only when all it carried is
+// (ingest.go). A slow or stalled storage write is reported while it lasts
+// (stall.go, Hub.ArchiveStats). Every live output's archive is also polled
+// (poll.go): a replica heals a lost announcement within
+// Config.RefreshEvery, and the temporary files of writes a crash cut short
+// are swept (sweep.go).
 package live

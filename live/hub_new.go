@@ -31,12 +31,24 @@ type Config struct {
 	MaxMdat int64
 	// Queue is how many fragments may wait between reading a feed and
 	// archiving them (DefaultQueue when 0): beyond it a slow store holds
-	// the encoder back, and that is logged.
+	// the encoder back, and that is logged and counted (stall.go).
 	Queue int
 	// Announce, when set, is called after each fragment is archived and
 	// indexed (for replicas: Redis pub/sub), from the archiver, with no
 	// lock held. It must not block.
 	Announce func(Announcement)
+	// RefreshEvery is how often a live output's archive is looked at
+	// again for fragments another origin archived, should their
+	// announcement be lost (poll.go); DefaultRefreshEvery when 0, never
+	// when negative.
+	RefreshEvery time.Duration
+	// SlowWrite is how long a fragment's archiving may take before it
+	// is reported as a storage stall (stall.go); DefaultSlowWrite when 0.
+	SlowWrite time.Duration
+	// TempAge is how old a temporary file of a storage write must be
+	// for a live archive's sweep to take it for a crash's leftover
+	// (sweep.go); DefaultTempAge when 0.
+	TempAge time.Duration
 }
 
 // Defaults of Config.
@@ -67,6 +79,7 @@ type Hub struct {
 	log    *slog.Logger
 	mu     sync.Mutex
 	events map[string]*event
+	archiveCounters
 }
 
 var _ Ingester = (*Hub)(nil)
@@ -84,6 +97,15 @@ func NewHub(c Config) *Hub {
 	}
 	if c.Queue <= 0 {
 		c.Queue = DefaultQueue
+	}
+	if c.RefreshEvery == 0 {
+		c.RefreshEvery = DefaultRefreshEvery
+	}
+	if c.SlowWrite <= 0 {
+		c.SlowWrite = DefaultSlowWrite
+	}
+	if c.TempAge <= 0 {
+		c.TempAge = DefaultTempAge
 	}
 	log := c.Log
 	if log == nil {
@@ -177,6 +199,9 @@ func (h *Hub) AddOutput(o Output) error {
 	}
 	ev.outputs[o.Name] = out
 	h.c.Assets.SetLive(o.Asset, out.la)
+	if h.c.RefreshEvery > 0 {
+		go h.poll(out)
+	}
 	return nil
 }
 
@@ -194,6 +219,7 @@ func (h *Hub) EndOutput(event, name string) error {
 	if out == nil {
 		return nil
 	}
+	out.halt()
 	out.mu.Lock()
 	out.ended = true
 	for _, lt := range out.tracks {
@@ -245,6 +271,7 @@ func (h *Hub) Close() error {
 	defer h.mu.Unlock()
 	for _, ev := range h.events {
 		for _, o := range ev.outputs {
+			o.halt()
 			o.la.Close()
 		}
 	}

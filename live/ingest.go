@@ -137,17 +137,32 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 		}
 	}()
 
-	// Archiving: its own goroutine behind a bounded queue.
+	// Archiving: its own goroutine behind a bounded queue. A fragment is
+	// acknowledged when h.archive returns nil for it: its object was put
+	// to storage (for a local store: synced and renamed into place), then
+	// indexed, published and announced. Nothing else is ever served or
+	// found again after a restart. The encoder learns it from the answer
+	// to its request, which comes only once every fragment the request
+	// carried is acknowledged (200), or once the first one that could not
+	// be is known (an error: the fragments before it are acknowledged,
+	// those from it on are not, and a reconnection resends them; repeats
+	// are dropped). Bytes read off the connection are not acknowledged:
+	// up to Config.Queue fragments wait for storage, and a write slower
+	// than Config.SlowWrite is reported (watchWrite) while it lasts.
 	q := make(chan *fragment, h.c.Queue)
 	var archErr atomic.Pointer[error]
 	archived := make(chan struct{})
 	go func() {
 		defer close(archived)
 		for f := range q {
+			h.queued.Add(-1)
 			if archErr.Load() != nil {
 				continue // drain: the feed is ending
 			}
-			if err := h.archive(ev, f); err != nil {
+			done := h.watchWrite(log, f, q)
+			err := h.archive(ev, f)
+			done()
+			if err != nil {
 				archErr.Store(&err)
 				c.cancel()
 			}
@@ -216,13 +231,17 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 			}
 			for _, f := range frags {
 				f.arrived = h.c.Now()
+				h.queued.Add(1)
 				select {
 				case q <- f:
 				default:
-					log.Warn("live archive slow: the feed waits for storage", "queued", len(q))
+					// The bound: the encoder is held back from here on.
+					h.waits.Add(1)
+					log.Warn("live archive slow: the queue is full, the feed waits for storage", "queued", len(q))
 					select {
 					case q <- f:
 					case <-ctx.Done():
+						h.queued.Add(-1)
 						return finish(context.Cause(ctx))
 					}
 					// The wait was storage's, not the encoder's.

@@ -22,11 +22,19 @@ type output struct {
 	tracks  map[string]*packager.LiveTrack // by directory name
 	started bool                           // la's LiveInfo has its start
 	ended   bool
+	listed  time.Time // the last full refresh (poll.go)
+	swept   time.Time // the last sweep of temporary files (sweep.go)
+
+	stop     chan struct{} // closed when the output ends: its poll stops
+	stopOnce sync.Once
 }
+
+// halt stops the output's poll.
+func (out *output) halt() { out.stopOnce.Do(func() { close(out.stop) }) }
 
 // openOutput opens (resumes) the archive of o.
 func (h *Hub) openOutput(o Output) (*output, error) {
-	out := &output{o: o, tracks: map[string]*packager.LiveTrack{}}
+	out := &output{o: o, tracks: map[string]*packager.LiveTrack{}, stop: make(chan struct{})}
 	info := packager.LiveInfo{ManifestName: o.Manifest, Window: o.Window}
 	old, err := packager.ReadLiveInfo(h.c.Store, o.Asset)
 	switch {
@@ -46,6 +54,14 @@ func (h *Hub) openOutput(o Output) (*output, error) {
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("live: output %s: %w", o.Name, err)
 	}
+	var dirs []string
+	for _, e := range entries {
+		if e.Dir && strings.HasSuffix(e.Name, packager.LiveDirExt) {
+			dirs = append(dirs, e.Name)
+		}
+	}
+	h.sweepTemp(o.Asset, dirs)
+	out.listed, out.swept = time.Now(), time.Now()
 	for _, e := range entries {
 		if !e.Dir || !strings.HasSuffix(e.Name, packager.LiveDirExt) {
 			continue

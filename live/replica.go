@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/drmorigin/drmorigin/packager"
 	"github.com/drmorigin/drmorigin/storage"
@@ -34,17 +35,26 @@ func (h *Hub) Refresh(asset string) error {
 	h.mu.Unlock()
 	var errs []error
 	for _, o := range outs {
-		errs = append(errs, h.refresh(o))
+		errs = append(errs, h.refresh(o, true))
 	}
 	return errors.Join(errs...)
 }
 
-func (h *Hub) refresh(out *output) error {
+// refresh indexes what the storage gained for out, and publishes a new
+// snapshot of its asset when there is anything new (a snapshot unchanged
+// keeps the manifests cached for it). full lists every track's directory;
+// otherwise (a poll) a track is listed only when its next fragment is
+// there (LiveTrack.NextStored).
+func (h *Hub) refresh(out *output, full bool) error {
 	out.mu.Lock()
 	defer out.mu.Unlock()
 	if out.ended {
 		return nil
 	}
+	if full {
+		out.listed = time.Now()
+	}
+	changed := false
 	if !out.started {
 		if info, err := packager.ReadLiveInfo(h.c.Store, out.o.Asset); err == nil && !info.Start.IsZero() {
 			info.Window, info.ManifestName = out.o.Window, out.o.Manifest
@@ -57,6 +67,7 @@ func (h *Hub) refresh(out *output) error {
 		return fmt.Errorf("live: refresh %s: %w", out.o.Asset, err)
 	}
 	now := h.c.Now()
+	var errs []error
 	for _, e := range entries {
 		if !e.Dir || !strings.HasSuffix(e.Name, packager.LiveDirExt) {
 			continue
@@ -67,15 +78,24 @@ func (h *Hub) refresh(out *output) error {
 				if errors.Is(err, storage.ErrNotFound) {
 					continue // its init is not written yet
 				}
-				return err
+				errs = append(errs, err)
+				continue
 			}
 			out.tracks[e.Name] = lt
+			out.la.AddTrack(lt)
+			changed = true
 		}
-		if err := lt.Refresh(out.o.Window, now); err != nil {
-			return err
+		if !full && !lt.NextStored() {
+			continue
 		}
-		out.la.AddTrack(lt)
+		grew, err := lt.Refresh(out.o.Window, now)
+		changed = changed || grew
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	out.la.Publish()
-	return nil
+	if changed {
+		out.la.Publish()
+	}
+	return errors.Join(errs...)
 }

@@ -50,9 +50,11 @@ func pushFFmpegLive(t *testing.T, hub *live.Hub, seconds int) {
 
 // TestLivePlayersFollowEdge: while ffmpeg pushes a real-time feed,
 // shaka-player plays DASH cenc with ClearKey licenses from key delivery
-// (with a token), hls.js plays HLS AES-128 and dash.js plays clear DASH,
-// in headless Chromium; in each the live edge advances (currentTime and
-// the seekable end both grow between two polls) with no player error.
+// (with a token), hls.js plays HLS AES-128, dash.js plays clear DASH, and
+// dash.js (its mss module) plays live Smooth, which grows its timeline
+// from the fragments' tfrf look-ahead, in headless Chromium; in each the
+// live edge advances (currentTime and the seekable end both grow between
+// two polls) with no player error.
 func TestLivePlayersFollowEdge(t *testing.T) {
 	web := webDir(t)
 	root := t.TempDir()
@@ -91,6 +93,7 @@ func TestLivePlayersFollowEdge(t *testing.T) {
 		{"shaka DASH cenc ClearKey", "/ck/onair.ism/manifest(format=mpd-time-csf,encryption=cenc)", "shaka", good},
 		{"hls.js HLS AES-128", "/ck/onair.ism/manifest(format=m3u8-cmaf,encryption=cbc)", "hls", good},
 		{"dash.js DASH clear", "/clr/onair.ism/manifest(format=mpd-time-csf)", "dashjs", ""},
+		{"dash.js Smooth clear", "/clr/onair.ism/manifest", "dashjs", ""},
 	}
 	results := make([]browserResult, len(cases))
 	var wg sync.WaitGroup

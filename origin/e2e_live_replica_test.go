@@ -241,6 +241,13 @@ func TestLiveReplicaFollows(t *testing.T) {
 		t.Fatal("no segment compared")
 	}
 	t.Logf("%d segments byte-identical on both replicas", segs)
+	// The live room's archiving is on /metrics: nothing waits, nothing stalled.
+	m := string(do(t, "GET", a.admin+"/metrics", nil).body)
+	for _, want := range []string{"drmorigin_live_archive_queued 0", "drmorigin_live_archive_stalled 0", "drmorigin_live_archive_stalls_total ", "drmorigin_live_archive_waits_total "} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
 }
 
 type url2xxError struct{ status int }

@@ -96,7 +96,9 @@ func (s *Server) publishLive(ctx context.Context) {
 			err := nt.Notify(c, keyclient.Invalidation{Kind: keyclient.KindLiveFragments, Name: n.sender + "/" + a})
 			cancel()
 			if err != nil && ctx.Err() == nil {
-				// The replicas catch up at the next fragment's announcement.
+				// The replicas catch up at the next fragment's
+				// announcement, or at their next poll of the archive
+				// (live.Config.RefreshEvery).
 				s.Config.Logger.Warn("live fragment not announced to the replicas", "asset", a, "err", err)
 			}
 		}

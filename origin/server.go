@@ -325,6 +325,9 @@ func (s *Server) Initialize() error {
 		NoDefaultDate:                 false,
 	}
 	s.ingestMetrics = newIngestMetrics(reg)
+	if a, ok := s.Ingester.(archiveStatser); ok {
+		registerArchiveMetrics(reg, a)
+	}
 	s.feeds, s.stopFeeds = context.WithCancel(context.Background())
 	s.ingest = s.newIngestServer()
 	s.admin = &fasthttp.Server{

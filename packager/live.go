@@ -32,8 +32,8 @@ import (
 // LiveDirExt ends the name of a live track's directory.
 const LiveDirExt = ".live"
 
-// liveInfoName is the presentation's file in the asset directory.
-const liveInfoName = "live.json"
+// LiveInfoName is the presentation's object in the asset directory.
+const LiveInfoName = "live.json"
 
 // Errors of LiveTrack.Append that the live room tells apart.
 var (
@@ -187,6 +187,13 @@ func parseFragmentName(n string) (seq, time uint64, ok bool) {
 	return seq, time, err1 == nil && err2 == nil
 }
 
+// IsLiveTrackObject reports whether name (one element) is an object that
+// a live track keeps in its directory: init.mp4, track.json or a fragment.
+func IsLiveTrackObject(name string) bool {
+	_, _, frag := parseFragmentName(name)
+	return frag || name == "init.mp4" || name == "track.json"
+}
+
 func fragmentName(dir string, seq, time uint64) string {
 	return fmt.Sprintf("%s/%010d-%020d.m4s", dir, seq, time)
 }
@@ -195,13 +202,13 @@ func fragmentName(dir string, seq, time uint64) string {
 // archived since the last look, and slides the window as it did: a
 // replica that shares the storage serves the same window, byte for byte.
 // It reclaims nothing (the ingesting origin does). Call it when that
-// origin announces a fragment.
-func (lt *LiveTrack) Refresh(window time.Duration, now time.Time) error {
+// origin announces a fragment. It reports whether the track grew.
+func (lt *LiveTrack) Refresh(window time.Duration, now time.Time) (bool, error) {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	entries, err := lt.store.List(lt.dir + "/")
 	if err != nil {
-		return fmt.Errorf("packager: list %s: %w", lt.store.Locate(lt.dir), err)
+		return false, fmt.Errorf("packager: list %s: %w", lt.store.Locate(lt.dir), err)
 	}
 	t := lt.cur.Load()
 	grown := false
@@ -216,23 +223,47 @@ func (lt *LiveTrack) Refresh(window time.Duration, now time.Time) error {
 			continue // reclaimed since the listing
 		}
 		if err != nil {
-			return err
+			return grown, err
 		}
 		lt.seq = seq
 		nt, err := lt.add(t, b, size, time, name)
 		if err != nil {
-			return fmt.Errorf("packager: %s: %w", name, err)
+			return grown, fmt.Errorf("packager: %s: %w", name, err)
 		}
 		t, grown = nt, true
 	}
 	if !grown {
-		return nil
+		return false, nil
 	}
 	lt.cur.Store(lt.slide(t, window, now))
 	// What left the window is closed after the delay, but its objects
 	// are the ingesting origin's to remove.
 	lt.reclaimDue(now, false)
-	return nil
+	return true, nil
+}
+
+// NextStored reports, at the cost of one Open, whether the archive may
+// hold a fragment this track has not indexed: the one that would follow
+// the newest without a gap (the next sequence number, at the newest's
+// end) is in storage, or the track has no fragment yet (its directory is
+// then small to list), or the store could not say. A replica polling for
+// a lost announcement so lists a growing directory only when it grew; a
+// fragment after a gap in the encoder's timeline is found by Refresh
+// alone.
+func (lt *LiveTrack) NextStored() bool {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	t := lt.cur.Load()
+	if t == nil || len(t.Fragments) == 0 {
+		return true
+	}
+	last := t.Fragments[len(t.Fragments)-1]
+	f, err := lt.store.Open(fragmentName(lt.dir, lt.seq, last.Time+last.Duration))
+	if err != nil {
+		return !errors.Is(err, storage.ErrNotFound)
+	}
+	_ = f.Close()
+	return true
 }
 
 // Slide drops the fragments outside window (a resumed archive may hold

@@ -126,19 +126,19 @@ func WriteLiveInfo(st storage.Store, w storage.Writer, asset string, info LiveIn
 		return info, err
 	}
 	b, _ := json.Marshal(info)
-	return info, w.Put(asset+"/"+liveInfoName, b)
+	return info, w.Put(asset+"/"+LiveInfoName, b)
 }
 
 // ReadLiveInfo reads the asset's stored LiveInfo (storage.ErrNotFound
 // when it has none).
 func ReadLiveInfo(st storage.Store, asset string) (LiveInfo, error) {
 	var info LiveInfo
-	b, err := readSmall(st, asset+"/"+liveInfoName, 64<<10)
+	b, err := readSmall(st, asset+"/"+LiveInfoName, 64<<10)
 	if err != nil {
 		return info, err
 	}
 	if err := json.Unmarshal(b, &info); err != nil {
-		return info, corruptf(st.Locate(asset+"/"+liveInfoName), 0, "%v", err)
+		return info, corruptf(st.Locate(asset+"/"+LiveInfoName), 0, "%v", err)
 	}
 	return info, nil
 }
