@@ -12,3 +12,23 @@ var (
 // SetEscapeByCopy makes m escape encrypted NAL units by copying them into
 // its buffer, the path before appendEscapedRef, for the benchmarks.
 func (m *Muxer) SetEscapeByCopy(on bool) { m.escapeByCopy = on }
+
+// SetReferenceWriter makes m write its packets with writePESRef, the packet
+// writer before putPackets, or again with writePES: the tests compare their
+// bytes and the benchmarks their times.
+func (m *Muxer) SetReferenceWriter(on bool) {
+	m.refWriter = nil
+	if on {
+		m.refWriter = func(m *Muxer, out []byte, e *pesEntry, cc byte) ([]byte, byte) {
+			out = m.writePESRef(out, e, &cc)
+			return out, cc
+		}
+	}
+}
+
+// PutPackets and PutPacketsGo are the full-packet writer and its Go form.
+var (
+	PutPackets   = putPackets
+	PutPacketsGo = putPacketsGo
+	PacketHeader = packetHeader
+)

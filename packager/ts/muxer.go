@@ -34,6 +34,11 @@ type Muxer struct {
 	preNext      int        // the next of preNALs appendVideoPES takes
 	escapeByCopy bool       // escape encrypted NAL units into buf, as before appendEscapedRef (set by the benchmarks only, to compare)
 	keys         []KeyFrame // the last segment's key frames (KeyFrames)
+	// refWriter, when set (by the tests only), writes the packets in
+	// place of writePES: the writer before putPackets, to compare with.
+	// It takes the counter by value, so that the indirect call does not
+	// move the segment's counters to the heap.
+	refWriter func(m *Muxer, out []byte, e *pesEntry, cc byte) ([]byte, byte)
 }
 
 // KeyFrame is where one keyframe's access unit lies in the segment the
@@ -293,7 +298,11 @@ func (m *Muxer) AppendSegment(dst []byte, videoSamples, audioSamples []Sample, o
 			ccp = &ccVideo
 		}
 		at := len(out)
-		out = m.writePES(out, e, ccp)
+		if m.refWriter != nil {
+			out, *ccp = m.refWriter(m, out, e, *ccp)
+		} else {
+			out = m.writePES(out, e, ccp)
+		}
 		if e.pid == PIDVideo && e.rai {
 			m.keys = append(m.keys, KeyFrame{Offset: total*packetSize - at, Length: at - len(out), DTS: e.sampleDTS})
 		}
@@ -384,66 +393,99 @@ func packetsFor(n, first int) int {
 // adaptation-field stuffing.
 //
 //	47 | PUSI|PID | AFC|CC | [AF: len, flags, PCR, FF stuffing] | payload
+//
+// The full packets after the first (no adaptation field, 184 bytes of
+// payload) that lie within one chunk, most of a video PES, go to
+// putPackets in runs; the rest are written one by one by writePacket.
 func (m *Muxer) writePES(out []byte, e *pesEntry, cc *byte) []byte {
-	c, data := e.c0, m.chunkBytes(e.c0)
-	left := e.n
+	w := pesWriter{m: m, e: e, c: e.c0, data: m.chunkBytes(e.c0), left: e.n}
+	hdr := packetHeader(e.pid)
 	p := e.packets
-	for i := range p {
-		room := 184
-		if i == 0 {
-			room = firstCapacity(e)
-		}
-		n := min(room, left-(p-1-i))
-		pkt := out[:packetSize]
-		out = out[packetSize:]
-		pkt[0] = syncByte
-		pkt[1] = byte(e.pid >> 8)
-		if i == 0 {
-			pkt[1] |= 0x40
-		}
-		pkt[2] = byte(e.pid)
-		af := 184 - n
-		var flags byte
-		if i == 0 {
-			if e.rai {
-				flags |= afRandomAccess
-			}
-			if e.hasPCR {
-				flags |= afPCR
+	out = w.writePacket(out, 0, p, cc)
+	for i := 1; i < p; {
+		// Packet j >= i is full while the bytes left after it still fill
+		// a packet each for the packets after it: left-184*(j-i) -
+		// (p-1-j) >= 184.
+		if spare := w.left - (p - 1 - i) - payloadSize; spare >= 0 {
+			k := min(spare/(payloadSize-1)+1, len(w.data)/payloadSize, p-i)
+			if k > 0 {
+				putPackets(out, w.data, k, hdr, *cc)
+				out, w.data = out[k*packetSize:], w.data[k*payloadSize:]
+				w.left -= k * payloadSize
+				*cc = (*cc + byte(k)) & 0x0F
+				i += k
+				continue
 			}
 		}
-		if af == 0 {
-			pkt[3] = 0x10 | *cc
-		} else {
-			pkt[3] = 0x30 | *cc
-			pkt[4] = byte(af - 1)
-			if af > 1 {
-				pkt[5] = flags
-				k := 6
-				if flags&afPCR != 0 {
-					putPCR(pkt[6:12], e.pcr)
-					k = 12
-				}
-				copy(pkt[k:4+af], stuffing[:])
+		out = w.writePacket(out, i, p, cc)
+		i++
+	}
+	return out
+}
+
+// pesWriter is where writePES is in a PES: the chunk c, the rest of its
+// bytes data, and the PES bytes left to write.
+type pesWriter struct {
+	m    *Muxer
+	e    *pesEntry
+	c    int
+	data []byte
+	left int
+}
+
+// writePacket writes packet i of the PES's p packets into out and returns
+// the rest of out.
+func (w *pesWriter) writePacket(out []byte, i, p int, cc *byte) []byte {
+	e := w.e
+	room := 184
+	if i == 0 {
+		room = firstCapacity(e)
+	}
+	n := min(room, w.left-(p-1-i))
+	pkt := out[:packetSize]
+	out = out[packetSize:]
+	pkt[0] = syncByte
+	pkt[1] = byte(e.pid >> 8)
+	if i == 0 {
+		pkt[1] |= 0x40
+	}
+	pkt[2] = byte(e.pid)
+	af := 184 - n
+	var flags byte
+	if i == 0 {
+		if e.rai {
+			flags |= afRandomAccess
+		}
+		if e.hasPCR {
+			flags |= afPCR
+		}
+	}
+	if af == 0 {
+		pkt[3] = 0x10 | *cc
+	} else {
+		pkt[3] = 0x30 | *cc
+		pkt[4] = byte(af - 1)
+		if af > 1 {
+			pkt[5] = flags
+			k := 6
+			if flags&afPCR != 0 {
+				putPCR(pkt[6:12], e.pcr)
+				k = 12
 			}
+			copy(pkt[k:4+af], stuffing[:])
 		}
-		*cc = (*cc + 1) & 0x0F
-		// The payload, from as many chunks as it spans.
-		left -= n
-		dst := pkt[4+af:]
-		if len(data) >= n { // the common case: one chunk fills the packet
-			copy(dst, data[:n])
-			data = data[n:]
-			continue
+	}
+	*cc = (*cc + 1) & 0x0F
+	// The payload, from as many chunks as it spans.
+	w.left -= n
+	dst := pkt[4+af:]
+	for n > 0 {
+		for len(w.data) == 0 {
+			w.c++
+			w.data = w.m.chunkBytes(w.c)
 		}
-		for n > 0 {
-			for len(data) == 0 {
-				c++
-				data = m.chunkBytes(c)
-			}
-			k := copy(dst[:n], data)
-			dst, data, n = dst[k:], data[k:], n-k
-		}
+		k := copy(dst[:n], w.data)
+		dst, w.data, n = dst[k:], w.data[k:], n-k
 	}
 	return out
 }
