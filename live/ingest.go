@@ -137,25 +137,41 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 		}
 	}()
 
-	// Archiving: its own goroutine behind a bounded queue.
-	q := make(chan *fragment, h.c.Queue)
+	// Archiving: one goroutine per track, each behind a bounded queue.
+	// Storing a fragment waits for two syncs (its file, its directory),
+	// and one track's fragment must not wait behind another track's: on
+	// a journaling file system, syncs running at once share a commit. A
+	// track's fragments stay in order; each is indexed only once stored.
+	lanes := map[uint32]chan *fragment{}
+	var lanesDone sync.WaitGroup
 	var archErr atomic.Pointer[error]
-	archived := make(chan struct{})
-	go func() {
-		defer close(archived)
-		for f := range q {
-			if archErr.Load() != nil {
-				continue // drain: the feed is ending
-			}
-			if err := h.archive(ev, f); err != nil {
-				archErr.Store(&err)
-				c.cancel()
-			}
+	lane := func(track uint32) chan *fragment {
+		q := lanes[track]
+		if q == nil {
+			q = make(chan *fragment, h.c.Queue)
+			lanes[track] = q
+			lanesDone.Add(1)
+			go func() {
+				defer lanesDone.Done()
+				for f := range q {
+					if archErr.Load() != nil {
+						continue // drain: the feed is ending
+					}
+					f.dequeued = h.c.Now()
+					if err := h.archive(ev, f); err != nil {
+						archErr.CompareAndSwap(nil, &err)
+						c.cancel()
+					}
+				}
+			}()
 		}
-	}()
+		return q
+	}
 	finish := func(err error) error {
-		close(q)
-		<-archived
+		for _, q := range lanes {
+			close(q)
+		}
+		lanesDone.Wait()
 		if p := archErr.Load(); p != nil {
 			err = *p
 			if !refusal(err) {
@@ -216,10 +232,11 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 			}
 			for _, f := range frags {
 				f.arrived = h.c.Now()
+				q := lane(f.trackID)
 				select {
 				case q <- f:
 				default:
-					log.Warn("live archive slow: the feed waits for storage", "queued", len(q))
+					log.Warn("live archive slow: the feed waits for storage", "track", f.trackID, "queued", len(q))
 					select {
 					case q <- f:
 					case <-ctx.Done():
@@ -286,6 +303,10 @@ func (s *stampReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// slowPublish is live.md's target for a fragment's arrival to the
+// manifests: a fragment slower than that is logged with its stages.
+const slowPublish = 100 * time.Millisecond
+
 // archive appends one fragment to every output of the event.
 func (h *Hub) archive(ev *event, f *fragment) error {
 	h.mu.Lock()
@@ -299,7 +320,17 @@ func (h *Hub) archive(ev *event, f *fragment) error {
 		if err != nil {
 			return err
 		}
-		if a != nil && h.c.Announce != nil {
+		if a == nil {
+			continue
+		}
+		a.Dequeued = f.dequeued
+		if d := a.Published.Sub(a.Arrived); d >= slowPublish {
+			// What a player of the live edge waits for, by stage.
+			h.log.Info("live fragment slow to publish", "asset", a.Asset, "track", a.Track, "time", a.Time,
+				"total_ms", d.Milliseconds(), "queue_ms", a.Dequeued.Sub(a.Arrived).Milliseconds(),
+				"store_ms", a.Stored.Sub(a.Dequeued).Milliseconds(), "publish_ms", a.Published.Sub(a.Stored).Milliseconds())
+		}
+		if h.c.Announce != nil {
 			h.c.Announce(*a)
 		}
 	}
@@ -372,7 +403,7 @@ func (p *parser) box(bx box) ([]*fragment, bool, error) {
 		if p.moof == nil {
 			return nil, false, fmt.Errorf("%w: mdat without a moof before it", p.errKind())
 		}
-		frags, err := p.fragments(bx.b)
+		frags, err := p.fragments(bx)
 		p.moof, p.other = nil, 0
 		return frags, false, err
 	case bx.is("mfra"):
@@ -399,13 +430,18 @@ func (p *parser) errKind() error {
 // fragments routes moof+mdat to its tracks (one per traf): a repeated
 // fragment is dropped, one going backwards refused, one before time 0
 // (ffmpeg's first AAC fragment, primed at a negative time) dropped.
-func (p *parser) fragments(mdat []byte) ([]*fragment, error) {
+func (p *parser) fragments(mdat box) ([]*fragment, error) {
 	trafs, err := readTrafs(p.moof)
 	if err != nil {
 		return nil, fmt.Errorf("%w: moof: %v", p.errKind(), err)
 	}
-	b := make([]byte, len(p.moof)+len(mdat))
-	copy(b[copy(b, p.moof):], mdat)
+	// The reader put the moof before the mdat when they came one after
+	// the other (always, but for skipped boxes between them).
+	b := mdat.frag
+	if len(b) != len(p.moof)+len(mdat.b) {
+		b = make([]byte, len(p.moof)+len(mdat.b))
+		copy(b[copy(b, p.moof):], mdat.b)
+	}
 	s := p.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
