@@ -101,7 +101,107 @@ func getManifest(c *Client, url string) (body []byte, cacheControl string, ok bo
 	return bytes.Clone(b), string(resp.Header.Peek("Cache-Control")), true
 }
 
-// playLive runs one live player until ctx is done. It starts at the live
+// playLiveHLS runs one live HLS player until ctx is done: it reads the
+// multivariant playlist once, picks a video variant at random and the
+// default audio, then polls both media playlists as often as their
+// Cache-Control allows and fetches the init, keys and each new segment.
+// Segments are followed by URI (the window may slide between polls).
+func playLiveHLS(ctx context.Context, c *Client, url string, rng *rand.Rand) {
+	var lists []string // video, audio media playlists
+	for ctx.Err() == nil && lists == nil {
+		if p, err := Load(c, url, true); err == nil {
+			var video []int
+			audio := -1
+			for i, t := range p.Tracks {
+				switch {
+				case t.Type == "video":
+					video = append(video, i)
+				case t.Type == "audio" && audio < 0:
+					audio = i
+				}
+			}
+			if len(video) > 0 && len(p.Playlists) == len(p.Tracks) {
+				lists = append(lists, p.Playlists[video[rng.IntN(len(video))]])
+				if audio >= 0 {
+					lists = append(lists, p.Playlists[audio])
+				}
+				break
+			}
+		}
+		sleepCtx(ctx, time.Second)
+	}
+	last := make([]string, len(lists)) // per playlist: the newest URI fetched
+	inited := make([]bool, len(lists))
+	for ctx.Err() == nil {
+		wait := time.Second
+		for k, u := range lists {
+			body, cc, ok := getManifest(c, u)
+			if !ok {
+				continue
+			}
+			wait = min(wait, PollInterval(cc, body, time.Second))
+			t, err := parseMediaPlaylist(u, body, "video", u, 0)
+			if err != nil || len(t.Segments) == 0 {
+				continue
+			}
+			if !inited[k] {
+				if t.InitURL != "" {
+					c.Get(KindInit, t.InitURL, false, ValidMedia)
+				}
+				for _, ku := range t.KeyURLs {
+					c.Get(KindKey, ku, false, nil)
+				}
+				inited[k] = true
+			}
+			from := len(t.Segments) - 1 // join at the live edge
+			for i := range t.Segments {
+				if t.Segments[i].ref == last[k] {
+					from = i + 1
+				}
+			}
+			valid := Validator(ValidMedia)
+			if t.Encrypted {
+				valid = nil
+			}
+			for i := from; i < len(t.Segments) && ctx.Err() == nil; i++ {
+				c.Get(KindSegment, t.SegmentURL(i), false, valid)
+			}
+			last[k] = t.Segments[len(t.Segments)-1].ref
+		}
+		sleepCtx(ctx, wait)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// watchEdge polls url (a DASH or Smooth manifest) every interval on its
+// own connection until ctx is done, telling seen how many segments the
+// top video rendition lists: the measure of fragment arrival to manifest,
+// at that resolution, that does not wait behind the players' requests on
+// the load generator (the origin answers it among theirs).
+func watchEdge(ctx context.Context, url string, interval time.Duration, seen *liveSeen) {
+	c := NewClient(NewRecorder(), 1)
+	defer c.Close()
+	for ctx.Err() == nil {
+		if body, _, ok := getManifest(c, url); ok {
+			at := time.Now()
+			if p, err := Parse(url, body); err == nil {
+				if v := p.Video(); len(v) > 0 {
+					seen.saw(len(v[0].Segments), at)
+				}
+			}
+		}
+		sleepCtx(ctx, interval)
+	}
+}
+
+// playLive runs one live player of a DASH or Smooth manifest until ctx is
+// done. It starts at the live
 // edge (the newest segment of each track), fetches the init segments once,
 // then each new segment as a poll lists it. Every manifest it parses tells
 // seen how many segments the top video rendition lists.
@@ -116,7 +216,9 @@ func playLive(ctx context.Context, c *Client, url string, rng *rand.Rand, seen *
 			wait = PollInterval(cc, body, time.Second)
 			if p, err := Parse(url, body); err == nil {
 				if v := p.Video(); len(v) > 0 {
-					seen.saw(len(v[0].Segments), at)
+					if seen != nil {
+						seen.saw(len(v[0].Segments), at)
+					}
 					if video == "" {
 						video = v[rng.IntN(len(v))].Name
 					}

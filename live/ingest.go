@@ -326,7 +326,7 @@ func (h *Hub) archive(ev *event, f *fragment) error {
 		a.Dequeued = f.dequeued
 		if d := a.Published.Sub(a.Arrived); d >= slowPublish {
 			// What a player of the live edge waits for, by stage.
-			h.log.Info("live fragment slow to publish", "asset", a.Asset, "track", a.Track, "time", a.Time,
+			h.log.Warn("live fragment slow to publish", "asset", a.Asset, "track", a.Track, "time", a.Time,
 				"total_ms", d.Milliseconds(), "queue_ms", a.Dequeued.Sub(a.Arrived).Milliseconds(),
 				"store_ms", a.Stored.Sub(a.Dequeued).Milliseconds(), "publish_ms", a.Published.Sub(a.Stored).Milliseconds())
 		}
