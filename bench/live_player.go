@@ -71,6 +71,13 @@ type liveSeen struct {
 
 func (l *liveSeen) saw(n int, at time.Time) {
 	l.mu.Lock()
+	// Responses read at once may be told in either order: the earliest
+	// that listed a segment is when it was first seen.
+	for i := range min(n, len(l.Seen)) {
+		if at.Before(l.Seen[i]) {
+			l.Seen[i] = at
+		}
+	}
 	for len(l.Seen) < n {
 		l.Seen = append(l.Seen, at)
 	}
@@ -179,24 +186,45 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// watchEdge polls url (a DASH or Smooth manifest) every interval on its
-// own connection until ctx is done, telling seen how many segments the
-// top video rendition lists: the measure of fragment arrival to manifest,
-// at that resolution, that does not wait behind the players' requests on
-// the load generator (the origin answers it among theirs).
+// watchEdge polls url (a DASH or Smooth manifest) every interval until
+// ctx is done, telling seen how many segments the top video rendition
+// lists: the measure of fragment arrival to manifest at that resolution.
+// A poll starts every interval whether the ones before have been answered
+// or not (up to watchInFlight at once, on connections of its own), so the
+// resolution holds when the origin answers slowly, and no poll waits
+// behind the players' requests in the load generator.
 func watchEdge(ctx context.Context, url string, interval time.Duration, seen *liveSeen) {
-	c := NewClient(NewRecorder(), 1)
+	const watchInFlight = 64
+	c := NewClient(NewRecorder(), watchInFlight)
 	defer c.Close()
-	for ctx.Err() == nil {
-		if body, _, ok := getManifest(c, url); ok {
-			at := time.Now()
-			if p, err := Parse(url, body); err == nil {
-				if v := p.Video(); len(v) > 0 {
-					seen.saw(len(v[0].Segments), at)
+	slots := make(chan struct{}, watchInFlight)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			continue // as many polls in flight as allowed: skip this one
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if body, _, ok := getManifest(c, url); ok {
+				at := time.Now()
+				if p, err := Parse(url, body); err == nil {
+					if v := p.Video(); len(v) > 0 {
+						seen.saw(len(v[0].Segments), at)
+					}
 				}
 			}
-		}
-		sleepCtx(ctx, interval)
+		}()
 	}
 }
 
