@@ -30,8 +30,8 @@ type Config struct {
 	// MaxMdat bounds one mdat (DefaultMaxMdat when 0).
 	MaxMdat int64
 	// Queue is how many fragments may wait between reading a feed and
-	// archiving them (DefaultQueue when 0): beyond it a slow store holds
-	// the encoder back, and that is logged.
+	// archiving them, all its tracks together (DefaultQueue when 0):
+	// beyond it a slow store holds the encoder back, and that is logged.
 	Queue int
 	// Announce, when set, is called after each fragment is archived and
 	// indexed (for replicas: Redis pub/sub), from its track's archiver

@@ -142,7 +142,12 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 	// and one track's fragment must not wait behind another track's: on
 	// a journaling file system, syncs running at once share a commit. A
 	// track's fragments stay in order; each is indexed only once stored.
+	// The queues share one bound (Config.Queue fragments in all), so the
+	// memory a stalled store makes the feed hold does not grow with its
+	// tracks: a slot is taken when a fragment is queued, given back once
+	// it is archived.
 	lanes := map[uint32]chan *fragment{}
+	slots := make(chan struct{}, h.c.Queue)
 	var lanesDone sync.WaitGroup
 	var archErr atomic.Pointer[error]
 	lane := func(track uint32) chan *fragment {
@@ -154,14 +159,14 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 			go func() {
 				defer lanesDone.Done()
 				for f := range q {
-					if archErr.Load() != nil {
-						continue // drain: the feed is ending
+					if archErr.Load() == nil { // else drain: the feed is ending
+						f.dequeued = h.c.Now()
+						if err := h.archive(ev, f); err != nil {
+							archErr.CompareAndSwap(nil, &err)
+							c.cancel()
+						}
 					}
-					f.dequeued = h.c.Now()
-					if err := h.archive(ev, f); err != nil {
-						archErr.CompareAndSwap(nil, &err)
-						c.cancel()
-					}
+					<-slots
 				}
 			}()
 		}
@@ -232,19 +237,19 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 			}
 			for _, f := range frags {
 				f.arrived = h.c.Now()
-				q := lane(f.trackID)
 				select {
-				case q <- f:
+				case slots <- struct{}{}:
 				default:
-					log.Warn("live archive slow: the feed waits for storage", "track", f.trackID, "queued", len(q))
+					log.Warn("live archive slow: the feed waits for storage", "queued", len(slots))
 					select {
-					case q <- f:
+					case slots <- struct{}{}:
 					case <-ctx.Done():
 						return finish(context.Cause(ctx))
 					}
 					// The wait was storage's, not the encoder's.
 					lastRead.Store(time.Now().UnixNano())
 				}
+				lane(f.trackID) <- f // never blocks: it holds fewer than Queue fragments
 			}
 			if end {
 				return finish(nil)
