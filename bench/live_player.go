@@ -71,6 +71,13 @@ type liveSeen struct {
 
 func (l *liveSeen) saw(n int, at time.Time) {
 	l.mu.Lock()
+	// Responses read at once may be told in either order: the earliest
+	// that listed a segment is when it was first seen.
+	for i := range min(n, len(l.Seen)) {
+		if at.Before(l.Seen[i]) {
+			l.Seen[i] = at
+		}
+	}
 	for len(l.Seen) < n {
 		l.Seen = append(l.Seen, at)
 	}
@@ -101,7 +108,128 @@ func getManifest(c *Client, url string) (body []byte, cacheControl string, ok bo
 	return bytes.Clone(b), string(resp.Header.Peek("Cache-Control")), true
 }
 
-// playLive runs one live player until ctx is done. It starts at the live
+// playLiveHLS runs one live HLS player until ctx is done: it reads the
+// multivariant playlist once, picks a video variant at random and the
+// default audio, then polls both media playlists as often as their
+// Cache-Control allows and fetches the init, keys and each new segment.
+// Segments are followed by URI (the window may slide between polls).
+func playLiveHLS(ctx context.Context, c *Client, url string, rng *rand.Rand) {
+	var lists []string // video, audio media playlists
+	for ctx.Err() == nil && lists == nil {
+		if p, err := Load(c, url, true); err == nil {
+			var video []int
+			audio := -1
+			for i, t := range p.Tracks {
+				switch {
+				case t.Type == "video":
+					video = append(video, i)
+				case t.Type == "audio" && audio < 0:
+					audio = i
+				}
+			}
+			if len(video) > 0 && len(p.Playlists) == len(p.Tracks) {
+				lists = append(lists, p.Playlists[video[rng.IntN(len(video))]])
+				if audio >= 0 {
+					lists = append(lists, p.Playlists[audio])
+				}
+				break
+			}
+		}
+		sleepCtx(ctx, time.Second)
+	}
+	last := make([]string, len(lists)) // per playlist: the newest URI fetched
+	inited := make([]bool, len(lists))
+	for ctx.Err() == nil {
+		wait := time.Second
+		for k, u := range lists {
+			body, cc, ok := getManifest(c, u)
+			if !ok {
+				continue
+			}
+			wait = min(wait, PollInterval(cc, body, time.Second))
+			t, err := parseMediaPlaylist(u, body, "video", u, 0)
+			if err != nil || len(t.Segments) == 0 {
+				continue
+			}
+			if !inited[k] {
+				if t.InitURL != "" {
+					c.Get(KindInit, t.InitURL, false, ValidMedia)
+				}
+				for _, ku := range t.KeyURLs {
+					c.Get(KindKey, ku, false, nil)
+				}
+				inited[k] = true
+			}
+			from := len(t.Segments) - 1 // join at the live edge
+			for i := range t.Segments {
+				if t.Segments[i].ref == last[k] {
+					from = i + 1
+				}
+			}
+			valid := Validator(ValidMedia)
+			if t.Encrypted {
+				valid = nil
+			}
+			for i := from; i < len(t.Segments) && ctx.Err() == nil; i++ {
+				c.Get(KindSegment, t.SegmentURL(i), false, valid)
+			}
+			last[k] = t.Segments[len(t.Segments)-1].ref
+		}
+		sleepCtx(ctx, wait)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// watchEdge polls url (a DASH or Smooth manifest) every interval until
+// ctx is done, telling seen how many segments the top video rendition
+// lists: the measure of fragment arrival to manifest at that resolution.
+// A poll starts every interval whether the ones before have been answered
+// or not (up to watchInFlight at once, on connections of its own), so the
+// resolution holds when the origin answers slowly, and no poll waits
+// behind the players' requests in the load generator.
+func watchEdge(ctx context.Context, url string, interval time.Duration, seen *liveSeen) {
+	const watchInFlight = 64
+	c := NewClient(NewRecorder(), watchInFlight)
+	defer c.Close()
+	slots := make(chan struct{}, watchInFlight)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			continue // as many polls in flight as allowed: skip this one
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if body, _, ok := getManifest(c, url); ok {
+				at := time.Now()
+				if p, err := Parse(url, body); err == nil {
+					if v := p.Video(); len(v) > 0 {
+						seen.saw(len(v[0].Segments), at)
+					}
+				}
+			}
+		}()
+	}
+}
+
+// playLive runs one live player of a DASH or Smooth manifest until ctx is
+// done. It starts at the live
 // edge (the newest segment of each track), fetches the init segments once,
 // then each new segment as a poll lists it. Every manifest it parses tells
 // seen how many segments the top video rendition lists.
@@ -116,7 +244,9 @@ func playLive(ctx context.Context, c *Client, url string, rng *rand.Rand, seen *
 			wait = PollInterval(cc, body, time.Second)
 			if p, err := Parse(url, body); err == nil {
 				if v := p.Video(); len(v) > 0 {
-					seen.saw(len(v[0].Segments), at)
+					if seen != nil {
+						seen.saw(len(v[0].Segments), at)
+					}
 					if video == "" {
 						video = v[rng.IntN(len(v))].Name
 					}

@@ -18,13 +18,20 @@ import (
 // The live step (live.md "Shown by", issue 16): one ingest of three video
 // renditions and AAC, replayed at the media's pace from a feed ffmpeg made
 // once, and livePlayers simulated players on the load core, against the
-// pinned origin. It reports
+// pinned origin. The players are a third each DASH, HLS (fMP4) and Smooth.
+// It reports
 //   - live.arrival_to_manifest_p99: a fragment's last byte POSTed to the
-//     first poller's manifest that lists it (target < 100 ms);
-//   - cpu.live_vs_fragmented.mpd-time-csf.none: CPU per live segment as a
-//     multiple of the same segment served as VOD (target <= 1.1). The VOD is
-//     a second live event fed the same fragments whose live output was
-//     deleted, so both are measured in the same interleaved rounds;
+//     first manifest response that lists it, polled every 10 ms on a
+//     connection of its own (target < 100 ms); the players' own first
+//     sight of each fragment, and the origin's stages of the fragment
+//     (drmorigin_live_fragment_seconds), are in its detail;
+//   - cpu.live_vs_fragmented.<format>.<enc>: CPU per live segment as a
+//     multiple of the same segment served as VOD (target <= 1.1), for
+//     clear and cenc DASH and cbcs HLS. The VOD is a second live event fed
+//     the same fragments whose live output was deleted, with the same
+//     content keys, so both are measured in the same interleaved rounds;
+//   - live.ingest_cpu: the origin's CPU per second of feed while it
+//     ingests (the VOD twin's feed, sent at once, no players);
 //   - live.rss_anon_growth: the origin's anonymous resident memory at the
 //     end of the player load over that after its warm-up (target <= 1.10).
 
@@ -41,7 +48,21 @@ const (
 	liveFeedFull         = 3 * time.Minute
 	liveRunningTimeout   = 15 * time.Second
 	liveVODSettleTimeout = 15 * time.Second
+	// liveWatchInterval is the resolution of the arrival measure.
+	liveWatchInterval = 10 * time.Millisecond
 )
+
+// livePairs are the live ÷ VOD CPU pairs: clear DASH (the players'
+// format), and the encrypted forms a live event is mostly watched in.
+var livePairs = []Combo{{liveCombo, "none"}, {liveCombo, "cenc"}, {"m3u8-cmaf", "cbcs"}}
+
+// liveLocatorFor is the locator of event's asset for encryption enc.
+func liveLocatorFor(event, enc string) string {
+	if enc == "none" {
+		return liveLocator(event)
+	}
+	return liveLocator(event) + "-" + enc
+}
 
 func liveAsset(event string) string   { return "live-" + event }
 func liveLocator(event string) string { return "bench-live-" + event }
@@ -168,7 +189,9 @@ func (s *suite) liveStep(ctx context.Context) error {
 		u := "unavailable (" + why + ")"
 		s.set("live.arrival_to_manifest_p99", UnavailableFigure(liveArrivalTargetMS, "ms", u))
 		s.set("live.rss_anon_growth", UnavailableFigure(liveRSSGrowthTarget, "x start", u))
-		s.set("cpu.live_vs_fragmented."+liveCombo+".none", UnavailableFigure(liveVsFragTarget, "x VOD", u))
+		for _, p := range livePairs {
+			s.set("cpu.live_vs_fragmented."+p.Format+"."+p.Enc, UnavailableFigure(liveVsFragTarget, "x VOD", u))
+		}
 		return nil
 	}
 	began := time.Now()
@@ -194,9 +217,15 @@ func (s *suite) liveStep(ctx context.Context) error {
 		return unavailable("VOD twin: " + err.Error())
 	}
 	// The VOD twin: the same fragments, at once, then its output deleted.
+	// The origin's CPU meanwhile is its ingest's (no player yet).
+	cpu0, _ := ProcCPU(o.pid)
+	ingestBegan := time.Now()
 	if err := Replay(ctx, vodIngest, feed, false, nil); err != nil {
 		return unavailable("VOD twin ingest: " + err.Error())
 	}
+	cpu1, _ := ProcCPU(o.pid)
+	ingestCPU := IngestCPUFigure(cpu1-cpu0, feed, time.Since(ingestBegan))
+	s.set("live.ingest_cpu", ingestCPU)
 	if err := o.endLiveOutput(liveVODEventName); err != nil {
 		return unavailable(err.Error())
 	}
@@ -204,15 +233,39 @@ func (s *suite) liveStep(ctx context.Context) error {
 	if err != nil {
 		return unavailable(err.Error())
 	}
-	liveURL := o.base + ManifestPath(liveLocator(liveEventName), liveManifestName, Combo{liveCombo, "none"})
-	vodURL := o.base + ManifestPath(liveLocator(liveVODEventName), liveManifestName, Combo{liveCombo, "none"})
+	// Encrypted locators, the VOD twin's with the live one's keys: the
+	// same bytes on both sides.
+	for _, p := range livePairs {
+		if p.Enc == "none" {
+			continue
+		}
+		name := liveLocatorFor(liveEventName, p.Enc)
+		if err := o.locator(name, liveAsset(liveEventName), PolicyFor(p.Enc)); err != nil {
+			return unavailable(err.Error())
+		}
+		keys, err := o.contentKeys(name)
+		if err != nil {
+			return unavailable(err.Error())
+		}
+		if err := o.locatorWithKeys(liveLocatorFor(liveVODEventName, p.Enc), liveAsset(liveVODEventName), PolicyFor(p.Enc), keys); err != nil {
+			return unavailable(err.Error())
+		}
+	}
+	urlOf := func(event string, c Combo) string {
+		return o.base + ManifestPath(liveLocatorFor(event, c.Enc), liveManifestName, c)
+	}
+	liveURL := urlOf(liveEventName, Combo{liveCombo, "none"})
+	hlsURL := urlOf(liveEventName, Combo{"m3u8-cmaf", "none"})
+	smoothURL := urlOf(liveEventName, Combo{"smooth", "none"})
+	stages0, _ := o.liveStages()
 
 	// The run: the paced replay and the players, memory read after the
 	// warm-up and at the end.
 	top := feed.Video[0]
 	var postedMu sync.Mutex
 	var posted []time.Time
-	seen := &liveSeen{}
+	seen := &liveSeen{}    // the DASH players' first sight of each fragment
+	watched := &liveSeen{} // the watcher's
 	rec := NewRecorder()
 	c := NewClient(rec, 512)
 	defer c.Close()
@@ -223,14 +276,21 @@ func (s *suite) liveStep(ctx context.Context) error {
 	// fragment is left out of the latency (the players' first polls are
 	// spread over a second after it).
 	first := make(chan struct{})
+	// Live Smooth lists a fragment once its two successors are archived
+	// (tfrf look-ahead): its players join at the third fragment, when
+	// its manifest has one.
+	third := make(chan struct{})
 	replayErr := make(chan error, 1)
 	go func() {
 		replayErr <- Replay(ctx, liveIngest, feed, true, func(i int, at time.Time) {
 			if feed.Frags[i].Track == top {
 				postedMu.Lock()
 				posted = append(posted, at)
-				if len(posted) == 1 {
+				switch len(posted) {
+				case 1:
 					close(first)
+				case 3:
+					close(third)
 				}
 				postedMu.Unlock()
 			}
@@ -253,9 +313,26 @@ func (s *suite) liveStep(ctx context.Context) error {
 				return
 			case <-time.After(time.Duration(rng.Int64N(int64(time.Second)))):
 			}
-			playLive(pctx, c, liveURL, rng, seen)
+			switch i % 3 {
+			case 0:
+				playLive(pctx, c, liveURL, rng, seen)
+			case 1:
+				playLiveHLS(pctx, c, hlsURL, rng)
+			default:
+				select {
+				case <-pctx.Done():
+					return
+				case <-third:
+				}
+				playLive(pctx, c, smoothURL, rng, nil)
+			}
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		watchEdge(pctx, liveURL, liveWatchInterval, watched)
+	}()
 	done := make(chan struct{})
 	go Progress(s.cfg.Stderr, rec, "live", 5*time.Second, done)
 	// Memory: read every 2 s; the start is the first reading after a
@@ -294,13 +371,24 @@ wait:
 		return unavailable("live ingest: " + rerr.Error())
 	}
 	postedMu.Lock()
-	lat, unseen := ArrivalLatencies(posted[1:], seen.Seen[min(1, len(seen.Seen)):])
+	lat, unseen := ArrivalLatencies(posted[1:], watched.Seen[min(1, len(watched.Seen)):])
+	plat, punseen := ArrivalLatencies(posted[1:], seen.Seen[min(1, len(seen.Seen)):])
 	postedMu.Unlock()
 	arr := ArrivalFigure(lat, unseen)
+	players := ArrivalFigure(plat, punseen)
 	sum := rec.Summary(elapsed)
+	stages1, serr := o.liveStages()
 	if arr.Detail != nil {
+		arr.Detail["method"] = fmt.Sprintf("per fragment of the top video rendition: the first response of a watcher polling the DASH manifest every %s on its own connection that lists it, less the time its last byte was POSTed", liveWatchInterval)
 		arr.Detail["players"] = livePlayers
 		arr.Detail["errors"] = map[string]any{"manifest": rec.Errors(KindManifest), "segment": rec.Errors(KindSegment), "init": rec.Errors(KindInit)}
+		if players.Detail != nil {
+			arr.Detail["dash_players_first_sight"] = map[string]any{"p50_ms": players.Detail["p50_ms"], "p99_ms": players.Value, "max_ms": players.Detail["max_ms"], "unseen": punseen,
+				"method": "the first DASH player's manifest response that lists it (players poll at the manifest's max-age, through the load generator's shared connections)"}
+		}
+		if serr == nil {
+			arr.Detail["origin_stages"] = stages1.since(stages0)
+		}
 	}
 	s.set("live.arrival_to_manifest_p99", arr)
 	mem := GrowthFigure(anon0, anon1, liveRSSGrowthTarget)
@@ -313,16 +401,51 @@ wait:
 	s.say("live: one ingest (%d tracks: %d H.264 renditions and AAC, %d fragments over %s, one chunked POST at the media's pace) and %d players polling %s:",
 		len(feed.Tracks), len(feed.Video), len(feed.Frags), dur, livePlayers, liveCombo)
 	PrintTable(s.cfg.Stdout, sum)
-	s.say("   fragment arrival to manifest: %s  (%v)", arr, arr.Detail)
+	s.say("   fragment arrival to manifest (watcher every %s): %s  (p50 %v ms, max %v ms, %v fragments)", liveWatchInterval, arr, arr.Detail["p50_ms"], arr.Detail["max_ms"], arr.Detail["fragments"])
+	if players.Detail != nil {
+		s.say("   fragment arrival to the first DASH player's poll: p50 %.1f ms, p99 %s, max %.1f ms", players.Detail["p50_ms"], players, players.Detail["max_ms"])
+	}
+	if serr == nil {
+		s.say("   inside the origin, last byte read → published (drmorigin_live_fragment_seconds): %s", stages1.since(stages0))
+	}
+	s.say("   origin CPU while ingesting the feed (%d fragments): %s  (%.1f%% of a core at real time)", len(feed.Frags), ingestCPU, 100*asFloat(ingestCPU.Detail["core_share_at_real_time"]))
 	s.say("   origin anonymous memory, end over start (after a %s warm-up): %s  (anonymous %s → %s, resident %s → %s)", warm, mem,
 		HumanBytes(float64(anon0)), HumanBytes(float64(anon1)), HumanBytes(float64(rss0)), HumanBytes(float64(rss1)))
-	return s.liveCPU(ctx, liveURL, vodURL)
+	for _, p := range livePairs {
+		if err := s.liveCPU(ctx, p, urlOf(liveEventName, p), urlOf(liveVODEventName, p)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IngestCPUFigure is live.ingest_cpu: the origin's CPU per second of feed
+// ingested (informative: quality.md sets no target).
+func IngestCPUFigure(cpu time.Duration, f *Feed, wall time.Duration) *Figure {
+	var media float64
+	for _, fr := range f.Frags {
+		if len(f.Video) > 0 && fr.Track == f.Video[0] {
+			media += fr.End - fr.Start
+		}
+	}
+	var bytes int
+	for _, fr := range f.Frags {
+		bytes += len(fr.Bytes)
+	}
+	if cpu <= 0 || media <= 0 {
+		return UnavailableFigure(math.NaN(), "ms CPU per s of feed", "unavailable (no CPU reading)")
+	}
+	fig := NewFigure(float64(cpu)/1e6/media, math.NaN(), "ms CPU per s of feed")
+	fig.Detail = map[string]any{"cpu_ms": float64(cpu) / 1e6, "feed_s": media, "feed_bytes": bytes, "fragments": len(f.Frags), "wall_s": wall.Seconds(),
+		"core_share_at_real_time": float64(cpu) / 1e9 / media,
+		"method":                  "the origin's CPU (every thread) while it ingested the whole feed sent at once, no players: read, check, archive (synced), index, publish"}
+	return fig
 }
 
 // liveCPU measures CPU per video segment of the live presentation against
 // the same segments of the VOD twin, in interleaved rounds.
-func (s *suite) liveCPU(ctx context.Context, liveURL, vodURL string) error {
-	key := "cpu.live_vs_fragmented." + liveCombo + ".none"
+func (s *suite) liveCPU(ctx context.Context, pair Combo, liveURL, vodURL string) error {
+	key := "cpu.live_vs_fragmented." + pair.Format + "." + pair.Enc
 	c := NewClient(NewRecorder(), 4)
 	defer c.Close()
 	_, lsegs, lvalid, lwhy := probe(c, liveURL)
@@ -335,9 +458,12 @@ func (s *suite) liveCPU(ctx context.Context, liveURL, vodURL string) error {
 		s.set(key, UnavailableFigure(liveVsFragTarget, "x VOD", "unavailable (VOD: "+vwhy+")"))
 		return nil
 	}
-	check := compareSegments(c, Combo{liveCombo, "none"}, vsegs, vvalid, lsegs, lvalid)
+	check := compareSegments(c, pair, vsegs, vvalid, lsegs, lvalid)
 	minCPU, maxWall, rounds := s.cpuBudget()
-	p := &progPair{Combo: Combo{liveCombo, "none"}}
+	if s.cfg.Short {
+		rounds = min(rounds, 15) // three pairs
+	}
+	p := &progPair{Combo: pair}
 	for r := range rounds {
 		if ctx.Err() != nil {
 			break
@@ -369,8 +495,8 @@ func (s *suite) liveCPU(ctx context.Context, liveURL, vodURL string) error {
 		f.Detail["segment_check"] = check.String()
 	}
 	s.set(key, f)
-	s.say("   CPU per live video segment as a multiple of the same segment as VOD (%d rounds, %s): %s  (live %.1f µs, VOD %.1f µs, segments %s)",
-		rounds, liveCombo, f, f.Detail["live_cpu_per_segment_us"], f.Detail["vod_cpu_per_segment_us"], check)
+	s.say("   CPU per live video segment as a multiple of the same segment as VOD (%d rounds, %s %s): %s  (live %.1f µs, VOD %.1f µs, segments %s)",
+		rounds, pair.Format, pair.Enc, f, f.Detail["live_cpu_per_segment_us"], f.Detail["vod_cpu_per_segment_us"], check)
 	return nil
 }
 

@@ -28,6 +28,10 @@ const (
 type box struct {
 	typ [4]byte
 	b   []byte
+	// frag, for an mdat read right after a moof, is that moof and this
+	// mdat in one buffer (b is its tail): the fragment as archived, with
+	// the samples read once into the memory they are stored from.
+	frag []byte
 }
 
 func (b box) is(t string) bool { return string(b.typ[:]) == t }
@@ -39,7 +43,8 @@ type boxReader struct {
 	r       io.Reader
 	maxMdat int64
 	hdr     [16]byte
-	n       int64 // bytes read so far: offsets in errors
+	n       int64  // bytes read so far: offsets in errors
+	moof    []byte // the previous box, when it was a moof
 }
 
 // errEOF is a feed that ended between boxes (a clean end).
@@ -87,7 +92,15 @@ func (br *boxReader) next() (box, error) {
 	if limit := br.limit(bx.typ); size > limit {
 		return bx, fmt.Errorf("%w: box %q at byte %d of %d bytes, over the limit of %d", ErrRefused, bx.typ[:], off, size, limit)
 	}
-	bx.b = make([]byte, size)
+	moof := br.moof
+	br.moof = nil
+	if bx.is("mdat") && moof != nil {
+		// The moof is small; copying it spares copying the samples.
+		bx.frag = make([]byte, int64(len(moof))+size)
+		bx.b = bx.frag[copy(bx.frag, moof):]
+	} else {
+		bx.b = make([]byte, size)
+	}
 	copy(bx.b, br.hdr[:hlen])
 	k, err = io.ReadFull(br.r, bx.b[hlen:])
 	br.n += int64(k)
@@ -96,6 +109,9 @@ func (br *boxReader) next() (box, error) {
 			return bx, fmt.Errorf("%w: box %q at byte %d: the feed ends %d bytes into its %d", ErrNotFMP4, bx.typ[:], off, int64(k)+hlen, size)
 		}
 		return bx, err
+	}
+	if bx.is("moof") {
+		br.moof = bx.b
 	}
 	return bx, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,6 +130,7 @@ func TestCMAFIngest(t *testing.T) {
 // flakyWriter is a storage.Writer that is slow, and fails after n puts.
 type flakyWriter struct {
 	storage.Writer
+	mu    sync.Mutex // the live room stores its tracks in parallel
 	delay time.Duration
 	n     int
 	frags int // fragments stored
@@ -136,6 +138,8 @@ type flakyWriter struct {
 
 func (w *flakyWriter) Put(name string, b []byte) error {
 	time.Sleep(w.delay)
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.n == 0 {
 		return errors.New("disk full")
 	}
@@ -198,6 +202,8 @@ func TestStorageFaults(t *testing.T) {
 	for _, tr := range a.Tracks {
 		n += len(tr.Fragments)
 	}
+	failing.mu.Lock()
+	defer failing.mu.Unlock()
 	if n != failing.frags || n == 0 {
 		t.Errorf("%d fragments indexed, %d were stored", n, failing.frags)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -284,9 +285,9 @@ func TestReplicaRefresh(t *testing.T) {
 	st := storage.NewLocal(root, storage.LocalOptions{})
 	lib := packager.NewLibrary(st, 4)
 	defer lib.Close()
-	announced := 0
+	var announced atomic.Int64 // the tracks' archivers announce concurrently
 	ingester := live.NewHub(live.Config{Store: st, Writer: st, Assets: lib, Announce: func(a live.Announcement) {
-		announced++
+		announced.Add(1)
 		if err := replica.hub.Refresh(a.Asset); err != nil {
 			t.Errorf("refresh: %v", err)
 		}
@@ -297,7 +298,7 @@ func TestReplicaRefresh(t *testing.T) {
 	if err := ingester.Ingest(context.Background(), "ev", "s1", bytes.NewReader(feed)); err != nil {
 		t.Fatal(err)
 	}
-	if announced == 0 {
+	if announced.Load() == 0 {
 		t.Fatal("nothing announced")
 	}
 	a, _ := lib.Asset("liveasset")

@@ -30,12 +30,14 @@ type Config struct {
 	// MaxMdat bounds one mdat (DefaultMaxMdat when 0).
 	MaxMdat int64
 	// Queue is how many fragments may wait between reading a feed and
-	// archiving them (DefaultQueue when 0): beyond it a slow store holds
-	// the encoder back, and that is logged and counted (stall.go).
+	// archiving them, all its tracks together (DefaultQueue when 0):
+	// beyond it a slow store holds the encoder back, and that is logged
+	// and counted (stall.go).
 	Queue int
 	// Announce, when set, is called after each fragment is archived and
-	// indexed (for replicas: Redis pub/sub), from the archiver, with no
-	// lock held. It must not block.
+	// indexed (for replicas: Redis pub/sub), from its track's archiver
+	// (the tracks' archivers call it concurrently), with no lock held. It
+	// must not block.
 	Announce func(Announcement)
 	// RefreshEvery is how often a live output's archive is looked at
 	// again for fragments another origin archived, should their
@@ -70,6 +72,12 @@ type Announcement struct {
 	Track                string    // the track's directory in the asset
 	Time                 uint64    // the fragment's decode time
 	Arrived              time.Time // when its last byte was read (Config.Now)
+	// The fragment's way from arrival to the manifests, on the same
+	// clock (the origin's metrics): Dequeued when its track's archiver
+	// took it from the queue, Stored when the archive held it durably
+	// (validated, written, synced, renamed, directory synced) and it was
+	// indexed, Published when the asset snapshot listing it was.
+	Dequeued, Stored, Published time.Time
 }
 
 // Hub is the live room: events, their streams and their outputs. It
@@ -220,12 +228,14 @@ func (h *Hub) EndOutput(event, name string) error {
 		return nil
 	}
 	out.halt()
+	out.ap.Lock() // the appends in progress end first
 	out.mu.Lock()
 	out.ended = true
 	for _, lt := range out.tracks {
 		lt.Reclaim()
 	}
 	out.mu.Unlock()
+	out.ap.Unlock()
 	h.c.Assets.SetLive(out.o.Asset, nil)
 	out.la.Close()
 	h.log.Info("live output ended", "event", event, "output", name, "asset", out.o.Asset)

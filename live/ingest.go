@@ -137,40 +137,64 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 		}
 	}()
 
-	// Archiving: its own goroutine behind a bounded queue. A fragment is
-	// acknowledged when h.archive returns nil for it: its object was put
-	// to storage (for a local store: synced and renamed into place), then
-	// indexed, published and announced. Nothing else is ever served or
-	// found again after a restart. The encoder learns it from the answer
-	// to its request, which comes only once every fragment the request
-	// carried is acknowledged (200), or once the first one that could not
-	// be is known (an error: the fragments before it are acknowledged,
-	// those from it on are not, and a reconnection resends them; repeats
-	// are dropped). Bytes read off the connection are not acknowledged:
-	// up to Config.Queue fragments wait for storage, and a write slower
-	// than Config.SlowWrite is reported (watchWrite) while it lasts.
-	q := make(chan *fragment, h.c.Queue)
+	// Archiving: one goroutine per track, each behind a bounded queue.
+	// Storing a fragment waits for two syncs (its file, its directory),
+	// and one track's fragment must not wait behind another track's: on
+	// a journaling file system, syncs running at once share a commit. A
+	// track's fragments stay in order; each is indexed only once stored.
+	// The queues share one bound (Config.Queue fragments waiting in all,
+	// besides the one being written per track), so the memory a stalled
+	// store makes the feed hold grows with its tracks by one fragment
+	// each at most: a slot is taken when a fragment is queued, given back
+	// when its track's archiver takes it.
+	//
+	// A fragment is acknowledged when h.archive returns nil for it: its
+	// object was put to storage (for a local store: synced and renamed
+	// into place), then indexed, published and announced. Nothing else is
+	// ever served or found again after a restart. The encoder learns it
+	// from the answer to its request, which comes only once every
+	// fragment the request carried is acknowledged (200), or once the
+	// first one that could not be is known (an error: the fragments
+	// before it are acknowledged, those from it on are not, and a
+	// reconnection resends them; repeats are dropped). Bytes read off the
+	// connection are not acknowledged: up to Config.Queue fragments wait
+	// for storage, and a write slower than Config.SlowWrite is reported
+	// (watchWrite) while it lasts.
+	lanes := map[uint32]chan *fragment{}
+	slots := make(chan struct{}, h.c.Queue)
+	var lanesDone sync.WaitGroup
 	var archErr atomic.Pointer[error]
-	archived := make(chan struct{})
-	go func() {
-		defer close(archived)
-		for f := range q {
-			h.queued.Add(-1)
-			if archErr.Load() != nil {
-				continue // drain: the feed is ending
-			}
-			done := h.watchWrite(log, f, q)
-			err := h.archive(ev, f)
-			done()
-			if err != nil {
-				archErr.Store(&err)
-				c.cancel()
-			}
+	lane := func(track uint32) chan *fragment {
+		q := lanes[track]
+		if q == nil {
+			q = make(chan *fragment, h.c.Queue)
+			lanes[track] = q
+			lanesDone.Add(1)
+			go func() {
+				defer lanesDone.Done()
+				for f := range q {
+					h.queued.Add(-1)
+					<-slots
+					if archErr.Load() == nil { // else drain: the feed is ending
+						f.dequeued = h.c.Now()
+						done := h.watchWrite(log, f, slots)
+						err := h.archive(ev, f)
+						done()
+						if err != nil {
+							archErr.CompareAndSwap(nil, &err)
+							c.cancel()
+						}
+					}
+				}
+			}()
 		}
-	}()
+		return q
+	}
 	finish := func(err error) error {
-		close(q)
-		<-archived
+		for _, q := range lanes {
+			close(q)
+		}
+		lanesDone.Wait()
 		if p := archErr.Load(); p != nil {
 			err = *p
 			if !refusal(err) {
@@ -233,13 +257,13 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 				f.arrived = h.c.Now()
 				h.queued.Add(1)
 				select {
-				case q <- f:
+				case slots <- struct{}{}:
 				default:
 					// The bound: the encoder is held back from here on.
 					h.waits.Add(1)
-					log.Warn("live archive slow: the queue is full, the feed waits for storage", "queued", len(q))
+					log.Warn("live archive slow: the queue is full, the feed waits for storage", "queued", len(slots))
 					select {
-					case q <- f:
+					case slots <- struct{}{}:
 					case <-ctx.Done():
 						h.queued.Add(-1)
 						return finish(context.Cause(ctx))
@@ -247,6 +271,7 @@ func (h *Hub) Ingest(ctx context.Context, eventName, name string, body io.Reader
 					// The wait was storage's, not the encoder's.
 					lastRead.Store(time.Now().UnixNano())
 				}
+				lane(f.trackID) <- f // never blocks: it holds fewer than Queue fragments
 			}
 			if end {
 				return finish(nil)
@@ -305,6 +330,10 @@ func (s *stampReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// slowPublish is live.md's target for a fragment's arrival to the
+// manifests: a fragment slower than that is logged with its stages.
+const slowPublish = 100 * time.Millisecond
+
 // archive appends one fragment to every output of the event.
 func (h *Hub) archive(ev *event, f *fragment) error {
 	h.mu.Lock()
@@ -318,7 +347,17 @@ func (h *Hub) archive(ev *event, f *fragment) error {
 		if err != nil {
 			return err
 		}
-		if a != nil && h.c.Announce != nil {
+		if a == nil {
+			continue
+		}
+		a.Dequeued = f.dequeued
+		if d := a.Published.Sub(a.Arrived); d >= slowPublish {
+			// What a player of the live edge waits for, by stage.
+			h.log.Warn("live fragment slow to publish", "asset", a.Asset, "track", a.Track, "time", a.Time,
+				"total_ms", d.Milliseconds(), "queue_ms", a.Dequeued.Sub(a.Arrived).Milliseconds(),
+				"store_ms", a.Stored.Sub(a.Dequeued).Milliseconds(), "publish_ms", a.Published.Sub(a.Stored).Milliseconds())
+		}
+		if h.c.Announce != nil {
 			h.c.Announce(*a)
 		}
 	}
@@ -391,7 +430,7 @@ func (p *parser) box(bx box) ([]*fragment, bool, error) {
 		if p.moof == nil {
 			return nil, false, fmt.Errorf("%w: mdat without a moof before it", p.errKind())
 		}
-		frags, err := p.fragments(bx.b)
+		frags, err := p.fragments(bx)
 		p.moof, p.other = nil, 0
 		return frags, false, err
 	case bx.is("mfra"):
@@ -420,13 +459,18 @@ func (p *parser) errKind() error {
 // that starts before time 0 (ffmpeg's first AAC fragment, primed at a
 // negative time) the samples from 0 on are kept (trim.go), any other
 // fragment before 0 is dropped.
-func (p *parser) fragments(mdat []byte) ([]*fragment, error) {
+func (p *parser) fragments(mdat box) ([]*fragment, error) {
 	trafs, err := readTrafs(p.moof)
 	if err != nil {
 		return nil, fmt.Errorf("%w: moof: %v", p.errKind(), err)
 	}
-	b := make([]byte, len(p.moof)+len(mdat))
-	copy(b[copy(b, p.moof):], mdat)
+	// The reader put the moof before the mdat when they came one after
+	// the other (always, but for skipped boxes between them).
+	b := mdat.frag
+	if len(b) != len(p.moof)+len(mdat.b) {
+		b = make([]byte, len(p.moof)+len(mdat.b))
+		copy(b[copy(b, p.moof):], mdat.b)
+	}
 	s := p.s
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -18,6 +18,13 @@ type output struct {
 	o  Output
 	la *packager.LiveAsset
 
+	// ap is held (read) by each append, which run in parallel, one per
+	// track, and (write) by EndOutput, which waits for them.
+	ap sync.RWMutex
+	// starting is held by the appends before the output's first one has
+	// stored its availabilityStartTime (startOnce).
+	starting sync.Mutex
+
 	mu      sync.Mutex
 	tracks  map[string]*packager.LiveTrack // by directory name
 	started bool                           // la's LiveInfo has its start
@@ -112,7 +119,9 @@ type fragment struct {
 	trackID uint32
 	time    uint64
 	b       []byte
-	arrived time.Time
+
+	arrived  time.Time // its last byte read
+	dequeued time.Time // its track's archiver took it
 }
 
 // appendTo archives f into the output: the track is opened (created, or
@@ -120,6 +129,43 @@ type fragment struct {
 // the announcement of the fragment, nil when there is none to make (a
 // repeat, an ended output).
 func (h *Hub) appendTo(out *output, f *fragment) (*Announcement, error) {
+	out.ap.RLock()
+	defer out.ap.RUnlock()
+	lt, err := h.trackOf(out, f)
+	if lt == nil || err != nil {
+		return nil, err
+	}
+	out.mu.Lock()
+	started := out.started
+	out.mu.Unlock()
+	if !started {
+		// Until the first fragment has stored the start, the tracks
+		// append one at a time: a fragment stored is always published
+		// (after the start nothing is written between the two).
+		out.starting.Lock()
+		defer out.starting.Unlock()
+	}
+	// Stored without out.mu: the output's other tracks append meanwhile.
+	err = lt.Append(f.b, f.time, out.o.Window, f.arrived)
+	if errors.Is(err, packager.ErrRepeated) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	stored := h.c.Now()
+	if err := h.startOnce(out, lt, f); err != nil {
+		return nil, err
+	}
+	out.la.AddTrack(lt) // publishes
+	return &Announcement{Event: out.o.Event, Output: out.o.Name, Asset: out.o.Asset, Track: trackDir(f.stream.name, f.trackID), Time: f.time,
+		Arrived: f.arrived, Stored: stored, Published: h.c.Now()}, nil
+}
+
+// trackOf returns the output's track of f, opened (created, or resumed and
+// checked against f's init) on its first fragment; nil once the output
+// ended.
+func (h *Hub) trackOf(out *output, f *fragment) (*packager.LiveTrack, error) {
 	out.mu.Lock()
 	defer out.mu.Unlock()
 	if out.ended {
@@ -138,32 +184,32 @@ func (h *Hub) appendTo(out *output, f *fragment) (*Announcement, error) {
 	} else if t := lt.Track(); t.Codecs != f.init.Codecs || t.CodecPrivateData != f.init.CodecPrivateData || t.Timescale != f.init.Timescale {
 		return nil, fmt.Errorf("%w: %s: archived %s/%d, now %s/%d", packager.ErrCodecChanged, dir, t.Codecs, t.Timescale, f.init.Codecs, f.init.Timescale)
 	}
-	err := lt.Append(f.b, f.time, out.o.Window, f.arrived)
-	if errors.Is(err, packager.ErrRepeated) {
-		return nil, nil
+	return lt, nil
+}
+
+// startOnce stores the output's availabilityStartTime at its first
+// fragment: the wall clock of media time 0, so that the first fragment is
+// available when it arrived. Stored once: the same for the whole event,
+// after restarts and on replicas.
+func (h *Hub) startOnce(out *output, lt *packager.LiveTrack, f *fragment) error {
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	if out.started {
+		return nil
 	}
+	t := lt.Track()
+	last := t.Fragments[len(t.Fragments)-1]
+	end := time.Duration(float64(last.Time+last.Duration) / float64(t.Timescale) * float64(time.Second))
+	info := out.la.Info()
+	info.Start = f.arrived.Add(-end).UTC().Truncate(time.Millisecond)
+	info, err := packager.WriteLiveInfo(h.c.Store, h.c.Writer, out.o.Asset, info)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if !out.started {
-		// availabilityStartTime: the wall clock of media time 0, so that
-		// the first fragment is available when it arrived. Stored once:
-		// the same for the whole event, after restarts and on replicas.
-		t := lt.Track()
-		last := t.Fragments[len(t.Fragments)-1]
-		end := time.Duration(float64(last.Time+last.Duration) / float64(t.Timescale) * float64(time.Second))
-		info := out.la.Info()
-		info.Start = f.arrived.Add(-end).UTC().Truncate(time.Millisecond)
-		info, err = packager.WriteLiveInfo(h.c.Store, h.c.Writer, out.o.Asset, info)
-		if err != nil {
-			return nil, err
-		}
-		info.Window, info.ManifestName = out.o.Window, out.o.Manifest
-		out.la.SetInfo(info)
-		out.started = true
-	}
-	out.la.AddTrack(lt) // publishes
-	return &Announcement{Event: out.o.Event, Output: out.o.Name, Asset: out.o.Asset, Track: dir, Time: f.time, Arrived: f.arrived}, nil
+	info.Window, info.ManifestName = out.o.Window, out.o.Manifest
+	out.la.SetInfo(info)
+	out.started = true
+	return nil
 }
 
 // metaOf names a new track: the live server manifest's trackName and

@@ -26,7 +26,7 @@ type ArchiveStats struct {
 	// Queued is the fragments read from feeds and waiting for the
 	// archiver: in a queue, or for room in a full one.
 	Queued int64
-	// Stalled is the feeds whose current storage write has taken longer
+	// Stalled is the tracks whose current storage write has taken longer
 	// than Config.SlowWrite.
 	Stalled int64
 	// Stalls counts the storage writes that took longer than
@@ -53,7 +53,7 @@ func (h *Hub) ArchiveStats() ArchiveStats {
 
 // watchWrite reports the archiving of f if it takes longer than
 // SlowWrite; call the function it returns when the archiving is done.
-func (h *Hub) watchWrite(log *slog.Logger, f *fragment, q chan *fragment) (done func()) {
+func (h *Hub) watchWrite(log *slog.Logger, f *fragment, q chan struct{}) (done func()) {
 	start := time.Now()
 	var fired atomic.Bool
 	t := time.AfterFunc(h.c.SlowWrite, func() {

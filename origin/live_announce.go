@@ -56,6 +56,9 @@ func (n *liveNotices) init() {
 // AnnounceLive is the live room's Announce hook (live.Config.Announce):
 // it never blocks.
 func (s *Server) AnnounceLive(a live.Announcement) {
+	if s.ingestMetrics != nil {
+		s.ingestMetrics.fragment(a)
+	}
 	if _, ok := s.Service.Store().(keyclient.Notifier); !ok {
 		return
 	}

@@ -16,7 +16,7 @@ type archiveStatser interface {
 var _ archiveStatser = (*live.Hub)(nil)
 
 // registerArchiveMetrics exports the live room's archiving on reg:
-// fragments waiting for storage, feeds whose storage write is stalled
+// fragments waiting for storage, tracks whose storage write is stalled
 // now, stalled writes and waits of encoders for a full queue.
 func registerArchiveMetrics(reg prometheus.Registerer, a archiveStatser) {
 	gauge := func(name, help string, v func(live.ArchiveStats) int64) {
@@ -31,7 +31,7 @@ func registerArchiveMetrics(reg prometheus.Registerer, a archiveStatser) {
 		"Live fragments read from encoders and waiting for the archive's storage writes.",
 		func(s live.ArchiveStats) int64 { return s.Queued })
 	gauge("drmorigin_live_archive_stalled",
-		"Live feeds whose current storage write has taken longer than the slow-write threshold.",
+		"Live tracks whose current storage write has taken longer than the slow-write threshold.",
 		func(s live.ArchiveStats) int64 { return s.Stalled })
 	counter("drmorigin_live_archive_stalls_total",
 		"Live archive storage writes that took longer than the slow-write threshold.",
