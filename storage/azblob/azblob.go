@@ -541,7 +541,7 @@ func (r *Remote) invalid(op, name string) error {
 // credential: not the SDK's error, which quotes the response body, nor a
 // request URL, whose query holds a SAS token's signature.
 type Error struct {
-	Op       string // "stat", "read" or "list"
+	Op       string // "stat", "read", "list", "put" or "remove"
 	Location string // azblob://account/container/blob
 	Status   int    // the HTTP status; 0 when no response came
 	Code     string // the Azure error code ("BlobNotFound", "ServerBusy"), if any

@@ -345,7 +345,7 @@ func (r *Remote) invalid(op, name string) error {
 // credential, nor the store's response body (which a proxy or a store
 // could fill with anything).
 type Error struct {
-	Op       string // "stat", "read" or "list"
+	Op       string // "stat", "read", "list", "put" or "remove"
 	Location string // s3://bucket/key
 	Status   int    // the HTTP status; 0 when no response came
 	Code     string // the S3 error code ("NoSuchKey", "SlowDown"), if any

@@ -25,6 +25,7 @@ type Remote struct {
 	mu      sync.Mutex
 	objects map[string]object
 	Reads   atomic.Int64 // ReadRange calls that reached the "server"
+	Puts    atomic.Int64 // PutObject calls that reached it
 	Fail    atomic.Int64 // the next n calls fail
 	Down    atomic.Bool  // every call fails
 	Short   atomic.Int64 // the next n bodies end early
@@ -145,4 +146,27 @@ func (r *Remote) Delete(name string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.objects, name)
+}
+
+var _ storage.RemoteWriter = (*Remote)(nil)
+
+// PutObject stores b as a new version of name (storage.RemoteWriter), with
+// the faults of any call; Puts counts the calls that reached the "server".
+func (r *Remote) PutObject(ctx context.Context, name string, b []byte) error {
+	r.Puts.Add(1)
+	if err := r.fault(ctx); err != nil {
+		return err
+	}
+	r.Put(name, bytes.Clone(b))
+	return nil
+}
+
+// RemoveObject deletes name (storage.RemoteWriter); one already gone is no
+// error.
+func (r *Remote) RemoveObject(ctx context.Context, name string) error {
+	if err := r.fault(ctx); err != nil {
+		return err
+	}
+	r.Delete(name)
+	return nil
 }
