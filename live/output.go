@@ -57,7 +57,9 @@ func (h *Hub) openOutput(o Output) (*output, error) {
 			h.log.Warn("live archive track left out", "asset", o.Asset, "track", e.Name, "err", err)
 			continue
 		}
-		lt.Slide(o.Window, h.c.Now())
+		if err := lt.Slide(o.Window, h.c.Now()); err != nil {
+			h.log.Warn("live archive: fragments outside the window not removed", "asset", o.Asset, "track", e.Name, "err", err)
+		}
 		out.tracks[e.Name] = lt
 		out.la.AddTrack(lt)
 	}
@@ -102,12 +104,13 @@ type fragment struct {
 // appendTo archives f into the output: the track is opened (created, or
 // resumed and checked against f's init) on its first fragment. It returns
 // the announcement of the fragment, nil when there is none to make (a
-// repeat, an ended output).
-func (h *Hub) appendTo(out *output, f *fragment) (*Announcement, error) {
+// repeat, an ended output), and the track, whose reclaimed fragments the
+// caller removes from storage once the fragment is announced.
+func (h *Hub) appendTo(out *output, f *fragment) (*Announcement, *packager.LiveTrack, error) {
 	out.mu.Lock()
 	defer out.mu.Unlock()
 	if out.ended {
-		return nil, nil
+		return nil, nil, nil
 	}
 	dir := trackDir(f.stream.name, f.trackID)
 	lt := out.tracks[dir]
@@ -116,18 +119,18 @@ func (h *Hub) appendTo(out *output, f *fragment) (*Announcement, error) {
 		var err error
 		lt, err = packager.OpenLiveTrack(h.c.Store, h.c.Writer, out.o.Asset+"/"+dir, f.init, meta)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out.tracks[dir] = lt
 	} else if t := lt.Track(); t.Codecs != f.init.Codecs || t.CodecPrivateData != f.init.CodecPrivateData || t.Timescale != f.init.Timescale {
-		return nil, fmt.Errorf("%w: %s: archived %s/%d, now %s/%d", packager.ErrCodecChanged, dir, t.Codecs, t.Timescale, f.init.Codecs, f.init.Timescale)
+		return nil, nil, fmt.Errorf("%w: %s: archived %s/%d, now %s/%d", packager.ErrCodecChanged, dir, t.Codecs, t.Timescale, f.init.Codecs, f.init.Timescale)
 	}
 	err := lt.Append(f.b, f.time, out.o.Window, f.arrived)
 	if errors.Is(err, packager.ErrRepeated) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !out.started {
 		// availabilityStartTime: the wall clock of media time 0, so that
@@ -140,14 +143,14 @@ func (h *Hub) appendTo(out *output, f *fragment) (*Announcement, error) {
 		info.Start = f.arrived.Add(-end).UTC().Truncate(time.Millisecond)
 		info, err = packager.WriteLiveInfo(h.c.Store, h.c.Writer, out.o.Asset, info)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		info.Window, info.ManifestName = out.o.Window, out.o.Manifest
 		out.la.SetInfo(info)
 		out.started = true
 	}
 	out.la.AddTrack(lt) // publishes
-	return &Announcement{Event: out.o.Event, Output: out.o.Name, Asset: out.o.Asset, Track: dir, Time: f.time, Arrived: f.arrived}, nil
+	return &Announcement{Event: out.o.Event, Output: out.o.Name, Asset: out.o.Asset, Track: dir, Time: f.time, Arrived: f.arrived}, lt, nil
 }
 
 // metaOf names a new track: the live server manifest's trackName and

@@ -85,6 +85,7 @@ type LiveTrack struct {
 	parts   []*livePart // window first, then none: dropped ones are in reclaim
 	seq     uint64      // the next fragment's sequence number
 	reclaim []reclaimPart
+	doomed  []string // reclaimed fragments' objects, for RemoveReclaimed
 	st      SampleTable
 }
 
@@ -236,14 +237,16 @@ func (lt *LiveTrack) Refresh(window time.Duration, now time.Time) error {
 }
 
 // Slide drops the fragments outside window (a resumed archive may hold
-// some that a crash kept from being reclaimed) and removes their objects.
-func (lt *LiveTrack) Slide(window time.Duration, now time.Time) {
+// some that a crash kept from being reclaimed) and removes their objects
+// (the error of RemoveReclaimed).
+func (lt *LiveTrack) Slide(window time.Duration, now time.Time) error {
 	lt.mu.Lock()
-	defer lt.mu.Unlock()
 	if t := lt.cur.Load(); t != nil {
 		lt.cur.Store(lt.slide(t, window, now))
 	}
 	lt.reclaimDue(now.Add(ReclaimDelay), lt.w != nil)
+	lt.mu.Unlock()
+	return lt.RemoveReclaimed()
 }
 
 // load indexes the fragments already in the archive.
@@ -290,7 +293,9 @@ func (lt *LiveTrack) Dir() string { return lt.dir }
 // Append archives one fragment (moof+mdat, as ingested) of the track
 // starting at decode time time, then indexes it; fragments older than
 // window (0: none) behind the newest leave the index, and their storage
-// is reclaimed after ReclaimDelay. Errors: ErrRepeated, ErrBackwards, a
+// is reclaimed after ReclaimDelay: the objects of those reclaimed are
+// left to RemoveReclaimed, which the caller runs once the new fragment
+// is published, so that an object store's DELETEs never delay it. Errors: ErrRepeated, ErrBackwards, a
 // damaged fragment (ErrCorrupt, ErrUnsupported), the store's. Nothing is
 // indexed unless it was stored.
 func (lt *LiveTrack) Append(b []byte, time uint64, window time.Duration, now time.Time) error {
@@ -475,14 +480,14 @@ func (lt *LiveTrack) slide(t *Track, window time.Duration, now time.Time) *Track
 }
 
 // reclaimDue closes the dropped fragments whose delay is over and, with
-// remove, removes their objects from storage.
+// remove, leaves their objects to RemoveReclaimed.
 func (lt *LiveTrack) reclaimDue(now time.Time, remove bool) {
 	k := 0
 	for k < len(lt.reclaim) && !now.Before(lt.reclaim[k].at) {
 		p := lt.reclaim[k].p
 		p.close(true)
 		if remove {
-			_ = lt.w.Remove(p.name) // a file left behind is dropped again by the next resume's Slide
+			lt.doomed = append(lt.doomed, p.name)
 		}
 		k++
 	}
@@ -493,13 +498,35 @@ func (lt *LiveTrack) reclaimDue(now time.Time, remove bool) {
 }
 
 // Reclaim removes every dropped fragment now, whatever its delay: the
-// archive then holds exactly the window (at the end of the output).
-func (lt *LiveTrack) Reclaim() {
+// archive then holds exactly the window (at the end of the output). It
+// returns the error of RemoveReclaimed.
+func (lt *LiveTrack) Reclaim() error {
 	lt.mu.Lock()
-	defer lt.mu.Unlock()
 	if lt.w != nil {
 		lt.reclaimDue(time.Now().Add(ReclaimDelay+time.Hour), true)
 	}
+	lt.mu.Unlock()
+	return lt.RemoveReclaimed()
+}
+
+// RemoveReclaimed removes from storage the objects of the fragments
+// reclaimed so far, without holding the track's lock: an object store's
+// DELETE takes a round trip, more with retries, and neither Append nor a
+// reader waits for it. An object that could not be removed is not tried
+// again here (its error is returned, for the log); the next resume of
+// the archive (Slide) drops it again.
+func (lt *LiveTrack) RemoveReclaimed() error {
+	lt.mu.Lock()
+	names := lt.doomed
+	lt.doomed = nil
+	lt.mu.Unlock()
+	var errs []error
+	for _, n := range names {
+		if err := lt.w.Remove(n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close closes the track's open fragment objects.
