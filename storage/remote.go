@@ -59,3 +59,13 @@ type RemoteWriter interface {
 	// no error.
 	RemoveObject(ctx context.Context, name string) error
 }
+
+// RemotePrefixLister is implemented by Remotes that list by any name
+// prefix, not only a directory's (S3's and Azure's prefix listings): the
+// remote Store's ListPrefix then asks for what it wants alone.
+type RemotePrefixLister interface {
+	// ListPrefix returns the entries directly under the directory prefix
+	// dir ("" or "asset/") whose names start with start (no slash), in
+	// any order; nothing there is an empty list, not ErrNotFound.
+	ListPrefix(ctx context.Context, dir, start string) ([]Entry, error)
+}

@@ -51,8 +51,8 @@ func (r *Remote) PutObject(ctx context.Context, name string, b []byte) error {
 		return err
 	}
 	err := upload()
-	if r.container == "" && errorCode(err) == "ContainerNotFound" {
-		if _, cerr := c.Create(ctx, nil); cerr != nil && errorCode(cerr) != "ContainerAlreadyExists" {
+	if r.container == "" && errorCodeOf(err) == "ContainerNotFound" {
+		if _, cerr := c.Create(ctx, nil); cerr != nil && errorCodeOf(cerr) != "ContainerAlreadyExists" {
 			return fail("put", r.Locate(name), cerr)
 		}
 		err = upload()
@@ -73,7 +73,7 @@ func (r *Remote) RemoveObject(ctx context.Context, name string) error {
 	}
 	include := blob.DeleteSnapshotsOptionTypeInclude
 	_, err = bc.Delete(ctx, &blob.DeleteOptions{DeleteSnapshots: &include})
-	switch code := errorCode(err); {
+	switch code := errorCodeOf(err); {
 	case err == nil, code == "BlobNotFound", code == "ContainerNotFound" && r.container == "":
 		return nil
 	}
@@ -81,7 +81,7 @@ func (r *Remote) RemoveObject(ctx context.Context, name string) error {
 }
 
 // errorCode is the Azure error code of an SDK error ("" for none).
-func errorCode(err error) string {
+func errorCodeOf(err error) string {
 	var resp *azcore.ResponseError
 	if errors.As(err, &resp) {
 		if resp.ErrorCode == "" && resp.StatusCode == http.StatusNotFound {

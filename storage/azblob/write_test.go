@@ -138,6 +138,36 @@ func TestWrite(t *testing.T) {
 		}
 	})
 
+	t.Run("ListPrefix", func(t *testing.T) {
+		for _, r := range []*azblob.Remote{inCtr, perAsset} {
+			for _, n := range []string{"0000000119-1.m4s", "0000000120-2.m4s", "0000000121-3.m4s", "0000000130-4.m4s", "init.mp4"} {
+				if err := r.PutObject(ctx(t), "lpa/v.live/"+n, frag[:10]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			srv.ResetCounts()
+			es, err := r.ListPrefix(ctx(t), "lpa/v.live/", "000000012")
+			if err != nil || len(es) != 2 || es[0].Name != "0000000120-2.m4s" && es[1].Name != "0000000120-2.m4s" || es[0].Size != 10 {
+				t.Fatalf("ListPrefix(000000012): %+v, %v; want the two fragments 120 and 121", es, err)
+			}
+			if n := len(srv.Requests()); n != 1 {
+				t.Errorf("ListPrefix made %d requests, want one listing", n)
+			}
+			if es, err := r.ListPrefix(ctx(t), "lpa/v.live/", "000000099"); err != nil || len(es) != 0 {
+				t.Errorf("ListPrefix of nothing: %+v, %v; want an empty list", es, err)
+			}
+			if es, err := r.ListPrefix(ctx(t), "nothing/", "0"); err != nil || len(es) != 0 {
+				t.Errorf("ListPrefix in a directory (container) that does not exist: %+v, %v; want an empty list", es, err)
+			}
+			if es, err := storage.NewRemote(r, storage.RemoteOptions{}).ListPrefix("lpa/v.live/", "00000001"); err != nil || len(es) != 4 || es[0].Name != "0000000119-1.m4s" {
+				t.Errorf("the remote Store's ListPrefix(00000001): %+v, %v; want the four fragments, sorted", es, err)
+			}
+		}
+		if _, err := perAsset.ListPrefix(ctx(t), "", "lpa"); !errors.Is(err, storage.ErrInvalidName) {
+			t.Errorf("ListPrefix of containers: %v, want ErrInvalidName", err)
+		}
+	})
+
 	t.Run("Store", func(t *testing.T) {
 		st := storage.NewRemote(perAsset, storage.RemoteOptions{})
 		w := storage.WriterOf(st)
