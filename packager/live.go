@@ -281,32 +281,76 @@ func (lt *LiveTrack) Slide(window time.Duration, now time.Time) error {
 	return lt.RemoveReclaimed()
 }
 
-// load indexes the fragments already in the archive.
+// load indexes the fragments already in the archive. Their heads are read
+// a batch at a time, several at once: over an object store each is a
+// stat and a ranged read, and a window of an hour holds 1,800 fragments
+// per track.
 func (lt *LiveTrack) load() error {
 	entries, err := lt.store.List(lt.dir + "/")
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("packager: list %s: %w", lt.store.Locate(lt.dir), err)
 	}
-	t := lt.snapshot(nil, nil)
+	type stored struct {
+		name      string
+		seq, time uint64
+	}
+	var frs []stored
 	for _, e := range entries {
-		seq, time, ok := parseFragmentName(e.Name)
-		if e.Dir || !ok {
-			continue
+		if seq, time, ok := parseFragmentName(e.Name); ok && !e.Dir {
+			frs = append(frs, stored{lt.dir + "/" + e.Name, seq, time})
 		}
-		name := lt.dir + "/" + e.Name
-		b, size, err := readHead(lt.store, name)
-		if err != nil {
-			return err
+	}
+	t := lt.snapshot(nil, nil)
+	heads := make([]fragmentHead, loadBatch)
+	for len(frs) > 0 {
+		batch := frs[:min(loadBatch, len(frs))]
+		frs = frs[len(batch):]
+		var wg sync.WaitGroup
+		next := atomic.Int64{}
+		for range min(loadReaders, len(batch)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int(next.Add(1) - 1); i < len(batch); i = int(next.Add(1) - 1) {
+					h := &heads[i]
+					h.b, h.size, h.err = readHead(lt.store, batch[i].name)
+				}
+			}()
 		}
-		lt.seq = seq
-		if t, err = lt.add(t, b, size, time, name); err != nil {
-			// A fragment damaged in storage ends the track's archive
-			// there: what follows it is not served.
-			return fmt.Errorf("packager: %s: %w", name, err)
+		wg.Wait()
+		for i, fr := range batch {
+			h := heads[i]
+			heads[i] = fragmentHead{}
+			if errors.Is(h.err, storage.ErrNotFound) {
+				continue // reclaimed since the listing (the ingesting origin slid its window)
+			}
+			if h.err != nil {
+				return h.err
+			}
+			lt.seq = fr.seq
+			if t, err = lt.add(t, h.b, h.size, fr.time, fr.name); err != nil {
+				// A fragment damaged in storage ends the track's archive
+				// there: what follows it is not served.
+				return fmt.Errorf("packager: %s: %w", fr.name, err)
+			}
 		}
 	}
 	lt.cur.Store(t)
 	return nil
+}
+
+// Resuming a track reads its fragments' heads loadBatch at a time (8 KiB
+// or a moof each), loadReaders at once.
+const (
+	loadBatch   = 64
+	loadReaders = 16
+)
+
+// fragmentHead is what readHead returned for one fragment.
+type fragmentHead struct {
+	b    []byte
+	size int64
+	err  error
 }
 
 // snapshot returns a new Track of the base's identity over fragments fr.

@@ -71,3 +71,71 @@ func TestLiveRefreshListsWhatIsNew(t *testing.T) {
 		same("after a refresh")
 	}
 }
+
+// TestLiveResumeReadsAtOnce: resuming a live track over an object store
+// (a restart, a replica joining mid-event) reads its fragments' heads
+// several at once, not one round trip after another, and indexes the
+// same track; a fragment removed between the listing and its read (the
+// ingesting origin sliding its window) is left out, not the whole track.
+func TestLiveResumeReadsAtOnce(t *testing.T) {
+	f := readISMVFeed(t)
+	r := storagetest.NewRemote()
+	opt := storage.RemoteOptions{Timeout: time.Second, Attempts: 1}
+	a := storage.NewRemote(r, opt)
+	const dir = "show/video.live"
+	ing, err := packager.OpenLiveTrack(a, a, dir, &f.init, packager.LiveTrackMeta{Name: "video", Bitrate: 400000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := f.times[1] - f.times[0]
+	for k := range 100 {
+		if err := ing.Append(f.frags[0], f.times[0]+uint64(k)*d, 0, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Delay.Store(int64(5 * time.Millisecond))
+	r.MaxInFlight.Store(0)
+	start := time.Now()
+	rep, err := packager.OpenLiveTrack(storage.NewRemote(r, opt), nil, dir, nil, packager.LiveTrackMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("100 fragments resumed in %v, %d reads at once at most", time.Since(start), r.MaxInFlight.Load())
+	if n := r.MaxInFlight.Load(); n < 4 {
+		t.Errorf("at most %d reads at once while resuming 100 fragments", n)
+	}
+	got, want := rep.Track(), ing.Track()
+	if len(got.Fragments) != len(want.Fragments) || got.Fragments[99] != want.Fragments[99] {
+		t.Fatalf("resumed %d fragments, want %d", len(got.Fragments), len(want.Fragments))
+	}
+	r.Delay.Store(0)
+	// The first fragment goes between the listing and its read.
+	gone := storage.NewRemote(r, opt)
+	listing, err := gone.List(dir + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Delete(dir + "/" + listing[0].Name)
+	rep2, err := packager.OpenLiveTrack(listedBefore{gone, dir + "/", listing}, nil, dir, nil, packager.LiveTrackMeta{})
+	if err != nil {
+		t.Fatalf("a fragment reclaimed during the resume: %v", err)
+	}
+	if n := len(rep2.Track().Fragments); n != 99 || rep2.Track().Sequence != 1 {
+		t.Fatalf("resumed %d fragments from %d, want 99 from 1", n, rep2.Track().Sequence)
+	}
+}
+
+// listedBefore is a store whose listing of prefix is an older one: the
+// listing raced a removal.
+type listedBefore struct {
+	*storage.RemoteStore
+	prefix  string
+	listing []storage.Entry
+}
+
+func (l listedBefore) List(prefix string) ([]storage.Entry, error) {
+	if prefix == l.prefix {
+		return l.listing, nil
+	}
+	return l.RemoteStore.List(prefix)
+}
