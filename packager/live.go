@@ -397,6 +397,11 @@ func (lt *LiveTrack) Append(b []byte, time uint64, window time.Duration, now tim
 	}
 	name := fragmentName(lt.dir, lt.seq, time)
 	if err := lt.w.Put(name, b); err != nil {
+		// A put that failed may have landed all the same (an object
+		// store's answer lost after it stored the object): take it back,
+		// so that no replica or resume indexes a fragment that this
+		// track did not, under a sequence number the next one will take.
+		_ = lt.w.Remove(name)
 		return err
 	}
 	t, err := lt.add(cur, b, int64(len(b)), time, name)
