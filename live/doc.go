@@ -6,9 +6,10 @@
 //
 // # Wiring (serve)
 //
-//	st := storage.NewLocal(root, opts)          // the assets' store: a storage.Writer too
+//	st := storage.NewLocal(root, opts)          // or storage.NewRemote(s3 or azblob Remote, …)
 //	lib := packager.NewLibrary(st, n)           // the origin's Assets
-//	hub := live.NewHub(live.Config{Store: st, Writer: st, Assets: lib,
+//	w := storage.WriterOf(st)                   // nil: a root that cannot be written, no live room
+//	hub := live.NewHub(live.Config{Store: st, Writer: w, Assets: lib,
 //		Log: logger, StallTimeout: …, Announce: publish})
 //	// for each running event and each live output in the resource store,
 //	// at start and on every change: hub.StartEvent / hub.AddOutput (resumes

@@ -232,7 +232,9 @@ func (h *Hub) EndOutput(event, name string) error {
 	out.mu.Lock()
 	out.ended = true
 	for _, lt := range out.tracks {
-		lt.Reclaim()
+		if err := lt.Reclaim(); err != nil {
+			h.log.Warn("live archive: fragments outside the window not removed from storage", "asset", out.o.Asset, "track", lt.Dir(), "err", err)
+		}
 	}
 	out.mu.Unlock()
 	out.ap.Unlock()

@@ -343,7 +343,7 @@ func (h *Hub) archive(ev *event, f *fragment) error {
 	}
 	h.mu.Unlock()
 	for _, o := range outs {
-		a, err := h.appendTo(o, f)
+		a, lt, err := h.appendTo(o, f)
 		if err != nil {
 			return err
 		}
@@ -359,6 +359,12 @@ func (h *Hub) archive(ev *event, f *fragment) error {
 		}
 		if h.c.Announce != nil {
 			h.c.Announce(*a)
+		}
+		if lt != nil {
+			// After the announcement: a DELETE never delays a fragment.
+			if err := lt.RemoveReclaimed(); err != nil {
+				h.log.Warn("live archive: reclaimed fragments not removed from storage", "asset", o.o.Asset, "track", lt.Dir(), "err", err)
+			}
 		}
 	}
 	s := f.stream

@@ -80,7 +80,9 @@ func (h *Hub) openOutput(o Output) (*output, error) {
 			h.log.Warn("live archive track left out", "asset", o.Asset, "track", e.Name, "err", err)
 			continue
 		}
-		lt.Slide(o.Window, h.c.Now())
+		if err := lt.Slide(o.Window, h.c.Now()); err != nil {
+			h.log.Warn("live archive: fragments outside the window not removed", "asset", o.Asset, "track", e.Name, "err", err)
+		}
 		out.tracks[e.Name] = lt
 		out.la.AddTrack(lt)
 	}
@@ -127,13 +129,14 @@ type fragment struct {
 // appendTo archives f into the output: the track is opened (created, or
 // resumed and checked against f's init) on its first fragment. It returns
 // the announcement of the fragment, nil when there is none to make (a
-// repeat, an ended output).
-func (h *Hub) appendTo(out *output, f *fragment) (*Announcement, error) {
+// repeat, an ended output), and the track, whose reclaimed fragments the
+// caller removes from storage once the fragment is announced.
+func (h *Hub) appendTo(out *output, f *fragment) (*Announcement, *packager.LiveTrack, error) {
 	out.ap.RLock()
 	defer out.ap.RUnlock()
 	lt, err := h.trackOf(out, f)
 	if lt == nil || err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out.mu.Lock()
 	started := out.started
@@ -148,18 +151,18 @@ func (h *Hub) appendTo(out *output, f *fragment) (*Announcement, error) {
 	// Stored without out.mu: the output's other tracks append meanwhile.
 	err = lt.Append(f.b, f.time, out.o.Window, f.arrived)
 	if errors.Is(err, packager.ErrRepeated) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	stored := h.c.Now()
 	if err := h.startOnce(out, lt, f); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out.la.AddTrack(lt) // publishes
 	return &Announcement{Event: out.o.Event, Output: out.o.Name, Asset: out.o.Asset, Track: trackDir(f.stream.name, f.trackID), Time: f.time,
-		Arrived: f.arrived, Stored: stored, Published: h.c.Now()}, nil
+		Arrived: f.arrived, Stored: stored, Published: h.c.Now()}, lt, nil
 }
 
 // trackOf returns the output's track of f, opened (created, or resumed and

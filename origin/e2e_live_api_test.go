@@ -3,6 +3,7 @@ package origin_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -30,6 +31,9 @@ type fakeIngester struct {
 	calls   []string
 	streams []live.Stream
 	ingest  func(ctx context.Context, event, stream string, body io.Reader) error
+	// addFails is how many AddOutput calls fail (their storage cannot
+	// be read) before they succeed.
+	addFails int
 }
 
 var _ live.Ingester = (*fakeIngester)(nil)
@@ -49,6 +53,14 @@ func (f *fakeIngester) saw() []string {
 func (f *fakeIngester) StartEvent(event string) error { f.record("start " + event); return nil }
 func (f *fakeIngester) StopEvent(event string) error  { f.record("stop " + event); return nil }
 func (f *fakeIngester) AddOutput(o live.Output) error {
+	f.mu.Lock()
+	fail := f.addFails > 0
+	f.addFails--
+	f.mu.Unlock()
+	if fail {
+		f.record("add failed " + o.Event + "/" + o.Name)
+		return errors.New("storage: unavailable")
+	}
 	f.record(fmt.Sprintf("add %s/%s asset=%s manifest=%s window=%s", o.Event, o.Name, o.Asset, o.Manifest, o.Window))
 	return nil
 }
@@ -312,6 +324,37 @@ func TestLiveEventsAPI(t *testing.T) {
 // and outputs tells its live room of every output, then starts every
 // Running (or Starting) event and stops every Stopping one, settling
 // their states.
+// TestLiveRestoreRetries: an output whose archive cannot be read as the
+// origin starts (an object store not reachable yet) is restored when it
+// can be, without a restart: the restore is tried again.
+func TestLiveRestoreRetries(t *testing.T) {
+	url := "file://" + filepath.Join(t.TempDir(), "store.db")
+	st, err := keyclient.OpenStore(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kek, _ := keyclient.NewKEK(bytes.Repeat([]byte{7}, 32))
+	svc := keyclient.NewService(st, kek, keyclient.BuiltinConfig{})
+	ctx := context.Background()
+	if _, _, err := svc.PutLiveEvent(ctx, "run", []byte(`{"input":{}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.PutLiveOutput(ctx, "run", "o", []byte(`{"assetName":"a-run","archiveWindowLength":"PT10M"}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	f := &fakeIngester{addFails: 2}
+	startLiveAPIOrigin(t, f, url, nil)
+	want := []string{"add failed run/o", "add failed run/o", "add run/o asset=a-run manifest=a-run window=10m0s"}
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Equal(f.saw(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the live room was told:\n%s\nwant:\n%s", strings.Join(f.saw(), "\n"), strings.Join(want, "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestLiveRestore(t *testing.T) {
 	url := "file://" + filepath.Join(t.TempDir(), "store.db")
 	st, err := keyclient.OpenStore(context.Background(), url)

@@ -27,6 +27,17 @@ import (
 // (Server.AnnounceLive), and the ingest listener.
 func startLiveReplica(t *testing.T, root, storeURL string) (*liveAPIOrigin, *packager.Library) {
 	t.Helper()
+	return startLiveReplicaStore(t, storage.NewLocal(root, storage.LocalOptions{}), root, storeURL)
+}
+
+// startLiveReplicaStore is startLiveReplica over any storage that can be
+// written (a remote Store over an object store, as serve opens one).
+func startLiveReplicaStore(t *testing.T, st storage.Store, root, storeURL string) (*liveAPIOrigin, *packager.Library) {
+	t.Helper()
+	w := storage.WriterOf(st)
+	if w == nil {
+		t.Fatalf("the storage %s cannot be written", st.Locate(""))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	store, err := keyclient.OpenStore(ctx, storeURL)
 	if err != nil {
@@ -40,12 +51,11 @@ func startLiveReplica(t *testing.T, root, storeURL string) (*liveAPIOrigin, *pac
 	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{})
 	res := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: time.Minute, LookupTimeout: 500 * time.Millisecond})
 	go res.Run(ctx)
-	st := storage.NewLocal(root, storage.LocalOptions{})
 	lib := packager.NewLibrary(st, 16)
 	logs := &logBuffer{}
 	logger := logs.logger()
 	var srv *origin.Server
-	hub := live.NewHub(live.Config{Store: st, Writer: st, Assets: lib, StallTimeout: 5 * time.Second,
+	hub := live.NewHub(live.Config{Store: st, Writer: w, Assets: lib, StallTimeout: 5 * time.Second, Log: logger,
 		Announce: func(a live.Announcement) { srv.AnnounceLive(a) }})
 	srv = &origin.Server{
 		Config: origin.Config{AdminToken: testToken, StoreTimeout: time.Second, Logger: logger,
@@ -146,67 +156,7 @@ func TestLiveReplicaFollows(t *testing.T) {
 
 	host := strings.TrimPrefix(a.base, "http://")
 	const dash = "/clr/show.ism/manifest(format=mpd-time-csf)"
-	pr, pw := io.Pipe()
-	posted := make(chan error, 1)
-	go func() {
-		resp, err := http.Post(a.ingest+"/ev/"+ingestToken+"/ingest.isml/Streams(s1)", "video/mp4", pr)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode/100 != 2 {
-				err = &url2xxError{resp.StatusCode}
-			}
-		}
-		posted <- err
-	}()
-	if _, err := pw.Write(f.init); err != nil {
-		t.Fatal(err)
-	}
-	var prev string
-	var worst time.Duration
-	listed, unlisted := 0, 0
-	for i, frag := range f.frags {
-		if _, err := pw.Write(frag); err != nil {
-			t.Fatalf("fragment %d: %v", i, err)
-		}
-		// A has it once its live room indexed it (every fragment: the
-		// feed's first audio fragment, primed before time 0, is kept from
-		// 0 on).
-		var fa string
-		deadline := time.Now().Add(2 * time.Second)
-		for {
-			if fa = liveFragments(alib, "fleet"); fa != prev || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		if fa == prev {
-			if unlisted++; unlisted > 0 {
-				t.Fatalf("fragment %d: the ingesting origin does not index it within 2 s\nlogs: %s", i, a.logs)
-			}
-			continue
-		}
-		listed++
-		had := time.Now()
-		ra := getAs(t, a.testOrigin, host, dash)
-		for {
-			fb := liveFragments(blib, "fleet")
-			rb := getAs(t, b.testOrigin, host, dash)
-			if fb == fa && rb.status == 200 && bytes.Equal(rb.body, ra.body) {
-				break
-			}
-			if time.Since(had) > time.Second {
-				t.Fatalf("fragment %d: the replica does not list it within 1 s:\nA: %s\nB: %s\nA's MPD: %s\nB's MPD: %s", i, fa, fb, ra.body, rb.body)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		worst = max(worst, time.Since(had))
-		prev = fa
-	}
-	pw.Close()
-	if err := <-posted; err != nil {
-		t.Fatalf("ingest POST: %v", err)
-	}
+	worst, listed := pushAndFollow(t, a, b, alib, blib, "fleet", host, dash, f, nil)
 	t.Logf("%d of %d fragments listed: the replica listed each within %v of the ingesting origin", listed, len(f.frags), worst)
 
 	same := func(path string) *response {
@@ -248,6 +198,81 @@ func TestLiveReplicaFollows(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+}
+
+// pushAndFollow pushes f, fragment by fragment, into a's ingest listener
+// (event ev, stream s1) and, after each fragment a indexes into asset,
+// waits for b to list it and answer the DASH manifest at path dash
+// byte-identically, failing if that takes over a second. each, when set,
+// is called after each fragment both list. It returns the longest wait and
+// how many fragments changed the index.
+func pushAndFollow(t *testing.T, a, b *liveAPIOrigin, alib, blib *packager.Library, asset, host, dash string, f liveFeed, each func(i int)) (time.Duration, int) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	posted := make(chan error, 1)
+	go func() {
+		resp, err := http.Post(a.ingest+"/ev/"+ingestToken+"/ingest.isml/Streams(s1)", "video/mp4", pr)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode/100 != 2 {
+				err = &url2xxError{resp.StatusCode}
+			}
+		}
+		posted <- err
+	}()
+	if _, err := pw.Write(f.init); err != nil {
+		t.Fatal(err)
+	}
+	var prev string
+	var worst time.Duration
+	listed, unlisted := 0, 0
+	for i, frag := range f.frags {
+		if _, err := pw.Write(frag); err != nil {
+			t.Fatalf("fragment %d: %v", i, err)
+		}
+		// A has it once its live room indexed it (every fragment: the
+		// feed's first audio fragment, primed before time 0, is kept from
+		// 0 on).
+		var fa string
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			if fa = liveFragments(alib, asset); fa != prev || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		if fa == prev {
+			if unlisted++; unlisted > 0 {
+				t.Fatalf("fragment %d: the ingesting origin does not index it within 2 s\nlogs: %s", i, a.logs)
+			}
+			continue
+		}
+		listed++
+		had := time.Now()
+		ra := getAs(t, a.testOrigin, host, dash)
+		for {
+			fb := liveFragments(blib, asset)
+			rb := getAs(t, b.testOrigin, host, dash)
+			if fb == fa && rb.status == 200 && bytes.Equal(rb.body, ra.body) {
+				break
+			}
+			if time.Since(had) > time.Second {
+				t.Fatalf("fragment %d: the replica does not list it within 1 s:\nA: %s\nB: %s\nA's MPD: %s\nB's MPD: %s", i, fa, fb, ra.body, rb.body)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		worst = max(worst, time.Since(had))
+		prev = fa
+		if each != nil {
+			each(i)
+		}
+	}
+	pw.Close()
+	if err := <-posted; err != nil {
+		t.Fatalf("ingest POST: %v", err)
+	}
+	return worst, listed
 }
 
 type url2xxError struct{ status int }

@@ -18,7 +18,8 @@ const restoreRetry = 2 * time.Second
 // Running) and every one that was Stopping (StopEvent; it becomes
 // Stopped). An origin restarted mid-event so takes its encoders'
 // reconnections. Outputs go first so that no fragment is taken before its
-// archive is there. It retries until the store answers or ctx is done.
+// archive is there. It retries until the store answers, and every output's
+// storage, or ctx is done.
 func (s *Server) restoreLive(ctx context.Context) {
 	if s.Ingester == nil {
 		return
@@ -49,9 +50,14 @@ func (s *Server) restoreLiveOnce(ctx context.Context) error {
 		return err
 	}
 	log := s.Config.Logger
+	var unrestored error
 	for _, o := range outputs {
 		if err := s.announceOutput(o.Event, &o.Output); err != nil {
+			// Its storage could not be read (an object store not
+			// reachable yet): the whole restore is tried again, and
+			// what was restored is skipped then (announceOutput).
 			log.Error("live output not restored", "event", o.Event, "output", o.Output.Name, "err", err)
+			unrestored = err
 		}
 	}
 	running := 0
@@ -77,6 +83,9 @@ func (s *Server) restoreLiveOnce(ctx context.Context) error {
 				log.Warn("live event state", "event", e.Name, "err", err)
 			}
 		}
+	}
+	if unrestored != nil {
+		return unrestored
 	}
 	if len(events) > 0 || len(outputs) > 0 {
 		log.Info("live restored", "events", len(events), "running", running, "outputs", len(outputs))

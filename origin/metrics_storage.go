@@ -28,7 +28,7 @@ func NewStorageMetrics(reg prometheus.Registerer) *StorageMetrics {
 	m := &StorageMetrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "drmorigin_storage_calls_total",
-			Help: "Calls to the object store, by operation (stat, read, list) and result (ok, error); retries count once each.",
+			Help: "Calls to the object store, by operation (stat, read, list, put, remove) and result (ok, error); retries count once each.",
 		}, []string{"op", "result"}),
 		bytes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "drmorigin_storage_read_bytes_total",

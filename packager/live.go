@@ -85,6 +85,7 @@ type LiveTrack struct {
 	parts   []*livePart // window first, then none: dropped ones are in reclaim
 	seq     uint64      // the next fragment's sequence number
 	reclaim []reclaimPart
+	doomed  []string // reclaimed fragments' objects, for RemoveReclaimed
 	st      SampleTable
 }
 
@@ -206,7 +207,7 @@ func fragmentName(dir string, seq, time uint64) string {
 func (lt *LiveTrack) Refresh(window time.Duration, now time.Time) (bool, error) {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
-	entries, err := lt.store.List(lt.dir + "/")
+	entries, err := lt.listNew()
 	if err != nil {
 		return false, fmt.Errorf("packager: list %s: %w", lt.store.Locate(lt.dir), err)
 	}
@@ -266,43 +267,121 @@ func (lt *LiveTrack) NextStored() bool {
 	return true
 }
 
+// listNew lists the track's fragments from sequence number lt.seq on (and
+// maybe some before). Over a store that lists by name prefix (an object
+// store) it asks for the ten sequence numbers that share the next one's
+// leading digits, and the ten after while those are all there: a request
+// the size of what is new, where a listing of the directory would page
+// through the whole window (a 25-hour window of 2 s fragments is 45,000
+// objects, 45 pages of S3's 1,000) at every announcement.
+func (lt *LiveTrack) listNew() ([]storage.Entry, error) {
+	pl, ok := lt.store.(storage.PrefixLister)
+	if !ok {
+		return lt.store.List(lt.dir + "/")
+	}
+	var out []storage.Entry
+	for next := lt.seq; ; {
+		es, err := pl.ListPrefix(lt.dir+"/", fmt.Sprintf("%09d", next/10)) // "{seq:010}" less its last digit
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+		last, found := uint64(0), false
+		for _, e := range es {
+			if seq, _, ok := parseFragmentName(e.Name); ok && !e.Dir && seq >= next {
+				last, found = max(last, seq), true
+			}
+		}
+		if !found || last%10 != 9 {
+			return out, nil
+		}
+		next = last + 1
+	}
+}
+
 // Slide drops the fragments outside window (a resumed archive may hold
-// some that a crash kept from being reclaimed) and removes their objects.
-func (lt *LiveTrack) Slide(window time.Duration, now time.Time) {
+// some that a crash kept from being reclaimed) and removes their objects
+// (the error of RemoveReclaimed).
+func (lt *LiveTrack) Slide(window time.Duration, now time.Time) error {
 	lt.mu.Lock()
-	defer lt.mu.Unlock()
 	if t := lt.cur.Load(); t != nil {
 		lt.cur.Store(lt.slide(t, window, now))
 	}
 	lt.reclaimDue(now.Add(ReclaimDelay), lt.w != nil)
+	lt.mu.Unlock()
+	return lt.RemoveReclaimed()
 }
 
-// load indexes the fragments already in the archive.
+// load indexes the fragments already in the archive. Their heads are read
+// a batch at a time, several at once: over an object store each is a
+// stat and a ranged read, and a window of an hour holds 1,800 fragments
+// per track.
 func (lt *LiveTrack) load() error {
 	entries, err := lt.store.List(lt.dir + "/")
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("packager: list %s: %w", lt.store.Locate(lt.dir), err)
 	}
-	t := lt.snapshot(nil, nil)
+	type stored struct {
+		name      string
+		seq, time uint64
+	}
+	var frs []stored
 	for _, e := range entries {
-		seq, time, ok := parseFragmentName(e.Name)
-		if e.Dir || !ok {
-			continue
+		if seq, time, ok := parseFragmentName(e.Name); ok && !e.Dir {
+			frs = append(frs, stored{lt.dir + "/" + e.Name, seq, time})
 		}
-		name := lt.dir + "/" + e.Name
-		b, size, err := readHead(lt.store, name)
-		if err != nil {
-			return err
+	}
+	t := lt.snapshot(nil, nil)
+	heads := make([]fragmentHead, loadBatch)
+	for len(frs) > 0 {
+		batch := frs[:min(loadBatch, len(frs))]
+		frs = frs[len(batch):]
+		var wg sync.WaitGroup
+		next := atomic.Int64{}
+		for range min(loadReaders, len(batch)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int(next.Add(1) - 1); i < len(batch); i = int(next.Add(1) - 1) {
+					h := &heads[i]
+					h.b, h.size, h.err = readHead(lt.store, batch[i].name)
+				}
+			}()
 		}
-		lt.seq = seq
-		if t, err = lt.add(t, b, size, time, name); err != nil {
-			// A fragment damaged in storage ends the track's archive
-			// there: what follows it is not served.
-			return fmt.Errorf("packager: %s: %w", name, err)
+		wg.Wait()
+		for i, fr := range batch {
+			h := heads[i]
+			heads[i] = fragmentHead{}
+			if errors.Is(h.err, storage.ErrNotFound) {
+				continue // reclaimed since the listing (the ingesting origin slid its window)
+			}
+			if h.err != nil {
+				return h.err
+			}
+			lt.seq = fr.seq
+			if t, err = lt.add(t, h.b, h.size, fr.time, fr.name); err != nil {
+				// A fragment damaged in storage ends the track's archive
+				// there: what follows it is not served.
+				return fmt.Errorf("packager: %s: %w", fr.name, err)
+			}
 		}
 	}
 	lt.cur.Store(t)
 	return nil
+}
+
+// Resuming a track reads its fragments' heads loadBatch at a time (8 KiB
+// or a moof each), loadReaders at once.
+const (
+	loadBatch   = 64
+	loadReaders = 16
+)
+
+// fragmentHead is what readHead returned for one fragment.
+type fragmentHead struct {
+	b    []byte
+	size int64
+	err  error
 }
 
 // snapshot returns a new Track of the base's identity over fragments fr.
@@ -321,7 +400,9 @@ func (lt *LiveTrack) Dir() string { return lt.dir }
 // Append archives one fragment (moof+mdat, as ingested) of the track
 // starting at decode time time, then indexes it; fragments older than
 // window (0: none) behind the newest leave the index, and their storage
-// is reclaimed after ReclaimDelay. Errors: ErrRepeated, ErrBackwards, a
+// is reclaimed after ReclaimDelay: the objects of those reclaimed are
+// left to RemoveReclaimed, which the caller runs once the new fragment
+// is published, so that an object store's DELETEs never delay it. Errors: ErrRepeated, ErrBackwards, a
 // damaged fragment (ErrCorrupt, ErrUnsupported), the store's. Nothing is
 // indexed unless it was stored.
 func (lt *LiveTrack) Append(b []byte, time uint64, window time.Duration, now time.Time) error {
@@ -347,6 +428,11 @@ func (lt *LiveTrack) Append(b []byte, time uint64, window time.Duration, now tim
 	}
 	name := fragmentName(lt.dir, lt.seq, time)
 	if err := lt.w.Put(name, b); err != nil {
+		// A put that failed may have landed all the same (an object
+		// store's answer lost after it stored the object): take it back,
+		// so that no replica or resume indexes a fragment that this
+		// track did not, under a sequence number the next one will take.
+		_ = lt.w.Remove(name)
 		return err
 	}
 	t, err := lt.add(cur, b, int64(len(b)), time, name)
@@ -506,14 +592,14 @@ func (lt *LiveTrack) slide(t *Track, window time.Duration, now time.Time) *Track
 }
 
 // reclaimDue closes the dropped fragments whose delay is over and, with
-// remove, removes their objects from storage.
+// remove, leaves their objects to RemoveReclaimed.
 func (lt *LiveTrack) reclaimDue(now time.Time, remove bool) {
 	k := 0
 	for k < len(lt.reclaim) && !now.Before(lt.reclaim[k].at) {
 		p := lt.reclaim[k].p
 		p.close(true)
 		if remove {
-			_ = lt.w.Remove(p.name) // a file left behind is dropped again by the next resume's Slide
+			lt.doomed = append(lt.doomed, p.name)
 		}
 		k++
 	}
@@ -524,13 +610,35 @@ func (lt *LiveTrack) reclaimDue(now time.Time, remove bool) {
 }
 
 // Reclaim removes every dropped fragment now, whatever its delay: the
-// archive then holds exactly the window (at the end of the output).
-func (lt *LiveTrack) Reclaim() {
+// archive then holds exactly the window (at the end of the output). It
+// returns the error of RemoveReclaimed.
+func (lt *LiveTrack) Reclaim() error {
 	lt.mu.Lock()
-	defer lt.mu.Unlock()
 	if lt.w != nil {
 		lt.reclaimDue(time.Now().Add(ReclaimDelay+time.Hour), true)
 	}
+	lt.mu.Unlock()
+	return lt.RemoveReclaimed()
+}
+
+// RemoveReclaimed removes from storage the objects of the fragments
+// reclaimed so far, without holding the track's lock: an object store's
+// DELETE takes a round trip, more with retries, and neither Append nor a
+// reader waits for it. An object that could not be removed is not tried
+// again here (its error is returned, for the log); the next resume of
+// the archive (Slide) drops it again.
+func (lt *LiveTrack) RemoveReclaimed() error {
+	lt.mu.Lock()
+	names := lt.doomed
+	lt.doomed = nil
+	lt.mu.Unlock()
+	var errs []error
+	for _, n := range names {
+		if err := lt.w.Remove(n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close closes the track's open fragment objects.

@@ -60,6 +60,17 @@ func (c *blockCache) usage() (size int64, evictions uint64) {
 	return c.size, c.evictions
 }
 
+// ids returns the set of object keys that have blocks in the cache.
+func (c *blockCache) ids() map[uint64]struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[uint64]struct{})
+	for k := range c.blocks {
+		out[k.id] = struct{}{}
+	}
+	return out
+}
+
 // lookup returns blocks b0…b1 of object id in out: the cached ones set,
 // the others nil. Blocks another read is fetching are returned as waits.
 // When some block is neither, lookup registers a fetch of the span from

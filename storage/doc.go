@@ -31,6 +31,8 @@
 // Files: storage.go (Store, Object, Mapper, Entry), errors.go (sentinels),
 // name.go (name rules), guard.go (faults reading a mapping), local.go (the
 // OS file system), local_unix.go and local_other.go (mappings and file
-// identity per platform), mem.go (in memory), remote.go (the Remote
-// interface), remote_store.go (RemoteStore), blockcache.go (its cache).
+// identity per platform), mem.go (in memory), remote.go (the Remote and
+// RemoteWriter interfaces), remote_store.go (RemoteStore), remote_write.go
+// (RemoteStore as a Writer), blockcache.go (its cache), writer.go (Writer:
+// the live archive's puts and removes, Local's and Mem's).
 package storage

@@ -35,3 +35,7 @@ var ErrUnavailable = errors.New("storage: unavailable")
 // that was indexed. Reopen the object (and re-index what was built from
 // it); bytes of two versions are never mixed.
 var ErrChanged = errors.New("storage: object changed since it was opened")
+
+// ErrReadOnly is wrapped by the errors of a Writer's methods on a store
+// that cannot write (a remote Store whose Remote is not a RemoteWriter).
+var ErrReadOnly = errors.New("storage: store is read only")

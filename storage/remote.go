@@ -42,3 +42,30 @@ type Remote interface {
 	// credentials ("s3://bucket/prefix/asset/video.mp4").
 	Locate(name string) string
 }
+
+// RemoteWriter is implemented by Remotes that can write: whole objects,
+// put once and removed later (a live archive's fragments, its init and
+// JSON), which is all a remote Store needs to be a Writer. The context
+// bounds one attempt, as for Remote; the remote Store retries (a put of
+// the same bytes, or a delete, may be repeated safely).
+type RemoteWriter interface {
+	// PutObject stores b as the named object in one request, replacing
+	// any object of that name. When it returns nil the store has
+	// acknowledged the object: it is durable, and a Stat or List that
+	// follows sees it (the read-after-write consistency of S3 and Azure
+	// Blob).
+	PutObject(ctx context.Context, name string, b []byte) error
+	// RemoveObject deletes the named object; an object already gone is
+	// no error.
+	RemoveObject(ctx context.Context, name string) error
+}
+
+// RemotePrefixLister is implemented by Remotes that list by any name
+// prefix, not only a directory's (S3's and Azure's prefix listings): the
+// remote Store's ListPrefix then asks for what it wants alone.
+type RemotePrefixLister interface {
+	// ListPrefix returns the entries directly under the directory prefix
+	// dir ("" or "asset/") whose names start with start (no slash), in
+	// any order; nothing there is an empty list, not ErrNotFound.
+	ListPrefix(ctx context.Context, dir, start string) ([]Entry, error)
+}

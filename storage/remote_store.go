@@ -48,7 +48,7 @@ type RemoteOptions struct {
 
 // Call describes one attempt of one call to a Remote, for RemoteOptions.Observe.
 type Call struct {
-	Op    string        // "stat", "read" or "list"
+	Op    string        // "stat", "read", "list", "put" or "remove"
 	Bytes int64         // bytes read (op "read")
 	Took  time.Duration // from the call to the end of the body
 	Err   error         // nil, or the attempt's fault
@@ -81,8 +81,10 @@ type RemoteStore struct {
 	opt   RemoteOptions
 	cache blockCache
 
-	mu  sync.Mutex
-	ids map[string]uint64 // name + "\x00" + version → the key of its blocks
+	mu      sync.Mutex
+	ids     map[string]objectID // by name: the version last opened and the key of its blocks
+	lastID  uint64
+	sweepAt int // sweep ids when it grows past this
 
 	hits, misses, fetches, bytes, faults atomic.Uint64
 }
@@ -129,7 +131,7 @@ func NewRemote(r Remote, opt RemoteOptions) *RemoteStore {
 	if opt.Backoff <= 0 {
 		opt.Backoff = DefaultBackoff
 	}
-	s := &RemoteStore{r: r, opt: opt, ids: map[string]uint64{}}
+	s := &RemoteStore{r: r, opt: opt, ids: map[string]objectID{}, sweepAt: minSweep}
 	s.cache.init(opt.CacheSize)
 	return s
 }
@@ -198,17 +200,55 @@ func (s *RemoteStore) List(prefix string) ([]Entry, error) {
 	return out, nil
 }
 
-// idOf returns the key of the blocks of that version of the object.
+// objectID is the key of the blocks of one version of an object.
+type objectID struct {
+	version string
+	id      uint64
+}
+
+// minSweep is the size of ids below which it is never swept.
+const minSweep = 4096
+
+// idOf returns the key of the blocks of that version of the object. A
+// name keeps the key of the version last opened only: an Object of an
+// older version keeps its own key (and its blocks), and a new version
+// gets a new key, so bytes of two versions never mix.
 func (s *RemoteStore) idOf(name, version string) uint64 {
-	k := name + "\x00" + version
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.ids[k]
-	if !ok {
-		id = uint64(len(s.ids)) + 1
-		s.ids[k] = id
+	if e, ok := s.ids[name]; ok && e.version == version {
+		return e.id
 	}
-	return id
+	s.lastID++
+	s.ids[name] = objectID{version, s.lastID}
+	if len(s.ids) > s.sweepAt {
+		s.sweepLocked()
+	}
+	return s.lastID
+}
+
+// sweepLocked drops the keys of objects that have no block in the cache.
+// Names come and go (a live track's fragments, one object each, opened
+// once and deleted a window later): without it ids would grow for as
+// long as the origin runs. A key dropped while an Object still reads
+// with it costs at most a second copy of its blocks, under a new key,
+// when the object is opened again. ids is swept when it doubles, so the
+// sweep's cost is shared by the opens that grew it.
+func (s *RemoteStore) sweepLocked() {
+	held := s.cache.ids()
+	for name, e := range s.ids {
+		if _, ok := held[e.id]; !ok && e.id != s.lastID {
+			delete(s.ids, name)
+		}
+	}
+	s.sweepAt = max(minSweep, 2*len(s.ids))
+}
+
+// forget drops name's key: the object was replaced or removed here.
+func (s *RemoteStore) forget(name string) {
+	s.mu.Lock()
+	delete(s.ids, name)
+	s.mu.Unlock()
 }
 
 // retry runs one call to the Remote with a timeout per attempt, retrying

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -11,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drmorigin/drmorigin/internal/testmedia"
 	"github.com/drmorigin/drmorigin/internal/testservers"
 	"github.com/drmorigin/drmorigin/keyclient/redistest"
+	"github.com/drmorigin/drmorigin/storage/s3"
 )
 
 // getBody fetches a streaming path of p.
@@ -118,4 +121,76 @@ func TestTwoReplicasShareRedisAndMinIO(t *testing.T) {
 			t.Fatalf("the secret key is in serve's output:\n%s", out)
 		}
 	}
+}
+
+// TestServeLiveOnObjectStore: `drmorigin serve` with storage.root s3://…
+// runs its live room over the bucket (no 503 from the ingest listener): an
+// encoder's POST is archived there, one object per fragment, and served
+// live from it.
+func TestServeLiveOnObjectStore(t *testing.T) {
+	srv := testservers.MinIO(t)
+	srv.MakeBucket("fleet")
+	feed, _ := testmedia.LiveFeed(t, t.TempDir(), 6)
+	body, err := os.ReadFile(feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingest := freeAddr(t)
+	p := startServeEnv(t, redistest.Start(t), "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+		"DRMORIGIN_STORAGE_ROOT=s3://fleet/assets?pathStyle=true&endpoint="+srv.Endpoint,
+		"AWS_ACCESS_KEY_ID="+srv.AccessKey, "AWS_SECRET_ACCESS_KEY="+srv.SecretKey, "DRMORIGIN_INGEST_LISTEN="+ingest)
+	for _, c := range []struct{ method, path, body string }{
+		{"PUT", "/api/v1/liveEvents/ev", `{"input":{"accessToken":"tok123"}}`},
+		{"POST", "/api/v1/liveEvents/ev/start", ""},
+		{"PUT", "/api/v1/liveEvents/ev/liveOutputs/o", `{"assetName":"show","archiveWindowLength":"PT1H"}`},
+		{"PUT", "/api/v1/streamingLocators/live", `{"name":"live","assetName":"show","streamingPolicyName":"Predefined_ClearStreamingOnly"}`},
+	} {
+		if s, b := p.api(t, c.method, c.path, c.body); s/100 != 2 {
+			t.Fatalf("%s %s: %d %s", c.method, c.path, s, b)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, b := p.api(t, "GET", "/api/v1/liveEvents/ev", "")
+		if strings.Contains(b, `"Running"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event not Running within 10 s: %s", b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err := http.Post("http://"+ingest+"/ev/tok123/ingest.isml/Streams(s1)", "video/mp4", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("ingest POST: %d %s\n%s", resp.StatusCode, b, p.errb)
+	}
+	s, mpd := p.getBody(t, "/live/show.ism/manifest(format=mpd-time-csf)")
+	if s != 200 || !bytes.Contains(mpd, []byte(`type="dynamic"`)) {
+		t.Fatalf("live MPD: %d %s", s, mpd)
+	}
+	r, err := s3.New(s3.Config{Bucket: "fleet", Prefix: "assets", Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	es, err := r.List(ctx, "show/s1-1.live/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frags := 0
+	for _, e := range es {
+		if strings.HasSuffix(e.Name, ".m4s") {
+			frags++
+		}
+	}
+	if frags < 2 {
+		t.Fatalf("the bucket holds %d fragment objects of the first track: %+v", frags, es)
+	}
+	t.Logf("%d fragment objects of the first track in the bucket", frags)
 }

@@ -112,15 +112,16 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 	lib := packager.NewLibrary(assets, 256)
 	lib.SetFragmentDuration(c.SegmentDur)
 	defer lib.Close()
-	// The live room archives into the storage root when it can be written
-	// (local files); over an object store there is none yet, and the
-	// ingest listener answers 503.
+	// The live room archives into the storage root: local files, or an
+	// object store (one object per fragment). Only a root that cannot be
+	// written (an object store Remote without writes) leaves it out, and
+	// the ingest listener then answers 503.
 	var ingester live.Ingester
 	// The live room announces archived fragments through the origin (to
 	// the replicas, over the shared store's pub/sub); srv is set before
 	// any feed can arrive.
 	var srv *origin.Server
-	if w, ok := assets.(storage.Writer); ok {
+	if w := storage.WriterOf(assets); w != nil {
 		hub := live.NewHub(live.Config{Store: assets, Writer: w, Assets: lib,
 			Log: logger.With("component", "live"), StallTimeout: c.IngestStall,
 			Announce: func(a live.Announcement) { srv.AnnounceLive(a) }})

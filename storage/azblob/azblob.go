@@ -457,25 +457,54 @@ func (r *Remote) List(ctx context.Context, prefix string) ([]storage.Entry, erro
 	if r.container == "" && prefix == "" {
 		return r.listContainers(ctx)
 	}
+	out, bp, loc, err := r.list(ctx, prefix, "")
+	// The root and a container (an asset, when each is one) exist
+	// while the container does, empty or not; a blob prefix with
+	// nothing under it is nothing.
+	if err == nil && len(out) == 0 && prefix != "" && bp != "" {
+		return nil, &Error{Op: "list", Location: loc, Code: "NoSuchPrefix", kind: storage.ErrNotFound}
+	}
+	return out, err
+}
+
+// ListPrefix lists the blobs directly under the directory prefix dir
+// whose names start with start: one listing of the blob prefix dir+start
+// (storage.RemotePrefixLister). Nothing there is an empty list. With a
+// container per asset, dir must name one ("asset/…").
+func (r *Remote) ListPrefix(ctx context.Context, dir, start string) ([]storage.Entry, error) {
+	if dir != "" && (!strings.HasSuffix(dir, "/") || !storage.ValidName(dir[:len(dir)-1])) || strings.Contains(start, "/") ||
+		r.container == "" && dir == "" {
+		return nil, r.invalid("list", dir+start)
+	}
+	out, _, _, err := r.list(ctx, dir, start)
+	if e := (*Error)(nil); errors.As(err, &e) && e.Code == "ContainerNotFound" && r.container == "" {
+		return nil, nil // an asset not created yet
+	}
+	return out, err
+}
+
+// list lists what is directly under the directory prefix (not the root
+// of a container per asset) whose names start with start. It returns the
+// blob prefix of the directory in its container, and its location.
+func (r *Remote) list(ctx context.Context, prefix, start string) (out []storage.Entry, bp, loc string, err error) {
 	ctr, bp, c := r.container, r.prefix+prefix, r.ctr
 	if c == nil {
 		ctr, bp, _ = strings.Cut(prefix, "/")
 		if !validContainer(ctr) {
-			return nil, r.invalid("list", prefix)
+			return nil, "", "", r.invalid("list", prefix)
 		}
 		c = r.svc.NewContainerClient(ctr)
 	}
-	loc := "azblob://" + r.account + "/" + ctr + "/" + bp
+	loc = "azblob://" + r.account + "/" + ctr + "/" + bp
 	opts := &container.ListBlobsHierarchyOptions{}
-	if bp != "" {
-		opts.Prefix = &bp
+	if lp := bp + start; lp != "" {
+		opts.Prefix = &lp
 	}
-	var out []storage.Entry
 	pager := c.NewListBlobsHierarchyPager("/", opts)
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, fail("list", loc, err)
+			return nil, bp, loc, fail("list", loc, err)
 		}
 		if page.Segment == nil {
 			continue
@@ -505,13 +534,7 @@ func (r *Remote) List(ctx context.Context, prefix string) ([]storage.Entry, erro
 			out = append(out, storage.Entry{Name: name, Size: size})
 		}
 	}
-	// The root and a container (an asset, when each is one) exist
-	// while the container does, empty or not; a blob prefix with
-	// nothing under it is nothing.
-	if len(out) == 0 && prefix != "" && bp != "" {
-		return nil, &Error{Op: "list", Location: loc, Code: "NoSuchPrefix", kind: storage.ErrNotFound}
-	}
-	return out, nil
+	return out, bp, loc, nil
 }
 
 func (r *Remote) listContainers(ctx context.Context) ([]storage.Entry, error) {
@@ -541,7 +564,7 @@ func (r *Remote) invalid(op, name string) error {
 // credential: not the SDK's error, which quotes the response body, nor a
 // request URL, whose query holds a SAS token's signature.
 type Error struct {
-	Op       string // "stat", "read" or "list"
+	Op       string // "stat", "read", "list", "put" or "remove"
 	Location string // azblob://account/container/blob
 	Status   int    // the HTTP status; 0 when no response came
 	Code     string // the Azure error code ("BlobNotFound", "ServerBusy"), if any

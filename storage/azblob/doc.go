@@ -22,6 +22,11 @@
 // In both, a blob "directory" with nothing under it does not exist
 // (ErrNotFound), nor does a container that is not there.
 //
+// Writes (storage.RemoteWriter, for the live archive): PutObject is one
+// Put Blob with its MD5, RemoveObject one Delete Blob (a blob already
+// gone is no error). With a container per asset, a put into a container
+// that does not exist creates it (a live output's new asset).
+//
 // The object's version is its ETag (quotes stripped); ReadRange sends it
 // back as If-Match, and Azure answers 412 ConditionNotMet once the blob
 // was replaced (ErrChanged). A blob deleted since its Stat reads as

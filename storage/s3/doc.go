@@ -13,6 +13,10 @@
 // it does not exist (ErrNotFound), as in S3 itself; an empty root is an
 // empty list while the bucket exists.
 //
+// Writes (storage.RemoteWriter, for the live archive): PutObject is one
+// PUT with Content-MD5 and a signed SHA-256, RemoveObject one DELETE (a
+// key already gone is no error).
+//
 // The object's version is its ETag, which If-Match compares on every
 // S3-compatible store, with or without bucket versioning (see Stat).
 //

@@ -307,13 +307,33 @@ func (r *Remote) List(ctx context.Context, prefix string) ([]storage.Entry, erro
 	if prefix != "" && (!strings.HasSuffix(prefix, "/") || !storage.ValidName(prefix[:len(prefix)-1])) {
 		return nil, r.invalid("list", prefix)
 	}
+	out, err := r.list(ctx, prefix, "")
+	if err == nil && len(out) == 0 && prefix != "" {
+		return nil, &Error{Op: "list", Location: r.Locate(prefix), Code: "NoSuchPrefix", kind: storage.ErrNotFound}
+	}
+	return out, err
+}
+
+// ListPrefix lists the keys directly under the directory prefix dir whose
+// names start with start: one listing of the key prefix dir+start
+// (storage.RemotePrefixLister). Nothing there is an empty list.
+func (r *Remote) ListPrefix(ctx context.Context, dir, start string) ([]storage.Entry, error) {
+	if dir != "" && (!strings.HasSuffix(dir, "/") || !storage.ValidName(dir[:len(dir)-1])) || strings.Contains(start, "/") {
+		return nil, r.invalid("list", dir+start)
+	}
+	return r.list(ctx, dir, start)
+}
+
+// list lists what is directly under the directory prefix whose names
+// start with start.
+func (r *Remote) list(ctx context.Context, prefix, start string) ([]storage.Entry, error) {
 	kp := r.key(prefix)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops minio-go's listing when we leave early
 	noOwner := false
 	var out []storage.Entry
 	for obj := range r.core.ListObjectsIter(ctx, r.bucket, minio.ListObjectsOptions{
-		Prefix:     kp,
+		Prefix:     kp + start,
 		FetchOwner: &noOwner,
 	}) {
 		if obj.Err != nil {
@@ -329,9 +349,6 @@ func (r *Remote) List(ctx context.Context, prefix string) ([]storage.Entry, erro
 			out = append(out, storage.Entry{Name: name, Size: obj.Size})
 		}
 	}
-	if len(out) == 0 && prefix != "" {
-		return nil, &Error{Op: "list", Location: r.Locate(prefix), Code: "NoSuchPrefix", kind: storage.ErrNotFound}
-	}
 	return out, nil
 }
 
@@ -345,7 +362,7 @@ func (r *Remote) invalid(op, name string) error {
 // credential, nor the store's response body (which a proxy or a store
 // could fill with anything).
 type Error struct {
-	Op       string // "stat", "read" or "list"
+	Op       string // "stat", "read", "list", "put" or "remove"
 	Location string // s3://bucket/key
 	Status   int    // the HTTP status; 0 when no response came
 	Code     string // the S3 error code ("NoSuchKey", "SlowDown"), if any

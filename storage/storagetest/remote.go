@@ -25,10 +25,14 @@ type Remote struct {
 	mu      sync.Mutex
 	objects map[string]object
 	Reads   atomic.Int64 // ReadRange calls that reached the "server"
-	Fail    atomic.Int64 // the next n calls fail
-	Down    atomic.Bool  // every call fails
-	Short   atomic.Int64 // the next n bodies end early
-	Delay   atomic.Int64 // each call sleeps this long (ns), honouring ctx
+	Puts    atomic.Int64 // PutObject calls that reached it
+	// Lists and PrefixLists count the List and ListPrefix calls that
+	// reached it.
+	Lists, PrefixLists atomic.Int64
+	Fail               atomic.Int64 // the next n calls fail
+	Down               atomic.Bool  // every call fails
+	Short              atomic.Int64 // the next n bodies end early
+	Delay              atomic.Int64 // each call sleeps this long (ns), honouring ctx
 	// InFlight is the ReadRange calls under way now, MaxInFlight the
 	// most there have been at once.
 	InFlight, MaxInFlight atomic.Int64
@@ -118,6 +122,20 @@ func (r *Remote) ReadRange(ctx context.Context, name, version string, off, n int
 }
 
 func (r *Remote) List(ctx context.Context, prefix string) ([]storage.Entry, error) {
+	r.Lists.Add(1)
+	return r.list(ctx, prefix, "")
+}
+
+var _ storage.RemotePrefixLister = (*Remote)(nil)
+
+// ListPrefix lists the entries directly under dir whose names start with
+// start (storage.RemotePrefixLister).
+func (r *Remote) ListPrefix(ctx context.Context, dir, start string) ([]storage.Entry, error) {
+	r.PrefixLists.Add(1)
+	return r.list(ctx, dir, start)
+}
+
+func (r *Remote) list(ctx context.Context, prefix, start string) ([]storage.Entry, error) {
 	if err := r.fault(ctx); err != nil {
 		return nil, err
 	}
@@ -126,7 +144,7 @@ func (r *Remote) List(ctx context.Context, prefix string) ([]storage.Entry, erro
 	var out []storage.Entry
 	for name, o := range r.objects {
 		rest, ok := strings.CutPrefix(name, prefix)
-		if !ok {
+		if !ok || !strings.HasPrefix(rest, start) {
 			continue
 		}
 		if dir, _, ok := strings.Cut(rest, "/"); ok {
@@ -145,4 +163,27 @@ func (r *Remote) Delete(name string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.objects, name)
+}
+
+var _ storage.RemoteWriter = (*Remote)(nil)
+
+// PutObject stores b as a new version of name (storage.RemoteWriter), with
+// the faults of any call; Puts counts the calls that reached the "server".
+func (r *Remote) PutObject(ctx context.Context, name string, b []byte) error {
+	r.Puts.Add(1)
+	if err := r.fault(ctx); err != nil {
+		return err
+	}
+	r.Put(name, bytes.Clone(b))
+	return nil
+}
+
+// RemoveObject deletes name (storage.RemoteWriter); one already gone is no
+// error.
+func (r *Remote) RemoveObject(ctx context.Context, name string) error {
+	if err := r.fault(ctx); err != nil {
+		return err
+	}
+	r.Delete(name)
+	return nil
 }
