@@ -103,7 +103,47 @@ type cbcLanes struct {
 	keyMem  [maxLanes*roundKeysSize + 15]byte // lane l's key schedule at keys()+176*l
 	sink    [BlockSize]byte                   // what idle lanes encrypt, in place
 
-	peak atomic.Int32 // the most lanes that ever ran together (tests)
+	peak  atomic.Int32 // the most lanes that ever ran together (tests)
+	stats laneCounters
+}
+
+// laneCounters count the work of the lanes for LaneStats: one atomic add
+// per round of up to laneChunk blocks, and one per chain that goes straight.
+type laneCounters struct {
+	rounds, blocks         [maxLanes + 1]atomic.Uint64 // by busy lanes
+	straight, straightBlks atomic.Uint64
+}
+
+// CBCLaneStats are the process's cross-request CBC lane counters since it
+// started (whole-segment HLS AES-128 chains of 16 KiB or more).
+type CBCLaneStats struct {
+	// Rounds[n] is the rounds run with n chains in the lanes; Blocks[n]
+	// the 16-byte blocks those rounds encrypted, every lane's counted.
+	// Σ n·Blocks[n] ÷ Σ Blocks[n] is how many chains a block ran beside,
+	// on average (itself included): the lanes' occupancy.
+	Rounds, Blocks [maxLanes + 1]uint64
+	// Straight is the chains that ran alone outside the lanes (every slot
+	// taken, or full lanes while another processor was free), and
+	// StraightBlocks their blocks.
+	Straight, StraightBlocks uint64
+}
+
+// MaxCBCLanes is the most chains the lanes interleave (the length of
+// CBCLaneStats.Rounds is MaxCBCLanes+1).
+const MaxCBCLanes = maxLanes
+
+// LaneStats reads the process's CBC lane counters.
+func LaneStats() CBCLaneStats { return sharedLanes().Stats() }
+
+// Stats reads s's counters.
+func (s *cbcLanes) Stats() CBCLaneStats {
+	var st CBCLaneStats
+	for n := range st.Rounds {
+		st.Rounds[n] = s.stats.rounds[n].Load()
+		st.Blocks[n] = s.stats.blocks[n].Load()
+	}
+	st.Straight, st.StraightBlocks = s.stats.straight.Load(), s.stats.straightBlks.Load()
+	return st
 }
 
 func newCBCLanes() *cbcLanes {
@@ -133,6 +173,8 @@ func (s *cbcLanes) encryptCBC(k *Key, buf []byte, iv *[16]byte) {
 	s.mu.Lock()
 	if s.nfree == 0 || (s.owned && s.queued >= maxLanes && runtime.GOMAXPROCS(0) > 1) {
 		s.mu.Unlock()
+		s.stats.straight.Add(1)
+		s.stats.straightBlks.Add(uint64(len(buf) / BlockSize))
 		k.EncryptCBC(buf, iv)
 		return
 	}
@@ -238,6 +280,8 @@ func (s *cbcLanes) round() {
 		s.point(maxLanes)
 		cbcLanes8Asm(&s.keys()[0], &s.ptrs, &s.ivs, &s.strides, n)
 	}
+	s.stats.rounds[s.nactive].Add(1)
+	s.stats.blocks[s.nactive].Add(uint64(n * s.nactive))
 	clear(s.ptrs[:]) // no pointer into a request's buffer outlives the round
 	for _, j := range s.active[:s.nactive] {
 		j.buf = j.buf[n*BlockSize:]
