@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -199,6 +200,9 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 			}
 		}
 	}
+	if dir := os.Getenv("DRMBENCH_PPROF"); dir != "" {
+		s.profileCBC(ctx, dir, formats, minCPU, maxWall)
+	}
 	rows := [][]string{{"format", "floor µs", "cbc µs", "x floor", "per round: median (min-max)", "target", "lanes/block", "8-lane share", "lanes/round", "verdict", "errors"}}
 	for _, f := range formats {
 		target, peer := Targets(Combo{f, "cbc"})
@@ -333,4 +337,34 @@ func measureCPUSteady(ctx context.Context, pid int, urls []string, conns int, mi
 		return res, fmt.Errorf("no requests")
 	}
 	return res, nil
+}
+
+// profileCBC takes a CPU profile of the origin under the cbc load of each
+// format (DRMBENCH_PPROF=dir: dir/cbc-<format>.pprof), for `go tool pprof`.
+func (s *suite) profileCBC(ctx context.Context, dir string, formats []string, minCPU, maxWall time.Duration) {
+	os.MkdirAll(dir, 0o755)
+	for _, f := range formats {
+		st := s.combos[Combo{f, "cbc"}]
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for ctx.Err() == nil {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				measureCPUSteady(ctx, s.origin.pid, st.Segments, cbcLoadConns, minCPU, maxWall, st.Valid)
+			}
+		}()
+		time.Sleep(time.Second)
+		code, b, err := s.origin.api("GET", "/debug/pprof/profile?seconds=8", nil)
+		if err != nil || code != 200 {
+			s.say("profile %s: %d %v", f, code, err)
+		} else {
+			os.WriteFile(filepath.Join(dir, "cbc-"+f+".pprof"), b, 0o644)
+		}
+		done <- struct{}{}
+		<-done
+	}
 }
