@@ -48,17 +48,26 @@ func (s *suite) cbcLoadBudget() (minCPU, maxWall time.Duration, rounds int) {
 // (drmorigin_cbc_lane_* of /metrics): blocks and rounds by busy lanes,
 // index 0 the chains and blocks that ran outside the lanes.
 type laneCounts struct {
-	blocks, rounds [9]float64
+	blocks, rounds [maxLaneMetric + 1]float64
 	straight       float64
 }
+
+// maxLaneMetric is the most lanes the origin reports a count for (16 with
+// AVX-512 VAES, else 8).
+const maxLaneMetric = 16
 
 func (o *originProc) laneCounts() (laneCounts, error) {
 	b, err := o.metrics()
 	if err != nil {
 		return laneCounts{}, err
 	}
+	return parseLaneCounts(b)
+}
+
+// parseLaneCounts reads the lane counters from a /metrics body.
+func parseLaneCounts(b []byte) (laneCounts, error) {
 	var names []string
-	for n := 1; n <= 8; n++ {
+	for n := 1; n <= maxLaneMetric; n++ {
 		names = append(names, laneMetric("blocks", n), laneMetric("rounds", n))
 	}
 	names = append(names, "drmorigin_cbc_straight_blocks_total", "drmorigin_cbc_straight_chains_total")
@@ -67,7 +76,7 @@ func (o *originProc) laneCounts() (laneCounts, error) {
 		return laneCounts{}, fmt.Errorf("no drmorigin_cbc_lane_* metrics")
 	}
 	var c laneCounts
-	for n := 1; n <= 8; n++ {
+	for n := 1; n <= maxLaneMetric; n++ {
 		c.blocks[n], c.rounds[n] = m[laneMetric("blocks", n)], m[laneMetric("rounds", n)]
 	}
 	c.blocks[0], c.straight = m["drmorigin_cbc_straight_blocks_total"], m["drmorigin_cbc_straight_chains_total"]
@@ -90,8 +99,9 @@ func (c laneCounts) sub(o laneCounts) laneCounts {
 
 // occupancy is the mean number of chains a block ran beside (itself
 // included; a straight chain's blocks count as one), the share of blocks
-// that ran in 8-lane rounds, and the mean busy lanes per round.
-func (c laneCounts) occupancy() (perBlock, eightShare, perRound float64) {
+// that ran beside more than 8 (in the 16-lane loop), and the mean busy
+// lanes per round.
+func (c laneCounts) occupancy() (perBlock, wideShare, perRound float64) {
 	var blocks, weighted, rounds, lanes float64
 	for n := range c.blocks {
 		blocks += c.blocks[n]
@@ -104,7 +114,11 @@ func (c laneCounts) occupancy() (perBlock, eightShare, perRound float64) {
 	if blocks == 0 {
 		return math.NaN(), math.NaN(), math.NaN()
 	}
-	return weighted / blocks, c.blocks[8] / blocks, lanes / math.Max(rounds, 1)
+	var wide float64
+	for n := 9; n < len(c.blocks); n++ {
+		wide += c.blocks[n]
+	}
+	return weighted / blocks, wide / blocks, lanes / math.Max(rounds, 1)
 }
 
 // cbcUnderLoad measures, in interleaved rounds at cbcLoadConns
@@ -144,6 +158,7 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 	minCPU, maxWall, rounds := s.cbcLoadBudget()
 	floors := map[string][]cpuResult{}
 	origins := map[string][]cpuResult{}
+	clears := map[string][]cpuResult{} // the origin's clear segments at the same count: what is not the cipher
 	lanes := map[string]laneCounts{}
 	laneWhy := ""
 	for r := range rounds {
@@ -186,24 +201,32 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 				}
 				return nil
 			}
-			// Take turns going first, so that neither side is always the
-			// one measured right after the other.
-			first, second := floor, origin
+			clear := func() error {
+				st := s.combos[Combo{f, "none"}]
+				res, err := measureCPUSteady(ctx, s.origin.pid, st.Segments, cbcLoadConns, minCPU, maxWall, st.Valid)
+				if err != nil {
+					return fmt.Errorf("%s/none at %d connections: %w", f, cbcLoadConns, err)
+				}
+				clears[f] = append(clears[f], res)
+				return nil
+			}
+			// Take turns going first, so that no side is always the one
+			// measured right after another.
+			order := []func() error{floor, origin, clear}
 			if r%2 == 1 {
-				first, second = origin, floor
+				order = []func() error{clear, origin, floor}
 			}
-			if err := first(); err != nil {
-				return err
-			}
-			if err := second(); err != nil {
-				return err
+			for _, m := range order {
+				if err := m(); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	if dir := os.Getenv("DRMBENCH_PPROF"); dir != "" {
 		s.profileCBC(ctx, dir, formats, minCPU, maxWall)
 	}
-	rows := [][]string{{"format", "floor µs", "cbc µs", "x floor", "per round: median (min-max)", "target", "lanes/block", "8-lane share", "lanes/round", "verdict", "errors"}}
+	rows := [][]string{{"format", "floor µs", "cbc µs", "x floor", "clear x floor", "per round: median (min-max)", "target", "lanes/block", "> 8 lanes", "lanes/round", "verdict", "errors"}}
 	for _, f := range formats {
 		target, peer := Targets(Combo{f, "cbc"})
 		key := "floor_multiple." + f + ".cbc"
@@ -213,7 +236,7 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 		if len(goodF) == 0 || len(goodO) == 0 {
 			why := fmt.Sprintf("invalid (every round had errors: floor %s, origin %s)", FormatErrors(ferrs), FormatErrors(oerrs))
 			s.set(key, UnavailableFigure(target, "x floor", why))
-			rows = append(rows, []string{f, "-", "-", "-", "", fmt.Sprintf("<= %.1f", target), "", "", "", why, ""})
+			rows = append(rows, []string{f, "-", "-", "-", "-", "", fmt.Sprintf("<= %.1f", target), "", "", "", why, ""})
 			continue
 		}
 		fmed, flo, _ := median(goodF)
@@ -222,7 +245,7 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 		// neighbour only ever adds CPU time.
 		mult := olo / flo
 		rmed, rlo, rhi := medianFloat(perRound(origins[f], floors[f], 0))
-		perBlock, eight, perRoundLanes := lanes[f].occupancy()
+		perBlock, wide, perRoundLanes := lanes[f].occupancy()
 		fig := NewFigure(mult, target, "x floor")
 		fig.Detail = map[string]any{"connections": cbcLoadConns, "cpu_per_segment_us": olo / 1e3, "cpu_per_segment_median_us": omed / 1e3, "cpu_per_segment_max_us": ohi / 1e3,
 			"floor_cpu_per_segment_us": flo / 1e3, "floor_cpu_per_segment_median_us": fmed / 1e3,
@@ -230,9 +253,15 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 			"method":   fmt.Sprintf("best of rounds: lowest origin CPU per segment ÷ lowest floor CPU per segment, both at %d connections, each measured over a steady load", cbcLoadConns),
 			"segments": reqs, "segment_bytes": bytes / max(reqs, 1), "nginx_vod_module": peer, "errors": oerrs, "floor_errors": ferrs,
 			"rounds": len(origins[f]), "clean_rounds": len(goodO),
-			"lanes_per_block": perBlock, "eight_lane_block_share": eight, "lanes_per_round": perRoundLanes, "straight_chains": lanes[f].straight}
+			"lanes_per_block": perBlock, "wide_block_share": wide, "lanes_per_round": perRoundLanes, "straight_chains": lanes[f].straight}
 		if laneWhy != "" {
 			fig.Detail["lanes_unavailable"] = laneWhy
+		}
+		clearX := math.NaN()
+		if good := clean(clears[f]); len(good) > 0 {
+			_, clo, _ := median(good)
+			clearX = clo / flo
+			fig.Detail["clear_cpu_per_segment_us"], fig.Detail["clear_x_floor"] = clo/1e3, clearX
 		}
 		if light := s.lookup(cbcLightKey(f)); light != nil && light.Value != nil {
 			fig.Detail["x_floor_at_4_connections"] = *light.Value
@@ -242,11 +271,11 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 		if !*fig.Met {
 			v = "MISSED"
 		}
-		rows = append(rows, []string{f, fmt.Sprintf("%.1f", flo/1e3), fmt.Sprintf("%.1f", olo/1e3), Against(mult, target, 'f', 2),
+		rows = append(rows, []string{f, fmt.Sprintf("%.1f", flo/1e3), fmt.Sprintf("%.1f", olo/1e3), Against(mult, target, 'f', 2), fmt.Sprintf("%.2f", clearX),
 			fmt.Sprintf("%.2f (%.2f-%.2f)", rmed, rlo, rhi), fmt.Sprintf("<= %.1f", target),
-			fmt.Sprintf("%.2f", perBlock), fmt.Sprintf("%.0f %%", 100*eight), fmt.Sprintf("%.2f", perRoundLanes), v, FormatErrors(oerrs)})
+			fmt.Sprintf("%.2f", perBlock), fmt.Sprintf("%.0f %%", 100*wide), fmt.Sprintf("%.2f", perRoundLanes), v, FormatErrors(oerrs)})
 	}
-	s.say("cbc under load: CPU per video segment at %d connections, the floor at %d connections, best of %d rounds; the origin's CBC lanes over its measurements (lanes/block: chains a block ran beside, itself included):",
+	s.say("cbc under load: CPU per video segment at %d connections, the floor (and the origin's clear segments) at %d connections, best of %d rounds; the origin's CBC lanes over its measurements (lanes/block: chains a block ran beside, itself included):",
 		cbcLoadConns, cbcLoadConns, rounds)
 	s.table(rows)
 	return nil
