@@ -371,29 +371,34 @@ func measureCPUSteady(ctx context.Context, pid int, urls []string, conns int, mi
 // profileCBC takes a CPU profile of the origin under the cbc load of each
 // format (DRMBENCH_PPROF=dir: dir/cbc-<format>.pprof), for `go tool pprof`.
 func (s *suite) profileCBC(ctx context.Context, dir string, formats []string, minCPU, maxWall time.Duration) {
-	os.MkdirAll(dir, 0o755)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.say("cbc profiles: %v", err)
+		return
+	}
 	for _, f := range formats {
 		st := s.combos[Combo{f, "cbc"}]
+		lctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			for ctx.Err() == nil {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				measureCPUSteady(ctx, s.origin.pid, st.Segments, cbcLoadConns, minCPU, maxWall, st.Valid)
+			for lctx.Err() == nil {
+				measureCPUSteady(lctx, s.origin.pid, st.Segments, cbcLoadConns, minCPU, maxWall, st.Valid)
 			}
 		}()
-		time.Sleep(time.Second)
+		time.Sleep(time.Second) // the load steady first
 		code, b, err := s.origin.api("GET", "/debug/pprof/profile?seconds=8", nil)
-		if err != nil || code != 200 {
-			s.say("profile %s: %d %v", f, code, err)
-		} else {
-			os.WriteFile(filepath.Join(dir, "cbc-"+f+".pprof"), b, 0o644)
-		}
-		done <- struct{}{}
+		cancel()
 		<-done
+		p := filepath.Join(dir, "cbc-"+f+".pprof")
+		switch {
+		case err != nil || code != 200:
+			s.say("cbc profile %s: status %d %v", f, code, err)
+		default:
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				s.say("cbc profile %s: %v", f, err)
+			} else {
+				s.say("cbc profile of %s at %d connections: %s", f, cbcLoadConns, p)
+			}
+		}
 	}
 }

@@ -14,7 +14,8 @@ import (
 // a block) while the AES units could start one or two rounds a cycle. The
 // chains of different requests are independent. When several requests
 // encrypt at once, one of them (the owner) runs all their chains together,
-// interleaved in one loop (aes_lanes_amd64.s), chunk by chunk:
+// interleaved in one loop (aes_lanes_amd64.s: 4 or 8 lanes with AES-NI, 16
+// with AVX-512 VAES, four chains to a register), chunk by chunk:
 //
 //	request A ──► owner: round · round · round ─ hands over ─► returns
 //	request B ──► waits ···· lane 2: round · round ─ owner: round ─► returns
@@ -26,6 +27,9 @@ import (
 // - A chain that finds an owner queues and parks. Between rounds the owner
 //   takes queued chains into free lanes (first come, first served), so a
 //   newcomer waits at most one round (about 50 µs) for a free lane.
+// - A chain that joins running lanes first advances alone by up to a few
+//   cache lines, so that no two lanes' blocks share an L1 cache set (see
+//   spread).
 // - A lane whose chain ends is freed at once and its request woken; the
 //   lanes stay packed at the front so that four or fewer run the 4-lane
 //   loop and one alone runs the plain chain loop.

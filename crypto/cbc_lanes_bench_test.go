@@ -19,7 +19,7 @@ import (
 func BenchmarkEncryptCBCLanes(b *testing.B) {
 	k, _ := benchKey(b)
 	const size = 1_130_000
-	for _, n := range []int{1, 2, 4, 8} {
+	for _, n := range []int{1, 2, 4, 8, 16} {
 		for _, mode := range []string{"alone", "lanes"} {
 			b.Run(fmt.Sprintf("chains=%d/%s", n, mode), func(b *testing.B) {
 				var lanes *crypto.CBCLanes
