@@ -114,3 +114,53 @@ func cpuTime() int64 {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// BenchmarkEncryptCBCLanesCopyCPU compares, as BenchmarkEncryptCBCLanesCPU
+// does, two ways of encrypting N segments whose plaintext is elsewhere (an
+// fMP4 segment's samples read from the media file): the whole plaintext
+// copied in first and encrypted in place ("copyfirst", what the lanes did
+// before), and the plaintext handed to the lanes ("lanes": a chain alone
+// encrypts from it, with no copy; in company the rest is copied in once).
+func BenchmarkEncryptCBCLanesCopyCPU(b *testing.B) {
+	k, _ := benchKey(b)
+	const size = 1_130_000
+	for _, n := range []int{1, 16} {
+		b.Run(fmt.Sprintf("chains=%d", n), func(b *testing.B) {
+			lanes := crypto.NewCBCLanes()
+			srcs, dsts := make([][]byte, n), make([][]byte, n)
+			for i := range n {
+				srcs[i] = make([]byte, size)
+				dsts[i] = make([]byte, size+16)
+			}
+			run := func(first bool, reps int) {
+				for range reps {
+					var wg sync.WaitGroup
+					for i := range n {
+						wg.Go(func() {
+							if first {
+								copy(dsts[i], srcs[i])
+								k.AppendCBCSegmentLanes(dsts[i][:0], dsts[i][:size], [16]byte{byte(i)}, lanes)
+								return
+							}
+							k.AppendCBCSegmentLanes(dsts[i][:0], srcs[i], [16]byte{byte(i)}, lanes)
+						})
+					}
+					wg.Wait()
+				}
+			}
+			var per [2][]float64
+			reps := max(1, 32/n)
+			for b.Loop() {
+				for m, first := range []bool{true, false} {
+					c0 := cpuTime()
+					run(first, reps)
+					per[m] = append(per[m], float64(cpuTime()-c0)/float64(reps*n)/1e3)
+				}
+			}
+			for m, name := range []string{"copyfirst", "lanes"} {
+				slices.Sort(per[m])
+				b.ReportMetric(per[m][len(per[m])/2], "cpu-µs/seg-"+name)
+			}
+		})
+	}
+}

@@ -29,7 +29,7 @@ func (k *Key) AppendCBCSegmentLanes(dst, src []byte, iv [16]byte, l *CBCLanes) [
 }
 
 // EncryptCBCLanes is the lanes' encryptCBC.
-func (l *CBCLanes) EncryptCBC(k *Key, buf []byte, iv *[16]byte) { l.encryptCBC(k, buf, iv) }
+func (l *CBCLanes) EncryptCBC(k *Key, buf []byte, iv *[16]byte) { l.encryptCBC(k, buf, nil, iv) }
 
 // LaneMinBlocks is the shortest chain that joins the lanes.
 const LaneMinBlocks = laneMinBlocks
