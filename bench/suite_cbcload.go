@@ -159,6 +159,7 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 	floors := map[string][]cpuResult{}
 	origins := map[string][]cpuResult{}
 	clears := map[string][]cpuResult{} // the origin's clear segments at the same count: what is not the cipher
+	bases := map[string][]cpuResult{}  // the baseline's cbc segments (make bench BASELINE=…), when it runs
 	lanes := map[string]laneCounts{}
 	laneWhy := ""
 	for r := range rounds {
@@ -210,11 +211,23 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 				clears[f] = append(clears[f], res)
 				return nil
 			}
+			baseline := func() error {
+				b := s.combos[Combo{f, "cbc"}].Base
+				if s.baseline == nil || b.Unavailable != "" || len(b.Segments) == 0 {
+					return nil
+				}
+				res, err := measureCPUSteady(ctx, s.baseline.pid, b.Segments, cbcLoadConns, minCPU, maxWall, b.Valid)
+				if err != nil {
+					return fmt.Errorf("baseline %s/cbc at %d connections: %w", f, cbcLoadConns, err)
+				}
+				bases[f] = append(bases[f], res)
+				return nil
+			}
 			// Take turns going first, so that no side is always the one
 			// measured right after another.
-			order := []func() error{floor, origin, clear}
+			order := []func() error{floor, origin, baseline, clear}
 			if r%2 == 1 {
-				order = []func() error{clear, origin, floor}
+				order = []func() error{clear, baseline, origin, floor}
 			}
 			for _, m := range order {
 				if err := m(); err != nil {
@@ -262,6 +275,14 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 			_, clo, _ := median(good)
 			clearX = clo / flo
 			fig.Detail["clear_cpu_per_segment_us"], fig.Detail["clear_x_floor"] = clo/1e3, clearX
+		}
+		if good := clean(bases[f]); len(good) > 0 {
+			// The same run's baseline (make bench BASELINE=REV): its
+			// multiple of the same floor, and the origin's CPU ÷ its.
+			_, blo, _ := median(good)
+			fig.Detail["baseline_x_floor"], fig.Detail["vs_baseline"] = blo/flo, olo/blo
+			rbmed, rblo, rbhi := medianFloat(perRound(origins[f], bases[f], 0))
+			s.say("cbc under load, %s: baseline %.2f x floor, drmorigin ÷ baseline %.3f (per round: median %.3f, %.3f-%.3f)", f, blo/flo, olo/blo, rbmed, rblo, rbhi)
 		}
 		if light := s.lookup(cbcLightKey(f)); light != nil && light.Value != nil {
 			fig.Detail["x_floor_at_4_connections"] = *light.Value
