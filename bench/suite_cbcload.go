@@ -126,6 +126,10 @@ func (c laneCounts) occupancy() (perBlock, wideShare, perRound float64) {
 // and reports floor_multiple.<format>.cbc (target 2.5) with the lanes'
 // occupancy over the origin's measurements.
 func (s *suite) cbcUnderLoad(ctx context.Context) error {
+	if s.baseline != nil {
+		// The last step to measure the baseline (after the cpu step).
+		defer func() { s.baseline.stop(); s.baseline = nil }()
+	}
 	var formats []string
 	for _, f := range cbcFormats {
 		st, clear := s.combos[Combo{f, "cbc"}], s.combos[Combo{f, "none"}]
