@@ -59,7 +59,7 @@ type SuiteConfig struct {
 	// SkipGoBench skips `go test -bench` (for quick runs of the rest).
 	SkipGoBench bool
 	// Only, when set, names the measuring steps to run ("gobench", "cpu",
-	// "manifest", "filtmanifest", "cold", "progcpu", "progcold", "soak", "objcpu",
+	// "cbcload", "manifest", "filtmanifest", "cold", "progcpu", "progcold", "soak", "objcpu",
 	// "objcold", "objreads", "live"; "progressive" is both progressive steps,
 	// "objstore" the three object-storage ones; the setup steps always run,
 	// MinIO and the second origin only for an object-storage step): for
@@ -197,6 +197,7 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) error {
 		{"matrix", "", s.probeMatrix},
 		{"CPU per segment (floor and drmorigin)", "cpu", s.measureCPUPerSegment},
 		{"cost factors", "cpu", s.costFactors},
+		{"cbc under load: CPU per segment at 32 connections", "cbcload", s.cbcUnderLoad},
 		{"manifest latency", "manifest", s.manifestLatency},
 		{"filtered manifest latency", "filtmanifest", s.filteredManifestLatency},
 		{"cold start", "cold", s.coldStart},

@@ -32,9 +32,9 @@ func (s *suite) startBaseline(root string) error {
 		info["origin_version"] = binaryVersion(s.cfg.Origin)
 	}
 	s.report["baseline"] = info
-	if len(s.cfg.Only) > 0 && !slices.Contains(s.cfg.Only, "cpu") {
+	if len(s.cfg.Only) > 0 && !slices.Contains(s.cfg.Only, "cpu") && !slices.Contains(s.cfg.Only, "cbcload") {
 		s.baselineWhy = "unavailable (the cpu step did not run)"
-		s.say("baseline %s: not started (only the cpu step measures it)", bin)
+		s.say("baseline %s: not started (only the cpu and cbcload steps measure it)", bin)
 		return nil
 	}
 	o, err := startOrigin(bin, s.cfg.OriginCore, root, filepath.Join(s.tmp, "data-baseline"), s.log)

@@ -29,3 +29,5 @@ func cbcLanes4Asm(keys *byte, ptrs *[4]*byte, ivs *[4][16]byte, strides *[4]int,
 func cbcLanes8Asm(keys *byte, ptrs *[8]*byte, ivs *[8][16]byte, strides *[8]int, n int) {
 	panic("unreachable")
 }
+
+func cbcLanes16Asm(keys *byte, ptrs *[16]*byte, ivs *[16][16]byte, n int) { panic("unreachable") }

@@ -31,10 +31,11 @@ func (k *Key) appendCBCSegment(dst, src []byte, iv [16]byte, lanes *cbcLanes) []
 	if full > 0 {
 		switch {
 		case useAsm && lanes != nil && full >= laneMinBlocks*BlockSize:
+			var from []byte // in place
 			if &out[0] != &src[0] {
-				copy(out, src[:full])
+				from = src[:full] // read as it is by a chain alone, copied in once in company
 			}
-			lanes.encryptCBC(k, out[:full], &iv)
+			lanes.encryptCBC(k, out[:full], from, &iv)
 		case useAsm:
 			cbcEncAsm(&k.enc[0], &iv, &out[0], &src[0], full/BlockSize)
 		default:

@@ -49,8 +49,12 @@ func TestCBCLanesLoops(t *testing.T) {
 		t.Skip("the lane loops are assembly; built with purego or not on amd64 (TestCBCLanesConcurrent checks the portable path)")
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	raw, keys := laneKeys(t, r, 8)
-	for _, width := range []int{4, 8} {
+	raw, keys := laneKeys(t, r, 16)
+	widths := []int{4, 8}
+	if crypto.LaneWidth == 16 {
+		widths = append(widths, 16) // the AVX-512 VAES loop
+	}
+	for _, width := range widths {
 		for busy := 1; busy <= width; busy++ {
 			for _, n := range []int{0, 1, 2, 7, 64} {
 				bufs := make([][]byte, busy)
@@ -66,7 +70,7 @@ func TestCBCLanesLoops(t *testing.T) {
 					for i := range ivs[l] {
 						ivs[l][i] = byte(r.Uint32())
 					}
-					ki := (l * 5) % 8
+					ki := (l * 5) % len(keys)
 					if l%3 == 2 {
 						ki = 0
 					}
@@ -103,7 +107,7 @@ func TestCBCLanesConcurrent(t *testing.T) {
 	lengths := []int{0, 1, 15, 16, 17, minLen - 1, minLen, minLen + 1, minLen + 33,
 		4096*16 - 5, 4096 * 16, 4096*16 + 16, 3*4096*16 + 7, 200_003, 1_130_000}
 	for _, procs := range []int{1, 2} {
-		for _, chains := range []int{1, 2, 3, 4, 5, 8, 9, 16, 40} {
+		for _, chains := range []int{1, 2, 3, 4, 5, 8, 9, 12, 16, 17, 40} {
 			t.Run(fmt.Sprintf("procs=%d/chains=%d", procs, chains), func(t *testing.T) {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 				r := rand.New(rand.NewPCG(uint64(chains), uint64(procs)))
@@ -151,6 +155,9 @@ func TestCBCLanesConcurrent(t *testing.T) {
 				}
 				if crypto.UseAsm && procs == 1 && chains >= 4 && lanes.Peak() < 2 {
 					t.Errorf("%d chains at once never shared a loop (peak %d lanes)", chains, lanes.Peak())
+				}
+				if crypto.LaneWidth == 16 && procs == 1 && chains >= 16 && lanes.Peak() <= 8 {
+					t.Errorf("%d chains at once never ran the 16-lane loop (peak %d lanes)", chains, lanes.Peak())
 				}
 			})
 		}

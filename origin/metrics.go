@@ -216,7 +216,7 @@ var (
 )
 
 // watchCaches registers the locator and asset cache counters of res and
-// lib (each when it keeps them) on reg.
+// lib (each when it keeps them) and the CBC lanes' counters on reg.
 func watchCaches(reg prometheus.Registerer, res locatorResolver, lib assetLibrary) {
 	counter := func(name, help string, v func() uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
@@ -239,6 +239,7 @@ func watchCaches(reg prometheus.Registerer, res locatorResolver, lib assetLibrar
 			counter("drmorigin_asset_cache_misses_total", "Asset lookups that read storage: an index built, or an asset found missing.",
 				func() uint64 { return l.Stats().Misses }))
 	}
+	cs = append(cs, newLaneCollector())
 	for _, c := range cs {
 		// A resolver or library watched before (a second Server in one
 		// process) gives way to this one.

@@ -137,7 +137,7 @@ func runSuite(ctx context.Context, args []string) error {
 	originCore := fs.String("origin-core", "0", "taskset CPU list for the origin and the floor server (empty: unpinned)")
 	loadCore := fs.String("load-core", "1", "CPU list this process runs on (recorded; pin it with taskset)")
 	skipGo := fs.Bool("skip-go-bench", false, "skip the Go benchmarks")
-	only := fs.String("only", "", "comma-separated steps to run: gobench, cpu, manifest, filtmanifest, cold, progcpu, progcold (progressive: both), soak, objcpu, objcold, objreads (objstore: the three), live (default: all)")
+	only := fs.String("only", "", "comma-separated steps to run: gobench, cpu, cbcload (cbc at 32 connections), manifest, filtmanifest, cold, progcpu, progcold (progressive: both), soak, objcpu, objcold, objreads (objstore: the three), live (default: all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
