@@ -306,9 +306,9 @@ func totals(rs []cpuResult) (reqs, bytes int64, cpu time.Duration, errs map[stri
 // medians and drmorigin's as multiples of the floor. With a baseline, each
 // round measures the baseline's too, right before or after drmorigin's.
 func (s *suite) measureCPUPerSegment(ctx context.Context) error {
-	if s.baseline != nil {
-		// Only this step measures the baseline; the later steps run as
-		// they do without one.
+	if s.baseline != nil && !s.selected("manifest") {
+		// Only this step and the manifest step measure the baseline; the
+		// later steps run as they do without one.
 		defer func() { s.baseline.stop(); s.baseline = nil }()
 	}
 	c := NewClient(NewRecorder(), 4)
