@@ -59,28 +59,19 @@ func socketOf(c net.Conn) syscall.RawConn {
 // c.ahead. It waits for the socket under the connection's read deadline,
 // like net.Conn.Read.
 func (c *lineConn) readAhead(p []byte) (int, error) {
-	var (
-		buf  *[]byte
-		n    int
-		rerr error
-	)
-	err := c.sock.Read(func(fd uintptr) bool {
-		b := readAheadPool.Get().(*[]byte)
-		for {
-			n, rerr = syscall.Read(int(fd), *b)
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
-		if rerr == syscall.EAGAIN {
-			readAheadPool.Put(b) // nothing yet: wait without a buffer
-			return false
-		}
-		buf = b
-		return true
-	})
+	if c.readFn == nil {
+		// A method value made once per connection: a closure made per
+		// call would escape to the heap, with what it captures.
+		c.readFn = c.readSocket
+	}
+	err := c.sock.Read(c.readFn)
+	buf, n, rerr := c.sockBuf, c.sockN, c.sockErr
+	c.sockBuf, c.sockErr = nil, nil
 	switch {
 	case err != nil: // the deadline, or the connection closed (a *net.OpError)
+		if buf != nil {
+			readAheadPool.Put(buf)
+		}
 		return 0, err
 	case rerr != nil:
 		readAheadPool.Put(buf)
@@ -96,6 +87,26 @@ func (c *lineConn) readAhead(p []byte) (int, error) {
 	}
 	c.aheadBuf, c.ahead = buf, (*buf)[k:n]
 	return k, nil
+}
+
+// readSocket is readAhead's attempt on the socket (syscall.RawConn.Read):
+// false while nothing is there, to wait for it without holding a buffer.
+func (c *lineConn) readSocket(fd uintptr) bool {
+	b := readAheadPool.Get().(*[]byte)
+	var n int
+	var err error
+	for {
+		n, err = syscall.Read(int(fd), *b)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err == syscall.EAGAIN {
+		readAheadPool.Put(b)
+		return false
+	}
+	c.sockBuf, c.sockN, c.sockErr = b, n, err
+	return true
 }
 
 // readKept serves a read from the bytes read ahead, and gives the buffer

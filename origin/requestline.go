@@ -55,6 +55,12 @@ type lineConn struct {
 	sock     syscall.RawConn
 	ahead    []byte
 	aheadBuf *[]byte
+	// readFn is readSocket, bound once; sockBuf, sockN and sockErr are
+	// what it read.
+	readFn  func(fd uintptr) bool
+	sockBuf *[]byte
+	sockN   int
+	sockErr error
 }
 
 func (c *lineConn) Read(p []byte) (n int, err error) {
