@@ -146,6 +146,11 @@ func loadAverage() float64 {
 // second origin (--baseline), both are then measured in interleaved
 // closed-loop rounds and the medians compared.
 func (s *suite) manifestLatency(ctx context.Context) error {
+	if s.baseline != nil {
+		// The last step to measure the baseline: the later steps run as
+		// they do without one.
+		defer func() { s.baseline.stop(); s.baseline = nil }()
+	}
 	urls := s.manifestURLs()
 	if len(urls) == 0 {
 		s.set("manifest_p99", UnavailableFigure(manifestTarget, "ms", "unavailable (no manifest answers)"))
@@ -226,9 +231,6 @@ func (s *suite) manifestLatency(ctx context.Context) error {
 	s.say("manifest p99 over one connection: %s  [p50 %.3f ms, max %.2f ms]", ofig, single.P50ms, single.Maxms)
 	s.charts = append(s.charts, TimelineCharts(fmt.Sprintf("manifests at %d connections", conns), round.rec.Timeline(time.Second))[0])
 	if s.baseline != nil {
-		// The last step to measure the baseline: the later steps run as
-		// they do without one.
-		defer func() { s.baseline.stop(); s.baseline = nil }()
 		s.manifestVsBaseline(ctx, urls, conns)
 	}
 	return nil
