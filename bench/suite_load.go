@@ -140,6 +140,49 @@ func loadAverage() float64 {
 	return v
 }
 
+// pacedLoop sends urls round robin over conns connections at rate
+// requests per second in all, each connection at its own even pace, for
+// wall.
+func pacedLoop(ctx context.Context, urls []string, conns int, rate float64, wall time.Duration) KindSummary {
+	paced := NewRecorder()
+	pc := NewClient(paced, conns)
+	defer pc.Close()
+	interval := time.Duration(float64(conns) / rate * float64(time.Second))
+	pacedEnd := time.Now().Add(wall)
+	var wg sync.WaitGroup
+	for g := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			at := time.Now().Add(interval * time.Duration(g) / time.Duration(conns))
+			for i := g; ctx.Err() == nil && at.Before(pacedEnd); i += conns {
+				time.Sleep(time.Until(at))
+				pc.Get(KindManifest, urls[i%len(urls)], false, nil)
+				at = at.Add(interval)
+			}
+		}()
+	}
+	wg.Wait()
+	if sum := paced.Summary(0); len(sum) > 0 {
+		return sum[0]
+	}
+	return KindSummary{}
+}
+
+// oneConnection sends n requests to urls round robin, one at a time.
+func oneConnection(urls []string, n int) KindSummary {
+	one := NewRecorder()
+	c1 := NewClient(one, 1)
+	defer c1.Close()
+	for i := range n {
+		c1.Get(KindManifest, urls[i%len(urls)], false, nil)
+	}
+	if sum := one.Summary(0); len(sum) > 0 {
+		return sum[0]
+	}
+	return KindSummary{}
+}
+
 // manifestLatency drives every manifest and playlist URL of the available
 // pairs with 64 concurrent connections and reports the p99: closed loop,
 // paced at half the closed-loop rate, and over one connection. With a
@@ -169,39 +212,14 @@ func (s *suite) manifestLatency(ctx context.Context) error {
 	}
 	// Paced: the same 64 connections at half the closed-loop rate, so the
 	// figure shows latency under concurrency without a saturated core.
-	paced := NewRecorder()
-	pc := NewClient(paced, conns)
-	defer pc.Close()
 	rate := m.ReqPerSec / 2
-	interval := time.Duration(float64(conns) / rate * float64(time.Second))
-	pacedEnd := time.Now().Add(min(maxWall, 10*time.Second))
-	var wg sync.WaitGroup
-	for g := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			at := time.Now().Add(interval * time.Duration(g) / conns)
-			for i := g; ctx.Err() == nil && at.Before(pacedEnd); i += conns {
-				time.Sleep(time.Until(at))
-				pc.Get(KindManifest, urls[i%len(urls)], false, nil)
-				at = at.Add(interval)
-			}
-		}()
-	}
-	wg.Wait()
-	pm := paced.Summary(0)[0]
+	pm := pacedLoop(ctx, urls, conns, rate, min(maxWall, 10*time.Second))
 	pfig := NewFigure(pm.P99ms, manifestTarget, "ms")
 	pfig.Detail = map[string]any{"connections": conns, "requests_per_second": pm.ReqPerSec, "p50_ms": pm.P50ms, "p90_ms": pm.P90ms,
 		"max_ms": pm.Maxms, "errors": pm.Errors, "paced_at": "half the closed-loop rate"}
 	s.set("manifest_p99_paced", pfig)
 	// The same URLs one at a time: the service time without queueing.
-	one := NewRecorder()
-	c1 := NewClient(one, 1)
-	defer c1.Close()
-	for i := range 2000 {
-		c1.Get(KindManifest, urls[i%len(urls)], false, nil)
-	}
-	single := one.Summary(0)[0]
+	single := oneConnection(urls, 2000)
 	ofig := NewFigure(single.P99ms, manifestTarget, "ms")
 	ofig.Detail = map[string]any{"connections": 1, "requests": single.Requests, "p50_ms": single.P50ms, "p90_ms": single.P90ms,
 		"max_ms": single.Maxms, "errors": single.Errors}
@@ -231,15 +249,16 @@ func (s *suite) manifestLatency(ctx context.Context) error {
 	s.say("manifest p99 over one connection: %s  [p50 %.3f ms, max %.2f ms]", ofig, single.P50ms, single.Maxms)
 	s.charts = append(s.charts, TimelineCharts(fmt.Sprintf("manifests at %d connections", conns), round.rec.Timeline(time.Second))[0])
 	if s.baseline != nil {
-		s.manifestVsBaseline(ctx, urls, conns)
+		s.manifestVsBaseline(ctx, urls, conns, rate)
 	}
 	return nil
 }
 
 // manifestVsBaseline measures the origin and the second origin in
-// interleaved closed-loop rounds on the same URLs (a noisy neighbour
-// weighs on both) and reports the medians of each.
-func (s *suite) manifestVsBaseline(ctx context.Context, urls []string, conns int) {
+// interleaved rounds on the same URLs (a noisy neighbour weighs on both):
+// closed loop, paced at rate (the same for both), and one connection; it
+// reports the medians of each.
+func (s *suite) manifestVsBaseline(ctx context.Context, urls []string, conns int, rate float64) {
 	rounds, wall := 7, 3*time.Second
 	if s.cfg.Short {
 		rounds, wall = 5, 2*time.Second
@@ -249,12 +268,29 @@ func (s *suite) manifestVsBaseline(ctx context.Context, urls []string, conns int
 		burls[i] = s.baseline.base + strings.TrimPrefix(u, s.origin.base)
 	}
 	var ours, base []manifestRound
-	for range rounds {
+	var oursPaced, basePaced, oursOne, baseOne []float64 // p99s, ms
+	for i := range rounds {
 		if ctx.Err() != nil {
 			return
 		}
-		ours = append(ours, closedLoop(ctx, urls, conns, wall, math.MaxInt64, s.origin.pid))
-		base = append(base, closedLoop(ctx, burls, conns, wall, math.MaxInt64, s.baseline.pid))
+		// The two take turns going first: whichever runs right after the
+		// other's load would otherwise always meet what it left behind.
+		for _, ob := range [][2]bool{{true, false}, {false, true}}[i%2] {
+			if ob {
+				ours = append(ours, closedLoop(ctx, urls, conns, wall, math.MaxInt64, s.origin.pid))
+				oursPaced = append(oursPaced, pacedLoop(ctx, urls, conns, rate, wall).P99ms)
+				oursOne = append(oursOne, oneConnection(urls, 500).P99ms)
+			} else {
+				base = append(base, closedLoop(ctx, burls, conns, wall, math.MaxInt64, s.baseline.pid))
+				basePaced = append(basePaced, pacedLoop(ctx, burls, conns, rate, wall).P99ms)
+				baseOne = append(baseOne, oneConnection(burls, 500).P99ms)
+			}
+		}
+	}
+	medOf := func(v []float64) float64 {
+		v = slices.Clone(v)
+		slices.Sort(v)
+		return v[len(v)/2]
 	}
 	med := func(rs []manifestRound, f func(manifestRound) float64) float64 {
 		v := make([]float64, len(rs))
@@ -283,12 +319,16 @@ func (s *suite) manifestVsBaseline(ctx context.Context, urls []string, conns int
 	fig.Detail = map[string]any{"rounds": rounds, "round_seconds": wall.Seconds(), "connections": conns, "origin": side(ours), "baseline": side(base),
 		"cpu_per_request_ratio": med(ours, cpu) / med(base, cpu), "load_average_1m_median": med(append(slices.Clone(ours), base...), load),
 		"rounds_with_errors": errs}
+	fig.Detail["paced_p99_ms_median"] = map[string]any{"origin": medOf(oursPaced), "baseline": medOf(basePaced), "requests_per_second": rate}
+	fig.Detail["one_connection_p99_ms_median"] = map[string]any{"origin": medOf(oursOne), "baseline": medOf(baseOne), "requests": 500}
 	s.set("manifest_vs_baseline.p99", fig)
-	s.say("manifests against the baseline, %d interleaved closed-loop rounds of %.0f s at %d connections (medians; load average %.1f):",
+	s.say("manifests against the baseline, %d interleaved rounds (closed loop and paced, %.0f s each, at %d connections; one connection) (medians; load average %.1f):",
 		rounds, wall.Seconds(), conns, fig.Detail["load_average_1m_median"])
 	s.say("  p99 %.2f ms against %.2f ms (%.2fx), p50 %.2f against %.2f ms; origin CPU %.1f against %.1f µs/request (%.3fx), %.2f against %.2f read system calls/request; load generator %.1f against %.1f µs/request%s",
 		med(ours, p99), med(base, p99), ratio, med(ours, p50), med(base, p50), med(ours, cpu), med(base, cpu), fig.Detail["cpu_per_request_ratio"],
 		med(ours, reads), med(base, reads), med(ours, lcpu), med(base, lcpu), map[bool]string{true: fmt.Sprintf("; %d rounds with errors", errs), false: ""}[errs > 0])
+	s.say("  paced at %.0f req/s: p99 %.2f against %.2f ms; one connection: p99 %.3f against %.3f ms",
+		rate, medOf(oursPaced), medOf(basePaced), medOf(oursOne), medOf(baseOne))
 }
 
 // coldStart times the first segment of never-seen two-hour assets: alone
