@@ -455,7 +455,7 @@ func (s *suite) targets() {
 	for _, cb := range Matrix {
 		add("cpu.progressive_vs_fragmented."+cb.Format+"."+cb.Enc, get("cpu.progressive_vs_fragmented."+cb.Format+"."+cb.Enc))
 	}
-	for _, k := range []string{"manifest_p99", "manifest_p99_paced", "filters.manifest_p99_vs_unfiltered", "cold_start.first_segment", "cold_start.manifest_init_first_segment",
+	for _, k := range []string{"manifest_p99", "manifest_p99_paced", "manifest_p99_one_connection", "filters.manifest_p99_vs_unfiltered", "cold_start.first_segment", "cold_start.manifest_init_first_segment",
 		"cold_start.progressive_first_segment", "cold_start.progressive_manifest_init_first_segment", "index_memory.two_hour_1080p",
 		"memory.rss_growth", "memory.goroutine_growth", "live.arrival_to_manifest_p99", "live.rss_anon_growth", "allocs.encrypt_benchmarks_allocating"} {
 		add(k, get(k))

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 )
@@ -32,9 +31,9 @@ func (s *suite) startBaseline(root string) error {
 		info["origin_version"] = binaryVersion(s.cfg.Origin)
 	}
 	s.report["baseline"] = info
-	if len(s.cfg.Only) > 0 && !slices.Contains(s.cfg.Only, "cpu") && !slices.Contains(s.cfg.Only, "cbcload") {
+	if !s.selected("cpu") && !s.selected("cbcload") && !s.selected("manifest") {
 		s.baselineWhy = "unavailable (the cpu step did not run)"
-		s.say("baseline %s: not started (only the cpu and cbcload steps measure it)", bin)
+		s.say("baseline %s: not started (only the cpu, cbcload and manifest steps measure it)", bin)
 		return nil
 	}
 	o, err := startOrigin(bin, s.cfg.OriginCore, root, filepath.Join(s.tmp, "data-baseline"), s.log)

@@ -126,8 +126,8 @@ func (c laneCounts) occupancy() (perBlock, wideShare, perRound float64) {
 // and reports floor_multiple.<format>.cbc (target 2.5) with the lanes'
 // occupancy over the origin's measurements.
 func (s *suite) cbcUnderLoad(ctx context.Context) error {
-	if s.baseline != nil {
-		// The last step to measure the baseline (after the cpu step).
+	if s.baseline != nil && !s.selected("manifest") {
+		// The manifest step, after this one, measures the baseline too.
 		defer func() { s.baseline.stop(); s.baseline = nil }()
 	}
 	var formats []string

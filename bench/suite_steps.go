@@ -353,9 +353,9 @@ func (s *suite) startFloor(dir string, bodies map[string][]byte) (*floorProc, er
 // medians and drmorigin's as multiples of the floor. With a baseline, each
 // round measures the baseline's too, right before or after drmorigin's.
 func (s *suite) measureCPUPerSegment(ctx context.Context) error {
-	if s.baseline != nil && !s.selected("cbcload") {
-		// Only this step and cbcload measure the baseline; the later
-		// steps run as they do without one.
+	if s.baseline != nil && !s.selected("cbcload") && !s.selected("manifest") {
+		// Only this step, cbcload and the manifest step measure the
+		// baseline; the later steps run as they do without one.
 		defer func() { s.baseline.stop(); s.baseline = nil }()
 	}
 	bodies, paths, err := s.floorBodies(nil)

@@ -112,12 +112,13 @@ type streamState struct {
 }
 
 // applyFilters decides what the request's filters keep of the asset
-// (filterView): a filter that leaves no video and no audio is a 400.
-func (st *streamState) applyFilters() error {
+// (filterView, through the server's view cache): a filter that leaves no
+// video and no audio is a 400.
+func (st *streamState) applyFilters(views *viewCache) error {
 	if st.filters.n == 0 || st.view != nil {
 		return nil
 	}
-	v, err := filterView(st.asset, st.filters.all())
+	v, err := views.view(st.asset, st.filters.all())
 	st.view = v
 	return err
 }
@@ -246,7 +247,7 @@ func (s *Server) serveInit(ctx *fasthttp.RequestCtx, r *StreamRequest, st stream
 	if tt := st.asset.Text(r.Track, r.Bitrate); tt != nil {
 		return s.serveText(ctx, r, st, tt) // handler_text.go
 	}
-	if err := st.applyFilters(); err != nil {
+	if err := st.applyFilters(&s.views); err != nil {
 		return err
 	}
 	t, err := s.track(r, &st)
@@ -283,7 +284,7 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 	if tt := st.asset.Text(r.Track, r.Bitrate); tt != nil {
 		return s.serveText(ctx, r, st, tt) // handler_text.go
 	}
-	if err := st.applyFilters(); err != nil {
+	if err := st.applyFilters(&s.views); err != nil {
 		return err
 	}
 	t, err := s.track(r, &st)
@@ -448,7 +449,7 @@ func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st st
 }
 
 func (s *Server) buildManifest(r *StreamRequest, st streamState, base string) ([]byte, []byte, error) {
-	if err := st.applyFilters(); err != nil {
+	if err := st.applyFilters(&s.views); err != nil {
 		return nil, nil, err
 	}
 	v := st.view

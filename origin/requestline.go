@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"net"
+	"syscall"
 )
 
 // A request line over MaxRequestLineLen must get 414 before its headers
@@ -26,7 +27,7 @@ func (l lineListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	lc := &lineConn{Conn: c}
+	lc := &lineConn{Conn: c, sock: socketOf(c)}
 	if _, ok := c.(tlsConn); ok {
 		// fasthttp tells TLS connections by these methods (ctx.IsTLS).
 		return &lineTLSConn{lc}, nil
@@ -48,10 +49,29 @@ type lineConn struct {
 	net.Conn
 	line  int  // bytes of the request line seen so far, without CR LF
 	ended bool // the request line's LF was seen
+
+	// The read-ahead (conn_readahead.go): the raw socket (nil: none), and
+	// the bytes read ahead that no Read has taken yet, in aheadBuf.
+	sock     syscall.RawConn
+	ahead    []byte
+	aheadBuf *[]byte
+	// readFn is readSocket, bound once; sockBuf, sockN and sockErr are
+	// what it read.
+	readFn  func(fd uintptr) bool
+	sockBuf *[]byte
+	sockN   int
+	sockErr error
 }
 
-func (c *lineConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
+func (c *lineConn) Read(p []byte) (n int, err error) {
+	switch {
+	case len(c.ahead) > 0:
+		n = c.readKept(p)
+	case len(p) < readAheadBelow && len(p) > 0 && c.sock != nil:
+		n, err = c.readAhead(p)
+	default:
+		n, err = c.Conn.Read(p)
+	}
 	if !c.ended && n > 0 {
 		c.scan(p[:n])
 	}

@@ -141,3 +141,42 @@ func TestAllocsAccessLogAndMetrics(t *testing.T) {
 		t.Errorf("a cached manifest: %v allocations, want 0", counts["/manifest"])
 	}
 }
+
+// TestAllocsFilteredSegment: a segment request under a filter allocates as
+// many objects as the same request unfiltered, whether the filter is the
+// URL's or the locator's: the filter's view of the asset is cached beside
+// the filtered manifest's key (filter_views.go), not built per request.
+func TestAllocsFilteredSegment(t *testing.T) {
+	o := startOrigin(t, mediaRoot(t), "")
+	o.locator("clear", "demo", "Predefined_ClearStreamingOnly", nil)
+	all := `{"presentationTimeRange":{"startTimestamp":0},"tracks":[{"trackSelections":[{"property":"Type","value":"Video"},` +
+		`{"property":"Bitrate","value":"0-100000000"}]},{"trackSelections":[{"property":"Type","value":"Audio"}]}]}`
+	if r := o.api("PUT", "/api/v1/accountFilters/all", all); r.status != 201 {
+		t.Fatalf("PUT filter: %s", r)
+	}
+	o.locator("filtered", "demo", "Predefined_ClearStreamingOnly", map[string]any{"filters": []string{"all"}})
+	p := newInProcess(o)
+	counts := map[string]float64{}
+	for _, c := range []struct{ name, path string }{
+		{"unfiltered", "/clear" + videoSeg + ",format=mpd-time-csf)"},
+		{"url filter", "/clear" + videoSeg + ",format=mpd-time-csf,filter=all)"},
+		{"locator filter", "/filtered" + videoSeg + ",format=mpd-time-csf)"},
+		{"unfiltered init", "/clear/demo.ism/QualityLevels(600000)/Fragments(video=i,format=mpd-time-csf)"},
+		{"url filter init", "/clear/demo.ism/QualityLevels(600000)/Fragments(video=i,format=mpd-time-csf,filter=all)"},
+	} {
+		req := getRequest(c.path)
+		if n, err := p.serve(req); err != nil || n < 500 {
+			t.Fatalf("%s: %d bytes, %v", c.path, n, err)
+		}
+		counts[c.name] = allocsPerRunNoGC(50, func() { p.serve(req) })
+	}
+	t.Logf("allocations per request: %v", counts)
+	for _, c := range []string{"url filter", "locator filter"} {
+		if counts[c] != counts["unfiltered"] {
+			t.Errorf("segment, %s: %v allocations, unfiltered %v", c, counts[c], counts["unfiltered"])
+		}
+	}
+	if counts["url filter init"] != counts["unfiltered init"] {
+		t.Errorf("init, url filter: %v allocations, unfiltered %v", counts["url filter init"], counts["unfiltered init"])
+	}
+}

@@ -218,6 +218,7 @@ type Server struct {
 
 	settings  atomic.Pointer[Settings]
 	manifests *manifestCache
+	views     viewCache // filter views (filter_views.go)
 	verifier  *token.Verifier
 	keys      keyCache
 	stream    *fasthttp.Server
