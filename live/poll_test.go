@@ -1,7 +1,9 @@
 package live_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -105,4 +107,40 @@ func counts(m map[string][]packager.Fragment) map[string]int {
 		out[k] = len(v)
 	}
 	return out
+}
+
+// TestPollRestoresStart: an origin that opened the output at its creation
+// may put a live.json without the start over the one the ingesting origin
+// stored (a read, then a put); the ingesting origin's poll puts the start
+// back, so that a restart or a replica finds the event's
+// availabilityStartTime unchanged.
+func TestPollRestoresStart(t *testing.T) {
+	feed, _ := feedBytes(t, 6)
+	root := t.TempDir()
+	r := newRig(t, root)
+	r.hub = live.NewHub(live.Config{Store: r.st, Writer: r.st, Assets: r.lib, RefreshEvery: 50 * time.Millisecond})
+	t.Cleanup(func() { r.hub.Close() })
+	start(t, r, out1)
+	if err := r.hub.Ingest(context.Background(), "ev", "s1", bytes.NewReader(feed)); err != nil {
+		t.Fatal(err)
+	}
+	want, err := packager.ReadLiveInfo(r.st, out1.Asset)
+	if err != nil || want.Start.IsZero() {
+		t.Fatalf("no start stored after the feed: %+v, %v", want, err)
+	}
+	stale, _ := json.Marshal(packager.LiveInfo{ManifestName: out1.Manifest, Window: out1.Window})
+	if err := r.st.Put(out1.Asset+"/"+packager.LiveInfoName, stale); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := packager.ReadLiveInfo(r.st, out1.Asset)
+		if err == nil && got.Start.Equal(want.Start) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the start was not put back: %+v (%v), want %v", got, err, want.Start)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -62,6 +62,19 @@ func (h *Hub) refresh(out *output, full bool) error {
 			out.started = true
 		}
 	}
+	if out.started {
+		// Another origin that opened the output when it was made found no
+		// live.json and put one without the start (openOutput): a read
+		// then a put, not atomic, so it may land over the start this
+		// origin (or the one ingesting) stored. An origin that knows the
+		// start puts it back; every one puts the same.
+		if info, err := packager.ReadLiveInfo(h.c.Store, out.o.Asset); err == nil && info.Start.IsZero() {
+			if _, err := packager.WriteLiveInfo(h.c.Store, h.c.Writer, out.o.Asset, out.la.Info()); err != nil {
+				return fmt.Errorf("live: refresh %s: restore the start: %w", out.o.Asset, err)
+			}
+			h.log.Warn("live archive: the stored availabilityStartTime was overwritten; put back", "asset", out.o.Asset)
+		}
+	}
 	entries, err := h.c.Store.List(out.o.Asset + "/")
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("live: refresh %s: %w", out.o.Asset, err)
