@@ -149,8 +149,8 @@ func newStallRig(t *testing.T, root string, after int, init []byte, fs [][]byte)
 	return r
 }
 
-// TestStorageStall: a storage write that hangs (spec/live.md, "Faults:
-// storage stall") is reported while it lasts (log, ArchiveStats), the
+// TestStorageStall: a storage write that hangs (spec/live.md "Shown by":
+// the storage stall fault) is reported while it lasts (log, ArchiveStats), the
 // feed is read on up to the queue's bound and no further, and once the
 // store answers again every fragment is archived.
 func TestStorageStall(t *testing.T) {
