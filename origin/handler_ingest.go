@@ -252,14 +252,18 @@ func redactIngestPath(p []byte) []byte {
 //
 // Fuzzed: FuzzIngestPath (testdata/fuzz/FuzzIngestPath/790da8e789330ea3, a
 // path without its leading "/" whose token redactIngestPath kept, fixed
-// by requiring the "/").
+// by requiring the "/"; 013fe43d3903aaf4, an event with '#' that the
+// redaction cut before its token, fixed by refusing '?' and '#' there).
 func parseIngestPath(path []byte) (event, token, stream string, ok bool) {
 	if len(path) == 0 || path[0] != '/' {
 		return "", "", "", false
 	}
 	p := string(path[1:])
 	parts := strings.SplitN(p, "/", 5)
-	if len(parts) < 3 || !strings.EqualFold(parts[2], "ingest.isml") || parts[0] == "" || parts[1] == "" {
+	if len(parts) < 3 || !strings.EqualFold(parts[2], "ingest.isml") || parts[0] == "" || parts[1] == "" ||
+		strings.ContainsAny(parts[0], "?#") || strings.ContainsAny(parts[1], "?#") {
+		// An event or token with '?' or '#' (decoded from %3F, %23) is
+		// no name of ours, and a log's redaction cuts there.
 		return "", "", "", false
 	}
 	event, token, stream = parts[0], parts[1], ingestDefaultStream
