@@ -20,7 +20,7 @@ func newLaneCollector() laneCollector {
 	lanes := []string{"lanes"}
 	return laneCollector{
 		rounds: prometheus.NewDesc("drmorigin_cbc_lane_rounds_total",
-			"Rounds of the cross-request CBC lanes (whole-segment HLS AES-128), by how many chains ran in them (1 to 8).", lanes, nil),
+			"Rounds of the cross-request CBC lanes (whole-segment HLS AES-128), by how many chains ran in them (1 to "+strconv.Itoa(crypto.MaxCBCLanes)+").", lanes, nil),
 		blocks: prometheus.NewDesc("drmorigin_cbc_lane_blocks_total",
 			"16-byte blocks the cross-request CBC lanes encrypted, every lane's, by how many chains ran in their round: "+
 				"sum(lanes*blocks)/sum(blocks) is the lanes' mean occupancy.", lanes, nil),
