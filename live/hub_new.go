@@ -235,6 +235,11 @@ func (h *Hub) EndOutput(event, name string) error {
 		if err := lt.Reclaim(); err != nil {
 			h.log.Warn("live archive: fragments outside the window not removed from storage", "asset", out.o.Asset, "track", lt.Dir(), "err", err)
 		}
+		// The index's last chunk: the ended archive opens from its index
+		// (packager/live_index.go), one read per chunk, not per fragment.
+		if err := lt.StoreIndex(true); err != nil {
+			h.log.Warn("live archive: index not stored (opening the archive reads its fragments instead)", "asset", out.o.Asset, "track", lt.Dir(), "err", err)
+		}
 	}
 	out.mu.Unlock()
 	out.ap.Unlock()

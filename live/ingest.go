@@ -365,6 +365,9 @@ func (h *Hub) archive(ev *event, f *fragment) error {
 			if err := lt.RemoveReclaimed(); err != nil {
 				h.log.Warn("live archive: reclaimed fragments not removed from storage", "asset", o.o.Asset, "track", lt.Dir(), "err", err)
 			}
+			if err := lt.StoreIndex(false); err != nil {
+				h.log.Warn("live archive: index chunk not stored (opening the archive reads its fragments instead)", "asset", o.o.Asset, "track", lt.Dir(), "err", err)
+			}
 		}
 	}
 	s := f.stream
