@@ -283,3 +283,51 @@ func TestLiveIndexSlides(t *testing.T) {
 		t.Errorf("%d requests to open %d fragments, want at most %d", reqs, len(tr.Fragments), max)
 	}
 }
+
+// TestLiveIndexResumed: a track resumed mid-chunk (an origin restarted
+// before its chunk in progress was stored) reads the heads of that
+// chunk's fragments once, and the chunk it completes then vouches for
+// them too: the archive opens from its index alone.
+func TestLiveIndexResumed(t *testing.T) {
+	withIndexEvery(t, 8)
+	f := readISMVFeed(t)
+	const dir = "show/video.live"
+	r := storagetest.NewRemote()
+	opt := storage.RemoteOptions{Timeout: time.Second, Attempts: 1}
+	next, k := f.times[0], 0
+	archive := func(lt *packager.LiveTrack, n int) {
+		t.Helper()
+		for range n {
+			i := k % (len(f.frags) - 1)
+			if err := lt.Append(f.frags[i], next, 0, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if err := lt.StoreIndex(false); err != nil {
+				t.Fatal(err)
+			}
+			next += f.times[i+1] - f.times[i]
+			k++
+		}
+	}
+	st := storage.NewRemote(r, opt)
+	first, err := packager.OpenLiveTrack(st, st, dir, &f.init, packager.LiveTrackMeta{Name: "video", Bitrate: 400000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive(first, 11) // chunk 0 stored; 8, 9, 10 in progress when the origin dies
+	st = storage.NewRemote(r, opt)
+	resumed, err := packager.OpenLiveTrack(st, st, dir, &f.init, packager.LiveTrackMeta{Name: "video", Bitrate: 400000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive(resumed, 9) // 11 to 19: chunk 8 complete at 15
+	if err := resumed.StoreIndex(true); err != nil {
+		t.Fatal(err)
+	}
+	got, reqs := openCounted(t, r, dir)
+	sameTrack(t, "resumed", got, resumed.Track())
+	// A listing, init.mp4 and track.json, three chunks, the first head.
+	if want := int64(1 + 4 + 2*3 + 2); reqs != want {
+		t.Errorf("%d requests to open the resumed archive, want %d (from its index alone)", reqs, want)
+	}
+}
