@@ -25,6 +25,8 @@ import (
 //	{asset}/{track}.live/init.mp4       ftyp + the track's single-track moov
 //	{asset}/{track}.live/track.json     name, bitrate, language (LiveTrackMeta)
 //	{asset}/{track}.live/{seq:010}-{time:020}.m4s   one moof+mdat, as ingested
+//	{asset}/{track}.live/index-{seq:010}.idx        the fragments' index, a chunk per
+//	                                                LiveIndexEvery (live_index.go)
 //
 // The VOD path (loadAsset) reads the same layout: a live output's asset is
 // an asset like any other once the output ends, and after a restart.
