@@ -9,7 +9,7 @@ FUZZTIME  ?= 5000x
 # Fuzz targets as package:Func, each run for FUZZTIME by `make fuzz`. A
 # crasher is written to <package>/testdata/fuzz/<Func>/, which `go test`
 # replays; commit it with the fix and list it in the fuzz func's doc.
-FUZZ_TARGETS ?= ./origin:FuzzParseStreamURL ./origin/token:FuzzJWT ./origin/token:FuzzSWT ./packager:FuzzIndex ./packager:FuzzTSSegment ./packager/ts:FuzzAppendSegment ./keyclient:FuzzLocatorJSON ./keyclient:FuzzPolicyJSON ./keyclient:FuzzFilterJSON ./crypto:FuzzSubsamplesH264 ./crypto:FuzzSubsamplesHEVC ./crypto:FuzzPatternBatch ./packager:FuzzProgressiveIndex ./storage:FuzzRemoteReads ./live:FuzzIngestBoxes ./live:FuzzIngest ./live:FuzzTrimBeforeZero ./codec/subtitle:FuzzWebVTT ./codec/subtitle:FuzzTTML ./packager:FuzzEmbeddedText ./drm/cpix:FuzzRead ./keyclient:FuzzLiveOutputJSON ./keyclient:FuzzLiveEventJSON ./origin:FuzzBoxCounter ./origin:FuzzIngestPath
+FUZZ_TARGETS ?= ./origin:FuzzParseStreamURL ./origin/token:FuzzJWT ./origin/token:FuzzSWT ./packager:FuzzIndex ./packager:FuzzTSSegment ./packager/ts:FuzzAppendSegment ./keyclient:FuzzLocatorJSON ./keyclient:FuzzPolicyJSON ./keyclient:FuzzFilterJSON ./crypto:FuzzSubsamplesH264 ./crypto:FuzzSubsamplesHEVC ./crypto:FuzzPatternBatch ./packager:FuzzProgressiveIndex ./storage:FuzzRemoteReads ./live:FuzzIngestBoxes ./live:FuzzIngest ./live:FuzzTrimBeforeZero ./codec/subtitle:FuzzWebVTT ./codec/subtitle:FuzzTTML ./packager:FuzzEmbeddedText ./drm/cpix:FuzzRead ./keyclient:FuzzLiveOutputJSON ./keyclient:FuzzLiveEventJSON ./origin:FuzzBoxCounter ./origin:FuzzIngestPath ./packager:FuzzLiveIndex
 
 .PHONY: help build run web test test-race test-alloc test-purego fuzz golden bench bench-baseline bench-short cover vet deps demo-media clean
 

@@ -43,8 +43,12 @@
 //
 // One object per fragment, in "{asset}/{stream}-{trackID}.live/"
 // (packager/live.go): init.mp4, track.json, then
-// "{seq:010}-{time:020}.m4s" objects; "{asset}/live.json" holds the
-// availability start, fixed at the first fragment. The VOD path reads the
+// "{seq:010}-{time:020}.m4s" objects, and an index of them every
+// packager.LiveIndexEvery fragments (packager/live_index.go: stored by
+// the archiver after the announcement, the last chunk at EndOutput), so
+// that opening a long archive reads a chunk per 256 fragments, not every
+// fragment's head; "{asset}/live.json" holds the availability start,
+// fixed at the first fragment. The VOD path reads the
 // same layout, so an ended output, or a restarted origin, serves it.
 //
 // # Faults

@@ -51,12 +51,17 @@ type Config struct {
 	// for a live archive's sweep to take it for a crash's leftover
 	// (sweep.go); DefaultTempAge when 0.
 	TempAge time.Duration
+	// CloseWait bounds how long Close waits for the archive polls in
+	// progress to end (DefaultCloseWait when 0): a hung storage request
+	// does not hang the origin's shutdown.
+	CloseWait time.Duration
 }
 
 // Defaults of Config.
 const (
 	DefaultStallTimeout = 30 * time.Second
 	DefaultQueue        = 32
+	DefaultCloseWait    = 10 * time.Second
 )
 
 // AssetSetter is what the Hub needs of the packager's Library.
@@ -87,6 +92,8 @@ type Hub struct {
 	log    *slog.Logger
 	mu     sync.Mutex
 	events map[string]*event
+	closed bool           // Close began: no output is added, no poll started
+	polls  sync.WaitGroup // the outputs' polls (poll.go), which Close waits for
 	archiveCounters
 }
 
@@ -114,6 +121,9 @@ func NewHub(c Config) *Hub {
 	}
 	if c.TempAge <= 0 {
 		c.TempAge = DefaultTempAge
+	}
+	if c.CloseWait <= 0 {
+		c.CloseWait = DefaultCloseWait
 	}
 	log := c.Log
 	if log == nil {
@@ -201,6 +211,10 @@ func (h *Hub) AddOutput(o Output) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		out.la.Close()
+		return fmt.Errorf("live: output %s of event %s: the live room is closed", o.Name, o.Event)
+	}
 	if _, ok := ev.outputs[o.Name]; ok { // a concurrent AddOutput won
 		out.la.Close()
 		return nil
@@ -208,7 +222,11 @@ func (h *Hub) AddOutput(o Output) error {
 	ev.outputs[o.Name] = out
 	h.c.Assets.SetLive(o.Asset, out.la)
 	if h.c.RefreshEvery > 0 {
-		go h.poll(out)
+		h.polls.Add(1) // under h.mu, before Close's Wait (closed)
+		go func() {
+			defer h.polls.Done()
+			h.poll(out)
+		}()
 	}
 	return nil
 }
@@ -234,6 +252,11 @@ func (h *Hub) EndOutput(event, name string) error {
 	for _, lt := range out.tracks {
 		if err := lt.Reclaim(); err != nil {
 			h.log.Warn("live archive: fragments outside the window not removed from storage", "asset", out.o.Asset, "track", lt.Dir(), "err", err)
+		}
+		// The index's last chunk: the ended archive opens from its index
+		// (packager/live_index.go), one read per chunk, not per fragment.
+		if err := lt.StoreIndex(true); err != nil {
+			h.log.Warn("live archive: index not stored (opening the archive reads its fragments instead)", "asset", out.o.Asset, "track", lt.Dir(), "err", err)
 		}
 	}
 	out.mu.Unlock()
@@ -267,10 +290,13 @@ func sortStreams(ss []Stream) {
 	slices.SortFunc(ss, func(a, b Stream) int { return strings.Compare(a.Name, b.Name) })
 }
 
-// Close ends every feed and closes the outputs' open fragments, leaving
-// them live in storage (a restart resumes them).
+// Close stops every event's feeds and every output's poll, waits (at most
+// Config.CloseWait) for the polls in progress to end, then closes the
+// outputs' open fragment objects. The archives stay as they are: the
+// next origin resumes them (AddOutput).
 func (h *Hub) Close() error {
 	h.mu.Lock()
+	h.closed = true
 	names := make([]string, 0, len(h.events))
 	for n := range h.events {
 		names = append(names, n)
@@ -280,12 +306,29 @@ func (h *Hub) Close() error {
 		_ = h.StopEvent(n)
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	var outs []*output
 	for _, ev := range h.events {
 		for _, o := range ev.outputs {
 			o.halt()
-			o.la.Close()
+			outs = append(outs, o)
 		}
+	}
+	h.mu.Unlock()
+	// A poll in progress reads the archive (and reopens fragment
+	// objects): it ends before they are closed, and before the caller
+	// closes the store under it. No poll starts once closed is set.
+	done := make(chan struct{})
+	go func() {
+		h.polls.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(h.c.CloseWait):
+		h.log.Warn("live: an archive poll still runs at close (a storage request hangs); closing without it", "waited", h.c.CloseWait)
+	}
+	for _, o := range outs {
+		o.la.Close()
 	}
 	return nil
 }

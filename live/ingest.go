@@ -365,6 +365,9 @@ func (h *Hub) archive(ev *event, f *fragment) error {
 			if err := lt.RemoveReclaimed(); err != nil {
 				h.log.Warn("live archive: reclaimed fragments not removed from storage", "asset", o.o.Asset, "track", lt.Dir(), "err", err)
 			}
+			if err := lt.StoreIndex(false); err != nil {
+				h.log.Warn("live archive: index chunk not stored (opening the archive reads its fragments instead)", "asset", o.o.Asset, "track", lt.Dir(), "err", err)
+			}
 		}
 	}
 	s := f.stream
@@ -464,7 +467,7 @@ func (p *parser) errKind() error {
 // fragment is dropped, one going backwards refused; of an audio fragment
 // that starts before time 0 (ffmpeg's first AAC fragment, primed at a
 // negative time) the samples from 0 on are kept (trim.go), any other
-// fragment before 0 is dropped.
+// fragment before 0 is dropped (a video one: see below).
 func (p *parser) fragments(mdat box) ([]*fragment, error) {
 	trafs, err := readTrafs(p.moof)
 	if err != nil {
@@ -493,8 +496,22 @@ func (p *parser) fragments(mdat box) ([]*fragment, error) {
 		if tr.time < 0 {
 			// An audio encoder's priming (trim.go): keep the samples
 			// from time 0 on; drop what cannot be cut.
-			kept, start, cut, err := []byte(nil), uint64(0), 0, noTrim("not audio, or a moof of %d trafs", len(trafs))
-			if in.Kind == packager.Audio && len(trafs) == 1 {
+			//
+			// A video fragment before 0 (an encoder that starts its
+			// decode times below 0 for B-frames, rather than stating the
+			// reordering with negative composition offsets, as ffmpeg's
+			// ismv muxer does: TestBFramesBeforeZero) is dropped whole,
+			// by choice. live.md keeps the encoder's clock (never
+			// rebased) and no output can state a negative time, so the
+			// samples before 0 would have to go; but the first of them in
+			// decode order is the fragment's keyframe, without which the
+			// rest cannot be decoded until the next fragment's. What is
+			// lost is the event's first fragment; the archive starts at
+			// the next keyframe, at the encoder's time.
+			kept, start, cut, err := []byte(nil), uint64(0), 0, noTrim("a moof of %d trafs", len(trafs))
+			if in.Kind != packager.Audio {
+				err = noTrim("%s: cutting the samples before 0 would cut the keyframe", in.Kind)
+			} else if len(trafs) == 1 {
 				kept, start, cut, err = trimBeforeZero(b, len(p.moof), tr.time)
 			}
 			if err != nil {

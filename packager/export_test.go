@@ -1,6 +1,7 @@
 package packager
 
 import (
+	"hash/crc32"
 	"time"
 
 	"github.com/drmorigin/drmorigin/packager/ts"
@@ -39,3 +40,22 @@ func EmbeddedText(b []byte) (int, bool, error) {
 	cues, _, _, ok, err := embeddedText(b)
 	return len(cues), ok, err
 }
+
+// Plans returns where each fragment's mdat payload starts, as
+// (moof size, mdat header size) pairs: what a segment request reads first.
+func (t *Track) Plans() [][2]int {
+	out := make([][2]int, len(t.plans))
+	for i, p := range t.plans {
+		out[i] = [2]int{int(p.moofSize), int(p.mdatHdr)}
+	}
+	return out
+}
+
+// LeastCTO is the track's TS decode shift, fixed by its first fragment.
+func (t *Track) LeastCTO() int32 { return t.leastCTO }
+
+// LiveIndexName is the name of the index chunk starting at first.
+func LiveIndexName(first uint64) string { return liveIndexName(first) }
+
+// CRC32C is the live index chunks' checksum.
+func CRC32C(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }

@@ -25,6 +25,8 @@ import (
 //	{asset}/{track}.live/init.mp4       ftyp + the track's single-track moov
 //	{asset}/{track}.live/track.json     name, bitrate, language (LiveTrackMeta)
 //	{asset}/{track}.live/{seq:010}-{time:020}.m4s   one moof+mdat, as ingested
+//	{asset}/{track}.live/index-{seq:010}.idx        the fragments' index, a chunk per
+//	                                                LiveIndexEvery (live_index.go)
 //
 // The VOD path (loadAsset) reads the same layout: a live output's asset is
 // an asset like any other once the output ends, and after a restart.
@@ -87,6 +89,20 @@ type LiveTrack struct {
 	reclaim []reclaimPart
 	doomed  []string // reclaimed fragments' objects, for RemoveReclaimed
 	st      SampleTable
+
+	// The index chunk in progress (live_index.go): the entries of the
+	// fragments from the last multiple of LiveIndexEvery on; and the
+	// chunks completed but not yet stored (StoreIndex).
+	idx      []liveIndexEntry
+	pending  []liveIndexChunk
+	loading  bool // load: parts are published once, at its end
+	appended bool // Append archived a fragment: this origin ingests the track
+}
+
+// liveIndexChunk is an index chunk to store.
+type liveIndexChunk struct {
+	name string
+	b    []byte
 }
 
 type reclaimPart struct {
@@ -192,7 +208,7 @@ func parseFragmentName(n string) (seq, time uint64, ok bool) {
 // a live track keeps in its directory: init.mp4, track.json or a fragment.
 func IsLiveTrackObject(name string) bool {
 	_, _, frag := parseFragmentName(name)
-	return frag || name == "init.mp4" || name == "track.json"
+	return frag || name == "init.mp4" || name == "track.json" || isLiveIndexName(name)
 }
 
 func fragmentName(dir string, seq, time uint64) string {
@@ -312,44 +328,85 @@ func (lt *LiveTrack) Slide(window time.Duration, now time.Time) error {
 	return lt.RemoveReclaimed()
 }
 
-// load indexes the fragments already in the archive. Their heads are read
-// a batch at a time, several at once: over an object store each is a
-// stat and a ranged read, and a window of an hour holds 1,800 fragments
-// per track.
+// load indexes the fragments already in the archive. Those that the
+// archive's index vouches for (live_index.go) are indexed from it; the
+// heads of the others are read a batch at a time, several at once: over
+// an object store each is a stat and a ranged read, and a window of an
+// hour holds 1,800 fragments per track.
 func (lt *LiveTrack) load() error {
 	entries, err := lt.store.List(lt.dir + "/")
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("packager: list %s: %w", lt.store.Locate(lt.dir), err)
 	}
-	type stored struct {
-		name      string
-		seq, time uint64
-	}
-	var frs []stored
+	var frs []storedFragment
+	var chunks []string
 	for _, e := range entries {
 		if seq, time, ok := parseFragmentName(e.Name); ok && !e.Dir {
-			frs = append(frs, stored{lt.dir + "/" + e.Name, seq, time})
+			frs = append(frs, storedFragment{lt.dir + "/" + e.Name, seq, time, e.Size})
+		} else if !e.Dir && isLiveIndexName(e.Name) {
+			chunks = append(chunks, e.Name)
 		}
 	}
+	known := lt.readIndex(chunks, frs)
+	lt.loading = true
+	defer func() {
+		lt.loading = false
+		lt.publishParts()
+	}()
 	t := lt.snapshot(nil, nil)
+	// The first fragment's head is read whatever the index says: it fixes
+	// the track's frame rate and TS shift (add), and it checks the index
+	// against a fragment itself.
+	for len(frs) > 0 && len(t.Fragments) == 0 {
+		fr := frs[0]
+		frs = frs[1:]
+		b, size, err := readHead(lt.store, fr.name)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue // reclaimed since the listing (the ingesting origin slid its window)
+		}
+		if err != nil {
+			return err
+		}
+		lt.seq = fr.seq
+		if t, err = lt.add(t, b, size, fr.time, fr.name); err != nil {
+			return fmt.Errorf("packager: %s: %w", fr.name, err)
+		}
+		if e, ok := known[fr.seq]; ok && e != lt.idx[len(lt.idx)-1] {
+			known = nil // an index that disagrees with a fragment is not used at all
+		}
+	}
 	heads := make([]fragmentHead, loadBatch)
+	var need []int
 	for len(frs) > 0 {
 		batch := frs[:min(loadBatch, len(frs))]
 		frs = frs[len(batch):]
+		need = need[:0]
+		for i, fr := range batch {
+			if _, ok := known[fr.seq]; !ok {
+				need = append(need, i)
+			}
+		}
 		var wg sync.WaitGroup
 		next := atomic.Int64{}
-		for range min(loadReaders, len(batch)) {
+		for range min(loadReaders, len(need)) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for i := int(next.Add(1) - 1); i < len(batch); i = int(next.Add(1) - 1) {
-					h := &heads[i]
-					h.b, h.size, h.err = readHead(lt.store, batch[i].name)
+				for k := int(next.Add(1) - 1); k < len(need); k = int(next.Add(1) - 1) {
+					h := &heads[need[k]]
+					h.b, h.size, h.err = readHead(lt.store, batch[need[k]].name)
 				}
 			}()
 		}
 		wg.Wait()
 		for i, fr := range batch {
+			if e, ok := known[fr.seq]; ok {
+				lt.seq = fr.seq
+				if t, err = lt.addIndexed(t, e, fr.name); err != nil {
+					return fmt.Errorf("packager: %s: %w", fr.name, err)
+				}
+				continue
+			}
 			h := heads[i]
 			heads[i] = fragmentHead{}
 			if errors.Is(h.err, storage.ErrNotFound) {
@@ -368,6 +425,59 @@ func (lt *LiveTrack) load() error {
 	}
 	lt.cur.Store(t)
 	return nil
+}
+
+// storedFragment is a fragment as the listing names it.
+type storedFragment struct {
+	name      string
+	seq, time uint64
+	size      int64
+}
+
+// readIndex reads the archive's index chunks (names in lt.dir) and returns
+// the entries that the listing frs confirms, by sequence number: those
+// whose fragment is listed under the same sequence number and decode time
+// with the same size. A chunk that cannot be read or parsed is passed
+// over (its fragments' heads are read). With a writer, the chunks wholly
+// before the first listed fragment (left behind by a crash between a
+// reclaim and its chunk's removal) are left to RemoveReclaimed.
+func (lt *LiveTrack) readIndex(chunks []string, frs []storedFragment) map[uint64]liveIndexEntry {
+	if len(chunks) == 0 || len(frs) == 0 {
+		return nil
+	}
+	parsed := make([][]liveIndexEntry, len(chunks))
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for range min(loadReaders, len(chunks)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(chunks); i = int(next.Add(1) - 1) {
+				b, err := readSmall(lt.store, lt.dir+"/"+chunks[i], int64(maxLiveIndexSize))
+				if err == nil {
+					parsed[i], _ = parseLiveIndex(b)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	listed := make(map[uint64]storedFragment, len(frs))
+	for _, fr := range frs {
+		listed[fr.seq] = fr
+	}
+	known := make(map[uint64]liveIndexEntry, len(frs))
+	for i, es := range parsed {
+		if lt.w != nil && len(es) > 0 && es[len(es)-1].seq < frs[0].seq {
+			lt.doomed = append(lt.doomed, lt.dir+"/"+chunks[i])
+			continue
+		}
+		for _, e := range es {
+			if fr, ok := listed[e.seq]; ok && fr.time == e.time && fr.size == e.size {
+				known[e.seq] = e
+			}
+		}
+	}
+	return known
 }
 
 // Resuming a track reads its fragments' heads loadBatch at a time (8 KiB
@@ -438,6 +548,12 @@ func (lt *LiveTrack) Append(b []byte, time uint64, window time.Duration, now tim
 	t, err := lt.add(cur, b, int64(len(b)), time, name)
 	if err != nil {
 		return err
+	}
+	lt.appended = true
+	if lt.seq%LiveIndexEvery == 0 {
+		// The last fragment of an index chunk's range: the chunk is
+		// complete, and stored by StoreIndex (outside the lock).
+		lt.pending = append(lt.pending, lt.chunk())
 	}
 	t = lt.slide(t, window, now)
 	lt.cur.Store(t)
@@ -516,40 +632,64 @@ func (lt *LiveTrack) add(t *Track, head []byte, total int64, time uint64, name s
 		return t, err
 	}
 	st := &lt.st
-	// The virtual offset comes from the sequence number alone, so that
-	// it is the same on every replica, after a restart and once the
-	// output ended: segment ETags hash it.
-	off := int64(lt.seq) << liveOffsetShift
-	f := Fragment{Time: time, Duration: st.Duration(), Offset: off, Size: total, Samples: len(st.Samples)}
-	part := &livePart{off: off, size: f.Size, name: name, seq: lt.seq}
-	lt.seq++
-	lt.parts = append(lt.parts, part)
-	lt.publishParts()
-	// Appending in place is safe: older snapshots never read past their
-	// own length, and only the current one is appended to (lt.mu).
-	fr := append(t.Fragments, f)
-	pl := append(t.plans, p)
-	first := len(t.Fragments) == 0
-	nt := lt.snapshot(fr, pl)
-	nt.Sequence = lt.parts[len(lt.parts)-len(fr)].seq
-	nt.PeakBitrate = t.PeakBitrate
-	if f.Duration > 0 {
-		nt.PeakBitrate = max(nt.PeakBitrate, rate(uint64(st.DataSize()), f.Duration, nt.Timescale))
-	}
-	if first {
+	if len(t.Fragments) == 0 {
 		// Fixed by the first fragment: the frame rate the manifests
 		// state and the TS decode shift, so that a segment's bytes never
 		// change as the track grows.
 		lt.base.leastCTO = st.leastCTO()
-		nt.leastCTO = lt.base.leastCTO
-		if d := st.commonDuration(); d > 0 && nt.Kind == Video {
-			g := gcd(uint64(nt.Timescale), uint64(d))
-			lt.base.FrameRateNum, lt.base.FrameRateDen = int(uint64(nt.Timescale)/g), int(uint64(d)/g)
-			nt.FrameRateNum, nt.FrameRateDen = lt.base.FrameRateNum, lt.base.FrameRateDen
+		if d := st.commonDuration(); d > 0 && lt.base.Kind == Video {
+			g := gcd(uint64(lt.base.Timescale), uint64(d))
+			lt.base.FrameRateNum, lt.base.FrameRateDen = int(uint64(lt.base.Timescale)/g), int(uint64(d)/g)
 		}
 	}
+	e := liveIndexEntry{seq: lt.seq, time: time, duration: st.Duration(), size: total, dataSize: st.DataSize(),
+		samples: uint32(len(st.Samples)), moofSize: uint32(p.moofSize), mdatHdr: uint8(p.mdatHdr)}
+	return lt.push(t, e, name), nil
+}
+
+// addIndexed indexes the stored fragment name as its index entry e (of
+// sequence number lt.seq) describes it, after t's fragments, which are
+// never none (add fixes what the first fragment fixes).
+func (lt *LiveTrack) addIndexed(t *Track, e liveIndexEntry, name string) (*Track, error) {
+	n := len(t.Fragments)
+	if n == 0 || e.seq != lt.seq {
+		return t, fmt.Errorf("packager: index entry %d indexed as %d", e.seq, lt.seq)
+	}
+	if e.time < t.Fragments[n-1].Time+t.Fragments[n-1].Duration {
+		return t, fmt.Errorf("%w: fragment at %d", ErrBackwards, e.time)
+	}
+	return lt.push(t, e, name), nil
+}
+
+// push indexes fragment e, stored as name, after t's fragments.
+func (lt *LiveTrack) push(t *Track, e liveIndexEntry, name string) *Track {
+	// The virtual offset comes from the sequence number alone, so that
+	// it is the same on every replica, after a restart and once the
+	// output ended: segment ETags hash it.
+	off := int64(e.seq) << liveOffsetShift
+	f := Fragment{Time: e.time, Duration: e.duration, Offset: off, Size: e.size, Samples: int(e.samples)}
+	part := &livePart{off: off, size: f.Size, name: name, seq: e.seq}
+	lt.seq = e.seq + 1
+	lt.parts = append(lt.parts, part)
+	if !lt.loading {
+		lt.publishParts()
+	}
+	if len(lt.idx) > 0 && lt.idx[0].seq/LiveIndexEvery != e.seq/LiveIndexEvery {
+		lt.idx = lt.idx[:0] // a new chunk
+	}
+	lt.idx = append(lt.idx, e)
+	// Appending in place is safe: older snapshots never read past their
+	// own length, and only the current one is appended to (lt.mu).
+	fr := append(t.Fragments, f)
+	pl := append(t.plans, plan{moofSize: int32(e.moofSize), mdatHdr: int8(e.mdatHdr)})
+	nt := lt.snapshot(fr, pl)
+	nt.Sequence = lt.parts[len(lt.parts)-len(fr)].seq
+	nt.PeakBitrate = t.PeakBitrate
+	if f.Duration > 0 {
+		nt.PeakBitrate = max(nt.PeakBitrate, rate(uint64(e.dataSize), f.Duration, nt.Timescale))
+	}
 	lt.base.PeakBitrate = nt.PeakBitrate
-	return nt, nil
+	return nt
 }
 
 // publishParts lets reads see lt.parts (and the parts awaiting reclaim,
@@ -600,6 +740,11 @@ func (lt *LiveTrack) reclaimDue(now time.Time, remove bool) {
 		p.close(true)
 		if remove {
 			lt.doomed = append(lt.doomed, p.name)
+			if (p.seq+1)%LiveIndexEvery == 0 {
+				// The last fragment of an index chunk's range: the chunk
+				// vouches for nothing stored any more.
+				lt.doomed = append(lt.doomed, lt.dir+"/"+liveIndexName(p.seq+1-LiveIndexEvery))
+			}
 		}
 		k++
 	}
@@ -636,6 +781,44 @@ func (lt *LiveTrack) RemoveReclaimed() error {
 	for _, n := range names {
 		if err := lt.w.Remove(n); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// chunk returns the index chunk in progress; lt.mu is held.
+func (lt *LiveTrack) chunk() liveIndexChunk {
+	first := lt.idx[0].seq / LiveIndexEvery * LiveIndexEvery
+	return liveIndexChunk{name: lt.dir + "/" + liveIndexName(first), b: appendLiveIndex(nil, lt.idx)}
+}
+
+// StoreIndex stores the index chunks completed by Append since the last
+// call, without holding the track's lock (an object store's PUT takes a
+// round trip, and neither Append nor a reader waits for it); with final
+// (the output ended) also the chunk in progress, so that the whole
+// archive is indexed. A chunk that could not be stored is tried again at
+// the next call; until it is, opening the archive reads its fragments'
+// heads instead.
+func (lt *LiveTrack) StoreIndex(final bool) error {
+	if lt.w == nil {
+		return nil
+	}
+	lt.mu.Lock()
+	todo := lt.pending
+	lt.pending = nil
+	// Only the origin that ingests the track writes the chunk in
+	// progress: a replica's may lag behind the archive.
+	if final && lt.appended && len(lt.idx) > 0 && lt.seq%LiveIndexEvery != 0 {
+		todo = append(todo, lt.chunk())
+	}
+	lt.mu.Unlock()
+	var errs []error
+	for i, c := range todo {
+		if err := lt.w.Put(c.name, c.b); err != nil {
+			errs = append(errs, err)
+			lt.mu.Lock()
+			lt.pending = append(lt.pending, todo[i])
+			lt.mu.Unlock()
 		}
 	}
 	return errors.Join(errs...)
