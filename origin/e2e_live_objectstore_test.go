@@ -111,20 +111,7 @@ func testLiveObjectStore(t *testing.T, bk liveBucket, f liveFeed) {
 	redis := redistest.Start(t)
 	a, alib := startLiveReplicaStore(t, bk.open(), t.TempDir(), redis)
 	b, blib := startLiveReplicaStore(t, bk.open(), t.TempDir(), redis)
-	time.Sleep(300 * time.Millisecond) // subscriptions established
-	a.wantAPI("PUT", "/api/v1/liveEvents/ev", `{"input":{"accessToken":"`+ingestToken+`"}}`, 201, "")
-	a.wantAPI("POST", "/api/v1/liveEvents/ev/start", "", 200, "")
-	a.wantAPI("PUT", "/api/v1/liveEvents/ev/liveOutputs/o", `{"assetName":"fleet","manifestName":"show","archiveWindowLength":"PT1M"}`, 201, "")
-	a.locator("clr", "fleet", "Predefined_ClearStreamingOnly", nil)
-	a.locator("drm", "fleet", "Predefined_MultiDrmStreaming", nil)
-	deadline := time.Now().Add(10 * time.Second)
-	for a.event("ev").ResourceState != "Running" {
-		if time.Now().After(deadline) {
-			t.Fatal("event not Running within 10 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(300 * time.Millisecond)
+	a.startFleetEvent("PT1M")
 	if es := bk.list("fleet/"); !slices.ContainsFunc(es, func(e storage.Entry) bool { return e.Name == "live.json" }) {
 		t.Fatalf("the live output's live.json is not in the bucket: %+v", es)
 	}
