@@ -73,11 +73,17 @@ func backend(t *testing.T, srv *testservers.AzuriteServer, container string) sto
 
 // TestRemote runs the Remote's reads against one Azurite, in both
 // layouts: assets as blob prefixes in a container
-// (storagetest.RemoteReads), and a container per asset.
+// (storagetest.RemoteReads), and a container per asset; and a remote Store
+// over it as a storage.Store (storagetest.Reader).
 func TestRemote(t *testing.T) {
 	srv := testservers.Azurite(t)
 	storagetest.RemoteReads(t, backend(t, srv, "media"))
 	t.Run("PerAsset", func(t *testing.T) { testPerAsset(t, srv) })
+	t.Run("Store", func(t *testing.T) {
+		srv.CreateContainer("store")
+		st := storage.NewRemote(newRemote(t, srv, "store", "root"), storage.RemoteOptions{})
+		storagetest.Reader(t, st, func(name string, b []byte) { srv.Put("store", "root/"+name, b) })
+	})
 
 	t.Run("ConnectionString", func(t *testing.T) {
 		r, err := azblob.New(azblob.Config{Container: "media", Prefix: "root", ConnectionString: srv.ConnectionString()})

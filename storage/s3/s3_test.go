@@ -67,9 +67,16 @@ func newRemote(t *testing.T, srv *testservers.MinIOServer, bucket, prefix string
 	return r
 }
 
-// TestRemote runs the Remote's reads against MinIO (storagetest.RemoteReads).
+// TestRemote runs the Remote's reads against MinIO (storagetest.RemoteReads),
+// and a remote Store over it as a storage.Store (storagetest.Reader).
 func TestRemote(t *testing.T) {
-	storagetest.RemoteReads(t, backend(t, testservers.MinIO(t), "media"))
+	srv := testservers.MinIO(t)
+	storagetest.RemoteReads(t, backend(t, srv, "media"))
+	t.Run("Store", func(t *testing.T) {
+		srv.MakeBucket("store")
+		st := storage.NewRemote(newRemote(t, srv, "store", "root"), storage.RemoteOptions{})
+		storagetest.Reader(t, st, func(name string, b []byte) { srv.Put("store", "root/"+name, b) })
+	})
 }
 
 // TestWrite runs the Remote's writes against MinIO
