@@ -122,51 +122,36 @@ func (s *Service) Put(ctx context.Context, kind Kind, name string, body []byte) 
 	if err := checkName(name); err != nil {
 		return nil, false, err
 	}
+	var doc []byte
 	switch kind {
 	case KindContentKeyPolicies:
-		p, err := DecodeContentKeyPolicy(body)
-		if err != nil {
-			return nil, false, err
-		}
-		if err := nameFromURL(&p.Name, name); err != nil {
-			return nil, false, err
-		}
-		doc, err := json.Marshal(p)
-		if err != nil {
-			return nil, false, err
-		}
-		created, err := s.store.PutPolicy(ctx, kind, name, doc, false)
-		return doc, created, err
+		doc, err = namedDoc(body, name, DecodeContentKeyPolicy, func(p *ContentKeyPolicy) *string { return &p.Name })
 	case KindStreamingPolicies:
-		p, err := DecodeStreamingPolicy(body)
-		if err != nil {
-			return nil, false, err
-		}
-		if err := nameFromURL(&p.Name, name); err != nil {
-			return nil, false, err
-		}
-		doc, err := json.Marshal(p)
-		if err != nil {
-			return nil, false, err
-		}
-		created, err := s.store.PutPolicy(ctx, kind, name, doc, true)
-		return doc, created, err
+		doc, err = namedDoc(body, name, DecodeStreamingPolicy, func(p *StreamingPolicy) *string { return &p.Name })
 	case KindCPIXRecipients:
-		r, err := decodeCPIXRecipient(body)
-		if err != nil {
-			return nil, false, err
-		}
-		if err := nameFromURL(&r.Name, name); err != nil {
-			return nil, false, err
-		}
-		doc, err := json.Marshal(r)
-		if err != nil {
-			return nil, false, err
-		}
-		created, err := s.store.PutPolicy(ctx, kind, name, doc, false)
-		return doc, created, err
+		doc, err = namedDoc(body, name, decodeCPIXRecipient, func(r *CPIXRecipient) *string { return &r.Name })
+	default:
+		return s.putLocator(ctx, name, body)
 	}
-	return s.putLocator(ctx, name, body)
+	if err != nil {
+		return nil, false, err
+	}
+	// A streaming policy a locator references may not change under it.
+	created, err = s.store.PutPolicy(ctx, kind, name, doc, kind == KindStreamingPolicies)
+	return doc, created, err
+}
+
+// namedDoc decodes body with decode, takes the resource's name (the field
+// nameOf points at) from the URL's, and returns the document to store.
+func namedDoc[T any](body []byte, url string, decode func([]byte) (T, error), nameOf func(T) *string) ([]byte, error) {
+	v, err := decode(body)
+	if err != nil {
+		return nil, err
+	}
+	if err := nameFromURL(nameOf(v), url); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
 }
 
 // Get returns a resource as written; a locator's contentKeys (generated

@@ -221,30 +221,36 @@ func checkMultivariant(t *testing.T, p *manifest.Presentation, o manifest.Option
 		if len(audio) > 0 && v.Audio != "audio" {
 			t.Errorf("variant %d: AUDIO %q", i, v.Audio)
 		}
-		// grafov v0.12.1 attaches each rendition to a variant more than
-		// once: compare the distinct ones.
-		var alts []*m3u8.Alternative
-		for _, a := range v.Alternatives {
-			if !slices.ContainsFunc(alts, func(b *m3u8.Alternative) bool { return *a == *b }) {
-				alts = append(alts, a)
-			}
-		}
-		if len(alts) != len(audio) {
-			t.Fatalf("variant %d: %d renditions, want %d", i, len(alts), len(audio))
-		}
-		for j, a := range alts {
-			tr := audio[j]
-			want := "QualityLevels(" + itoa(tr.Bitrate) + ")/Manifest(" + tr.Name + opts(o) + ")"
-			if a.URI != want || a.Type != "AUDIO" || a.GroupId != "audio" || a.Language != tr.Language || a.Default != (j == 0) {
-				t.Errorf("rendition %d: %+v, want URI %q", j, a, want)
-			}
-		}
+		checkRenditions(t, i, v, audio, o)
 	}
 }
 
 var extinf = regexp.MustCompile(`(?m)^#EXTINF:[0-9]+\.[0-9]{3,},$`)
 
 // checkMedia parses out with grafov/m3u8 and checks it against tr.
+// checkRenditions checks variant i's audio renditions: one per track of
+// audio, in order, the first the default. grafov v0.12.1 attaches each
+// rendition to a variant more than once: it compares the distinct ones.
+func checkRenditions(t *testing.T, i int, v *m3u8.Variant, audio []*manifest.Track, o manifest.Options) {
+	t.Helper()
+	var alts []*m3u8.Alternative
+	for _, a := range v.Alternatives {
+		if !slices.ContainsFunc(alts, func(b *m3u8.Alternative) bool { return *a == *b }) {
+			alts = append(alts, a)
+		}
+	}
+	if len(alts) != len(audio) {
+		t.Fatalf("variant %d: %d renditions, want %d", i, len(alts), len(audio))
+	}
+	for j, a := range alts {
+		tr := audio[j]
+		want := "QualityLevels(" + itoa(tr.Bitrate) + ")/Manifest(" + tr.Name + opts(o) + ")"
+		if a.URI != want || a.Type != "AUDIO" || a.GroupId != "audio" || a.Language != tr.Language || a.Default != (j == 0) {
+			t.Errorf("rendition %d: %+v, want URI %q", j, a, want)
+		}
+	}
+}
+
 func checkMedia(t *testing.T, tr *manifest.Track, o manifest.Options, out []byte) {
 	t.Helper()
 	pl, typ, err := m3u8.DecodeFrom(bytes.NewReader(out), true)

@@ -230,22 +230,7 @@ func checkTSMultivariant(t *testing.T, p *manifest.Presentation, o manifest.Opti
 		if v.Audio != "audio" {
 			t.Errorf("variant %d: AUDIO %q", i, v.Audio)
 		}
-		var alts []*m3u8.Alternative
-		for _, a := range v.Alternatives {
-			if !slices.ContainsFunc(alts, func(b *m3u8.Alternative) bool { return *a == *b }) {
-				alts = append(alts, a)
-			}
-		}
-		if len(alts) != len(audio) {
-			t.Fatalf("variant %d: %d renditions, want %d", i, len(alts), len(audio))
-		}
-		for j, a := range alts {
-			tr := audio[j]
-			want := "QualityLevels(" + itoa(tr.Bitrate) + ")/Manifest(" + tr.Name + opts(o) + ")"
-			if a.URI != want || a.Type != "AUDIO" || a.GroupId != "audio" || a.Language != tr.Language || a.Default != (j == 0) {
-				t.Errorf("rendition %d: %+v, want URI %q", j, a, want)
-			}
-		}
+		checkRenditions(t, i, v, audio, o)
 	}
 }
 

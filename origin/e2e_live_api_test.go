@@ -6,15 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/keyclient/redistest"
@@ -94,59 +91,10 @@ type liveAPIOrigin struct {
 // and its application and audit logs in logs.
 func startLiveAPIOrigin(t *testing.T, ing live.Ingester, storeURL string, adjust func(*originConfig)) *liveAPIOrigin {
 	t.Helper()
-	if storeURL == "" {
-		storeURL = "file://" + filepath.Join(t.TempDir(), "store.db")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	store, err := keyclient.OpenStore(ctx, storeURL)
-	if err != nil {
-		cancel()
-		t.Fatalf("open store: %v", err)
-	}
-	kek, err := keyclient.NewKEK(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{})
-	res := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: time.Minute, LookupTimeout: 500 * time.Millisecond})
-	go res.Run(ctx)
 	root := mediaRoot(t)
-	lib := packager.NewLibrary(storage.NewLocal(root, storage.LocalOptions{}), 16)
-	logs := &logBuffer{}
-	logger := logs.logger()
-	srv := &origin.Server{
-		Config: origin.Config{AdminToken: testToken, StoreTimeout: time.Second, Logger: logger,
-			AuditLogger: logger.With("component", "audit"), Metrics: prometheus.NewRegistry()},
-		Assets: lib, Resolver: res, Service: svc, Ready: store.Ping, Ingester: ing,
-	}
-	if adjust != nil {
-		adjust(&srv.Config)
-	}
-	if err := srv.Initialize(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	var lns [3]net.Listener
-	for i := range lns {
-		if lns[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	o := &liveAPIOrigin{testOrigin: &testOrigin{t: t, srv: srv, base: "http://" + lns[0].Addr().String(),
-		admin: "http://" + lns[1].Addr().String(), root: root, resolver: res, cancel: cancel, done: make(chan error, 1)},
-		ingest: "http://" + lns[2].Addr().String(), logs: logs}
-	go func() { o.done <- srv.ServeWithIngest(ctx, lns[0], lns[1], lns[2]) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-o.done:
-		case <-time.After(10 * time.Second):
-			t.Error("origin did not shut down within 10 s")
-		}
-		lib.Close()
-		store.Close()
-	})
-	return o
+	return launchOrigin(t, originSpec{assets: storage.NewLocal(root, storage.LocalOptions{}), root: root, storeURL: storeURL,
+		adjust: adjust, logs: &logBuffer{}, ingest: true,
+		liveRoom: func(*packager.Library, *origin.Server) (live.Ingester, func()) { return ing, nil }})
 }
 
 // liveEventDoc is a live event as the API gives it.

@@ -5,9 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/drmorigin/drmorigin/live"
 )
 
 // mediaSequence returns a media playlist's EXT-X-MEDIA-SEQUENCE and its
@@ -36,11 +33,7 @@ func mediaSequence(t *testing.T, playlist []byte) (uint64, []string) {
 func TestLiveFilterWindow(t *testing.T) {
 	needTool(t, "ffmpeg", "ffmpeg")
 	f := makeLiveFeed(t, 10)
-	lo := startLiveOrigin(t, t.TempDir())
-	lo.hub.StartEvent("ev")
-	if err := lo.hub.AddOutput(live.Output{Event: "ev", Name: "out", Asset: "liveshow", Manifest: "show", Window: time.Hour}); err != nil {
-		t.Fatal(err)
-	}
+	lo := startLiveShow(t)
 	lo.locator("live", "liveshow", "Predefined_ClearStreamingOnly", nil)
 	lo.push(t, "s1", f, f.frags)
 	// 2 s of backoff, a 4 s window, in the default 10 MHz timescale.

@@ -15,8 +15,6 @@ import (
 	"github.com/drmorigin/drmorigin/keyclient/redistest"
 	"github.com/drmorigin/drmorigin/packager"
 	"github.com/drmorigin/drmorigin/storage"
-	"github.com/drmorigin/drmorigin/storage/azblob"
-	"github.com/drmorigin/drmorigin/storage/s3"
 )
 
 // liveBucket is an object store that live origins archive into and serve
@@ -46,33 +44,18 @@ func listOf(t *testing.T, r storage.Remote) func(string) []storage.Entry {
 func minioLiveBucket(t *testing.T) liveBucket {
 	srv := testservers.MinIO(t)
 	srv.MakeBucket("live")
-	cfg := s3.Config{Bucket: "live", Prefix: "lib", Endpoint: srv.Endpoint, PathStyle: true,
-		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey}
-	remote := func() *s3.Remote {
-		r, err := s3.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	return liveBucket{
-		open: func() *storage.RemoteStore { return storage.NewRemote(remote(), storage.RemoteOptions{}) },
-		list: listOf(t, remote()),
-	}
+	return liveBucketOf(t, func() storage.Remote { return minioRemote(t, srv, "s3://live/lib") })
 }
 
 // azuriteLiveBucket is Azurite with a container per asset: the live
 // output's first write creates its asset's container.
 func azuriteLiveBucket(t *testing.T) liveBucket {
 	srv := testservers.Azurite(t)
-	cfg := azblob.Config{Account: srv.Account, Endpoint: srv.Endpoint, AccountKey: srv.Key}
-	remote := func() *azblob.Remote {
-		r, err := azblob.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	return liveBucketOf(t, func() storage.Remote { return azuriteRemote(t, srv) })
+}
+
+// liveBucketOf is the liveBucket whose Remotes remote makes.
+func liveBucketOf(t *testing.T, remote func() storage.Remote) liveBucket {
 	return liveBucket{
 		open: func() *storage.RemoteStore { return storage.NewRemote(remote(), storage.RemoteOptions{}) },
 		list: listOf(t, remote()),
@@ -111,20 +94,7 @@ func testLiveObjectStore(t *testing.T, bk liveBucket, f liveFeed) {
 	redis := redistest.Start(t)
 	a, alib := startLiveReplicaStore(t, bk.open(), t.TempDir(), redis)
 	b, blib := startLiveReplicaStore(t, bk.open(), t.TempDir(), redis)
-	time.Sleep(300 * time.Millisecond) // subscriptions established
-	a.wantAPI("PUT", "/api/v1/liveEvents/ev", `{"input":{"accessToken":"`+ingestToken+`"}}`, 201, "")
-	a.wantAPI("POST", "/api/v1/liveEvents/ev/start", "", 200, "")
-	a.wantAPI("PUT", "/api/v1/liveEvents/ev/liveOutputs/o", `{"assetName":"fleet","manifestName":"show","archiveWindowLength":"PT1M"}`, 201, "")
-	a.locator("clr", "fleet", "Predefined_ClearStreamingOnly", nil)
-	a.locator("drm", "fleet", "Predefined_MultiDrmStreaming", nil)
-	deadline := time.Now().Add(10 * time.Second)
-	for a.event("ev").ResourceState != "Running" {
-		if time.Now().After(deadline) {
-			t.Fatal("event not Running within 10 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(300 * time.Millisecond)
+	a.startFleetEvent("PT1M")
 	if es := bk.list("fleet/"); !slices.ContainsFunc(es, func(e storage.Entry) bool { return e.Name == "live.json" }) {
 		t.Fatalf("the live output's live.json is not in the bucket: %+v", es)
 	}

@@ -2,18 +2,13 @@ package origin_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/drmorigin/drmorigin/keyclient"
 	"github.com/drmorigin/drmorigin/keyclient/redistest"
 	"github.com/drmorigin/drmorigin/live"
 	"github.com/drmorigin/drmorigin/origin"
@@ -38,56 +33,39 @@ func startLiveReplicaStore(t *testing.T, st storage.Store, root, storeURL string
 	if w == nil {
 		t.Fatalf("the storage %s cannot be written", st.Locate(""))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	store, err := keyclient.OpenStore(ctx, storeURL)
-	if err != nil {
-		cancel()
-		t.Fatalf("open store: %v", err)
-	}
-	kek, err := keyclient.NewKEK(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{})
-	res := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: time.Minute, LookupTimeout: 500 * time.Millisecond})
-	go res.Run(ctx)
-	lib := packager.NewLibrary(st, 16)
-	logs := &logBuffer{}
-	logger := logs.logger()
-	var srv *origin.Server
-	hub := live.NewHub(live.Config{Store: st, Writer: w, Assets: lib, StallTimeout: 5 * time.Second, Log: logger,
-		Announce: func(a live.Announcement) { srv.AnnounceLive(a) }})
-	srv = &origin.Server{
-		Config: origin.Config{AdminToken: testToken, StoreTimeout: time.Second, Logger: logger,
-			AuditLogger: logger.With("component", "audit"), Metrics: prometheus.NewRegistry()},
-		Assets: lib, Resolver: res, Service: svc, Ready: store.Ping, Ingester: hub,
-	}
-	if err := srv.Initialize(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	var lns [3]net.Listener
-	for i := range lns {
-		if lns[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	o := &liveAPIOrigin{testOrigin: &testOrigin{t: t, srv: srv, base: "http://" + lns[0].Addr().String(),
-		admin: "http://" + lns[1].Addr().String(), root: root, resolver: res, cancel: cancel, done: make(chan error, 1)},
-		ingest: "http://" + lns[2].Addr().String(), logs: logs}
-	go func() { o.done <- srv.ServeWithIngest(ctx, lns[0], lns[1], lns[2]) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-o.done:
-		case <-time.After(10 * time.Second):
-			t.Error("origin did not shut down within 10 s")
-		}
-		hub.Close()
-		lib.Close()
-		store.Close()
-	})
+	var lib *packager.Library
+	o := launchOrigin(t, originSpec{assets: st, root: root, storeURL: storeURL, logs: &logBuffer{}, ingest: true,
+		liveRoom: func(l *packager.Library, srv *origin.Server) (live.Ingester, func()) {
+			lib = l
+			hub := live.NewHub(live.Config{Store: st, Writer: w, Assets: l, StallTimeout: 5 * time.Second, Log: srv.Config.Logger,
+				Announce: func(a live.Announcement) { srv.AnnounceLive(a) }})
+			return hub, func() { hub.Close() }
+		}})
 	return o, lib
+}
+
+// startFleetEvent makes, on o, one replica of a fleet, the running event
+// ev (its input's token ingestToken) with the live output o into the
+// asset fleet (manifest show, the archive window given) and the locators
+// clr (clear) and drm (multi-DRM) to it, and waits until every replica's
+// live room has heard of them.
+func (o *liveAPIOrigin) startFleetEvent(window string) {
+	o.t.Helper()
+	time.Sleep(300 * time.Millisecond) // subscriptions established
+	o.wantAPI("PUT", "/api/v1/liveEvents/ev", `{"input":{"accessToken":"`+ingestToken+`"}}`, 201, "")
+	o.wantAPI("POST", "/api/v1/liveEvents/ev/start", "", 200, "")
+	o.wantAPI("PUT", "/api/v1/liveEvents/ev/liveOutputs/o", `{"assetName":"fleet","manifestName":"show","archiveWindowLength":"`+window+`"}`, 201, "")
+	o.locator("clr", "fleet", "Predefined_ClearStreamingOnly", nil)
+	o.locator("drm", "fleet", "Predefined_MultiDrmStreaming", nil)
+	// Every live room hears of the running event and its output.
+	deadline := time.Now().Add(10 * time.Second)
+	for o.event("ev").ResourceState != "Running" {
+		if time.Now().After(deadline) {
+			o.t.Fatal("event not Running within 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
 }
 
 // liveFragments is the fragment index of each of a live asset's tracks,
@@ -138,21 +116,7 @@ func TestLiveReplicaFollows(t *testing.T) {
 	root := t.TempDir()
 	a, alib := startLiveReplica(t, root, url)
 	b, blib := startLiveReplica(t, root, url)
-	time.Sleep(300 * time.Millisecond) // subscriptions established
-	a.wantAPI("PUT", "/api/v1/liveEvents/ev", `{"input":{"accessToken":"`+ingestToken+`"}}`, 201, "")
-	a.wantAPI("POST", "/api/v1/liveEvents/ev/start", "", 200, "")
-	a.wantAPI("PUT", "/api/v1/liveEvents/ev/liveOutputs/o", `{"assetName":"fleet","manifestName":"show","archiveWindowLength":"PT1H"}`, 201, "")
-	a.locator("clr", "fleet", "Predefined_ClearStreamingOnly", nil)
-	a.locator("drm", "fleet", "Predefined_MultiDrmStreaming", nil)
-	// Both live rooms hear of the running event and its output.
-	deadline := time.Now().Add(10 * time.Second)
-	for a.event("ev").ResourceState != "Running" {
-		if time.Now().After(deadline) {
-			t.Fatal("event not Running within 10 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(300 * time.Millisecond)
+	a.startFleetEvent("PT1H")
 
 	host := strings.TrimPrefix(a.base, "http://")
 	const dash = "/clr/show.ism/manifest(format=mpd-time-csf)"

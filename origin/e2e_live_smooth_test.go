@@ -8,12 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/Eyevinn/mp4ff/bits"
 	"github.com/Eyevinn/mp4ff/mp4"
 
-	"github.com/drmorigin/drmorigin/live"
 	"github.com/drmorigin/drmorigin/packager"
 )
 
@@ -69,11 +67,7 @@ func smoothBoxes(t *testing.T, seg []byte) (*mp4.TfxdData, *mp4.TfrfData) {
 func TestLiveSmoothLookAhead(t *testing.T) {
 	needTool(t, "ffmpeg", "ffmpeg")
 	f := makeLiveFeed(t, 10)
-	lo := startLiveOrigin(t, t.TempDir())
-	lo.hub.StartEvent("ev")
-	if err := lo.hub.AddOutput(live.Output{Event: "ev", Name: "out", Asset: "liveshow", Manifest: "show", Window: time.Hour}); err != nil {
-		t.Fatal(err)
-	}
+	lo := startLiveShow(t)
 	lo.locator("live", "liveshow", "Predefined_ClearStreamingOnly", nil)
 	lib := lo.srv.Assets.(*packager.Library)
 	const sm = "/live/show.ism/manifest"

@@ -55,6 +55,26 @@ func startLiveOriginWith(t testing.TB, root string, announce func(live.Announcem
 	return &liveOrigin{testOrigin: o, hub: hub}
 }
 
+// startLiveShow is startLiveOrigin over a fresh root with the running
+// event ev and its live output out into the asset liveshow (manifest show,
+// an hour's window).
+func startLiveShow(t *testing.T) *liveOrigin {
+	t.Helper()
+	lo := startLiveOrigin(t, t.TempDir())
+	lo.startOutput(t, "liveshow", "show", time.Hour)
+	return lo
+}
+
+// startOutput starts the event ev in the Hub with its live output out
+// into asset (that manifest, that window).
+func (lo *liveOrigin) startOutput(t *testing.T, asset, manifest string, window time.Duration) {
+	t.Helper()
+	lo.hub.StartEvent("ev")
+	if err := lo.hub.AddOutput(live.Output{Event: "ev", Name: "out", Asset: asset, Manifest: manifest, Window: window}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // liveFeed is an ffmpeg ismv feed cut into its init and its moof+mdat
 // pairs, and the tee muxer's local copy of the same packets.
 type liveFeed struct {
@@ -107,11 +127,7 @@ func (lo *liveOrigin) push(t *testing.T, stream string, f liveFeed, frags [][]by
 func TestLiveServeAndEnd(t *testing.T) {
 	needTool(t, "ffmpeg", "ffmpeg")
 	f := makeLiveFeed(t, 10)
-	lo := startLiveOrigin(t, t.TempDir())
-	lo.hub.StartEvent("ev")
-	if err := lo.hub.AddOutput(live.Output{Event: "ev", Name: "out", Asset: "liveshow", Manifest: "show", Window: time.Hour}); err != nil {
-		t.Fatal(err)
-	}
+	lo := startLiveShow(t)
 	// A locator made before the first fragment: the asset exists, and has
 	// nothing to serve yet.
 	lo.locator("live", "liveshow", "Predefined_ClearStreamingOnly", nil)
@@ -204,11 +220,7 @@ func TestLiveServeAndEnd(t *testing.T) {
 func TestLiveEncrypted(t *testing.T) {
 	needTool(t, "ffmpeg", "ffmpeg")
 	f := makeLiveFeed(t, 6)
-	lo := startLiveOrigin(t, t.TempDir())
-	lo.hub.StartEvent("ev")
-	if err := lo.hub.AddOutput(live.Output{Event: "ev", Name: "out", Asset: "liveshow", Manifest: "show", Window: time.Hour}); err != nil {
-		t.Fatal(err)
-	}
+	lo := startLiveShow(t)
 	lo.push(t, "s1", f, f.frags)
 	lo.locator("drm", "liveshow", "Predefined_MultiDrmStreaming", nil)
 	lo.locator("clr", "liveshow", "Predefined_ClearStreamingOnly", nil)
@@ -290,10 +302,7 @@ func TestLiveFFmpegPush(t *testing.T) {
 		lat = append(lat, time.Since(a.Arrived))
 		latMu.Unlock()
 	})
-	lo.hub.StartEvent("ev")
-	if err := lo.hub.AddOutput(live.Output{Event: "ev", Name: "out", Asset: "pushed", Manifest: "pushed", Window: time.Minute}); err != nil {
-		t.Fatal(err)
-	}
+	lo.startOutput(t, "pushed", "pushed", time.Minute)
 	lo.locator("push", "pushed", "Predefined_ClearStreamingOnly", nil)
 	ingestErr := make(chan error, 1)
 	ing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

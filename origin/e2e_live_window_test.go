@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/drmorigin/drmorigin/live"
 )
 
 // mediaPlaylist is what a player reads of a live HLS media playlist: the
@@ -63,10 +61,7 @@ func TestLiveWindowSlidesForPlayers(t *testing.T) {
 	needTool(t, "ffmpeg", "ffmpeg")
 	f := makeLiveFeed(t, 100)
 	lo := startLiveOrigin(t, t.TempDir())
-	lo.hub.StartEvent("ev")
-	if err := lo.hub.AddOutput(live.Output{Event: "ev", Name: "out", Asset: "slide", Manifest: "slide", Window: time.Minute}); err != nil {
-		t.Fatal(err)
-	}
+	lo.startOutput(t, "slide", "slide", time.Minute)
 	lo.locator("w", "slide", "Predefined_ClearStreamingOnly", nil)
 	const media = "/w/slide.ism/QualityLevels(400000)/Manifest(video,format=m3u8-cmaf)"
 	const dash = "/w/slide.ism/manifest(format=mpd-time-csf)"

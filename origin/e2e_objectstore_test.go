@@ -64,7 +64,17 @@ func minioBackend(t *testing.T, opt storage.RemoteOptions) objectBackend {
 	for name, b := range mediaFiles(t, objectStoreAssets...) {
 		srv.Put("media", "lib/"+name, b)
 	}
-	cfg, err := s3.ParseURL("s3://media/lib?pathStyle=true&endpoint=" + srv.Endpoint)
+	return objectBackend{
+		name: "minio", store: storage.NewRemote(minioRemote(t, srv, "s3://media/lib"), opt), stop: srv.Stop, start: srv.Start,
+		gets: func(name string) int { return srv.Gets("media", "lib/"+name) },
+	}
+}
+
+// minioRemote is the Remote of root (s3://bucket[/prefix]) on srv, with
+// its keys, as serve opens one from storage.root.
+func minioRemote(t *testing.T, srv *testservers.MinIOServer, root string) *s3.Remote {
+	t.Helper()
+	cfg, err := s3.ParseURL(root + "?pathStyle=true&endpoint=" + srv.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,10 +83,23 @@ func minioBackend(t *testing.T, opt storage.RemoteOptions) objectBackend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return objectBackend{
-		name: "minio", store: storage.NewRemote(r, opt), stop: srv.Stop, start: srv.Start,
-		gets: func(name string) int { return srv.Gets("media", "lib/"+name) },
+	return r
+}
+
+// azuriteRemote is the Remote of srv's account with a container per asset
+// (azblob://devstoreaccount1), with its key.
+func azuriteRemote(t *testing.T, srv *testservers.AzuriteServer) *azblob.Remote {
+	t.Helper()
+	cfg, err := azblob.ParseURL("azblob://" + srv.Account + "?endpoint=" + srv.Endpoint)
+	if err != nil {
+		t.Fatal(err)
 	}
+	cfg.AccountKey = srv.Key
+	r, err := azblob.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // azuriteBackend is Azurite with the cloud media service's layout: a
@@ -90,17 +113,8 @@ func azuriteBackend(t *testing.T, opt storage.RemoteOptions) objectBackend {
 		container, blob, _ := strings.Cut(name, "/")
 		srv.Put(container, blob, b)
 	}
-	cfg, err := azblob.ParseURL("azblob://" + srv.Account + "?endpoint=" + srv.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.AccountKey = srv.Key
-	r, err := azblob.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	return objectBackend{
-		name: "azurite", store: storage.NewRemote(r, opt), stop: srv.Stop, start: srv.Start,
+		name: "azurite", store: storage.NewRemote(azuriteRemote(t, srv), opt), stop: srv.Stop, start: srv.Start,
 		gets: func(name string) int {
 			container, blob, _ := strings.Cut(name, "/")
 			return srv.Gets(container, blob)
@@ -363,16 +377,7 @@ func TestObjectStoreReplacedAsset(t *testing.T) {
 	for name, b := range mediaFiles(t, "progressive") {
 		srv.Put("media", name, b)
 	}
-	cfg, err := s3.ParseURL("s3://media?pathStyle=true&endpoint=" + srv.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.AccessKey, cfg.SecretKey = srv.AccessKey, srv.SecretKey
-	r, err := s3.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := startOriginStore(t, storage.NewRemote(r, storage.RemoteOptions{BlockSize: 16 << 10}), mediaRoot(t), "", nil)
+	o := startOriginStore(t, storage.NewRemote(minioRemote(t, srv, "s3://media"), storage.RemoteOptions{BlockSize: 16 << 10}), mediaRoot(t), "", nil)
 	o.locator("rep", "progressive", "Predefined_ClearStreamingOnly", nil)
 	mu := o.base + "/rep/progressive.ism/manifest(format=mpd-time-cmaf)"
 	m1 := do(t, http.MethodGet, mu, nil)

@@ -19,7 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/drmorigin/drmorigin/keyclient"
+	"github.com/drmorigin/drmorigin/live"
 	"github.com/drmorigin/drmorigin/origin"
 	"github.com/drmorigin/drmorigin/packager"
 	"github.com/drmorigin/drmorigin/storage"
@@ -111,6 +114,32 @@ func startOriginLib(t testing.TB, root, storeURL string, adjust func(*originConf
 // what the test's helpers read the source files from).
 func startOriginStore(t testing.TB, assets storage.Store, root, storeURL string, adjust func(*originConfig)) *testOrigin {
 	t.Helper()
+	return launchOrigin(t, originSpec{assets: assets, root: root, storeURL: storeURL, adjust: adjust}).testOrigin
+}
+
+// originSpec is what the start helpers vary of a test origin; launchOrigin
+// puts one together from it.
+type originSpec struct {
+	assets   storage.Store // what the asset library reads
+	root     string        // what the test's helpers read the source files from
+	storeURL string        // the resource store ("" for a fresh embedded one)
+	adjust   func(*originConfig)
+	// logs, when set, takes the application and audit logs, and the
+	// origin registers its metrics on a registry of its own.
+	logs *logBuffer
+	// ingest gives the origin an ingest listener (liveAPIOrigin.ingest).
+	ingest bool
+	// liveRoom, when set, returns the origin's live room (Server.Ingester)
+	// once its library and Server exist (a Hub announces through the
+	// Server), and what closes it after the origin has shut down (or nil).
+	liveRoom func(lib *packager.Library, srv *origin.Server) (live.Ingester, func())
+}
+
+// launchOrigin runs an origin as spec says, on loopback ports, and shuts it
+// down when the test ends: the one set-up of every start helper here.
+func launchOrigin(t testing.TB, spec originSpec) *liveAPIOrigin {
+	t.Helper()
+	storeURL := spec.storeURL
 	if storeURL == "" {
 		storeURL = "file://" + filepath.Join(t.TempDir(), "store.db")
 	}
@@ -127,7 +156,7 @@ func startOriginStore(t testing.TB, assets storage.Store, root, storeURL string,
 	svc := keyclient.NewService(store, kek, keyclient.BuiltinConfig{})
 	res := keyclient.NewResolver(svc, keyclient.ResolverConfig{TTL: time.Minute, LookupTimeout: 500 * time.Millisecond})
 	go res.Run(ctx)
-	lib := packager.NewLibrary(assets, 16)
+	lib := packager.NewLibrary(spec.assets, 16)
 	srv := &origin.Server{
 		Config:   origin.Config{AdminToken: testToken, StoreTimeout: time.Second},
 		Assets:   lib,
@@ -135,24 +164,38 @@ func startOriginStore(t testing.TB, assets storage.Store, root, storeURL string,
 		Service:  svc,
 		Ready:    store.Ping,
 	}
-	if adjust != nil {
-		adjust(&srv.Config)
+	if spec.logs != nil {
+		logger := spec.logs.logger()
+		srv.Config.Logger, srv.Config.AuditLogger = logger, logger.With("component", "audit")
+		srv.Config.Metrics = prometheus.NewRegistry()
+	}
+	var closeRoom func()
+	if spec.liveRoom != nil {
+		srv.Ingester, closeRoom = spec.liveRoom(lib, srv)
+	}
+	if spec.adjust != nil {
+		spec.adjust(&srv.Config)
 	}
 	if err := srv.Initialize(); err != nil {
 		cancel()
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	listen := func() net.Listener {
+		t.Helper()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ln
 	}
-	aln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &testOrigin{t: t, srv: srv, base: "http://" + ln.Addr().String(), admin: "http://" + aln.Addr().String(),
-		root: root, resolver: res, cancel: cancel, done: make(chan error, 1), writes: new(atomic.Int64)}
+	ln, aln := listen(), listen()
+	o := &liveAPIOrigin{testOrigin: &testOrigin{t: t, srv: srv, base: "http://" + ln.Addr().String(), admin: "http://" + aln.Addr().String(),
+		root: spec.root, resolver: res, cancel: cancel, done: make(chan error, 1), writes: new(atomic.Int64)}, logs: spec.logs}
 	ls := origin.Listeners{Stream: countingListener{ln, o.writes}, Admin: aln}
+	if spec.ingest {
+		ls.Ingest = listen()
+		o.ingest = "http://" + ls.Ingest.Addr().String()
+	}
 	switch {
 	case srv.Config.TLSListen != "":
 		if ls.TLS, err = net.Listen("tcp", srv.Config.TLSListen); err != nil {
@@ -169,6 +212,9 @@ func startOriginStore(t testing.TB, assets storage.Store, root, storeURL string,
 		case <-o.done:
 		case <-time.After(10 * time.Second):
 			t.Error("origin did not shut down within 10 s")
+		}
+		if closeRoom != nil {
+			closeRoom()
 		}
 		lib.Close()
 		store.Close()

@@ -21,14 +21,20 @@ const maxFuzzFile = 1 << 20
 // which keeps the fuzzer's mutations fast.
 const maxWholeSeed = 128 << 10
 
-// FuzzIndex feeds a track file to the indexer (from memory: a
-// storage.Mem, mapped as a local file is) and, when it is accepted, cuts
-// every fragment in both outputs. It must never panic. Seeds: every
-// track file under testdata/media, cut to its first 4 and 32 KiB, and
-// whole when it is at most maxWholeSeed.
-// Crashers go to testdata/fuzz/FuzzIndex/ (none so far).
-func FuzzIndex(f *testing.F) {
-	root := mediaRoot(f)
+// addSeeds adds b to f's seeds whole when it is at most maxWholeSeed, and
+// its first cuts bytes.
+func addSeeds(f *testing.F, b []byte, cuts ...int) {
+	if len(b) <= maxWholeSeed {
+		f.Add(b)
+	}
+	for _, n := range cuts {
+		f.Add(b[:min(len(b), n)])
+	}
+}
+
+// addTrackSeeds seeds f, with addSeeds, from every track file under root
+// (the .ism manifests left out).
+func addTrackSeeds(f *testing.F, root string, cuts ...int) {
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(p, ".ism") {
 			return err
@@ -37,16 +43,22 @@ func FuzzIndex(f *testing.F) {
 		if err != nil {
 			return err
 		}
-		if len(b) <= maxWholeSeed {
-			f.Add(b)
-		}
-		f.Add(b[:min(len(b), 4096)])
-		f.Add(b[:min(len(b), 32768)])
+		addSeeds(f, b, cuts...)
 		return nil
 	})
 	if err != nil {
 		f.Fatal(err)
 	}
+}
+
+// FuzzIndex feeds a track file to the indexer (from memory: a
+// storage.Mem, mapped as a local file is) and, when it is accepted, cuts
+// every fragment in both outputs. It must never panic. Seeds: every
+// track file under testdata/media, cut to its first 4 and 32 KiB, and
+// whole when it is at most maxWholeSeed.
+// Crashers go to testdata/fuzz/FuzzIndex/ (none so far).
+func FuzzIndex(f *testing.F) {
+	addTrackSeeds(f, mediaRoot(f), 4096, 32768)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) > maxFuzzFile {
 			t.Skip()

@@ -1199,11 +1199,7 @@ func FuzzProgressiveIndex(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		if len(b) <= maxWholeSeed {
-			f.Add(b)
-		}
-		f.Add(b[:min(len(b), 4096)])
-		f.Add(b[:min(len(b), 32768)])
+		addSeeds(f, b, 4096, 32768)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) > maxProgFuzzFile {

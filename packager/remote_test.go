@@ -18,22 +18,7 @@ import (
 func remoteCopy(t testing.TB) *storagetest.Remote {
 	t.Helper()
 	r := storagetest.NewRemote()
-	root := mediaRoot(t)
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(root, p)
-		r.Put(filepath.ToSlash(rel), b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	copyMedia(t, func(name string, b []byte) error { r.Put(name, b); return nil })
 	return r
 }
 

@@ -16,6 +16,13 @@ import (
 func memCopy(t testing.TB) *storage.Mem {
 	t.Helper()
 	m := storage.NewMem()
+	copyMedia(t, m.Put)
+	return m
+}
+
+// copyMedia puts each file of testdata/media, by its name under the root.
+func copyMedia(t testing.TB, put func(name string, b []byte) error) {
+	t.Helper()
 	root := mediaRoot(t)
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -29,12 +36,11 @@ func memCopy(t testing.TB) *storage.Mem {
 		if err != nil {
 			return err
 		}
-		return m.Put(filepath.ToSlash(rel), b)
+		return put(filepath.ToSlash(rel), b)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
 }
 
 // TestLibraryStores: a library over the memory copy of testdata/media

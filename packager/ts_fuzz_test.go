@@ -1,10 +1,7 @@
 package packager_test
 
 import (
-	"io/fs"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/drmorigin/drmorigin/crypto"
@@ -24,23 +21,7 @@ import (
 // that commit. None so far.
 func FuzzTSSegment(f *testing.F) {
 	root := mediaRoot(f)
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasSuffix(p, ".ism") {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if len(b) <= maxWholeSeed {
-			f.Add(b)
-		}
-		f.Add(b[:min(len(b), 32768)])
-		return nil
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
+	addTrackSeeds(f, root, 32768)
 	key, err := crypto.NewKey(testKey[:])
 	if err != nil {
 		f.Fatal(err)

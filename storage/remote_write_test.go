@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"testing"
 
 	"github.com/drmorigin/drmorigin/storage"
@@ -13,15 +12,7 @@ import (
 
 func readAll(t *testing.T, s storage.Store, name string) []byte {
 	t.Helper()
-	o, err := s.Open(name)
-	if err != nil {
-		t.Fatalf("open %s: %v", name, err)
-	}
-	defer o.Close()
-	b := make([]byte, o.Size())
-	if n, err := o.ReadAt(b, 0); n != len(b) || err != nil && !errors.Is(err, io.EOF) {
-		t.Fatalf("read %s: %d of %d bytes, %v", name, n, len(b), err)
-	}
+	b, _ := storagetest.OpenAll(t, s, name)
 	return b
 }
 

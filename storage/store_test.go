@@ -1,137 +1,67 @@
 package storage_test
 
 import (
-	"bytes"
-	"errors"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 
 	"github.com/drmorigin/drmorigin/storage"
+	"github.com/drmorigin/drmorigin/storage/storagetest"
 )
 
-// tree is the content every Store implementation is checked with.
-var tree = map[string]string{
-	"a/x.mp4":   "0123456789",
-	"a/y.ism":   "<smil/>",
-	"a/sub/z":   "z",
-	"b/w":       "",
-	"top.txt":   "top",
-	"c/d/e/f":   "deep",
-	"c/d/e/g.x": "g",
+// TestStores: Local and Mem (and the remote Store, over a Remote in memory)
+// read as a Store should (storagetest.Reader), over the same tree.
+func TestStores(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		st   func(t *testing.T) (storage.Store, func(string, []byte))
+	}{
+		{"local", func(t *testing.T) (storage.Store, func(string, []byte)) {
+			root := t.TempDir()
+			return storage.NewLocal(root, storage.LocalOptions{}), writeFile(t, root)
+		}},
+		{"local unmapped", func(t *testing.T) (storage.Store, func(string, []byte)) {
+			root := t.TempDir()
+			return storage.NewLocal(root, storage.LocalOptions{NoMapping: true}), writeFile(t, root)
+		}},
+		{"mem", func(t *testing.T) (storage.Store, func(string, []byte)) {
+			m := storage.NewMem()
+			return m, func(name string, b []byte) {
+				if err := m.Put(name, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+		{"remote", func(t *testing.T) (storage.Store, func(string, []byte)) {
+			r := storagetest.NewRemote()
+			return storage.NewRemote(r, fastOptions()), r.Put
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st, put := c.st(t)
+			storagetest.Reader(t, st, put)
+		})
+	}
 }
 
-// writeTree writes tree under root.
-func writeTree(t *testing.T, root string) {
-	t.Helper()
-	for name, data := range tree {
+// writeFile writes a file under root by its Store name.
+func writeFile(t *testing.T, root string) func(string, []byte) {
+	return func(name string, b []byte) {
 		p := filepath.Join(root, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
-// TestStores: Local and Mem agree on List, Open, ReadAt, Size and the
-// errors, over the same tree.
-func TestStores(t *testing.T) {
-	root := t.TempDir()
-	writeTree(t, root)
-	mem := storage.NewMem()
-	for name, data := range tree {
-		if err := mem.Put(name, []byte(data)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, s := range []struct {
-		name string
-		st   storage.Store
-	}{
-		{"local", storage.NewLocal(root, storage.LocalOptions{})},
-		{"local unmapped", storage.NewLocal(root, storage.LocalOptions{NoMapping: true})},
-		{"mem", mem},
-	} {
-		t.Run(s.name, func(t *testing.T) { checkStore(t, s.st) })
-	}
-}
-
-func checkStore(t *testing.T, st storage.Store) {
-	lists := map[string][]storage.Entry{
-		"":       {{Name: "a", Dir: true}, {Name: "b", Dir: true}, {Name: "c", Dir: true}, {Name: "top.txt", Size: 3}},
-		"a/":     {{Name: "sub", Dir: true}, {Name: "x.mp4", Size: 10}, {Name: "y.ism", Size: 7}},
-		"a/sub/": {{Name: "z", Size: 1}},
-		"b/":     {{Name: "w"}},
-		"c/d/":   {{Name: "e", Dir: true}},
-		"c/d/e/": {{Name: "f", Size: 4}, {Name: "g.x", Size: 1}},
-	}
-	for prefix, want := range lists {
-		got, err := st.List(prefix)
-		if err != nil || !reflect.DeepEqual(got, want) {
-			t.Errorf("List(%q) = %v, %v; want %v", prefix, got, err, want)
-		}
-	}
-	for _, prefix := range []string{"nosuch/", "a/nosuch/", "top.txt/", "a/x.mp4/"} {
-		if got, err := st.List(prefix); !errors.Is(err, storage.ErrNotFound) || !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("List(%q) = %v, %v; want ErrNotFound", prefix, got, err)
-		}
-	}
-	for _, prefix := range []string{"a", "/", "../", "a/../", ".a/", "a\\b/"} {
-		if _, err := st.List(prefix); !errors.Is(err, storage.ErrInvalidName) || !errors.Is(err, fs.ErrInvalid) {
-			t.Errorf("List(%q): %v, want ErrInvalidName", prefix, err)
-		}
-	}
-	for name, data := range tree {
-		o, err := st.Open(name)
-		if err != nil {
-			t.Errorf("Open(%q): %v", name, err)
-			continue
-		}
-		if o.Size() != int64(len(data)) {
-			t.Errorf("%s: Size %d, want %d", name, o.Size(), len(data))
-		}
-		p := make([]byte, len(data))
-		if n, err := o.ReadAt(p, 0); n != len(p) || (err != nil && err != io.EOF) || string(p) != data {
-			t.Errorf("%s: ReadAt = %d, %v, %q", name, n, err, p)
-		}
-		if m := storage.MappingOf(o); m != nil && !bytes.Equal(m, []byte(data)) {
-			t.Errorf("%s: mapping %q", name, m)
-		}
-		if o.Identity() == "" {
-			t.Errorf("%s: no Identity", name)
-		}
-		if err := o.Close(); err != nil {
-			t.Errorf("%s: Close: %v", name, err)
-		}
-	}
-	o, err := st.Open("a/x.mp4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
-	p := make([]byte, 4)
-	if n, err := o.ReadAt(p, 8); n != 2 || err != io.EOF || string(p[:2]) != "89" {
-		t.Errorf("ReadAt across the end: %d, %v, %q", n, err, p[:n])
-	}
-	if n, err := o.ReadAt(p, 10); n != 0 || err != io.EOF {
-		t.Errorf("ReadAt at the end: %d, %v", n, err)
-	}
-	for _, name := range []string{"nosuch", "a/nosuch.mp4", "a", "a/sub", "top.txt/x"} {
-		if _, err := st.Open(name); !errors.Is(err, storage.ErrNotFound) || !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("Open(%q): %v, want ErrNotFound", name, err)
-		}
-	}
-	for _, name := range []string{"", "/a/x.mp4", "a/../a/x.mp4", "../x", "a/.x", "a\\x.mp4", "a/x\x00", "a/"} {
-		if _, err := st.Open(name); !errors.Is(err, storage.ErrInvalidName) {
-			t.Errorf("Open(%q): %v, want ErrInvalidName", name, err)
-		}
-	}
-	if got := filepath.Base(st.Locate("a/x.mp4")); got != "x.mp4" {
-		t.Errorf("Locate base name %q", got)
+// writeTree writes storagetest.Tree under root.
+func writeTree(t *testing.T, root string) {
+	t.Helper()
+	put := writeFile(t, root)
+	for name, data := range storagetest.Tree {
+		put(name, []byte(data))
 	}
 }

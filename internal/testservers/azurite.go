@@ -3,7 +3,6 @@ package testservers
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,7 +36,7 @@ func AzuritePath(t testing.TB) string {
 // fault-injecting Proxy (its methods are promoted: Count, Requests,
 // SetDelay, SetFail, …).
 type AzuriteServer struct {
-	*Proxy
+	proxied
 	// Endpoint is the account's blob URL through the proxy,
 	// http://127.0.0.1:port/devstoreaccount1: the code under test's.
 	Endpoint string
@@ -47,8 +46,6 @@ type AzuriteServer struct {
 	Account        string // devstoreaccount1
 	Key            string // its shared key
 
-	t      testing.TB
-	proc   *process
 	client *azblob.Client // on DirectEndpoint
 }
 
@@ -74,30 +71,21 @@ func Azurite(t testing.TB) *AzuriteServer {
 		DirectEndpoint: base + "/" + AzuriteAccount,
 		Account:        AzuriteAccount,
 		Key:            AzuriteKey,
-		t:              t,
-		proc: &process{
-			name: "azurite-blob",
-			argv: []string{bin,
-				"--blobHost", "127.0.0.1",
-				"--blobPort", strconv.Itoa(port),
-				"--location", dir,
-				"--silent",
-				"--skipApiVersionCheck", // the SDK may be newer than the emulator
-				"--loose",
-				"--disableTelemetry"},
-			// AZURITE_ACCOUNTS would replace the well-known account.
-			env: environ([]string{"AZURITE_"}),
-		},
 	}
-	t.Cleanup(s.proc.stop)
-	if err := s.proc.start(s.ready); err != nil {
-		t.Fatalf("testservers: %v", err)
+	proc := &process{
+		name: "azurite-blob",
+		argv: []string{bin,
+			"--blobHost", "127.0.0.1",
+			"--blobPort", strconv.Itoa(port),
+			"--location", dir,
+			"--silent",
+			"--skipApiVersionCheck", // the SDK may be newer than the emulator
+			"--loose",
+			"--disableTelemetry"},
+		// AZURITE_ACCOUNTS would replace the well-known account.
+		env: environ([]string{"AZURITE_"}),
 	}
-	target, _ := url.Parse(base)
-	if s.Proxy, err = newProxy(target, azureErrorBody); err != nil {
-		t.Fatalf("testservers: proxy: %v", err)
-	}
-	t.Cleanup(s.Proxy.stop)
+	s.proxied = launch(t, proc, s.ready, base, azureErrorBody)
 	s.Endpoint = s.Proxy.URL() + "/" + AzuriteAccount
 	cred, err := azblob.NewSharedKeyCredential(AzuriteAccount, AzuriteKey)
 	if err != nil {
@@ -126,30 +114,6 @@ func (s *AzuriteServer) ready() bool {
 func (s *AzuriteServer) ConnectionString() string {
 	return "DefaultEndpointsProtocol=http;AccountName=" + s.Account + ";AccountKey=" + s.Key +
 		";BlobEndpoint=" + s.Endpoint + ";"
-}
-
-// Stop stops Azurite (SIGTERM: it writes its metadata out) and closes the
-// proxy's port: the code under test sees its connections refused. The
-// data stays.
-func (s *AzuriteServer) Stop() {
-	s.t.Helper()
-	s.Proxy.stop()
-	s.proc.stop()
-}
-
-// Start starts Azurite again after Stop, on the same port and data
-// directory, and reopens the proxy's port.
-func (s *AzuriteServer) Start() {
-	s.t.Helper()
-	if s.proc.running() {
-		s.t.Fatal("testservers: Azurite.Start: it is running")
-	}
-	if err := s.proc.start(s.ready); err != nil {
-		s.t.Fatalf("testservers: %v", err)
-	}
-	if err := s.Proxy.start(); err != nil {
-		s.t.Fatalf("testservers: proxy: %v", err)
-	}
 }
 
 // CreateContainer creates a container.

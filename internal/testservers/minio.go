@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,15 +46,13 @@ func defaultMinIOPath() string {
 // MinIOServer is a MinIO server behind a counting, fault-injecting Proxy
 // (its methods are promoted: Count, Requests, SetDelay, SetFail, …).
 type MinIOServer struct {
-	*Proxy
+	proxied
 	Endpoint       string // the proxy's URL, http://127.0.0.1:port: the code under test's
 	DirectEndpoint string // MinIO's own URL, for set-up and checks that must not count
 	AccessKey      string
 	SecretKey      string
 	Region         string // us-east-1, MinIO's default
 
-	t      testing.TB
-	proc   *process
 	client *minio.Client // on DirectEndpoint
 }
 
@@ -85,32 +82,23 @@ func MinIO(t testing.TB) *MinIOServer {
 		AccessKey:      MinIOAccessKey,
 		SecretKey:      MinIOSecretKey,
 		Region:         "us-east-1",
-		t:              t,
-		proc: &process{
-			name: "minio",
-			argv: []string{bin, "server",
-				"--address", "127.0.0.1:" + strconv.Itoa(port),
-				"--quiet",
-				"--certs-dir", filepath.Join(dir, "certs"),
-				filepath.Join(dir, "data")},
-			env: environ([]string{"MINIO_"},
-				"MINIO_ROOT_USER="+MinIOAccessKey,
-				"MINIO_ROOT_PASSWORD="+MinIOSecretKey,
-				"MINIO_BROWSER=off", // no console listening on a port of its own
-				"MINIO_UPDATE=off"),
-		},
 	}
-	t.Cleanup(s.proc.stop)
-	if err := s.proc.start(s.ready); err != nil {
-		t.Fatalf("testservers: %v", err)
+	proc := &process{
+		name: "minio",
+		argv: []string{bin, "server",
+			"--address", "127.0.0.1:" + strconv.Itoa(port),
+			"--quiet",
+			"--certs-dir", filepath.Join(dir, "certs"),
+			filepath.Join(dir, "data")},
+		env: environ([]string{"MINIO_"},
+			"MINIO_ROOT_USER="+MinIOAccessKey,
+			"MINIO_ROOT_PASSWORD="+MinIOSecretKey,
+			"MINIO_BROWSER=off", // no console listening on a port of its own
+			"MINIO_UPDATE=off"),
 	}
-	target, _ := url.Parse(direct)
-	if s.Proxy, err = newProxy(target, s3ErrorBody); err != nil {
-		t.Fatalf("testservers: proxy: %v", err)
-	}
-	t.Cleanup(s.Proxy.stop)
+	s.proxied = launch(t, proc, s.ready, direct, s3ErrorBody)
 	s.Endpoint = s.Proxy.URL()
-	s.client, err = minio.New(target.Host, &minio.Options{
+	s.client, err = minio.New("127.0.0.1:"+strconv.Itoa(port), &minio.Options{
 		Creds:     credentials.NewStaticV4(MinIOAccessKey, MinIOSecretKey, ""),
 		Region:    s.Region,
 		Transport: &http.Transport{Proxy: nil},
@@ -123,29 +111,6 @@ func MinIO(t testing.TB) *MinIOServer {
 
 func (s *MinIOServer) ready() bool {
 	return answers(s.DirectEndpoint+"/minio/health/live", func(st int) bool { return st == http.StatusOK })()
-}
-
-// Stop stops MinIO and closes the proxy's port: the code under test sees
-// its connections refused, as when a store goes down. The data stays.
-func (s *MinIOServer) Stop() {
-	s.t.Helper()
-	s.Proxy.stop()
-	s.proc.stop()
-}
-
-// Start starts MinIO again after Stop, on the same port and data
-// directory, and reopens the proxy's port.
-func (s *MinIOServer) Start() {
-	s.t.Helper()
-	if s.proc.running() {
-		s.t.Fatal("testservers: MinIO.Start: it is running")
-	}
-	if err := s.proc.start(s.ready); err != nil {
-		s.t.Fatalf("testservers: %v", err)
-	}
-	if err := s.Proxy.start(); err != nil {
-		s.t.Fatalf("testservers: proxy: %v", err)
-	}
 }
 
 func ctx10s() (context.Context, context.CancelFunc) {

@@ -1,8 +1,6 @@
 package ts_test
 
 import (
-	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +10,7 @@ import (
 	"github.com/Eyevinn/mp4ff/hevc"
 	"github.com/Eyevinn/mp4ff/mp4"
 
+	"github.com/drmorigin/drmorigin/internal/fftest"
 	"github.com/drmorigin/drmorigin/packager/ts"
 )
 
@@ -110,126 +109,35 @@ func demoTrack(tb testing.TB, rel string) *track {
 	return loadTrack(tb, out)
 }
 
-// needFFmpeg fails the test (never skips it) when ffmpeg or ffprobe is
-// missing.
-func needFFmpeg(tb testing.TB) {
-	tb.Helper()
-	for _, tool := range []string{"ffmpeg", "ffprobe"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			tb.Fatalf("%s not found (%v): apt-get install -y ffmpeg", tool, err)
-		}
-	}
-}
+// The ffmpeg oracle (internal/fftest), by the names these tests use.
+var (
+	needFFmpeg    = fftest.NeedTools
+	sourceHashes  = fftest.SourceHashes
+	checkLog      = fftest.CheckTSLog
+	equalHashes   = fftest.EqualHashes
+	writeSegments = fftest.WriteSegments
+)
 
 // run runs a command and returns its stdout and stderr.
 func run(tb testing.TB, name string, args ...string) (stdout, stderr string) {
 	tb.Helper()
-	var o, e bytes.Buffer
-	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = &o, &e
-	if err := cmd.Run(); err != nil {
-		tb.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(e.String()))
-	}
-	return o.String(), e.String()
-}
-
-func tail(s string) string {
-	if len(s) > 4000 {
-		return "…" + s[len(s)-4000:]
-	}
-	return s
+	return fftest.Run(tb, false, name, args...)
 }
 
 // frameHashes decodes the first stream of the given type ("v" or "a") of
 // input with ffmpeg and returns the MD5 of every decoded frame, in order,
-// with ffmpeg's log (at level debug when debug is set).
+// with ffmpeg's log at level debug.
 func frameHashes(tb testing.TB, input, stream string, extra ...string) (hashes []string, log string) {
 	tb.Helper()
-	args := append([]string{"-nostdin", "-hide_banner", "-loglevel", "debug"}, extra...)
-	args = append(args, "-i", input, "-map", "0:"+stream+":0", "-f", "framemd5", "-")
-	out, errOut := run(tb, "ffmpeg", args...)
-	for line := range strings.SplitSeq(out, "\n") {
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		f := strings.Split(line, ",")
-		hashes = append(hashes, strings.TrimSpace(f[len(f)-1]))
-	}
-	return hashes, errOut
+	return fftest.FrameHashes(tb, false, input, stream, extra...)
 }
 
 // frameHashesLenient is frameHashes that tolerates ffmpeg failing (as it
-// may on undecryptable input).
+// may on undecryptable input), with its log at level warning.
 func frameHashesLenient(tb testing.TB, input, stream string, extra ...string) (hashes []string, log string) {
 	tb.Helper()
 	args := append([]string{"-nostdin", "-hide_banner", "-loglevel", "warning"}, extra...)
 	args = append(args, "-i", input, "-map", "0:"+stream+":0", "-f", "framemd5", "-")
-	var o, e bytes.Buffer
-	cmd := exec.Command("ffmpeg", args...)
-	cmd.Stdout, cmd.Stderr = &o, &e
-	_ = cmd.Run()
-	for line := range strings.SplitSeq(o.String(), "\n") {
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		f := strings.Split(line, ",")
-		hashes = append(hashes, strings.TrimSpace(f[len(f)-1]))
-	}
-	return hashes, e.String()
-}
-
-// sourceHashes decodes a source track file with its edit list ignored, so
-// that every sample is a frame, as in the TS.
-func sourceHashes(tb testing.TB, path, stream string) []string {
-	tb.Helper()
-	h, _ := frameHashes(tb, path, stream, "-ignore_editlist", "1")
-	if len(h) == 0 {
-		tb.Fatalf("%s: no frames decoded", path)
-	}
-	return h
-}
-
-// checkLog fails on the demuxer warnings that betray a broken TS.
-func checkLog(tb testing.TB, what, log string) {
-	tb.Helper()
-	for _, bad := range []string{"Continuity check failed", "non-monotonous DTS", "non monotonically increasing dts",
-		"Packet corrupt", "PES packet size mismatch", "invalid dts", "Invalid timestamps", "corrupt input packet"} {
-		if i := strings.Index(log, bad); i >= 0 {
-			j := max(0, i-200)
-			tb.Errorf("%s: ffmpeg says %q: …%s", what, bad, log[j:min(len(log), i+200)])
-		}
-	}
-}
-
-func equalHashes(tb testing.TB, what string, got, want []string) {
-	tb.Helper()
-	if len(got) != len(want) {
-		tb.Errorf("%s: %d frames decoded, source has %d", what, len(got), len(want))
-	}
-	for i := range min(len(got), len(want)) {
-		if got[i] != want[i] {
-			tb.Errorf("%s: frame %d hash %s, source %s", what, i, got[i], want[i])
-			return
-		}
-	}
-}
-
-// writeSegments writes the segments into dir as seg%03d.ts and all.ts (their
-// concatenation), returning the file names.
-func writeSegments(tb testing.TB, dir string, segs [][]byte) (names []string, all string) {
-	tb.Helper()
-	var cat []byte
-	for i, s := range segs {
-		n := filepath.Join(dir, fmt.Sprintf("seg%03d.ts", i))
-		if err := os.WriteFile(n, s, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		names = append(names, n)
-		cat = append(cat, s...)
-	}
-	all = filepath.Join(dir, "all.ts")
-	if err := os.WriteFile(all, cat, 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	return names, all
+	out, log := fftest.Run(tb, true, "ffmpeg", args...)
+	return fftest.Hashes(out), log
 }

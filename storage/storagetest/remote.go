@@ -1,5 +1,10 @@
 // Package storagetest holds test doubles of the storage package's
-// interfaces, for the tests of the packages that read through them.
+// interfaces, for the tests of the packages that read through them, and
+// the conformance suites every storage backend runs: Reader and Writer for
+// a Store (Local, Mem, the remote Store over each object store), and
+// RemoteReads and RemoteWrites for an object store's Remote on a real
+// server (S3 on MinIO, Azure Blob on Azurite). ExpectFailure shows that a
+// suite fails a backend that breaks its contract.
 package storagetest
 
 import (
