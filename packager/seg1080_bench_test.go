@@ -1,0 +1,69 @@
+package packager_test
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/drmorigin/drmorigin/packager"
+)
+
+// seg1080Track opens the video of the bench suite's 1080p asset
+// (bench.SegAssetName: 1.15 MB segments, the size the floor multiples are
+// measured at) from $SEG1080_ROOT, or else from bench/out/cache, where
+// `make bench SHORT=1 ONLY=cpu` makes it. Without it the benchmark skips
+// and says how to make it: the asset is an 8 s ffmpeg encode, too big to
+// keep in testdata.
+func seg1080Track(b *testing.B) *packager.Track {
+	root := os.Getenv("SEG1080_ROOT")
+	if root == "" {
+		_, file, _, _ := runtime.Caller(0)
+		root = filepath.Join(filepath.Dir(file), "..", "bench", "out", "cache")
+	}
+	if _, err := os.Stat(filepath.Join(root, "seg1080")); err != nil {
+		b.Skipf("no seg1080 asset in %s (make bench SHORT=1 ONLY=cpu makes it, or set SEG1080_ROOT)", root)
+	}
+	lib := packager.NewLibrary(localStore(root), 4)
+	b.Cleanup(func() { lib.Close() })
+	a, err := lib.Asset("seg1080")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, t := range a.Tracks {
+		if t.Kind == packager.Video {
+			return t
+		}
+	}
+	b.Fatal("no video track")
+	return nil
+}
+
+// benchSeg1080 times AppendSegment of the asset's second fragment (a key
+// frame of 205 KB and 49 P and B frames, one slice each) in scheme sc
+// (0: clear) as CMAF, with a warm buffer and Scratch.
+func benchSeg1080(b *testing.B, sc packager.Scheme) {
+	tr := seg1080Track(b)
+	var e *packager.Protection
+	if sc != 0 {
+		e = testEncryption(b, sc)
+	}
+	s := new(packager.Scratch)
+	buf, err := tr.AppendSegment(nil, 1, packager.CMAF, e, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(tr.Fragments[1].Size)
+	for b.Loop() {
+		if buf, err = tr.AppendSegment(buf[:0], 1, packager.CMAF, e, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSeg1080Clear, BenchmarkSeg1080CENC and BenchmarkSeg1080CBCS: one
+// 1080p segment of the bench suite, clear, cenc and cbcs.
+func BenchmarkSeg1080Clear(b *testing.B) { benchSeg1080(b, 0) }
+func BenchmarkSeg1080CENC(b *testing.B)  { benchSeg1080(b, packager.SchemeCENC) }
+func BenchmarkSeg1080CBCS(b *testing.B)  { benchSeg1080(b, packager.SchemeCBCS) }
