@@ -31,6 +31,7 @@ type PatternBatch struct {
 	// are as long; nil when idle.
 	dst, src [4][]byte
 	chains   [4][16]byte // each lane's CBC chain
+	copying  [4]bool     // each lane's dst is apart from its src
 	active   int
 	copies   int                 // active lanes whose dst is not their src
 	sink     [patternStride]byte // what idle lanes work on, in place, in step with the rest
@@ -88,15 +89,19 @@ func (b *PatternBatch) AddTo(dst, src []byte) {
 		b.k.EncryptPattern(dst, b.iv, PatternVideo)
 		return
 	}
-	if len(src) < patternStride {
+	inPlace := len(src) == 0 || same(dst, src)
+	switch {
+	case inPlace && cryptBlocks(src) == 0:
+		return // no whole block: nothing to encrypt
+	case !inPlace && len(src) < patternStride:
 		b.tail(dst, src, b.iv) // at most one block to encrypt: no lane
 		return
 	}
 	for l := range b.src {
 		if b.src[l] == nil {
-			b.dst[l], b.src[l], b.chains[l] = dst, src, b.iv
+			b.dst[l], b.src[l], b.chains[l], b.copying[l] = dst, src, b.iv, !inPlace
 			b.active++
-			if !same(dst, src) {
+			if !inPlace {
 				b.copies++
 			}
 			break
@@ -114,14 +119,27 @@ func (b *PatternBatch) Flush() {
 	}
 }
 
-// step runs the active lanes over whole strides until the shortest has
-// less than a stride left, idle lanes marking time on the sink, and ends
-// those lanes' ranges (tail).
+// cryptBlocks is the number of encrypted blocks of range r under 1:9.
+func cryptBlocks(r []byte) int { return (len(r)/BlockSize + 9) / 10 }
+
+// step runs the active lanes until one of them ends, idle lanes marking
+// time on the sink, and frees the lanes that are done.
 func (b *PatternBatch) step() {
+	if b.copies == 0 {
+		b.stepInPlace()
+		return
+	}
+	// Copying lanes run whole strides (a stride past a range's end is
+	// another range's bytes): a lane with less than a stride left ends
+	// here (tail).
 	var dsts, srcs [4]*byte
 	var strides [4]int
 	n := -1
 	for l, r := range b.src {
+		if r != nil && len(r) < patternStride {
+			b.end(l)
+			r = nil
+		}
 		if r == nil {
 			dsts[l], srcs[l] = &b.sink[0], &b.sink[0]
 			continue
@@ -134,27 +152,60 @@ func (b *PatternBatch) step() {
 	if n < 0 {
 		return
 	}
-	if b.copies > 0 {
-		cbcsCopyLanes4Asm(&b.k.enc[0], &dsts, &srcs, &b.chains, &strides, n)
-	} else {
-		cbcsLanes4Asm(&b.k.enc[0], &dsts, &b.chains, &strides, n)
-	}
+	cbcsCopyLanes4Asm(&b.k.enc[0], &dsts, &srcs, &b.chains, &strides, n)
 	for l, r := range b.src {
 		if r == nil {
 			continue
 		}
-		d, r := b.dst[l][n*patternStride:], r[n*patternStride:]
-		if len(r) >= patternStride {
-			b.dst[l], b.src[l] = d, r
+		b.dst[l], b.src[l] = b.dst[l][n*patternStride:], r[n*patternStride:]
+		if len(b.src[l]) < patternStride {
+			b.end(l)
+		}
+	}
+}
+
+// stepInPlace is step when every lane encrypts in place: the lanes run
+// until the one with the fewest encrypted blocks left is done, its last
+// block in a partial stride included.
+func (b *PatternBatch) stepInPlace() {
+	var ptrs [4]*byte
+	var strides [4]int
+	n := -1
+	for l, r := range b.src {
+		if r == nil {
+			ptrs[l] = &b.sink[0]
 			continue
 		}
-		b.tail(d, r, b.chains[l])
-		if !same(b.dst[l], b.src[l]) {
-			b.copies--
+		ptrs[l], strides[l] = &r[0], patternStride
+		if c := cryptBlocks(r); n < 0 || c < n {
+			n = c
 		}
-		b.dst[l], b.src[l] = nil, nil
-		b.active--
 	}
+	if n <= 0 {
+		return
+	}
+	cbcsLanes4Asm(&b.k.enc[0], &ptrs, &b.chains, &strides, n)
+	for l, r := range b.src {
+		if r == nil {
+			continue
+		}
+		if r = r[min(n*patternStride, len(r)):]; cryptBlocks(r) == 0 {
+			r = nil
+			b.active--
+		}
+		b.dst[l], b.src[l] = r, r
+	}
+}
+
+// end finishes lane l's range, which has less than a stride left, and
+// frees the lane.
+func (b *PatternBatch) end(l int) {
+	b.tail(b.dst[l], b.src[l], b.chains[l])
+	if b.copying[l] {
+		b.copies--
+	}
+	b.dst[l], b.src[l] = nil, nil
+	b.active--
 }
 
 // tail ends a range with less than a stride left, its chain at iv: the
