@@ -61,3 +61,6 @@ func cbcLanes8Asm(keys *byte, ptrs *[8]*byte, ivs *[8][16]byte, strides *[8]int,
 
 //go:noescape
 func cbcLanes16Asm(keys *byte, ptrs *[16]*byte, ivs *[16][16]byte, n int)
+
+//go:noescape
+func cbcsCopyLanes4Asm(xk *byte, dsts *[4]*byte, srcs *[4]*byte, ivs *[4][16]byte, strides *[4]int, n int)

@@ -31,3 +31,7 @@ func cbcLanes8Asm(keys *byte, ptrs *[8]*byte, ivs *[8][16]byte, strides *[8]int,
 }
 
 func cbcLanes16Asm(keys *byte, ptrs *[16]*byte, ivs *[16][16]byte, n int) { panic("unreachable") }
+
+func cbcsCopyLanes4Asm(xk *byte, dsts *[4]*byte, srcs *[4]*byte, ivs *[4][16]byte, strides *[4]int, n int) {
+	panic("unreachable")
+}

@@ -1,7 +1,8 @@
 package crypto
 
 // PatternBatch encrypts the protected ranges of many cbcs video samples
-// (pattern 1:9, one constant IV) in place, four ranges at a time.
+// (pattern 1:9, one constant IV), four ranges at a time, in place or from
+// a source into the output in the same pass.
 //
 // Within one protected range the CBC chain runs through every encrypted
 // block, so a range is bound by AESENC's latency: about 40 cycles a block
@@ -9,17 +10,31 @@ package crypto
 // ranges of different samples (and subsamples) are independent chains, so
 // the batch keeps four of them in flight. Each range comes out exactly as
 // EncryptPattern(range, iv, PatternVideo) makes it; only the order of the
-// work changes. Ranges must not overlap and must stay in place until
-// Flush; ranges still queued when the caller gives up are left partly
-// encrypted (the caller fails closed). Reset before use; it allocates
-// nothing.
+// work changes.
+//
+// Copying (AddSampleTo, AddTo) is how a cbcs segment is made: the lanes
+// copy the nine clear blocks after each encrypted one as they go, so the
+// bytes are read and written once, and the copy's loads and stores fill
+// the cycles in which the chains wait on AESENC. A 1:9 range is mostly
+// copy: encrypting it after a separate copy cost a second pass over the
+// output and left the longest chain (a key frame's slice, a fifth of a
+// segment) to run alone after the copy.
+//
+// Ranges must not overlap (a destination may be its own source) and must
+// stay in place until Flush; ranges still queued when the caller gives up
+// are left partly written (the caller fails closed). Reset before use; it
+// allocates nothing.
 type PatternBatch struct {
-	k      *Key
-	iv     [16]byte
-	lanes  [4][]byte   // each active range from its next encrypted block; nil when idle
-	chains [4][16]byte // each lane's CBC chain
-	active int
-	sink   [BlockSize]byte // what idle lanes encrypt, in place, in step with the rest
+	k  *Key
+	iv [16]byte
+	// Each active lane's range from its next stride: dst[l] and src[l]
+	// are as long; nil when idle.
+	dst, src [4][]byte
+	chains   [4][16]byte // each lane's CBC chain
+	copying  [4]bool     // each lane's dst is apart from its src
+	active   int
+	copies   int                 // active lanes whose dst is not their src
+	sink     [patternStride]byte // what idle lanes work on, in place, in step with the rest
 }
 
 // patternStride is the distance between the encrypted blocks of pattern
@@ -32,42 +47,67 @@ func (b *PatternBatch) Reset(k *Key, iv [16]byte) {
 }
 
 // AddSample queues the protected ranges of sample under subs (the map
-// EncryptCBCS takes; none: the whole sample is one range).
+// EncryptCBCS takes; none: the whole sample is one range), in place.
 func (b *PatternBatch) AddSample(sample []byte, subs []Subsample) error {
+	return b.AddSampleTo(sample, sample, subs)
+}
+
+// AddSampleTo makes in dst the sample src encrypted under subs: it copies
+// the clear ranges now and queues the protected ones, which the lanes copy
+// and encrypt. dst must be as long as src, and either src itself or apart
+// from it.
+func (b *PatternBatch) AddSampleTo(dst, src []byte, subs []Subsample) error {
+	if len(dst) != len(src) {
+		return ErrLength
+	}
 	if len(subs) == 0 {
-		b.Add(sample)
+		b.AddTo(dst, src)
 		return nil
 	}
-	if err := checkSubsamples(subs, len(sample)); err != nil {
+	if err := checkSubsamples(subs, len(src)); err != nil {
 		return err
 	}
 	pos := 0
 	for _, s := range subs {
-		pos += int(s.Clear)
-		end := pos + int(s.Protected)
-		b.Add(sample[pos:end])
+		end := pos + int(s.Clear)
+		copyApart(dst[pos:end], src[pos:end])
+		pos, end = end, end+int(s.Protected)
+		b.AddTo(dst[pos:end], src[pos:end])
 		pos = end
 	}
 	return nil
 }
 
-// Add queues one protected range.
-func (b *PatternBatch) Add(r []byte) {
-	if cryptBlocks(r) == 0 {
-		return // no whole block: nothing to encrypt
-	}
+// Add queues one protected range, encrypted in place.
+func (b *PatternBatch) Add(r []byte) { b.AddTo(r, r) }
+
+// AddTo queues one protected range: dst becomes src encrypted under 1:9.
+// dst and src are as long, and the same or apart.
+func (b *PatternBatch) AddTo(dst, src []byte) {
 	if !useAsm {
-		b.k.EncryptPattern(r, b.iv, PatternVideo)
+		copyApart(dst, src)
+		b.k.EncryptPattern(dst, b.iv, PatternVideo)
 		return
 	}
-	for l := range b.lanes {
-		if b.lanes[l] == nil {
-			b.lanes[l], b.chains[l] = r, b.iv
+	inPlace := len(src) == 0 || same(dst, src)
+	switch {
+	case inPlace && cryptBlocks(src) == 0:
+		return // no whole block: nothing to encrypt
+	case !inPlace && len(src) < patternStride:
+		b.tail(dst, src, b.iv) // at most one block to encrypt: no lane
+		return
+	}
+	for l := range b.src {
+		if b.src[l] == nil {
+			b.dst[l], b.src[l], b.chains[l], b.copying[l] = dst, src, b.iv, !inPlace
 			b.active++
+			if !inPlace {
+				b.copies++
+			}
 			break
 		}
 	}
-	if b.active == len(b.lanes) {
+	if b.active == len(b.src) {
 		b.step()
 	}
 }
@@ -82,13 +122,56 @@ func (b *PatternBatch) Flush() {
 // cryptBlocks is the number of encrypted blocks of range r under 1:9.
 func cryptBlocks(r []byte) int { return (len(r)/BlockSize + 9) / 10 }
 
-// step runs the active lanes until the shortest ends, idle lanes marking
+// step runs the active lanes until one of them ends, idle lanes marking
 // time on the sink, and frees the lanes that are done.
 func (b *PatternBatch) step() {
+	if b.copies == 0 {
+		b.stepInPlace()
+		return
+	}
+	// Copying lanes run whole strides (a stride past a range's end is
+	// another range's bytes): a lane with less than a stride left ends
+	// here (tail).
+	var dsts, srcs [4]*byte
+	var strides [4]int
+	n := -1
+	for l, r := range b.src {
+		if r != nil && len(r) < patternStride {
+			b.end(l)
+			r = nil
+		}
+		if r == nil {
+			dsts[l], srcs[l] = &b.sink[0], &b.sink[0]
+			continue
+		}
+		dsts[l], srcs[l], strides[l] = &b.dst[l][0], &r[0], patternStride
+		if c := len(r) / patternStride; n < 0 || c < n {
+			n = c
+		}
+	}
+	if n < 0 {
+		return
+	}
+	cbcsCopyLanes4Asm(&b.k.enc[0], &dsts, &srcs, &b.chains, &strides, n)
+	for l, r := range b.src {
+		if r == nil {
+			continue
+		}
+		b.dst[l], b.src[l] = b.dst[l][n*patternStride:], r[n*patternStride:]
+		if len(b.src[l]) < patternStride {
+			b.end(l)
+		}
+	}
+}
+
+// stepInPlace is step when every lane encrypts in place: the lanes run
+// until the one with the fewest encrypted blocks left is done, its last
+// block in a partial stride included.
+func (b *PatternBatch) stepInPlace() {
 	var ptrs [4]*byte
 	var strides [4]int
 	n := -1
-	for l, r := range b.lanes {
+	for l, r := range b.src {
 		if r == nil {
 			ptrs[l] = &b.sink[0]
 			continue
@@ -102,7 +185,7 @@ func (b *PatternBatch) step() {
 		return
 	}
 	cbcsLanes4Asm(&b.k.enc[0], &ptrs, &b.chains, &strides, n)
-	for l, r := range b.lanes {
+	for l, r := range b.src {
 		if r == nil {
 			continue
 		}
@@ -110,7 +193,38 @@ func (b *PatternBatch) step() {
 			r = nil
 			b.active--
 		}
-		b.lanes[l] = r
+		b.dst[l], b.src[l] = r, r
+	}
+}
+
+// end finishes lane l's range, which has less than a stride left, and
+// frees the lane.
+func (b *PatternBatch) end(l int) {
+	b.tail(b.dst[l], b.src[l], b.chains[l])
+	if b.copying[l] {
+		b.copies--
+	}
+	b.dst[l], b.src[l] = nil, nil
+	b.active--
+}
+
+// tail ends a range with less than a stride left, its chain at iv: the
+// first block encrypted when it is whole, the rest copied.
+func (b *PatternBatch) tail(dst, src []byte, iv [16]byte) {
+	if len(src) >= BlockSize {
+		cbcEncAsm(&b.k.enc[0], &iv, &dst[0], &src[0], 1)
+		dst, src = dst[BlockSize:], src[BlockSize:]
+	}
+	copyApart(dst, src)
+}
+
+// same reports whether a and b (as long, not empty) start at one address.
+func same(a, b []byte) bool { return &a[0] == &b[0] }
+
+// copyApart copies src to dst unless they are the same bytes.
+func copyApart(dst, src []byte) {
+	if len(src) > 0 && !same(dst, src) {
+		copy(dst, src)
 	}
 }
 

@@ -55,6 +55,68 @@ func TestPatternBatch(t *testing.T) {
 	}
 }
 
+// TestPatternBatchCopy: ranges copied from a source (AddTo), mixed with
+// ranges encrypted in place, come out as EncryptPattern makes each range
+// from a copy; the source is unchanged and the destination's bytes between
+// the ranges untouched. Lengths cover every tail of a stride (0 to 175
+// bytes past whole strides) and range counts that leave lanes idle.
+func TestPatternBatchCopy(t *testing.T) {
+	k, err := crypto.NewKey(bytes.Repeat([]byte{0x24}, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv := [16]byte{7, 7, 7, 1}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var b crypto.PatternBatch
+	for trial := range 400 {
+		nr := 1 + trial%11
+		src := make([]byte, 0, 1<<20)
+		var spans [][2]int
+		for range nr {
+			gap := rng.IntN(40)
+			n := 160*rng.IntN(30) + rng.IntN(176)
+			if trial%4 == 0 {
+				n = rng.IntN(300000)
+			}
+			for range gap {
+				src = append(src, byte(rng.Uint32()))
+			}
+			at := len(src)
+			for range n {
+				src = append(src, byte(rng.Uint32()))
+			}
+			spans = append(spans, [2]int{at, at + n})
+		}
+		orig := bytes.Clone(src)
+		dst := make([]byte, len(src))
+		for i := range dst {
+			dst[i] = byte(rng.Uint32())
+		}
+		want := bytes.Clone(dst)
+		for _, s := range spans {
+			copy(want[s[0]:s[1]], src[s[0]:s[1]])
+			k.EncryptPattern(want[s[0]:s[1]], iv, crypto.PatternVideo)
+		}
+		b.Reset(k, iv)
+		for i, s := range spans {
+			d := dst[s[0]:s[1]]
+			if (trial+i)%3 == 0 { // in place, in company of copying lanes
+				copy(d, src[s[0]:s[1]])
+				b.Add(d)
+				continue
+			}
+			b.AddTo(d, src[s[0]:s[1]])
+		}
+		b.Flush()
+		if !bytes.Equal(dst, want) {
+			t.Fatalf("trial %d (%d ranges): copying batch differs from EncryptPattern", trial, nr)
+		}
+		if !bytes.Equal(src, orig) {
+			t.Fatalf("trial %d: the source changed", trial)
+		}
+	}
+}
+
 // TestPatternBatchSample: AddSample follows a subsample map as EncryptCBCS
 // does, and refuses a map that does not cover the sample.
 func TestPatternBatchSample(t *testing.T) {
@@ -81,6 +143,19 @@ func TestPatternBatchSample(t *testing.T) {
 	}
 	if err := b.AddSample(got, subs[:1]); err == nil {
 		t.Fatal("a map short of the sample was taken")
+	}
+	// AddSampleTo: the same bytes from a source, the source unchanged.
+	out := make([]byte, len(sample))
+	b.Reset(k, iv)
+	if err := b.AddSampleTo(out, sample, subs); err != nil {
+		t.Fatal(err)
+	}
+	b.Flush()
+	if !bytes.Equal(out, want) {
+		t.Fatal("AddSampleTo differs from EncryptCBCS")
+	}
+	if err := b.AddSampleTo(out[1:], sample, subs); err == nil {
+		t.Fatal("a destination shorter than the source was taken")
 	}
 }
 

@@ -360,10 +360,11 @@ func (t *Track) appendChunkEncrypted(buf []byte, i int, out Output, e *Protectio
 		sr := s.samples[k]
 		subs := s.subs[sr.sub : sr.sub+sr.nsub]
 		if e.Scheme == SchemeCBCS {
-			copy(d, src)
 			if pat == crypto.PatternVideo {
-				err = s.pattern.AddSample(d, subs)
+				// Copied and encrypted in one pass by the lanes.
+				err = s.pattern.AddSampleTo(d, src, subs)
 			} else {
+				copy(d, src)
 				err = e.Key.EncryptCBCS(d, civ, subs, pat)
 			}
 		} else {

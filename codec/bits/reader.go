@@ -1,6 +1,9 @@
 package bits
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // Reader reads bit fields, most significant bit first, through a 64-bit
 // cache. Made by NewEBSPReader it reads the RBSP of a NAL unit straight from
@@ -37,6 +40,9 @@ func NewReader(b []byte) Reader {
 // fill loads whole bytes until the cache holds more than 56 bits or the
 // bytes end.
 func (r *Reader) fill() {
+	if r.n <= 56 && r.pos+8 <= len(r.b) && r.fillWord() {
+		return
+	}
 	for r.n <= 56 && r.pos < len(r.b) {
 		c := r.b[r.pos]
 		r.pos++
@@ -55,23 +61,59 @@ func (r *Reader) fill() {
 	}
 }
 
+// fillWord is fill's fast path, for the bytes of a slice header: the k
+// bytes fill would load, taken from one 8-byte load when none of them is
+// 0x00 (so none can start or be emulation prevention, except a first 0x03
+// after two zero bytes already loaded). It reports false, having loaded
+// nothing, where the byte loop must decide. r.n <= 56 and 8 bytes remain.
+func (r *Reader) fillWord() bool {
+	k := (56-r.n)/8 + 1 // bytes until the cache holds more than 56 bits
+	w := binary.BigEndian.Uint64(r.b[r.pos:])
+	if !r.plain {
+		const ones, highs = 0x0101010101010101, 0x8080808080808080
+		// A high bit for every 0x00 byte (and at worst for a 0x01 byte
+		// before one, which only sends the bytes to the loop).
+		zero := (w - ones) &^ w & highs
+		if zero>>(64-8*k) != 0 || r.zeros >= 2 && r.b[r.pos] == 0x03 {
+			return false
+		}
+		r.zeros = 0
+	}
+	r.cache |= w >> (64 - 8*k) << (64 - r.n - 8*k)
+	r.n += 8 * k
+	r.pos += int(k)
+	r.rbsp += int(k)
+	return true
+}
+
 // U reads k <= 32 bits: u(k) of the syntax tables.
 func (r *Reader) U(k uint) uint32 {
+	// In the cache: the fast path, inlined. k-1 wraps for k 0, which
+	// uFill answers; the masks only spare the compiler's shift checks.
+	if k-1 >= r.n {
+		return r.uFill(k)
+	}
+	v := r.cache >> ((64 - k) & 63)
+	r.cache <<= k & 63
+	r.n -= k
+	return uint32(v)
+}
+
+// uFill is U when the cache holds fewer than k bits, or k is 0.
+func (r *Reader) uFill(k uint) uint32 {
 	if k == 0 {
 		return 0
 	}
+	r.fill()
 	if r.n < k {
-		r.fill()
-		if r.n < k {
-			var v uint32
-			if r.plain {
-				// The cache holds the r.n bits left, then zeros.
-				v = uint32(r.cache >> (64 - k))
-			}
-			r.err = true
-			r.n, r.cache = 0, 0
-			return v
+		var v uint32
+		if r.plain {
+			// The cache holds the r.n bits left, then zeros.
+			v = uint32(r.cache >> (64 - k))
 		}
+		r.err = true
+		r.n, r.cache = 0, 0
+		return v
 	}
 	v := uint32(r.cache >> (64 - k))
 	r.cache <<= k
@@ -85,6 +127,20 @@ func (r *Reader) Flag() bool { return r.U(1) == 1 }
 // UE reads an Exp-Golomb ue(v) value (H.264 9.1); codes longer than 63 bits
 // (values above 2^32-2) set Err.
 func (r *Reader) UE() uint32 {
+	// A code wholly in the cache (the bits past r.n are zeros, so a
+	// leading one within the code is a real one): the fast path, inlined.
+	k := 2*uint(bits.LeadingZeros64(r.cache)) + 1
+	if k > r.n {
+		return r.ueFill()
+	}
+	v := r.cache >> ((64 - k) & 63)
+	r.cache <<= k & 63
+	r.n -= k
+	return uint32(v) - 1
+}
+
+// ueFill is UE when the code may run past the cache.
+func (r *Reader) ueFill() uint32 {
 	if r.n < 63 {
 		r.fill()
 	}

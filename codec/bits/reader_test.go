@@ -1,6 +1,7 @@
 package bits_test
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/drmorigin/drmorigin/codec/bits"
@@ -112,5 +113,131 @@ func TestPlain(t *testing.T) {
 	}
 	if got := r.U(4); got != 0 || !r.Err() {
 		t.Fatalf("u(4) past the end = %d", got)
+	}
+}
+
+// naiveEBSP is the reference of TestReaderMatchesNaive: the RBSP of a NAL
+// unit by the definition (H.264 7.4.1), read one bit at a time.
+type naiveEBSP struct {
+	rbsp []byte
+	ebsp []int // the index in the NAL unit of each RBSP byte
+	bit  int
+}
+
+func newNaive(nalu []byte, plain bool) *naiveEBSP {
+	n := &naiveEBSP{}
+	zeros := 0
+	for i, c := range nalu {
+		if !plain && zeros >= 2 && c == 0x03 {
+			zeros = 0
+			continue
+		}
+		if c == 0 {
+			zeros++
+		} else {
+			zeros = 0
+		}
+		n.rbsp = append(n.rbsp, c)
+		n.ebsp = append(n.ebsp, i)
+	}
+	return n
+}
+
+func (n *naiveEBSP) u(k int) (uint32, bool) {
+	if n.bit+k > 8*len(n.rbsp) {
+		return 0, false
+	}
+	var v uint32
+	for range k {
+		v = v<<1 | uint32(n.rbsp[n.bit/8]>>(7-n.bit%8)&1)
+		n.bit++
+	}
+	return v, true
+}
+
+func (n *naiveEBSP) ue() (uint32, bool) {
+	lz := 0
+	for {
+		b, ok := n.u(1)
+		if !ok || lz > 31 {
+			return 0, false
+		}
+		if b == 1 {
+			break
+		}
+		lz++
+	}
+	v, ok := n.u(lz)
+	return (1<<lz - 1) + v, ok
+}
+
+// leadingZeros counts the zero bits from the next one on.
+func (n *naiveEBSP) leadingZeros() int {
+	z := 0
+	for b := n.bit; b < 8*len(n.rbsp) && n.rbsp[b/8]>>(7-b%8)&1 == 0; b++ {
+		z++
+	}
+	return z
+}
+
+// bytePos is BytePos by the definition.
+func (n *naiveEBSP) bytePos() int {
+	read := (n.bit + 7) / 8
+	if read == 0 {
+		return 0
+	}
+	return n.ebsp[read-1] + 1
+}
+
+// TestReaderMatchesNaive: random fields read from random NAL units full of
+// 0x00, 0x01 and 0x03 bytes (emulation prevention everywhere, and bytes
+// that fool a word-at-a-time zero test) give the values and byte positions
+// of the reference, through the word loads and the byte loop alike, until
+// the first overrun, which both report.
+func TestReaderMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte{0x00, 0x00, 0x03, 0x01, 0x80, 0xff, 0x7f, 0x02}
+	for trial := range 20000 {
+		nalu := make([]byte, rng.IntN(40))
+		for i := range nalu {
+			if trial%3 == 0 {
+				nalu[i] = byte(rng.Uint32())
+			} else {
+				nalu[i] = alphabet[rng.IntN(len(alphabet))]
+			}
+		}
+		plain := trial%5 == 0
+		r := bits.NewEBSPReader(nalu)
+		if plain {
+			r = bits.NewReader(nalu)
+		}
+		ref := newNaive(nalu, plain)
+		for op := 0; op < 40; op++ {
+			var got, want uint32
+			var ok bool
+			if rng.IntN(2) == 0 {
+				k := 1 + rng.IntN(32)
+				got = r.U(uint(k))
+				want, ok = ref.u(k)
+			} else {
+				if lz := ref.leadingZeros(); lz > 24 {
+					break // codes of 50 bits and more: TestOverrun's
+				}
+				got = r.UE()
+				want, ok = ref.ue()
+			}
+			if !ok {
+				if !r.Err() {
+					t.Fatalf("trial %d op %d: no overrun reported (% x)", trial, op, nalu)
+				}
+				break
+			}
+			if got != want || r.Err() {
+				t.Fatalf("trial %d op %d: got %d (err %v), want %d (% x)", trial, op, got, r.Err(), want, nalu)
+			}
+			if bp, w := r.BytePos(), ref.bytePos(); !plain && bp != w {
+				t.Fatalf("trial %d op %d: BytePos %d, want %d (% x)", trial, op, bp, w, nalu)
+			}
+		}
 	}
 }

@@ -1,0 +1,198 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func cbcsCopyLanes4Asm(xk *byte, dsts *[4]*byte, srcs *[4]*byte, ivs *[4][16]byte, strides *[4]int, n int)
+// cbcsLanes4Asm fused with the copy of the bytes it skips, for cbcs samples
+// encrypted from a source (a file mapping) into the output: for j < n, lane
+// l CBC-encrypts the block at srcs[l] + strides[l]*j into the same offset
+// of dsts[l], chaining from ivs[l], and copies the 144 bytes after it
+// (the nine clear blocks of pattern 1:9) unchanged. One pass over the
+// bytes: the copy's loads and stores run while the chains wait on AESENC,
+// so the encryption costs little more than the copy it rides on. Each
+// lane's chain ends in ivs[l]; dsts and srcs are not updated. A stride of
+// 0 parks a lane on a 160-byte sink (dst == src).
+TEXT ·cbcsCopyLanes4Asm(SB), NOSPLIT, $0-48
+	MOVQ  xk+0(FP), AX
+	MOVOU 0(AX), X1
+	MOVOU 16(AX), X2
+	MOVOU 32(AX), X3
+	MOVOU 48(AX), X4
+	MOVOU 64(AX), X5
+	MOVOU 80(AX), X6
+	MOVOU 96(AX), X7
+	MOVOU 112(AX), X8
+	MOVOU 128(AX), X9
+	MOVOU 144(AX), X10
+	MOVOU 160(AX), X11
+	MOVQ  dsts+8(FP), BX
+	MOVQ  0(BX), R8
+	MOVQ  8(BX), R9
+	MOVQ  16(BX), R10
+	MOVQ  24(BX), R11
+	MOVQ  srcs+16(FP), BX
+	MOVQ  0(BX), R12
+	MOVQ  8(BX), R13
+	MOVQ  16(BX), R14
+	MOVQ  24(BX), R15
+	MOVQ  ivs+24(FP), DX
+	MOVOU 0(DX), X0
+	MOVOU 16(DX), X12
+	MOVOU 32(DX), X13
+	MOVOU 48(DX), X14
+	MOVQ  strides+32(FP), DI
+	MOVQ  0(DI), AX
+	MOVQ  8(DI), BX
+	MOVQ  16(DI), DX
+	MOVQ  24(DI), SI
+	MOVQ  n+40(FP), CX
+	TESTQ CX, CX
+	JZ    copylanesdone
+
+copylanesloop:
+	MOVOU (R12), X15
+	PXOR  X15, X0
+	MOVOU (R13), X15
+	PXOR  X15, X12
+	MOVOU (R14), X15
+	PXOR  X15, X13
+	MOVOU (R15), X15
+	PXOR  X15, X14
+	PXOR  X1, X0
+	PXOR  X1, X12
+	PXOR  X1, X13
+	PXOR  X1, X14
+	AESENC X2, X0
+	AESENC X2, X12
+	AESENC X2, X13
+	AESENC X2, X14
+	MOVOU 16(R12), X15
+	MOVOU X15, 16(R8)
+	MOVOU 16(R13), X15
+	MOVOU X15, 16(R9)
+	MOVOU 16(R14), X15
+	MOVOU X15, 16(R10)
+	MOVOU 16(R15), X15
+	MOVOU X15, 16(R11)
+	AESENC X3, X0
+	AESENC X3, X12
+	AESENC X3, X13
+	AESENC X3, X14
+	MOVOU 32(R12), X15
+	MOVOU X15, 32(R8)
+	MOVOU 32(R13), X15
+	MOVOU X15, 32(R9)
+	MOVOU 32(R14), X15
+	MOVOU X15, 32(R10)
+	MOVOU 32(R15), X15
+	MOVOU X15, 32(R11)
+	AESENC X4, X0
+	AESENC X4, X12
+	AESENC X4, X13
+	AESENC X4, X14
+	MOVOU 48(R12), X15
+	MOVOU X15, 48(R8)
+	MOVOU 48(R13), X15
+	MOVOU X15, 48(R9)
+	MOVOU 48(R14), X15
+	MOVOU X15, 48(R10)
+	MOVOU 48(R15), X15
+	MOVOU X15, 48(R11)
+	AESENC X5, X0
+	AESENC X5, X12
+	AESENC X5, X13
+	AESENC X5, X14
+	MOVOU 64(R12), X15
+	MOVOU X15, 64(R8)
+	MOVOU 64(R13), X15
+	MOVOU X15, 64(R9)
+	MOVOU 64(R14), X15
+	MOVOU X15, 64(R10)
+	MOVOU 64(R15), X15
+	MOVOU X15, 64(R11)
+	AESENC X6, X0
+	AESENC X6, X12
+	AESENC X6, X13
+	AESENC X6, X14
+	MOVOU 80(R12), X15
+	MOVOU X15, 80(R8)
+	MOVOU 80(R13), X15
+	MOVOU X15, 80(R9)
+	MOVOU 80(R14), X15
+	MOVOU X15, 80(R10)
+	MOVOU 80(R15), X15
+	MOVOU X15, 80(R11)
+	AESENC X7, X0
+	AESENC X7, X12
+	AESENC X7, X13
+	AESENC X7, X14
+	MOVOU 96(R12), X15
+	MOVOU X15, 96(R8)
+	MOVOU 96(R13), X15
+	MOVOU X15, 96(R9)
+	MOVOU 96(R14), X15
+	MOVOU X15, 96(R10)
+	MOVOU 96(R15), X15
+	MOVOU X15, 96(R11)
+	AESENC X8, X0
+	AESENC X8, X12
+	AESENC X8, X13
+	AESENC X8, X14
+	MOVOU 112(R12), X15
+	MOVOU X15, 112(R8)
+	MOVOU 112(R13), X15
+	MOVOU X15, 112(R9)
+	MOVOU 112(R14), X15
+	MOVOU X15, 112(R10)
+	MOVOU 112(R15), X15
+	MOVOU X15, 112(R11)
+	AESENC X9, X0
+	AESENC X9, X12
+	AESENC X9, X13
+	AESENC X9, X14
+	MOVOU 128(R12), X15
+	MOVOU X15, 128(R8)
+	MOVOU 128(R13), X15
+	MOVOU X15, 128(R9)
+	MOVOU 128(R14), X15
+	MOVOU X15, 128(R10)
+	MOVOU 128(R15), X15
+	MOVOU X15, 128(R11)
+	AESENC X10, X0
+	AESENC X10, X12
+	AESENC X10, X13
+	AESENC X10, X14
+	MOVOU 144(R12), X15
+	MOVOU X15, 144(R8)
+	MOVOU 144(R13), X15
+	MOVOU X15, 144(R9)
+	MOVOU 144(R14), X15
+	MOVOU X15, 144(R10)
+	MOVOU 144(R15), X15
+	MOVOU X15, 144(R11)
+	AESENCLAST X11, X0
+	AESENCLAST X11, X12
+	AESENCLAST X11, X13
+	AESENCLAST X11, X14
+	MOVOU X0, (R8)
+	MOVOU X12, (R9)
+	MOVOU X13, (R10)
+	MOVOU X14, (R11)
+	ADDQ  AX, R8
+	ADDQ  AX, R12
+	ADDQ  BX, R9
+	ADDQ  BX, R13
+	ADDQ  DX, R10
+	ADDQ  DX, R14
+	ADDQ  SI, R11
+	ADDQ  SI, R15
+	DECQ  CX
+	JNZ   copylanesloop
+
+copylanesdone:
+	MOVQ  ivs+24(FP), DX
+	MOVOU X0, 0(DX)
+	MOVOU X12, 16(DX)
+	MOVOU X13, 32(DX)
+	MOVOU X14, 48(DX)
+	RET
