@@ -111,6 +111,15 @@ func startOriginLib(t testing.TB, root, storeURL string, adjust func(*originConf
 // what the test's helpers read the source files from).
 func startOriginStore(t testing.TB, assets storage.Store, root, storeURL string, adjust func(*originConfig)) *testOrigin {
 	t.Helper()
+	return startOriginListen(t, assets, root, storeURL, adjust, true)
+}
+
+// startOriginListen is startOriginStore, with the streaming listener's
+// connections counting their Write calls (o.writes) or not: a test of
+// what the origin writes with writev needs the bare *net.TCPConn, since
+// net.Buffers writes to anything else one Write per buffer.
+func startOriginListen(t testing.TB, assets storage.Store, root, storeURL string, adjust func(*originConfig), counting bool) *testOrigin {
+	t.Helper()
 	if storeURL == "" {
 		storeURL = "file://" + filepath.Join(t.TempDir(), "store.db")
 	}
@@ -152,7 +161,10 @@ func startOriginStore(t testing.TB, assets storage.Store, root, storeURL string,
 	}
 	o := &testOrigin{t: t, srv: srv, base: "http://" + ln.Addr().String(), admin: "http://" + aln.Addr().String(),
 		root: root, resolver: res, cancel: cancel, done: make(chan error, 1), writes: new(atomic.Int64)}
-	ls := origin.Listeners{Stream: countingListener{ln, o.writes}, Admin: aln}
+	ls := origin.Listeners{Stream: ln, Admin: aln}
+	if counting {
+		ls.Stream = countingListener{ln, o.writes}
+	}
 	switch {
 	case srv.Config.TLSListen != "":
 		if ls.TLS, err = net.Listen("tcp", srv.Config.TLSListen); err != nil {
