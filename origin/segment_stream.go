@@ -4,7 +4,6 @@ import (
 	"io"
 	"net"
 	"sync"
-	"syscall"
 
 	"github.com/drmorigin/drmorigin/packager"
 	"github.com/valyala/fasthttp"
@@ -44,10 +43,6 @@ type segmentStream struct {
 	off  int // bytes already given out by Read
 	open bool
 	body bool // head is a whole segment: back to bodyStreamPool
-	// sendfile of the payload (segment_sendfile_linux.go): its progress,
-	// and sendStep bound once.
-	sf     sendState
-	sendFn func(fd uintptr) bool
 }
 
 var (
@@ -126,18 +121,8 @@ func (s *Server) serveMappedSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, 
 func (ss *segmentStream) WriteTo(w io.Writer) (int64, error) {
 	if ss.conn != nil && ss.off == 0 {
 		var hdr []byte
-		var sock syscall.RawConn
 		if ss.lc != nil {
-			hdr, sock, ss.lc = ss.lc.takeHeld(), ss.lc.sock, nil
-		}
-		if ss.canSendFile(sock) {
-			// The head after the headers, in the hold's buffer: one
-			// send from memory before the runs.
-			ss.hdr = append(hdr, ss.head...)
-			n, err := ss.sendFile(sock, ss.hdr)
-			n = max(n-int64(len(hdr)), 0)
-			ss.off = int(n)
-			return n, err
+			hdr, ss.lc = ss.lc.takeHeld(), nil
 		}
 		ss.vec = append(append(ss.vec[:0], hdr, ss.head), ss.ms.Payload...)
 		bufs := net.Buffers(ss.vec)

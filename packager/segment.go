@@ -3,9 +3,7 @@ package packager
 import (
 	"fmt"
 	"io"
-	"os"
 	"slices"
-	"unsafe"
 
 	"github.com/drmorigin/drmorigin/storage"
 )
@@ -246,21 +244,8 @@ func (t *Track) read(p []byte, off int64) error { return t.file.readAt(p, off) }
 type MappedSegment struct {
 	Head    []byte
 	Payload [][]byte
-	mapping []byte   // the whole mapping the runs are slices of, for the guard
-	file    *os.File // the file mapped, when it is an OS file
+	mapping []byte // the whole mapping the runs are slices of, for the guard
 	tf      *trackFile
-}
-
-// File returns the open file whose mapping Payload's runs are slices of,
-// nil when there is none (an object store's cached blocks). A writer to a
-// socket may send run k from it by descriptor, at RunOffset(k), straight
-// from the page cache (sendfile): the kernel then copies nothing. Like
-// Payload, it is valid until Release; read it only at explicit offsets.
-func (m *MappedSegment) File() *os.File { return m.file }
-
-// RunOffset is the offset in File of Payload[k].
-func (m *MappedSegment) RunOffset(k int) int64 {
-	return int64(uintptr(unsafe.Pointer(unsafe.SliceData(m.Payload[k]))) - uintptr(unsafe.Pointer(unsafe.SliceData(m.mapping))))
 }
 
 // PayloadLen is the bytes of Payload.
@@ -280,7 +265,7 @@ func (m *MappedSegment) Release() {
 	}
 	clear(m.Payload)
 	m.Payload = m.Payload[:0]
-	m.mapping, m.file = nil, nil
+	m.mapping = nil
 }
 
 // WriteTo writes Payload to w. A fault reading the mapping (the file was
@@ -413,9 +398,5 @@ func (t *Track) AppendSegmentMapped(buf []byte, runs [][]byte, i int, out Output
 		}
 		return MappedSegment{Head: buf, Payload: runs[:0]}, err
 	}
-	var file *os.File
-	if fl, ok := h.f.(storage.Filer); ok && mapped {
-		file = fl.File()
-	}
-	return MappedSegment{Head: head, Payload: runs, mapping: h.data, file: file, tf: t.file}, nil
+	return MappedSegment{Head: head, Payload: runs, mapping: h.data, tf: t.file}, nil
 }

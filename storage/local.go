@@ -22,7 +22,6 @@ type Local struct {
 var (
 	_ Store  = (*Local)(nil)
 	_ Mapper = (*localFile)(nil)
-	_ Filer  = (*localFile)(nil)
 )
 
 // LocalOptions tunes a Local store; the zero value is the default.
@@ -136,7 +135,6 @@ type localFile struct {
 func (o *localFile) ReadAt(p []byte, off int64) (int, error) { return o.f.ReadAt(p, off) }
 func (o *localFile) Size() int64                             { return o.size }
 func (o *localFile) Mapping() []byte                         { return o.data }
-func (o *localFile) File() *os.File                          { return o.f }
 
 func (o *localFile) Identity() string {
 	b := make([]byte, 0, 64)

@@ -1,7 +1,5 @@
 package storage
 
-import "os"
-
 // Store is where assets live: a tree of objects under a root, named by
 // slash-separated paths relative to it ("demo/video.mp4"). A Store is safe
 // for concurrent use.
@@ -71,16 +69,6 @@ type Mapper interface {
 	// is not mapped (mapping switched off or failed, or an empty object).
 	// The slice is valid until Close and must not be written.
 	Mapping() []byte
-}
-
-// Filer is implemented by Objects that are open files of the OS: a Local
-// file. A range of it can go to a socket straight from the page cache
-// (sendfile) without a copy through a mapping.
-type Filer interface {
-	// File returns the open file, valid until Close; nil when there is
-	// none. Read it only at explicit offsets (pread, sendfile): it is
-	// shared.
-	File() *os.File
 }
 
 // MappingOf returns o's mapping, or nil when o does not implement Mapper
