@@ -37,6 +37,7 @@ type segmentStream struct {
 	head []byte
 	runs [][]byte // storage for ms.Payload
 	vec  [][]byte // headers, head and runs, for one writev
+	bufs net.Buffers
 	conn net.Conn // written to directly: the headers are flushed by then
 	lc   *lineConn
 	ms   packager.MappedSegment
@@ -125,15 +126,18 @@ func (ss *segmentStream) WriteTo(w io.Writer) (int64, error) {
 			hdr, ss.lc = ss.lc.takeHeld(), nil
 		}
 		ss.vec = append(append(ss.vec[:0], hdr, ss.head), ss.ms.Payload...)
-		bufs := net.Buffers(ss.vec)
+		// In the pooled stream: a net.Buffers of the stack escapes
+		// (WriteTo takes a pointer), an allocation per segment.
+		ss.bufs = ss.vec
 		var n int64
 		var err error
 		if len(ss.ms.Payload) == 0 {
-			n, err = bufs.WriteTo(ss.conn)
-		} else if gerr := ss.ms.Guarded(func() { n, err = bufs.WriteTo(ss.conn) }); gerr != nil && err == nil {
+			n, err = ss.bufs.WriteTo(ss.conn)
+		} else if gerr := ss.ms.Guarded(func() { n, err = ss.bufs.WriteTo(ss.conn) }); gerr != nil && err == nil {
 			err = gerr
 		}
 		clear(ss.vec) // no view of the mapping kept in the pool
+		ss.bufs = nil
 		// What is written of the body, the headers not counted.
 		n = max(n-int64(len(hdr)), 0)
 		ss.off = int(n)
