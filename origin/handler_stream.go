@@ -343,20 +343,39 @@ func (s *Server) serveSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, st str
 	if !protected {
 		pp = nil
 	}
-	b := ctx.Response.SwapBody(nil)
+	// The segment is written into a body stream's buffer, which sends
+	// headers and body in one writev (segment_stream.go), or, for a range
+	// request, into the response's body.
+	ss := bodyStream(ctx)
+	var b []byte
+	if ss != nil {
+		b = ss.head
+	} else {
+		b = ctx.Response.SwapBody(nil)
+	}
 	sc := packager.AcquireScratch()
 	b, err = t.AppendSegment(b[:0], i, out, pp, sc)
 	packager.ReleaseScratch(sc)
 	if err != nil {
 		// Fail closed: whatever was written (clear bytes included) is
 		// dropped before the error answer.
-		ctx.Response.SwapBody(b[:0])
+		if ss != nil {
+			ss.head = b
+			ss.putBack()
+		} else {
+			ctx.Response.SwapBody(b[:0])
+		}
 		if out.IsTS() && errors.Is(err, packager.ErrUnsupported) {
 			return &notInTSError{enc: st.enc, err: err}
 		}
 		return err
 	}
-	ctx.Response.SwapBody(b)
+	if ss != nil {
+		ss.head = b
+		ss.setBody(ctx)
+	} else {
+		ctx.Response.SwapBody(b)
+	}
 	s.segmentHeaders(ctx, r, t, i, pp)
 	return nil
 }

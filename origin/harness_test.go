@@ -117,6 +117,15 @@ func startOriginStore(t testing.TB, assets storage.Store, root, storeURL string,
 	return launchOrigin(t, originSpec{assets: assets, root: root, storeURL: storeURL, adjust: adjust}).testOrigin
 }
 
+// startOriginListen is startOriginStore, with the streaming listener's
+// connections counting their Write calls (o.writes) or not: a test of
+// what the origin writes with writev needs the bare *net.TCPConn, since
+// net.Buffers writes to anything else one Write per buffer.
+func startOriginListen(t testing.TB, assets storage.Store, root, storeURL string, adjust func(*originConfig), counting bool) *testOrigin {
+	t.Helper()
+	return launchOrigin(t, originSpec{assets: assets, root: root, storeURL: storeURL, adjust: adjust, bare: !counting}).testOrigin
+}
+
 // originSpec is what the start helpers vary of a test origin; launchOrigin
 // puts one together from it.
 type originSpec struct {
@@ -129,6 +138,9 @@ type originSpec struct {
 	logs *logBuffer
 	// ingest gives the origin an ingest listener (liveAPIOrigin.ingest).
 	ingest bool
+	// bare leaves the streaming listener's connections uncounted
+	// (startOriginListen).
+	bare bool
 	// liveRoom, when set, returns the origin's live room (Server.Ingester)
 	// once its library and Server exist (a Hub announces through the
 	// Server), and what closes it after the origin has shut down (or nil).
@@ -192,6 +204,9 @@ func launchOrigin(t testing.TB, spec originSpec) *liveAPIOrigin {
 	o := &liveAPIOrigin{testOrigin: &testOrigin{t: t, srv: srv, base: "http://" + ln.Addr().String(), admin: "http://" + aln.Addr().String(),
 		root: spec.root, resolver: res, cancel: cancel, done: make(chan error, 1), writes: new(atomic.Int64)}, logs: spec.logs}
 	ls := origin.Listeners{Stream: countingListener{ln, o.writes}, Admin: aln}
+	if spec.bare {
+		ls.Stream = ln
+	}
 	if spec.ingest {
 		ls.Ingest = listen()
 		o.ingest = "http://" + ls.Ingest.Addr().String()

@@ -61,6 +61,10 @@ type lineConn struct {
 	sockBuf *[]byte
 	sockN   int
 	sockErr error
+
+	// held, when not nil, keeps what is written to the connection until
+	// a segment stream sends it in front of its body (conn_hold.go).
+	held *[]byte
 }
 
 func (c *lineConn) Read(p []byte) (n int, err error) {

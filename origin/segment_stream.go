@@ -23,18 +23,70 @@ import (
 // through fasthttp's buffered writer each run of a progressive file's
 // interleaved chunks would be a write syscall of its own (50 a segment for
 // ffmpeg's one-frame chunks, measured), and a fragmented segment's first
-// 4 KiB would be copied into the buffer first.
+// 4 KiB would be copied into the buffer first. The connection holds the
+// flushed headers (conn_hold.go), and the writev sends them first: one
+// system call per segment, as the copy-only floor makes.
+//
+// A segment written into memory (encrypted, or TS) goes the same way with
+// head its whole bytes and no payload (a body stream, from bodyStreamPool):
+// as a buffered body fasthttp would copy its first 16 KiB into the write
+// buffer behind the headers and send the rest in a second write, since it
+// only writes header and body with one writev on a bare *net.TCPConn.
 type segmentStream struct {
+	hdr  []byte // the response's headers, held by the connection
 	head []byte
 	runs [][]byte // storage for ms.Payload
-	vec  [][]byte // head and runs, for one writev
+	vec  [][]byte // headers, head and runs, for one writev
+	bufs net.Buffers
 	conn net.Conn // written to directly: the headers are flushed by then
+	lc   *lineConn
 	ms   packager.MappedSegment
 	off  int // bytes already given out by Read
 	open bool
+	body bool // head is a whole segment: back to bodyStreamPool
 }
 
-var segmentStreamPool = sync.Pool{New: func() any { return &segmentStream{head: make([]byte, 0, 4<<10)} }}
+var (
+	segmentStreamPool = sync.Pool{New: func() any { return &segmentStream{head: make([]byte, 0, 4<<10)} }}
+	bodyStreamPool    = sync.Pool{New: func() any { return &segmentStream{body: true} }}
+)
+
+// bodyStream returns a pooled body stream (its head, empty, is the buffer
+// to write the segment into) for a request whose answer it can send: not a
+// range request, which serveBody cuts from a buffered body. Else nil.
+func bodyStream(ctx *fasthttp.RequestCtx) *segmentStream {
+	if len(ctx.Request.Header.PeekBytes(hdrRange)) > 0 {
+		return nil
+	}
+	ss := bodyStreamPool.Get().(*segmentStream)
+	ss.head = ss.head[:0]
+	return ss
+}
+
+// putBack returns a stream that was never set as a body to its pool.
+func (ss *segmentStream) putBack() {
+	ss.head = ss.head[:0]
+	if ss.body {
+		bodyStreamPool.Put(ss)
+		return
+	}
+	segmentStreamPool.Put(ss)
+}
+
+// setBody makes ss, its head and payload in place, the body of ctx's
+// response: the headers are flushed into the connection's hold when it
+// has one (not for HEAD, which sends no body to put them in front of).
+func (ss *segmentStream) setBody(ctx *fasthttp.RequestCtx) {
+	ss.off, ss.open = 0, true
+	c := ctx.Conn()
+	ss.conn = rawConn(c) // the TCP connection itself: writev
+	ctx.Response.ImmediateHeaderFlush = true
+	ctx.Response.SetBodyStream(ss, len(ss.head)+ss.ms.PayloadLen())
+	if lc := lineConnOf(c); lc != nil && !ctx.IsHead() {
+		ss.lc = lc
+		lc.holdWrites(&ss.hdr)
+	}
+}
 
 // serveMappedSegment answers fragment i of t in the form out with a
 // segmentStream, or with a buffered body when the file is not mapped. It
@@ -59,10 +111,8 @@ func (s *Server) serveMappedSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, 
 		s.segmentHeaders(ctx, r, t, i, nil)
 		return true, nil
 	}
-	ss.head, ss.ms, ss.off, ss.open = ms.Head, ms, 0, true
-	ss.conn = rawConn(ctx.Conn()) // the TCP connection itself: writev
-	ctx.Response.ImmediateHeaderFlush = true
-	ctx.Response.SetBodyStream(ss, len(ss.head)+ss.ms.PayloadLen())
+	ss.head, ss.ms = ms.Head, ms
+	ss.setBody(ctx)
 	s.segmentHeaders(ctx, r, t, i, nil)
 	return true, nil
 }
@@ -71,16 +121,30 @@ func (s *Server) serveMappedSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, 
 // to the connection when it has it, else through w.
 func (ss *segmentStream) WriteTo(w io.Writer) (int64, error) {
 	if ss.conn != nil && ss.off == 0 {
-		ss.vec = append(append(ss.vec[:0], ss.head), ss.ms.Payload...)
-		bufs := net.Buffers(ss.vec)
+		var hdr []byte
+		if ss.lc != nil {
+			hdr, ss.lc = ss.lc.takeHeld(), nil
+		}
+		ss.vec = append(append(ss.vec[:0], hdr, ss.head), ss.ms.Payload...)
+		// In the pooled stream: a net.Buffers of the stack escapes
+		// (WriteTo takes a pointer), an allocation per segment.
+		ss.bufs = ss.vec
 		var n int64
 		var err error
-		if gerr := ss.ms.Guarded(func() { n, err = bufs.WriteTo(ss.conn) }); gerr != nil && err == nil {
+		if len(ss.ms.Payload) == 0 {
+			n, err = ss.bufs.WriteTo(ss.conn)
+		} else if gerr := ss.ms.Guarded(func() { n, err = ss.bufs.WriteTo(ss.conn) }); gerr != nil && err == nil {
 			err = gerr
 		}
 		clear(ss.vec) // no view of the mapping kept in the pool
+		ss.bufs = nil
+		// What is written of the body, the headers not counted.
+		n = max(n-int64(len(hdr)), 0)
 		ss.off = int(n)
 		return n, err
+	}
+	if err := ss.sendHeld(); err != nil {
+		return 0, err
 	}
 	n, err := w.Write(ss.head[ss.off:])
 	ss.off += n
@@ -104,17 +168,31 @@ func (ss *segmentStream) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Close releases the mapping and returns the stream to its pool.
+// sendHeld ends the connection's hold, sending what it holds (the
+// headers) when WriteTo has not: on a HEAD-less answer without a body
+// written (an error, a 304) or before a write through fasthttp's writer.
+func (ss *segmentStream) sendHeld() error {
+	if ss.lc == nil {
+		return nil
+	}
+	lc := ss.lc
+	ss.lc = nil
+	return lc.sendHeld()
+}
+
+// Close releases the mapping, sends any headers still held, and returns
+// the stream to its pool.
 func (ss *segmentStream) Close() error {
 	if !ss.open {
 		return nil
 	}
+	err := ss.sendHeld()
 	ss.open = false
 	ss.conn = nil
 	ss.ms.Release()
 	ss.runs = ss.ms.Payload[:0]
 	ss.ms = packager.MappedSegment{}
-	ss.head = ss.head[:0]
-	segmentStreamPool.Put(ss)
-	return nil
+	ss.hdr = ss.hdr[:0]
+	ss.putBack()
+	return err
 }

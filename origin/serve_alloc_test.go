@@ -140,6 +140,13 @@ func TestAllocsAccessLogAndMetrics(t *testing.T) {
 	if counts["/manifest"] != 0 {
 		t.Errorf("a cached manifest: %v allocations, want 0", counts["/manifest"])
 	}
+	// A segment's stream, its writev's vector included, is pooled
+	// (segment_stream.go).
+	for _, c := range []string{"clear", "cenc"} {
+		if counts["/"+c] != 0 {
+			t.Errorf("a %s segment: %v allocations, want 0", c, counts["/"+c])
+		}
+	}
 }
 
 // TestAllocsFilteredSegment: a segment request under a filter allocates as
