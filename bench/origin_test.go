@@ -131,3 +131,39 @@ func TestFollowOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestRawLoadOrigin drives the real origin's manifests and playlists with
+// the raw generator (the manifest step's instrument): every answer is
+// read whole and none is an error, closed loop and paced.
+func TestRawLoadOrigin(t *testing.T) {
+	base, locator := testOrigin(t)
+	locator("clear", "demo", "Predefined_ClearStreamingOnly")
+	locator("cenc", "demo", "Predefined_MultiDrmCencStreaming")
+	c := NewClient(NewRecorder(), 2)
+	defer c.Close()
+	var urls []string
+	for _, u := range ComboURLs(base, "demo", map[string]string{"none": "clear", "cenc": "cenc"}) {
+		p, err := Load(c, u, true)
+		if err != nil {
+			continue // a pair the origin refuses
+		}
+		urls = append(append(urls, u), p.Playlists...)
+	}
+	if len(urls) < 4 {
+		t.Fatalf("only %d manifest URLs answered", len(urls))
+	}
+	targets, err := rawTargets(c, urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rate := range []float64{0, 1000} {
+		res, err := rawLoad(context.Background(), base, targets, 8, rate, 300*time.Millisecond)
+		if err != nil {
+			t.Fatalf("rate %v: %v", rate, err)
+		}
+		sum := res.rec.Summary(res.wall)
+		if len(sum) != 1 || sum[0].Requests < int64(len(urls)) || len(sum[0].Errors) != 0 {
+			t.Errorf("rate %v over %d URLs: %+v", rate, len(urls), sum)
+		}
+	}
+}
