@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -164,6 +166,42 @@ func TestRawLoadOrigin(t *testing.T) {
 		sum := res.rec.Summary(res.wall)
 		if len(sum) != 1 || sum[0].Requests < int64(len(urls)) || len(sum[0].Errors) != 0 {
 			t.Errorf("rate %v over %d URLs: %+v", rate, len(urls), sum)
+		}
+	}
+
+	// The manifest floor: the same answers written out and read back by
+	// path, as the suite's floor server does, serve every URL with the
+	// origin's bytes.
+	dir := t.TempDir()
+	bodies := map[string][]byte{}
+	for _, u := range urls {
+		bodies[strings.TrimPrefix(u, base)] = c.Get(KindManifest, u, true, nil).Body
+	}
+	for p, b := range bodies {
+		f := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(p, "/")))
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	back, err := LoadFloorDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &FloorServer{Bodies: back}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go fs.Serve(ln)
+	defer fs.Close()
+	fc := NewClient(NewRecorder(), 1)
+	defer fc.Close()
+	for p, b := range bodies {
+		if r := fc.Get(KindManifest, "http://"+ln.Addr().String()+p, true, nil); r.Err != "" || !bytes.Equal(r.Body, b) {
+			t.Errorf("floor %s: %s, %d bytes, want the origin's %d", p, r.Err, len(r.Body), len(b))
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,8 +55,8 @@ type manifestRound struct {
 	late    []int64
 	err     error
 	// The origin's garbage collections and bytes allocated over the round
-	// (its /metrics, read before and after: -1 when unread). The reads
-	// themselves allocate a little in the origin.
+	// (its /metrics, read before and after: -1 when unread), less what
+	// one reading of /metrics allocates there.
 	gcCycles, allocBytes int64
 }
 
@@ -107,11 +108,26 @@ func measured(pid, conns int, load func() (*Recorder, time.Duration)) manifestRo
 // what both sides spent. A generator failure (a closed connection, a
 // malformed answer) is kept in err and counted as a transport error.
 func rawRound(ctx context.Context, o *originProc, targets []rawTarget, conns int, rate float64, wall time.Duration) manifestRound {
+	return rawRoundAt(ctx, o.base, o.pid, o, targets, conns, rate, wall)
+}
+
+// rawRoundAt is rawRound against any server at base whose process is
+// pid; o, when not nil, is read for garbage collections and allocation.
+func rawRoundAt(ctx context.Context, base string, pid int, o *originProc, targets []rawTarget, conns int, rate float64, wall time.Duration) manifestRound {
 	var res *rawResult
 	var err error
-	gc0, alloc0, gcErr := o.gcSample()
-	r := measured(o.pid, conns, func() (*Recorder, time.Duration) {
-		res, err = rawLoad(ctx, o.base, targets, conns, rate, wall)
+	// Two readings before: the second less the first is what one reading
+	// allocates in the origin, taken off the round's figure.
+	sample := func() (float64, float64, error) {
+		if o == nil {
+			return 0, 0, fmt.Errorf("no metrics")
+		}
+		return o.gcSample()
+	}
+	_, scrape0, _ := sample()
+	gc0, alloc0, gcErr := sample()
+	r := measured(pid, conns, func() (*Recorder, time.Duration) {
+		res, err = rawLoad(ctx, base, targets, conns, rate, wall)
 		if res == nil {
 			rec := NewRecorder()
 			rec.Add(KindManifest, time.Now(), 0, 0, ErrTransport)
@@ -120,8 +136,8 @@ func rawRound(ctx context.Context, o *originProc, targets []rawTarget, conns int
 		return res.rec, res.wall
 	})
 	r.err = err
-	if gc1, alloc1, err := o.gcSample(); err == nil && gcErr == nil {
-		r.gcCycles, r.allocBytes = int64(gc1-gc0), int64(alloc1-alloc0)
+	if gc1, alloc1, err := sample(); err == nil && gcErr == nil {
+		r.gcCycles, r.allocBytes = int64(gc1-gc0), max(int64(alloc1-alloc0)-int64(alloc0-scrape0), 0)
 	} else {
 		r.gcCycles, r.allocBytes = -1, -1
 	}
@@ -242,6 +258,48 @@ func loadAverage() float64 {
 	return v
 }
 
+// manifestFloor measures the copy-only floor for manifests: the answers
+// to urls, fetched from the origin, served from memory by the floor
+// server (a process of its own on the origin's core) and driven like the
+// origin's closed loop. nil when it cannot run (said why).
+func (s *suite) manifestFloor(ctx context.Context, urls []string, conns int, wall time.Duration) *manifestRound {
+	c := NewClient(NewRecorder(), 1)
+	defer c.Close()
+	bodies := map[string][]byte{}
+	var paths []string
+	for _, u := range urls {
+		r := c.Get(KindManifest, u, true, nil)
+		p := strings.TrimPrefix(u, s.origin.base)
+		if r.Err != "" || strings.ContainsAny(p, "?#%") {
+			s.say("  manifest floor: not measured (%s: %s)", p, r.Err)
+			return nil
+		}
+		bodies[p] = r.Body
+		paths = append(paths, p)
+	}
+	fl, err := s.startFloor(filepath.Join(s.tmp, "floor-manifest"), bodies)
+	if err != nil {
+		s.say("  manifest floor: not measured (%v)", err)
+		return nil
+	}
+	defer fl.stop()
+	furls := make([]string, len(paths))
+	for i, p := range paths {
+		furls[i] = fl.base + p
+	}
+	targets, err := rawTargets(c, furls)
+	if err != nil {
+		s.say("  manifest floor: not measured (%v)", err)
+		return nil
+	}
+	r := rawRoundAt(ctx, fl.base, fl.pid, nil, targets, conns, 0, wall)
+	f := NewFigure(r.sum.P99ms, math.NaN(), "ms")
+	f.Detail = r.detail()
+	f.Detail["what"] = "the origin's manifest answers served from memory by a bare fasthttp server on the origin's core, raw generator closed loop"
+	s.set("manifest_floor_p99", f)
+	return &r
+}
+
 // gcSample reads the origin's garbage collections and bytes allocated so
 // far from its /metrics (the Go collector's go_gc_duration_seconds_count
 // and go_memstats_alloc_bytes_total).
@@ -338,6 +396,11 @@ func (s *suite) manifestLatency(ctx context.Context) error {
 	ofig.Detail = one.detail()
 	s.set("manifest_p99_one_connection", ofig)
 
+	// The floor: the same answers' bytes served from memory by a bare
+	// fasthttp server on the origin's core (what any Go origin on
+	// fasthttp spends per answer, kernel included).
+	floor := s.manifestFloor(ctx, urls, conns, wall/2)
+
 	// Session 6's instrument, the fasthttp client, for comparison.
 	old := closedLoop(ctx, urls, conns, wall/2, pid)
 	oldPaced, oldLate := pacedLoop(ctx, urls, conns, rate, wall/2)
@@ -358,6 +421,10 @@ func (s *suite) manifestLatency(ctx context.Context) error {
 	fig.Detail["fasthttp_client_p99_ms"], fig.Detail["fasthttp_client_p50_ms"] = old.sum.P99ms, old.sum.P50ms
 	fig.Detail["one_connection_p50_ms"], fig.Detail["one_connection_p99_ms"] = one.sum.P50ms, one.sum.P99ms
 	fig.Detail["load_average_1m_before"] = load0
+	if floor != nil {
+		fig.Detail["floor"] = floor.detail()
+		fig.Detail["origin_cpu_x_floor"] = round.perRequest(round.originCPU) / max(floor.perRequest(floor.originCPU), 1e-9)
+	}
 	if len(m.Errors) > 0 || round.err != nil {
 		// Error answers are cheap: a figure measured with them does not
 		// count as met.
@@ -374,13 +441,49 @@ func (s *suite) manifestLatency(ctx context.Context) error {
 	s.say("manifest p99 at %d connections paced at %.0f req/s (raw generator, from the schedule): %s  [p50 %.2f ms, p90 %.2f ms, max %.2f ms; from the actual send p50 %.2f, p99 %.2f ms; sends late p99 %.3f ms]",
 		conns, pr.sum.ReqPerSec, pfig, due.P50ms, due.P90ms, due.Maxms, pr.sum.P50ms, pr.sum.P99ms, pctNS(pr.late, 99))
 	s.say("manifest p99 over one connection: %s  [p50 %.3f ms, max %.2f ms]", ofig, one.sum.P50ms, one.sum.Maxms)
+	if floor != nil {
+		s.say("  floor (the same bytes from memory, bare fasthttp, on the origin's core) at %d connections: p99 %.2f ms, p50 %.2f ms, %.0f req/s, %.1f µs CPU/request (origin %.2fx), %.2f read + %.2f write system calls/request",
+			conns, floor.sum.P99ms, floor.sum.P50ms, floor.sum.ReqPerSec, floor.perRequest(floor.originCPU), fig.Detail["origin_cpu_x_floor"],
+			float64(floor.originReads)/float64(max(floor.sum.Requests, 1)), float64(floor.originW)/float64(max(floor.sum.Requests, 1)))
+	}
 	s.say("  the fasthttp client (session 6's generator) at %d connections: closed loop p99 %.2f ms (p50 %.2f ms, %.0f req/s, %.1f µs CPU/request of its own); paced at %.0f req/s p99 %.2f ms (p50 %.2f ms, from the actual send; sends late p50 %.3f, p99 %.3f ms)",
 		conns, old.sum.P99ms, old.sum.P50ms, old.sum.ReqPerSec, old.perRequest(old.loadCPU), oldPaced.ReqPerSec, oldPaced.P99ms, oldPaced.P50ms, pctNS(oldLate, 50), pctNS(oldLate, 99))
 	s.charts = append(s.charts, TimelineCharts(fmt.Sprintf("manifests at %d connections", conns), round.rec.Timeline(time.Second))[0])
+	if dir := os.Getenv("DRMBENCH_PPROF"); dir != "" {
+		s.profileManifests(ctx, dir, targets, conns)
+	}
 	if s.baseline != nil {
 		s.manifestVsBaseline(ctx, urls, targets, conns, rate)
 	}
 	return nil
+}
+
+// profileManifests takes a 4 s CPU profile of the origin under the raw
+// closed loop at conns connections (DRMBENCH_PPROF=dir:
+// dir/manifest.pprof, for `go tool pprof`); time in system calls shows
+// under the syscall frames.
+func (s *suite) profileManifests(ctx context.Context, dir string, targets []rawTarget, conns int) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.say("manifest profile: %v", err)
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rawLoad(ctx, s.origin.base, targets, conns, 0, 5500*time.Millisecond)
+	}()
+	time.Sleep(time.Second) // the load steady first
+	code, b, err := s.origin.api("GET", "/debug/pprof/profile?seconds=4", nil)
+	<-done
+	p := filepath.Join(dir, "manifest.pprof")
+	switch {
+	case err != nil || code != 200:
+		s.say("manifest profile: status %d %v", code, err)
+	case os.WriteFile(p, b, 0o644) != nil:
+		s.say("manifest profile: cannot write %s", p)
+	default:
+		s.say("manifest profile at %d connections: %s", conns, p)
+	}
 }
 
 // manifestVsBaseline measures the origin and the second origin in
