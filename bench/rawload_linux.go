@@ -79,9 +79,9 @@ func rawLoad(ctx context.Context, base string, targets []rawTarget, conns int, r
 		}
 	}
 	res := &rawResult{rec: NewRecorder()}
-	// Room for every sample up front (closed loop: up to 150,000 answers
-	// a second, several times what 2 cores can serve).
-	expect := int(wall.Seconds()*150_000) + conns
+	// Room for every sample up front (closed loop: 100,000 answers a
+	// second, more than 2 cores serve; past it the slice grows).
+	expect := int(wall.Seconds()*100_000) + conns
 	if rate > 0 {
 		expect = int(wall.Seconds()*rate*1.1) + conns
 		res.fromDue = NewRecorder()
