@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,6 +130,78 @@ func TestFollowOrigin(t *testing.T) {
 		}
 		if e := prec.Errors(KindSegment); len(e) > 0 {
 			t.Errorf("play %s: segment errors %v", u, e)
+		}
+	}
+}
+
+// TestRawLoadOrigin drives the real origin's manifests and playlists with
+// the raw generator (the manifest step's instrument): every answer is
+// read whole and none is an error, closed loop and paced.
+func TestRawLoadOrigin(t *testing.T) {
+	base, locator := testOrigin(t)
+	locator("clear", "demo", "Predefined_ClearStreamingOnly")
+	locator("cenc", "demo", "Predefined_MultiDrmCencStreaming")
+	c := NewClient(NewRecorder(), 2)
+	defer c.Close()
+	var urls []string
+	for _, u := range ComboURLs(base, "demo", map[string]string{"none": "clear", "cenc": "cenc"}) {
+		p, err := Load(c, u, true)
+		if err != nil {
+			continue // a pair the origin refuses
+		}
+		urls = append(append(urls, u), p.Playlists...)
+	}
+	if len(urls) < 4 {
+		t.Fatalf("only %d manifest URLs answered", len(urls))
+	}
+	targets, err := rawTargets(c, urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rate := range []float64{0, 1000} {
+		res, err := rawLoad(context.Background(), base, targets, 8, rate, 300*time.Millisecond)
+		if err != nil {
+			t.Fatalf("rate %v: %v", rate, err)
+		}
+		sum := res.rec.Summary(res.wall)
+		if len(sum) != 1 || sum[0].Requests < int64(len(urls)) || len(sum[0].Errors) != 0 {
+			t.Errorf("rate %v over %d URLs: %+v", rate, len(urls), sum)
+		}
+	}
+
+	// The manifest floor: the same answers written out and read back by
+	// path, as the suite's floor server does, serve every URL with the
+	// origin's bytes.
+	dir := t.TempDir()
+	bodies := map[string][]byte{}
+	for _, u := range urls {
+		bodies[strings.TrimPrefix(u, base)] = c.Get(KindManifest, u, true, nil).Body
+	}
+	for p, b := range bodies {
+		f := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(p, "/")))
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	back, err := LoadFloorDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &FloorServer{Bodies: back}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go fs.Serve(ln)
+	defer fs.Close()
+	fc := NewClient(NewRecorder(), 1)
+	defer fc.Close()
+	for p, b := range bodies {
+		if r := fc.Get(KindManifest, "http://"+ln.Addr().String()+p, true, nil); r.Err != "" || !bytes.Equal(r.Body, b) {
+			t.Errorf("floor %s: %s, %d bytes, want the origin's %d", p, r.Err, len(r.Body), len(b))
 		}
 	}
 }

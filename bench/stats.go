@@ -277,3 +277,15 @@ func HumanBytes(b float64) string {
 	}
 	return fmt.Sprintf("%.0f B", b)
 }
+
+// Reserve makes room for n more samples (at most MaxSamples in all), so
+// that a generator recording from its own loop does not stop mid-run to
+// copy a grown slice.
+func (r *Recorder) Reserve(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n = min(n, MaxSamples-len(r.samples))
+	if n > 0 {
+		r.samples = slices.Grow(r.samples, n)
+	}
+}
