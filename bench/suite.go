@@ -431,40 +431,28 @@ func (s *suite) targets() {
 		}
 		rows = append(rows, []string{name, v, f.targetString(), verdict})
 	}
-	get := func(path string) *Figure {
-		var cur any = s.report
-		for _, k := range strings.Split(path, ".") {
-			m, ok := cur.(map[string]any)
-			if !ok {
-				return nil
-			}
-			cur = m[k]
-		}
-		f, _ := cur.(*Figure)
-		return f
-	}
 	for _, sc := range []string{"cenc", "cbcs", "cbc", "cbcs-aapl"} {
-		add("cost_factor."+sc, get("cost_factor."+sc))
+		add("cost_factor."+sc, s.lookup("cost_factor."+sc))
 	}
 	for _, cb := range Matrix {
-		add("floor_multiple."+cb.Format+"."+cb.Enc, get("floor_multiple."+cb.Format+"."+cb.Enc))
+		add("floor_multiple."+cb.Format+"."+cb.Enc, s.lookup("floor_multiple."+cb.Format+"."+cb.Enc))
 	}
 	for _, cb := range Matrix {
-		add("cpu.vs_baseline."+cb.Format+"."+cb.Enc, get("cpu.vs_baseline."+cb.Format+"."+cb.Enc))
+		add("cpu.vs_baseline."+cb.Format+"."+cb.Enc, s.lookup("cpu.vs_baseline."+cb.Format+"."+cb.Enc))
 	}
 	for _, cb := range Matrix {
-		add("cpu.progressive_vs_fragmented."+cb.Format+"."+cb.Enc, get("cpu.progressive_vs_fragmented."+cb.Format+"."+cb.Enc))
+		add("cpu.progressive_vs_fragmented."+cb.Format+"."+cb.Enc, s.lookup("cpu.progressive_vs_fragmented."+cb.Format+"."+cb.Enc))
 	}
 	for _, k := range []string{"manifest_p99", "manifest_p99_paced", "manifest_p99_one_connection", "filters.manifest_p99_vs_unfiltered", "cold_start.first_segment", "cold_start.manifest_init_first_segment",
 		"cold_start.progressive_first_segment", "cold_start.progressive_manifest_init_first_segment", "index_memory.two_hour_1080p",
 		"memory.rss_growth", "memory.goroutine_growth", "live.arrival_to_manifest_p99", "live.rss_anon_growth", "allocs.encrypt_benchmarks_allocating"} {
-		add(k, get(k))
+		add(k, s.lookup(k))
 	}
 	for _, k := range objTargets() {
-		add(k, get(k))
+		add(k, s.lookup(k))
 	}
 	for _, p := range newPaths {
-		add("new_paths."+p.name, get("new_paths."+p.name))
+		add("new_paths."+p.name, s.lookup("new_paths."+p.name))
 	}
 	s.say("")
 	what := "targets of quality.md \"Fast\""

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -73,30 +71,9 @@ func (s *suite) filteredManifestLatency(ctx context.Context) error {
 		wall = 2 * time.Second
 	}
 	run := func(list []string) KindSummary {
-		warm := NewClient(NewRecorder(), conns)
-		for _, u := range list {
-			warm.Get(KindManifest, u, false, nil)
-		}
-		warm.Close()
-		rec := NewRecorder()
-		c := NewClient(rec, conns)
-		defer c.Close()
-		var next atomic.Int64
-		began := time.Now()
-		deadline := began.Add(wall)
-		var wg sync.WaitGroup
-		for range conns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for ctx.Err() == nil && time.Now().Before(deadline) {
-					i := next.Add(1) - 1
-					c.Get(KindManifest, list[int(i)%len(list)], false, nil)
-				}
-			}()
-		}
-		wg.Wait()
-		sum := rec.Summary(time.Since(began))
+		warmUp(list, conns)
+		rec, took := clientLoop(ctx, list, conns, wall)
+		sum := rec.Summary(took)
 		if len(sum) == 0 {
 			return KindSummary{}
 		}

@@ -159,32 +159,45 @@ func rawRoundAt(ctx context.Context, base string, pid int, o *originProc, target
 // connections, each sending its next request when the previous answer
 // arrives, for wall.
 func closedLoop(ctx context.Context, urls []string, conns int, wall time.Duration, pid int) manifestRound {
+	warmUp(urls, conns)
+	return measured(pid, conns, func() (*Recorder, time.Duration) {
+		return clientLoop(ctx, urls, conns, wall)
+	})
+}
+
+// warmUp fetches each URL once on a client of its own, so that the
+// measured loop meets warm caches.
+func warmUp(urls []string, conns int) {
 	warm := NewClient(NewRecorder(), conns)
 	for _, u := range urls {
 		warm.Get(KindManifest, u, false, nil)
 	}
 	warm.Close()
-	return measured(pid, conns, func() (*Recorder, time.Duration) {
-		rec := NewRecorder()
-		c := NewClient(rec, conns)
-		defer c.Close()
-		var next atomic.Int64
-		began := time.Now()
-		deadline := began.Add(wall)
-		var wg sync.WaitGroup
-		for range conns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for ctx.Err() == nil && time.Now().Before(deadline) {
-					i := next.Add(1) - 1
-					c.Get(KindManifest, urls[int(i)%len(urls)], false, nil)
-				}
-			}()
-		}
-		wg.Wait()
-		return rec, time.Since(began)
-	})
+}
+
+// clientLoop drives conns connections of the fasthttp client, each
+// sending its next request (urls in turn) when the previous answer
+// arrives, for wall; it returns what it recorded and how long it ran.
+func clientLoop(ctx context.Context, urls []string, conns int, wall time.Duration) (*Recorder, time.Duration) {
+	rec := NewRecorder()
+	c := NewClient(rec, conns)
+	defer c.Close()
+	var next atomic.Int64
+	began := time.Now()
+	deadline := began.Add(wall)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				i := next.Add(1) - 1
+				c.Get(KindManifest, urls[int(i)%len(urls)], false, nil)
+			}
+		}()
+	}
+	wg.Wait()
+	return rec, time.Since(began)
 }
 
 // pacedLoop is the fasthttp client's paced form (session 6's instrument):
