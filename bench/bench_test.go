@@ -278,8 +278,8 @@ func rounds(us ...float64) []cpuResult {
 }
 
 // TestBaselineComparison pins cpu.vs_baseline and the baseline's floor
-// multiple: the median of per-round ratios of the same round, best of rounds
-// on each side in the detail, and a pair that either origin refuses
+// multiple: the median of per-round ratios of the same round, best ÷ best
+// in the detail, and a pair that either origin refuses
 // reported unavailable.
 func TestBaselineComparison(t *testing.T) {
 	clear := &comboState{Combo: Combo{"mpd-time-csf", "none"}, FloorCPUs: rounds(50, 40, 45)}
@@ -300,10 +300,13 @@ func TestBaselineComparison(t *testing.T) {
 	if !near(d["round_ratios_min"], 0.99) || !near(d["round_ratios_max"], 1.02) || d["clean_rounds"] != 3 || d["rounds"] != 4 {
 		t.Errorf("per-round ratios: %v", d)
 	}
-	if c.Multiple.Value == nil || !near(*c.Multiple.Value, 100.0/40) || c.Multiple.Met != nil {
-		t.Errorf("baseline floor multiple = %v (want 2.5, no target)", c.Multiple)
+	// Floor multiples, median of the rounds with a floor: the baseline's
+	// 2.0, 3.0, 104/45 → 104/45 (best ÷ best 100/40 in the detail); the
+	// origin's 102/50, (error), 104/45 → the upper of the two, 104/45.
+	if c.Multiple.Value == nil || !near(*c.Multiple.Value, 104.0/45) || c.Multiple.Met != nil || !near(c.Multiple.Detail["best_over_best"], 2.5) {
+		t.Errorf("baseline floor multiple = %v %v (want 104/45, no target)", c.Multiple, c.Multiple.Detail)
 	}
-	if !near(c.OriginMultiple, 99.0/40) || !near(d["floor_multiple"], 99.0/40) || !near(d["baseline_floor_multiple"], 2.5) {
+	if !near(c.OriginMultiple, 104.0/45) || !near(d["floor_multiple"], 104.0/45) || !near(d["baseline_floor_multiple"], 104.0/45) {
 		t.Errorf("origin multiple %v, detail %v", c.OriginMultiple, d)
 	}
 
@@ -392,6 +395,58 @@ func TestBaselineTargets(t *testing.T) {
 // of the per-round ratios progressive ÷ fragmented of the same round, best
 // of rounds on each side in the detail, the segment check carried along,
 // and a pair that either input cannot serve reported unavailable.
+// TestPairedJudge pins how the suite judges a ratio of two figures taken
+// in the same interleaved rounds: the median of the per-round ratios, not
+// best ÷ best, which pairs two different rounds and lets one lucky round on
+// either side decide. The floor multiple and the cost factor use it.
+func TestPairedJudge(t *testing.T) {
+	near := func(got, want float64) bool { return math.Abs(got-want) < 1e-9 }
+	// Every round costs 1.2× its floor, but one floor round is unusually
+	// cheap: best ÷ best says 1.5, the pairs say 1.2.
+	origin, floor := rounds(120, 132, 96, 126, -50), rounds(100, 110, 80, 105, 100)
+	floor[2].CPU = 64 * 100 * 1e3 // the lucky round: 64 µs, origin 96
+	p := pair(origin, floor, 0)
+	if !near(p.BestOverBest, 96.0/64) || p.Pairs != 4 {
+		t.Fatalf("pair = %+v", p)
+	}
+	// Ratios 1.2, 1.2, 1.5, 1.2 (round 5's error left out): median 1.2.
+	if !near(p.Median, 1.2) || !near(p.Min, 1.2) || !near(p.Max, 1.5) {
+		t.Errorf("pair = %+v", p)
+	}
+	d := p.detail("round_multiples")
+	if d["round_multiples_median"] != p.Median || d["best_over_best"] != p.BestOverBest || d["paired_rounds"] != 4 {
+		t.Errorf("detail %v", d)
+	}
+	// The extra time (the raw cipher) joins the denominator of each pair.
+	if q := pair(rounds(150, 165), rounds(100, 110), 25); !near(q.Median, 165.0/135) || !near(q.BestOverBest, 150.0/125) {
+		t.Errorf("with extra: %+v", q)
+	}
+	if q := pair(rounds(-1), rounds(100), 0); q.Pairs != 0 || !math.IsNaN(q.Median) {
+		t.Errorf("no clean pair: %+v", q)
+	}
+
+	// The floor multiple in the report is the pairs' median.
+	var out strings.Builder
+	s := &suite{report: map[string]any{}, combos: map[Combo]*comboState{}, cfg: SuiteConfig{Stdout: &out}}
+	for _, cb := range Matrix {
+		s.combos[cb] = &comboState{Combo: cb, Unavailable: "unavailable (not in this test)"}
+	}
+	s.combos[Combo{"mpd-time-csf", "none"}] = &comboState{Combo: Combo{"mpd-time-csf", "none"}, CPUs: rounds(105, 115.5, 84, 110.25), FloorCPUs: floor[:4]}
+	s.combos[Combo{"mpd-time-csf", "cenc"}] = &comboState{Combo: Combo{"mpd-time-csf", "cenc"}, CPUs: origin[:4]}
+	s.reportMultiples(4)
+	fm := s.lookup("floor_multiple.mpd-time-csf.cenc")
+	if fm == nil || fm.Value == nil || !near(*fm.Value, 1.2) || fm.Met == nil || !*fm.Met || !near(fm.Detail["best_over_best"].(float64), 1.5) {
+		t.Errorf("floor_multiple = %v", fm)
+	}
+	// The cost factor: ratios 120/105, 132/115.5, 96/84 and 126/110.25
+	// with no cipher time are all 8/7.
+	s.rawCTR = math.Inf(1)
+	cf, why := s.costFactor(Combo{"mpd-time-csf", "cenc"})
+	if cf == nil || !near(*cf.Value, 8.0/7) || cf.Met == nil || *cf.Met {
+		t.Errorf("cost factor = %v (%s)", cf, why)
+	}
+}
+
 func TestProgressiveComparison(t *testing.T) {
 	near := func(got any, want float64) bool { f, ok := got.(float64); return ok && math.Abs(f-want) < 1e-9 }
 	same := segCheck{Checked: true, Segments: 4, ProgSegments: 4, MdatCompared: 4, MdatSame: 4, MdatSizeSame: 4}

@@ -121,7 +121,7 @@ func bestOf(unavailable string, rs []cpuResult) (float64, string) {
 
 // baselineComparison is one pair's baseline figures.
 type baselineComparison struct {
-	VS       *Figure // cpu.vs_baseline: origin's best ÷ baseline's best
+	VS       *Figure // cpu.vs_baseline: the median of the per-round ratios origin ÷ baseline
 	Multiple *Figure // the baseline's floor multiple
 	CPU      *Figure // the baseline's CPU per segment (nil when unavailable)
 	// OriginMultiple is the origin's floor multiple (NaN without one), for
@@ -150,7 +150,7 @@ func compareBaseline(st, clear *comboState, baseWhy string) baselineComparison {
 	}
 	c := baselineComparison{OriginMultiple: math.NaN()}
 	if oWhy == "" && floorWhy == "" {
-		c.OriginMultiple = float64(oBest) / float64(floor)
+		c.OriginMultiple = pair(st.CPUs, clear.FloorCPUs, 0).Median
 	}
 	switch {
 	case bWhy != "":
@@ -165,11 +165,14 @@ func compareBaseline(st, clear *comboState, baseWhy string) baselineComparison {
 			c.Multiple = UnavailableFigure(math.NaN(), "x floor", "unavailable ("+floorWhy+")")
 			break
 		}
-		rmed, rlo, rhi := medianFloat(perRound(st.Base.CPUs, clear.FloorCPUs, 0))
-		c.Multiple = NewFigure(float64(bBest)/float64(floor), math.NaN(), "x floor")
-		c.Multiple.Detail = map[string]any{"cpu_per_segment_us": float64(bBest) / 1e3, "floor_cpu_per_segment_us": float64(floor) / 1e3,
-			"round_multiples_median": rmed, "round_multiples_min": rlo, "round_multiples_max": rhi, "quality_target": target,
-			"method": "best of rounds: lowest baseline CPU per segment ÷ lowest floor CPU per segment"}
+		// Measured like the origin's floor_multiple (see paired).
+		pr := pair(st.Base.CPUs, clear.FloorCPUs, 0)
+		c.Multiple = NewFigure(pr.Median, math.NaN(), "x floor")
+		c.Multiple.Detail = pr.detail("round_multiples")
+		for k, v := range map[string]any{"cpu_per_segment_us": float64(bBest) / 1e3, "floor_cpu_per_segment_us": float64(floor) / 1e3, "quality_target": target,
+			"method": "median of the per-round multiples: baseline CPU per segment ÷ floor CPU per segment, measured seconds apart in the same interleaved round"} {
+			c.Multiple.Detail[k] = v
+		}
 	}
 	switch {
 	case oWhy != "" && bWhy != "":

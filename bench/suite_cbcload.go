@@ -243,7 +243,7 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 	if dir := os.Getenv("DRMBENCH_PPROF"); dir != "" {
 		s.profileCBC(ctx, dir, formats, minCPU, maxWall)
 	}
-	rows := [][]string{{"format", "floor µs", "cbc µs", "x floor", "clear x floor", "per round: median (min-max)", "target", "lanes/block", "> 8 lanes", "lanes/round", "verdict", "errors"}}
+	rows := [][]string{{"format", "floor µs", "cbc µs", "x floor", "clear x floor", "per round: min-max", "best/best", "target", "lanes/block", "> 8 lanes", "lanes/round", "verdict", "errors"}}
 	for _, f := range formats {
 		target, peer := Targets(Combo{f, "cbc"})
 		key := "floor_multiple." + f + ".cbc"
@@ -253,40 +253,47 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 		if len(goodF) == 0 || len(goodO) == 0 {
 			why := fmt.Sprintf("invalid (every round had errors: floor %s, origin %s)", FormatErrors(ferrs), FormatErrors(oerrs))
 			s.set(key, UnavailableFigure(target, "x floor", why))
-			rows = append(rows, []string{f, "-", "-", "-", "-", "", fmt.Sprintf("<= %.1f", target), "", "", "", why, ""})
+			rows = append(rows, []string{f, "-", "-", "-", "-", "", "", fmt.Sprintf("<= %.1f", target), "", "", "", why, ""})
 			continue
 		}
 		fmed, flo, _ := median(goodF)
 		omed, olo, ohi := median(goodO)
-		// Best of the rounds for both sides, as the CPU step: a busy
-		// neighbour only ever adds CPU time.
-		mult := olo / flo
-		rmed, rlo, rhi := medianFloat(perRound(origins[f], floors[f], 0))
+		// Judged like the CPU step: the median of the per-round multiples
+		// (see paired).
+		pr := pair(origins[f], floors[f], 0)
+		if pr.Pairs == 0 {
+			why := "invalid (no round where both the origin and the floor answered without errors)"
+			s.set(key, UnavailableFigure(target, "x floor", why))
+			rows = append(rows, []string{f, "-", "-", "-", "-", "", "", fmt.Sprintf("<= %.1f", target), "", "", "", why, ""})
+			continue
+		}
+		mult := pr.Median
 		perBlock, wide, perRoundLanes := lanes[f].occupancy()
 		fig := NewFigure(mult, target, "x floor")
-		fig.Detail = map[string]any{"connections": cbcLoadConns, "cpu_per_segment_us": olo / 1e3, "cpu_per_segment_median_us": omed / 1e3, "cpu_per_segment_max_us": ohi / 1e3,
+		fig.Detail = pr.detail("round_multiples")
+		for k, v := range map[string]any{"connections": cbcLoadConns, "cpu_per_segment_us": olo / 1e3, "cpu_per_segment_median_us": omed / 1e3, "cpu_per_segment_max_us": ohi / 1e3,
 			"floor_cpu_per_segment_us": flo / 1e3, "floor_cpu_per_segment_median_us": fmed / 1e3,
-			"round_multiples_median": rmed, "round_multiples_min": rlo, "round_multiples_max": rhi,
-			"method":   fmt.Sprintf("best of rounds: lowest origin CPU per segment ÷ lowest floor CPU per segment, both at %d connections, each measured over a steady load", cbcLoadConns),
+			"method":   fmt.Sprintf("median of the per-round multiples: origin CPU per segment ÷ floor CPU per segment, both at %d connections, each measured over a steady load, seconds apart in the same round", cbcLoadConns),
 			"segments": reqs, "segment_bytes": bytes / max(reqs, 1), "nginx_vod_module": peer, "errors": oerrs, "floor_errors": ferrs,
 			"rounds": len(origins[f]), "clean_rounds": len(goodO),
-			"lanes_per_block": perBlock, "wide_block_share": wide, "lanes_per_round": perRoundLanes, "straight_chains": lanes[f].straight}
+			"lanes_per_block": perBlock, "wide_block_share": wide, "lanes_per_round": perRoundLanes, "straight_chains": lanes[f].straight} {
+			fig.Detail[k] = v
+		}
 		if laneWhy != "" {
 			fig.Detail["lanes_unavailable"] = laneWhy
 		}
 		clearX := math.NaN()
-		if good := clean(clears[f]); len(good) > 0 {
-			_, clo, _ := median(good)
-			clearX = clo / flo
+		if cp := pair(clears[f], floors[f], 0); cp.Pairs > 0 {
+			_, clo, _ := median(clean(clears[f]))
+			clearX = cp.Median
 			fig.Detail["clear_cpu_per_segment_us"], fig.Detail["clear_x_floor"] = clo/1e3, clearX
 		}
-		if good := clean(bases[f]); len(good) > 0 {
+		if bp := pair(bases[f], floors[f], 0); bp.Pairs > 0 {
 			// The same run's baseline (make bench BASELINE=REV): its
 			// multiple of the same floor, and the origin's CPU ÷ its.
-			_, blo, _ := median(good)
-			fig.Detail["baseline_x_floor"], fig.Detail["vs_baseline"] = blo/flo, olo/blo
-			rbmed, rblo, rbhi := medianFloat(perRound(origins[f], bases[f], 0))
-			s.say("cbc under load, %s: baseline %.2f x floor, drmorigin ÷ baseline %.3f (per round: median %.3f, %.3f-%.3f)", f, blo/flo, olo/blo, rbmed, rblo, rbhi)
+			vs := pair(origins[f], bases[f], 0)
+			fig.Detail["baseline_x_floor"], fig.Detail["vs_baseline"] = bp.Median, vs.Median
+			s.say("cbc under load, %s: baseline %.2f x floor, drmorigin ÷ baseline %.3f (median of rounds; %.3f-%.3f; best ÷ best %.3f)", f, bp.Median, vs.Median, vs.Min, vs.Max, vs.BestOverBest)
 		}
 		if light := s.lookup(cbcLightKey(f)); light != nil && light.Value != nil {
 			fig.Detail["x_floor_at_4_connections"] = *light.Value
@@ -297,10 +304,10 @@ func (s *suite) cbcUnderLoad(ctx context.Context) error {
 			v = "MISSED"
 		}
 		rows = append(rows, []string{f, fmt.Sprintf("%.1f", flo/1e3), fmt.Sprintf("%.1f", olo/1e3), Against(mult, target, 'f', 2), fmt.Sprintf("%.2f", clearX),
-			fmt.Sprintf("%.2f (%.2f-%.2f)", rmed, rlo, rhi), fmt.Sprintf("<= %.1f", target),
+			fmt.Sprintf("%.2f-%.2f", pr.Min, pr.Max), fmt.Sprintf("%.2f", pr.BestOverBest), fmt.Sprintf("<= %.1f", target),
 			fmt.Sprintf("%.2f", perBlock), fmt.Sprintf("%.0f %%", 100*wide), fmt.Sprintf("%.2f", perRoundLanes), v, FormatErrors(oerrs)})
 	}
-	s.say("cbc under load: CPU per video segment at %d connections, the floor (and the origin's clear segments) at %d connections, best of %d rounds; the origin's CBC lanes over its measurements (lanes/block: chains a block ran beside, itself included):",
+	s.say("cbc under load: CPU per video segment at %d connections (best of rounds), the floor (and the origin's clear segments) at %d connections; x floor is the median of the %d rounds' multiples; the origin's CBC lanes over its measurements (lanes/block: chains a block ran beside, itself included):",
 		cbcLoadConns, cbcLoadConns, rounds)
 	s.table(rows)
 	return nil
