@@ -167,7 +167,7 @@ func New(cfg Config) (*Remote, error) {
 		}
 		svc, err = service.NewClientWithSharedKeyCredential(endpoint, cred, opts)
 		if err != nil {
-			return nil, fmt.Errorf("azblob: %s: %v", u.Redacted(), redact(err.Error()))
+			return nil, fmt.Errorf("azblob: %s: %v", u.Redacted(), storage.RedactQueries(err.Error()))
 		}
 	default:
 		su := endpoint
@@ -179,7 +179,7 @@ func New(cfg Config) (*Remote, error) {
 		}
 		svc, err = service.NewClientWithNoCredential(su, opts)
 		if err != nil {
-			return nil, fmt.Errorf("azblob: %s: %v", u.Redacted(), redact(err.Error()))
+			return nil, fmt.Errorf("azblob: %s: %v", u.Redacted(), storage.RedactQueries(err.Error()))
 		}
 	}
 	r := &Remote{svc: svc, account: account, container: cfg.Container, prefix: prefix}
@@ -383,7 +383,7 @@ func (r *Remote) Stat(ctx context.Context, name string) (int64, string, error) {
 		return 0, "", fail("stat", r.Locate(name), err)
 	}
 	if p.ContentLength == nil || p.ETag == nil || *p.ETag == "" {
-		return 0, "", &Error{Op: "stat", Location: r.Locate(name), Status: http.StatusOK, Code: "NoETagOrLength"}
+		return 0, "", &Error{Service: serviceName, Op: "stat", Location: r.Locate(name), Status: http.StatusOK, Code: "NoETagOrLength"}
 	}
 	return *p.ContentLength, strings.Trim(string(*p.ETag), `"`), nil
 }
@@ -399,7 +399,7 @@ func (r *Remote) ReadRange(ctx context.Context, name, version string, off, n int
 		return nil, err
 	}
 	if off < 0 || n < 0 {
-		return nil, &Error{Op: "read", Location: r.Locate(name), Code: fmt.Sprintf("BadRange(%d,%d)", off, n)}
+		return nil, &Error{Service: serviceName, Op: "read", Location: r.Locate(name), Code: fmt.Sprintf("BadRange(%d,%d)", off, n)}
 	}
 	if n == 0 {
 		// A Count of 0 would mean "to the end".
@@ -418,7 +418,7 @@ func (r *Remote) ReadRange(ctx context.Context, name, version string, off, n int
 	}
 	if resp.Body == nil {
 		// DownloadStream turns a 304 into a response without a body.
-		return nil, &Error{Op: "read", Location: r.Locate(name), Status: http.StatusNotModified}
+		return nil, &Error{Service: serviceName, Op: "read", Location: r.Locate(name), Status: http.StatusNotModified}
 	}
 	// A store that ignores the range answers the whole blob, right only
 	// when the range starts at 0; a Content-Range must start at off.
@@ -428,7 +428,7 @@ func (r *Remote) ReadRange(ctx context.Context, name, version string, off, n int
 	}
 	if ok && start != off || !ok && off != 0 {
 		resp.Body.Close()
-		return nil, &Error{Op: "read", Location: r.Locate(name), Code: "RangeNotAsAsked"}
+		return nil, &Error{Service: serviceName, Op: "read", Location: r.Locate(name), Code: "RangeNotAsAsked"}
 	}
 	return resp.Body, nil
 }
@@ -462,7 +462,7 @@ func (r *Remote) List(ctx context.Context, prefix string) ([]storage.Entry, erro
 	// while the container does, empty or not; a blob prefix with
 	// nothing under it is nothing.
 	if err == nil && len(out) == 0 && prefix != "" && bp != "" {
-		return nil, &Error{Op: "list", Location: loc, Code: "NoSuchPrefix", kind: storage.ErrNotFound}
+		return nil, &Error{Service: serviceName, Op: "list", Location: loc, Code: "NoSuchPrefix", Kind: storage.ErrNotFound}
 	}
 	return out, err
 }
@@ -555,94 +555,32 @@ func (r *Remote) listContainers(ctx context.Context) ([]storage.Entry, error) {
 }
 
 func (r *Remote) invalid(op, name string) error {
-	return &Error{Op: op, Location: r.Locate(name), kind: storage.ErrInvalidName}
+	return &Error{Service: serviceName, Op: op, Location: r.Locate(name), Kind: storage.ErrInvalidName}
 }
 
-// Error is the error of a Remote call: which operation, on what, how the
-// store answered, and what that means (storage.ErrNotFound, ErrChanged,
-// ErrInvalidName, or nothing: a fault to retry). Its text never holds a
-// credential: not the SDK's error, which quotes the response body, nor a
-// request URL, whose query holds a SAS token's signature.
-type Error struct {
-	Op       string // "stat", "read", "list", "put" or "remove"
-	Location string // azblob://account/container/blob
-	Status   int    // the HTTP status; 0 when no response came
-	Code     string // the Azure error code ("BlobNotFound", "ServerBusy"), if any
-	kind     error  // the storage sentinel, or nil
-	cause    error  // a transport or context error, its URL stripped
-}
+// Error is the error of a Remote call: see storage.RemoteError. Its text
+// starts with "azblob: ".
+type Error = storage.RemoteError
 
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("azblob: ")
-	b.WriteString(e.Op)
-	b.WriteString(" ")
-	b.WriteString(e.Location)
-	if e.Status != 0 {
-		fmt.Fprintf(&b, ": HTTP %d", e.Status)
-	}
-	if e.Code != "" {
-		b.WriteString(" ")
-		b.WriteString(e.Code)
-	}
-	if e.cause != nil {
-		b.WriteString(": ")
-		b.WriteString(redact(e.cause.Error()))
-	}
-	if e.kind != nil {
-		b.WriteString(": ")
-		b.WriteString(e.kind.Error())
-	}
-	return b.String()
-}
-
-// Unwrap returns the storage sentinel and the cause, for errors.Is
-// (storage.ErrNotFound, context.DeadlineExceeded, …).
-func (e *Error) Unwrap() []error {
-	var errs []error
-	if e.kind != nil {
-		errs = append(errs, e.kind)
-	}
-	if e.cause != nil {
-		errs = append(errs, e.cause)
-	}
-	return errs
-}
+// service names the store in the text of its errors.
+const serviceName = "azblob"
 
 // fail classifies an error of the SDK.
 func fail(op, loc string, err error) error {
-	e := &Error{Op: op, Location: loc}
+	e := &Error{Service: serviceName, Op: op, Location: loc}
 	var resp *azcore.ResponseError
 	if errors.As(err, &resp) {
 		e.Status = resp.StatusCode
-		if identifier.MatchString(resp.ErrorCode) {
-			e.Code = resp.ErrorCode
-		}
+		e.Code = storage.ErrorCode(resp.ErrorCode)
 		switch {
 		case resp.StatusCode == http.StatusNotFound:
-			e.kind = storage.ErrNotFound // BlobNotFound, ContainerNotFound, ResourceNotFound
+			e.Kind = storage.ErrNotFound // BlobNotFound, ContainerNotFound, ResourceNotFound
 		case resp.StatusCode == http.StatusPreconditionFailed:
-			e.kind = storage.ErrChanged // ConditionNotMet
+			e.Kind = storage.ErrChanged // ConditionNotMet
 		case resp.ErrorCode == "InvalidResourceName", resp.ErrorCode == "OutOfRangeInput":
-			e.kind = storage.ErrInvalidName
+			e.Kind = storage.ErrInvalidName
 		}
 		return e
 	}
-	// A transport error: *url.Error quotes the request's URL, with the
-	// SAS token in its query; keep only what it wraps.
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	e.cause = err
-	return e
+	return e.WithCause(err)
 }
-
-// identifier matches an error code worth printing: a word, not a body.
-var identifier = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9.]{0,63}$`)
-
-// urlQuery matches the query of a URL in a text.
-var urlQuery = regexp.MustCompile(`(://[^\s"'?]*)\?[^\s"']*`)
-
-// redact cuts the query off any URL in s: where a SAS token travels.
-func redact(s string) string { return urlQuery.ReplaceAllString(s, "$1?REDACTED") }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -244,7 +243,7 @@ func (r *Remote) Stat(ctx context.Context, name string) (int64, string, error) {
 	etag := strings.Trim(info.ETag, `"`)
 	if etag == "" {
 		// Without an ETag nothing could be pinned: a store fault.
-		return 0, "", &Error{Op: "stat", Location: r.Locate(name), Status: http.StatusOK, Code: "NoETag"}
+		return 0, "", &Error{Service: serviceName, Op: "stat", Location: r.Locate(name), Status: http.StatusOK, Code: "NoETag"}
 	}
 	return info.Size, etag, nil
 }
@@ -259,7 +258,7 @@ func (r *Remote) ReadRange(ctx context.Context, name, version string, off, n int
 		return nil, r.invalid("read", name)
 	}
 	if off < 0 || n < 0 {
-		return nil, &Error{Op: "read", Location: r.Locate(name), Code: fmt.Sprintf("BadRange(%d,%d)", off, n)}
+		return nil, &Error{Service: serviceName, Op: "read", Location: r.Locate(name), Code: fmt.Sprintf("BadRange(%d,%d)", off, n)}
 	}
 	if n == 0 {
 		return io.NopCloser(strings.NewReader("")), nil
@@ -281,7 +280,7 @@ func (r *Remote) ReadRange(ctx context.Context, name, version string, off, n int
 	// only when the range starts at 0; a Content-Range must start at off.
 	if start, ok := rangeStart(h.Get("Content-Range")); ok && start != off || !ok && off != 0 {
 		body.Close()
-		return nil, &Error{Op: "read", Location: r.Locate(name), Code: "RangeNotAsAsked"}
+		return nil, &Error{Service: serviceName, Op: "read", Location: r.Locate(name), Code: "RangeNotAsAsked"}
 	}
 	return body, nil
 }
@@ -309,7 +308,7 @@ func (r *Remote) List(ctx context.Context, prefix string) ([]storage.Entry, erro
 	}
 	out, err := r.list(ctx, prefix, "")
 	if err == nil && len(out) == 0 && prefix != "" {
-		return nil, &Error{Op: "list", Location: r.Locate(prefix), Code: "NoSuchPrefix", kind: storage.ErrNotFound}
+		return nil, &Error{Service: serviceName, Op: "list", Location: r.Locate(prefix), Code: "NoSuchPrefix", Kind: storage.ErrNotFound}
 	}
 	return out, err
 }
@@ -353,97 +352,34 @@ func (r *Remote) list(ctx context.Context, prefix, start string) ([]storage.Entr
 }
 
 func (r *Remote) invalid(op, name string) error {
-	return &Error{Op: op, Location: r.Locate(name), kind: storage.ErrInvalidName}
+	return &Error{Service: serviceName, Op: op, Location: r.Locate(name), Kind: storage.ErrInvalidName}
 }
 
-// Error is the error of a Remote call: which operation, on what, how the
-// store answered, and what that means (storage.ErrNotFound, ErrChanged,
-// ErrInvalidName, or nothing: a fault to retry). Its text never holds a
-// credential, nor the store's response body (which a proxy or a store
-// could fill with anything).
-type Error struct {
-	Op       string // "stat", "read", "list", "put" or "remove"
-	Location string // s3://bucket/key
-	Status   int    // the HTTP status; 0 when no response came
-	Code     string // the S3 error code ("NoSuchKey", "SlowDown"), if any
-	kind     error  // the storage sentinel, or nil
-	cause    error  // a transport or context error, its URL stripped
-}
+// Error is the error of a Remote call: see storage.RemoteError. Its text
+// starts with "s3: ".
+type Error = storage.RemoteError
 
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("s3: ")
-	b.WriteString(e.Op)
-	b.WriteString(" ")
-	b.WriteString(e.Location)
-	if e.Status != 0 {
-		fmt.Fprintf(&b, ": HTTP %d", e.Status)
-	}
-	if e.Code != "" {
-		b.WriteString(" ")
-		b.WriteString(e.Code)
-	}
-	if e.cause != nil {
-		b.WriteString(": ")
-		b.WriteString(redact(e.cause.Error()))
-	}
-	if e.kind != nil {
-		b.WriteString(": ")
-		b.WriteString(e.kind.Error())
-	}
-	return b.String()
-}
-
-// Unwrap returns the storage sentinel and the cause, for errors.Is
-// (storage.ErrNotFound, context.DeadlineExceeded, …).
-func (e *Error) Unwrap() []error {
-	var errs []error
-	if e.kind != nil {
-		errs = append(errs, e.kind)
-	}
-	if e.cause != nil {
-		errs = append(errs, e.cause)
-	}
-	return errs
-}
+// service names the store in the text of its errors.
+const serviceName = "s3"
 
 // fail classifies an error of minio-go.
 func (r *Remote) fail(op, loc string, err error) error {
-	e := &Error{Op: op, Location: loc}
+	e := &Error{Service: serviceName, Op: op, Location: loc}
 	var resp minio.ErrorResponse
 	if errors.As(err, &resp) {
 		e.Status = resp.StatusCode
-		if code := resp.Code; identifier.MatchString(code) {
-			e.Code = code
-		}
+		e.Code = storage.ErrorCode(resp.Code)
 		switch {
 		case resp.StatusCode == http.StatusNotFound,
 			resp.Code == "NoSuchKey", resp.Code == "NoSuchBucket", resp.Code == "NotFound":
-			e.kind = storage.ErrNotFound
+			e.Kind = storage.ErrNotFound
 		case resp.StatusCode == http.StatusPreconditionFailed, resp.Code == "PreconditionFailed":
-			e.kind = storage.ErrChanged
+			e.Kind = storage.ErrChanged
 		case resp.Code == "InvalidBucketName", resp.Code == "XMinioInvalidObjectName",
 			resp.Code == "InvalidObjectName", resp.Code == "KeyTooLongError":
-			e.kind = storage.ErrInvalidName
+			e.Kind = storage.ErrInvalidName
 		}
 		return e
 	}
-	// A transport error: *url.Error quotes the request's URL; keep what
-	// it wraps (dial, TLS, EOF, a deadline).
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	e.cause = err
-	return e
+	return e.WithCause(err)
 }
-
-// identifier matches an error code worth printing: a word, not a body.
-var identifier = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9.]{0,63}$`)
-
-// urlQuery matches the query of a URL in a text.
-var urlQuery = regexp.MustCompile(`(://[^\s"'?]*)\?[^\s"']*`)
-
-// redact cuts the query off any URL in s: where signed URLs carry their
-// signature.
-func redact(s string) string { return urlQuery.ReplaceAllString(s, "$1?REDACTED") }
