@@ -127,6 +127,37 @@ func (r cpuResult) perRequest() float64 {
 	return float64(r.CPU) / float64(r.Requests)
 }
 
+// cpuSide is one side of a pair of CPU measurements taken back to back in
+// a round: whose CPU (PID), which segments, and where the result goes.
+type cpuSide struct {
+	Name  string // for errors: "object store mpd-time-csf/cenc"
+	PID   int
+	URLs  []string
+	Valid Validator
+	Into  *[]cpuResult
+	Skip  bool // not measured (this side is unavailable)
+}
+
+// measureBoth measures a then b in even rounds and b then a in odd ones,
+// so that neither side is always the one measured second: the per-round
+// ratios of the two (see paired) are what the suite judges.
+func measureBoth(ctx context.Context, round int, minCPU, maxWall time.Duration, a, b cpuSide) error {
+	if round%2 == 1 {
+		a, b = b, a
+	}
+	for _, side := range [2]cpuSide{a, b} {
+		if side.Skip {
+			continue
+		}
+		res, err := measureCPU(ctx, side.PID, side.URLs, cpuConns, minCPU, maxWall, side.Valid)
+		if err != nil {
+			return fmt.Errorf("%s: %w", side.Name, err)
+		}
+		*side.Into = append(*side.Into, res)
+	}
+	return nil
+}
+
 // measureCPU drives urls round robin over conns connections and reads the
 // CPU time of pid (utime+stime from /proc/PID/stat) before and after, in
 // batches, until at least minCPU was spent or maxWall passed.

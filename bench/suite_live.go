@@ -468,24 +468,9 @@ func (s *suite) liveCPU(ctx context.Context, pair Combo, liveURL, vodURL string)
 		if ctx.Err() != nil {
 			break
 		}
-		live := func() error {
-			res, err := measureCPU(ctx, s.origin.pid, lsegs, cpuConns, minCPU, maxWall, lvalid)
-			p.CPUs = append(p.CPUs, res)
-			return err
-		}
-		vod := func() error {
-			res, err := measureCPU(ctx, s.origin.pid, vsegs, cpuConns, minCPU, maxWall, vvalid)
-			p.FragCPUs = append(p.FragCPUs, res)
-			return err
-		}
-		first, second := vod, live
-		if r%2 == 1 {
-			first, second = live, vod
-		}
-		if err := first(); err != nil {
-			return fmt.Errorf("live CPU round %d: %w", r+1, err)
-		}
-		if err := second(); err != nil {
+		vod := cpuSide{Name: "VOD", PID: s.origin.pid, URLs: vsegs, Valid: vvalid, Into: &p.FragCPUs}
+		live := cpuSide{Name: "live", PID: s.origin.pid, URLs: lsegs, Valid: lvalid, Into: &p.CPUs}
+		if err := measureBoth(ctx, r, minCPU, maxWall, vod, live); err != nil {
 			return fmt.Errorf("live CPU round %d: %w", r+1, err)
 		}
 	}

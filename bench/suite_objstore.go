@@ -549,30 +549,9 @@ func (s *suite) objectCPU(ctx context.Context) error {
 			if p.Unavailable != "" || st == nil || st.Unavailable != "" || ctx.Err() != nil {
 				continue
 			}
-			obj := func() error {
-				res, err := measureCPU(ctx, s.obj.pid, p.Segments, cpuConns, minCPU, maxWall, p.Valid)
-				if err != nil {
-					return fmt.Errorf("object store %s: %w", p.Combo, err)
-				}
-				p.CPUs = append(p.CPUs, res)
-				return nil
-			}
-			local := func() error {
-				res, err := measureCPU(ctx, s.origin.pid, st.Segments, cpuConns, minCPU, maxWall, st.Valid)
-				if err != nil {
-					return fmt.Errorf("local %s: %w", p.Combo, err)
-				}
-				p.LocalCPUs = append(p.LocalCPUs, res)
-				return nil
-			}
-			first, second := local, obj
-			if r%2 == 1 {
-				first, second = obj, local
-			}
-			if err := first(); err != nil {
-				return err
-			}
-			if err := second(); err != nil {
+			local := cpuSide{Name: "local " + p.Combo.String(), PID: s.origin.pid, URLs: st.Segments, Valid: st.Valid, Into: &p.LocalCPUs}
+			obj := cpuSide{Name: "object store " + p.Combo.String(), PID: s.obj.pid, URLs: p.Segments, Valid: p.Valid, Into: &p.CPUs}
+			if err := measureBoth(ctx, r, minCPU, maxWall, local, obj); err != nil {
 				return err
 			}
 		}

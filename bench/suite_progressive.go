@@ -179,30 +179,9 @@ func (s *suite) progressiveCPU(ctx context.Context) error {
 			if p.Unavailable != "" || st == nil || st.Unavailable != "" || ctx.Err() != nil {
 				continue
 			}
-			prog := func() error {
-				res, err := measureCPU(ctx, s.origin.pid, p.Segments, cpuConns, minCPU, maxWall, p.Valid)
-				if err != nil {
-					return fmt.Errorf("progressive %s: %w", p.Combo, err)
-				}
-				p.CPUs = append(p.CPUs, res)
-				return nil
-			}
-			frag := func() error {
-				res, err := measureCPU(ctx, s.origin.pid, st.Segments, cpuConns, minCPU, maxWall, st.Valid)
-				if err != nil {
-					return fmt.Errorf("fragmented %s: %w", p.Combo, err)
-				}
-				p.FragCPUs = append(p.FragCPUs, res)
-				return nil
-			}
-			first, second := frag, prog
-			if r%2 == 1 {
-				first, second = prog, frag
-			}
-			if err := first(); err != nil {
-				return err
-			}
-			if err := second(); err != nil {
+			frag := cpuSide{Name: "fragmented " + p.Combo.String(), PID: s.origin.pid, URLs: st.Segments, Valid: st.Valid, Into: &p.FragCPUs}
+			prog := cpuSide{Name: "progressive " + p.Combo.String(), PID: s.origin.pid, URLs: p.Segments, Valid: p.Valid, Into: &p.CPUs}
+			if err := measureBoth(ctx, r, minCPU, maxWall, frag, prog); err != nil {
 				return err
 			}
 		}

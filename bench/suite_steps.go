@@ -446,38 +446,14 @@ func (s *suite) measureCPUPerSegment(ctx context.Context) error {
 					st.StaticCPUs = append(st.StaticCPUs, res)
 				}
 			}
-			origin := func() error {
-				if st.Unavailable != "" {
-					return nil
-				}
-				res, err := measureCPU(ctx, s.origin.pid, st.Segments, cpuConns, minCPU, maxWall, st.Valid)
-				if err != nil {
-					return fmt.Errorf("%s: %w", cb, err)
-				}
-				st.CPUs = append(st.CPUs, res)
-				return nil
-			}
-			baseline := func() error {
-				if !base {
-					return nil
-				}
-				res, err := measureCPU(ctx, s.baseline.pid, st.Base.Segments, cpuConns, minCPU, maxWall, st.Base.Valid)
-				if err != nil {
-					return fmt.Errorf("baseline %s: %w", cb, err)
-				}
-				st.Base.CPUs = append(st.Base.CPUs, res)
-				return nil
-			}
 			// The origin and the baseline take turns going first, so that
 			// neither is always the one measured right after the floor.
-			first, second := origin, baseline
-			if r%2 == 1 {
-				first, second = baseline, origin
+			origin := cpuSide{Name: cb.String(), PID: s.origin.pid, URLs: st.Segments, Valid: st.Valid, Into: &st.CPUs, Skip: st.Unavailable != ""}
+			baseline := cpuSide{Name: "baseline " + cb.String(), PID: -1, Skip: !base}
+			if base {
+				baseline.PID, baseline.URLs, baseline.Valid, baseline.Into = s.baseline.pid, st.Base.Segments, st.Base.Valid, &st.Base.CPUs
 			}
-			if err := first(); err != nil {
-				return err
-			}
-			if err := second(); err != nil {
+			if err := measureBoth(ctx, r, minCPU, maxWall, origin, baseline); err != nil {
 				return err
 			}
 		}
