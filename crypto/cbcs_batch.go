@@ -32,8 +32,10 @@ type PatternBatch struct {
 	dst, src [4][]byte
 	chains   [4][16]byte // each lane's CBC chain
 	copying  [4]bool     // each lane's dst is apart from its src
+	whole    [4]bool     // each lane's range is encrypted whole (AddWholeTo), in place
 	active   int
 	copies   int                 // active lanes whose dst is not their src
+	wholes   int                 // active whole lanes: never with copies (see AddWholeTo)
 	sink     [patternStride]byte // what idle lanes work on, in place, in step with the rest
 }
 
@@ -78,6 +80,49 @@ func (b *PatternBatch) AddSampleTo(dst, src []byte, subs []Subsample) error {
 	return nil
 }
 
+// AddWholeTo makes in dst the range src encrypted whole, as
+// EncryptPattern(dst, iv, PatternWhole) makes it: AES-CBC from the batch's
+// IV through every whole block, a partial block at the end left clear
+// (cbcs audio samples, tenc pattern 0:0). dst and src are as long, and the
+// same or apart.
+//
+// An audio sample is a short chain (an AAC frame is some 25 blocks), and a
+// segment's samples, each alone, ran at AESENC's latency one after the
+// other: here they share the lanes, four chains in flight. The lanes
+// encrypt in place, so src is copied first (a few hundred bytes, still in
+// the cache when the lanes reach it); the copying kernel runs 1:9 strides
+// only, so a whole range never shares a step with a copying lane (the
+// batch flushes those first, and the other way round).
+func (b *PatternBatch) AddWholeTo(dst, src []byte) {
+	if len(dst) != len(src) {
+		panic("crypto: AddWholeTo lengths differ")
+	}
+	copyApart(dst, src)
+	if !useAsm {
+		b.k.EncryptPattern(dst, b.iv, PatternWhole)
+		return
+	}
+	nb := len(dst) / BlockSize
+	if nb == 0 {
+		return
+	}
+	if b.copies > 0 {
+		b.Flush()
+	}
+	for l := range b.src {
+		if b.src[l] == nil {
+			r := dst[:nb*BlockSize]
+			b.dst[l], b.src[l], b.chains[l], b.copying[l], b.whole[l] = r, r, b.iv, false, true
+			b.active++
+			b.wholes++
+			break
+		}
+	}
+	if b.active == len(b.src) {
+		b.step()
+	}
+}
+
 // Add queues one protected range, encrypted in place.
 func (b *PatternBatch) Add(r []byte) { b.AddTo(r, r) }
 
@@ -96,6 +141,8 @@ func (b *PatternBatch) AddTo(dst, src []byte) {
 	case !inPlace && len(src) < patternStride:
 		b.tail(dst, src, b.iv) // at most one block to encrypt: no lane
 		return
+	case !inPlace && b.wholes > 0:
+		b.Flush() // whole ranges run in place only (AddWholeTo)
 	}
 	for l := range b.src {
 		if b.src[l] == nil {
@@ -121,6 +168,15 @@ func (b *PatternBatch) Flush() {
 
 // cryptBlocks is the number of encrypted blocks of range r under 1:9.
 func cryptBlocks(r []byte) int { return (len(r)/BlockSize + 9) / 10 }
+
+// laneBlocks is the number of blocks lane l has left to encrypt, and the
+// distance between them.
+func (b *PatternBatch) laneBlocks(l int) (blocks, stride int) {
+	if b.whole[l] {
+		return len(b.src[l]) / BlockSize, BlockSize
+	}
+	return cryptBlocks(b.src[l]), patternStride
+}
 
 // step runs the active lanes until one of them ends, idle lanes marking
 // time on the sink, and frees the lanes that are done.
@@ -166,7 +222,8 @@ func (b *PatternBatch) step() {
 
 // stepInPlace is step when every lane encrypts in place: the lanes run
 // until the one with the fewest encrypted blocks left is done, its last
-// block in a partial stride included.
+// block in a partial stride included. A 1:9 lane steps a stride (160
+// bytes) a block, a whole lane (AddWholeTo) 16.
 func (b *PatternBatch) stepInPlace() {
 	var ptrs [4]*byte
 	var strides [4]int
@@ -176,8 +233,9 @@ func (b *PatternBatch) stepInPlace() {
 			ptrs[l] = &b.sink[0]
 			continue
 		}
-		ptrs[l], strides[l] = &r[0], patternStride
-		if c := cryptBlocks(r); n < 0 || c < n {
+		c, stride := b.laneBlocks(l)
+		ptrs[l], strides[l] = &r[0], stride
+		if n < 0 || c < n {
 			n = c
 		}
 	}
@@ -189,11 +247,15 @@ func (b *PatternBatch) stepInPlace() {
 		if r == nil {
 			continue
 		}
-		if r = r[min(n*patternStride, len(r)):]; cryptBlocks(r) == 0 {
-			r = nil
+		b.dst[l], b.src[l] = r[min(n*strides[l], len(r)):], r[min(n*strides[l], len(r)):]
+		if c, _ := b.laneBlocks(l); c == 0 {
+			if b.whole[l] {
+				b.wholes--
+				b.whole[l] = false
+			}
+			b.dst[l], b.src[l] = nil, nil
 			b.active--
 		}
-		b.dst[l], b.src[l] = r, r
 	}
 }
 

@@ -376,10 +376,14 @@ func (t *Track) appendChunkEncrypted(buf []byte, i int, out Output, e *Protectio
 		sr := s.samples[k]
 		subs := s.subs[sr.sub : sr.sub+sr.nsub]
 		if e.Scheme == SchemeCBCS {
-			if pat == crypto.PatternVideo {
+			switch {
+			case pat == crypto.PatternVideo:
 				// Copied and encrypted in one pass by the lanes.
 				err = s.pattern.AddSampleTo(d, src, subs)
-			} else {
+			case len(subs) == 0:
+				// Audio: whole samples, four chains at a time.
+				s.pattern.AddWholeTo(d, src)
+			default:
 				copy(d, src)
 				err = e.Key.EncryptCBCS(d, civ, subs, pat)
 			}
