@@ -37,6 +37,11 @@ type PatternBatch struct {
 	copies   int                 // active lanes whose dst is not their src
 	wholes   int                 // active whole lanes: never with copies (see AddWholeTo)
 	sink     [patternStride]byte // what idle lanes work on, in place, in step with the rest
+	// Ranges' last encrypted blocks (tail), already in place, and their
+	// chains: encrypted four at a time by flushTails.
+	tailPtrs [4]*byte
+	tailIVs  [4][16]byte
+	ntails   int
 }
 
 // patternStride is the distance between the encrypted blocks of pattern
@@ -164,6 +169,7 @@ func (b *PatternBatch) Flush() {
 	for b.active > 0 {
 		b.step()
 	}
+	b.flushTails()
 }
 
 // cryptBlocks is the number of encrypted blocks of range r under 1:9.
@@ -271,13 +277,34 @@ func (b *PatternBatch) end(l int) {
 }
 
 // tail ends a range with less than a stride left, its chain at iv: the
-// first block encrypted when it is whole, the rest copied.
+// first block encrypted when it is whole, the rest copied. It copies the
+// whole rest now and queues the block, to be encrypted in place with three
+// other ranges' (flushTails): alone, each range's last block waited out
+// AESENC's full latency, once per range and subsample.
 func (b *PatternBatch) tail(dst, src []byte, iv [16]byte) {
-	if len(src) >= BlockSize {
-		cbcEncAsm(&b.k.enc[0], &iv, &dst[0], &src[0], 1)
-		dst, src = dst[BlockSize:], src[BlockSize:]
-	}
 	copyApart(dst, src)
+	if len(dst) < BlockSize {
+		return
+	}
+	b.tailPtrs[b.ntails], b.tailIVs[b.ntails] = &dst[0], iv
+	b.ntails++
+	if b.ntails == len(b.tailPtrs) {
+		b.flushTails()
+	}
+}
+
+// flushTails encrypts the queued tail blocks in place, one block a lane,
+// idle lanes on the sink.
+func (b *PatternBatch) flushTails() {
+	if b.ntails == 0 {
+		return
+	}
+	for l := b.ntails; l < len(b.tailPtrs); l++ {
+		b.tailPtrs[l] = &b.sink[0]
+	}
+	var strides [4]int
+	cbcsLanes4Asm(&b.k.enc[0], &b.tailPtrs, &b.tailIVs, &strides, 1)
+	b.tailPtrs, b.ntails = [4]*byte{}, 0
 }
 
 // same reports whether a and b (as long, not empty) start at one address.
