@@ -299,11 +299,14 @@ func (b *PatternBatch) flushTails() {
 	if b.ntails == 0 {
 		return
 	}
-	for l := b.ntails; l < len(b.tailPtrs); l++ {
-		b.tailPtrs[l] = &b.sink[0]
+	// A local copy: the sink's address stored in b itself would make
+	// escape analysis move every batch to the heap.
+	ptrs := b.tailPtrs
+	for l := b.ntails; l < len(ptrs); l++ {
+		ptrs[l] = &b.sink[0]
 	}
 	var strides [4]int
-	cbcsLanes4Asm(&b.k.enc[0], &b.tailPtrs, &b.tailIVs, &strides, 1)
+	cbcsLanes4Asm(&b.k.enc[0], &ptrs, &b.tailIVs, &strides, 1)
 	b.tailPtrs, b.ntails = [4]*byte{}, 0
 }
 
