@@ -20,6 +20,8 @@ func TestAllocs(t *testing.T) {
 	seg := make([]byte, 0, len(buf)+16)
 	iv := [16]byte{1}
 	var fiv crypto.FragmentIV
+	out := make([]byte, len(buf))
+	ranges := [][]byte{buf[:3000], buf[3000:9100], buf[9100:9117], buf[10000:30000], buf[30000:30500]}
 	cases := []struct {
 		name string
 		f    func()
@@ -37,6 +39,20 @@ func TestAllocs(t *testing.T) {
 		{"CBCSConstantIV", func() { _ = k.CBCSConstantIV("asset-0001", "video_3000000.mp4") }},
 		{"SegmentIV", func() { _ = k.SegmentIV("asset-0001", "video_3000000.mp4", 123456789) }},
 		{"AppendSubsamplesAudio", func() { subs = crypto.AppendSubsamplesAudio(subs[:0], 700) }},
+		{"EncryptPatterns", func() { k.EncryptPatterns(ranges, iv) }},
+		{"PatternBatch/copy+whole", func() {
+			// A batch on the stack, as in EncryptPatterns: copied 1:9
+			// ranges with tails, then whole ranges.
+			var b crypto.PatternBatch
+			b.Reset(k, iv)
+			for i := 0; i < 20; i++ {
+				_ = b.AddSampleTo(out[i*3000:i*3000+2999], buf[i*3000:i*3000+2999], nil)
+			}
+			for i := 20; i < 23; i++ {
+				b.AddWholeTo(out[i*3000:i*3000+333], buf[i*3000:i*3000+333])
+			}
+			b.Flush()
+		}},
 	}
 	for _, c := range cases {
 		if n := testing.AllocsPerRun(100, c.f); n != 0 {

@@ -32,9 +32,16 @@ type PatternBatch struct {
 	dst, src [4][]byte
 	chains   [4][16]byte // each lane's CBC chain
 	copying  [4]bool     // each lane's dst is apart from its src
+	whole    [4]bool     // each lane's range is encrypted whole (AddWholeTo), in place
 	active   int
 	copies   int                 // active lanes whose dst is not their src
+	wholes   int                 // active whole lanes: never with copies (see AddWholeTo)
 	sink     [patternStride]byte // what idle lanes work on, in place, in step with the rest
+	// Ranges' last encrypted blocks (tail), already in place, and their
+	// chains: encrypted four at a time by flushTails.
+	tailPtrs [4]*byte
+	tailIVs  [4][16]byte
+	ntails   int
 }
 
 // patternStride is the distance between the encrypted blocks of pattern
@@ -78,6 +85,49 @@ func (b *PatternBatch) AddSampleTo(dst, src []byte, subs []Subsample) error {
 	return nil
 }
 
+// AddWholeTo makes in dst the range src encrypted whole, as
+// EncryptPattern(dst, iv, PatternWhole) makes it: AES-CBC from the batch's
+// IV through every whole block, a partial block at the end left clear
+// (cbcs audio samples, tenc pattern 0:0). dst and src are as long, and the
+// same or apart.
+//
+// An audio sample is a short chain (an AAC frame is some 25 blocks), and a
+// segment's samples, each alone, ran at AESENC's latency one after the
+// other: here they share the lanes, four chains in flight. The lanes
+// encrypt in place, so src is copied first (a few hundred bytes, still in
+// the cache when the lanes reach it); the copying kernel runs 1:9 strides
+// only, so a whole range never shares a step with a copying lane (the
+// batch flushes those first, and the other way round).
+func (b *PatternBatch) AddWholeTo(dst, src []byte) {
+	if len(dst) != len(src) {
+		panic("crypto: AddWholeTo lengths differ")
+	}
+	copyApart(dst, src)
+	if !useAsm {
+		b.k.EncryptPattern(dst, b.iv, PatternWhole)
+		return
+	}
+	nb := len(dst) / BlockSize
+	if nb == 0 {
+		return
+	}
+	if b.copies > 0 {
+		b.Flush()
+	}
+	for l := range b.src {
+		if b.src[l] == nil {
+			r := dst[:nb*BlockSize]
+			b.dst[l], b.src[l], b.chains[l], b.copying[l], b.whole[l] = r, r, b.iv, false, true
+			b.active++
+			b.wholes++
+			break
+		}
+	}
+	if b.active == len(b.src) {
+		b.step()
+	}
+}
+
 // Add queues one protected range, encrypted in place.
 func (b *PatternBatch) Add(r []byte) { b.AddTo(r, r) }
 
@@ -96,6 +146,8 @@ func (b *PatternBatch) AddTo(dst, src []byte) {
 	case !inPlace && len(src) < patternStride:
 		b.tail(dst, src, b.iv) // at most one block to encrypt: no lane
 		return
+	case !inPlace && b.wholes > 0:
+		b.Flush() // whole ranges run in place only (AddWholeTo)
 	}
 	for l := range b.src {
 		if b.src[l] == nil {
@@ -117,10 +169,20 @@ func (b *PatternBatch) Flush() {
 	for b.active > 0 {
 		b.step()
 	}
+	b.flushTails()
 }
 
 // cryptBlocks is the number of encrypted blocks of range r under 1:9.
 func cryptBlocks(r []byte) int { return (len(r)/BlockSize + 9) / 10 }
+
+// laneBlocks is the number of blocks lane l has left to encrypt, and the
+// distance between them.
+func (b *PatternBatch) laneBlocks(l int) (blocks, stride int) {
+	if b.whole[l] {
+		return len(b.src[l]) / BlockSize, BlockSize
+	}
+	return cryptBlocks(b.src[l]), patternStride
+}
 
 // step runs the active lanes until one of them ends, idle lanes marking
 // time on the sink, and frees the lanes that are done.
@@ -166,7 +228,8 @@ func (b *PatternBatch) step() {
 
 // stepInPlace is step when every lane encrypts in place: the lanes run
 // until the one with the fewest encrypted blocks left is done, its last
-// block in a partial stride included.
+// block in a partial stride included. A 1:9 lane steps a stride (160
+// bytes) a block, a whole lane (AddWholeTo) 16.
 func (b *PatternBatch) stepInPlace() {
 	var ptrs [4]*byte
 	var strides [4]int
@@ -176,8 +239,9 @@ func (b *PatternBatch) stepInPlace() {
 			ptrs[l] = &b.sink[0]
 			continue
 		}
-		ptrs[l], strides[l] = &r[0], patternStride
-		if c := cryptBlocks(r); n < 0 || c < n {
+		c, stride := b.laneBlocks(l)
+		ptrs[l], strides[l] = &r[0], stride
+		if n < 0 || c < n {
 			n = c
 		}
 	}
@@ -189,11 +253,15 @@ func (b *PatternBatch) stepInPlace() {
 		if r == nil {
 			continue
 		}
-		if r = r[min(n*patternStride, len(r)):]; cryptBlocks(r) == 0 {
-			r = nil
+		b.dst[l], b.src[l] = r[min(n*strides[l], len(r)):], r[min(n*strides[l], len(r)):]
+		if c, _ := b.laneBlocks(l); c == 0 {
+			if b.whole[l] {
+				b.wholes--
+				b.whole[l] = false
+			}
+			b.dst[l], b.src[l] = nil, nil
 			b.active--
 		}
-		b.dst[l], b.src[l] = r, r
 	}
 }
 
@@ -209,13 +277,37 @@ func (b *PatternBatch) end(l int) {
 }
 
 // tail ends a range with less than a stride left, its chain at iv: the
-// first block encrypted when it is whole, the rest copied.
+// first block encrypted when it is whole, the rest copied. It copies the
+// whole rest now and queues the block, to be encrypted in place with three
+// other ranges' (flushTails): alone, each range's last block waited out
+// AESENC's full latency, once per range and subsample.
 func (b *PatternBatch) tail(dst, src []byte, iv [16]byte) {
-	if len(src) >= BlockSize {
-		cbcEncAsm(&b.k.enc[0], &iv, &dst[0], &src[0], 1)
-		dst, src = dst[BlockSize:], src[BlockSize:]
-	}
 	copyApart(dst, src)
+	if len(dst) < BlockSize {
+		return
+	}
+	b.tailPtrs[b.ntails], b.tailIVs[b.ntails] = &dst[0], iv
+	b.ntails++
+	if b.ntails == len(b.tailPtrs) {
+		b.flushTails()
+	}
+}
+
+// flushTails encrypts the queued tail blocks in place, one block a lane,
+// idle lanes on the sink.
+func (b *PatternBatch) flushTails() {
+	if b.ntails == 0 {
+		return
+	}
+	// A local copy: the sink's address stored in b itself would make
+	// escape analysis move every batch to the heap.
+	ptrs := b.tailPtrs
+	for l := b.ntails; l < len(ptrs); l++ {
+		ptrs[l] = &b.sink[0]
+	}
+	var strides [4]int
+	cbcsLanes4Asm(&b.k.enc[0], &ptrs, &b.tailIVs, &strides, 1)
+	b.tailPtrs, b.ntails = [4]*byte{}, 0
 }
 
 // same reports whether a and b (as long, not empty) start at one address.

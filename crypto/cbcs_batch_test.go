@@ -2,6 +2,8 @@ package crypto_test
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"math/rand/v2"
 	"testing"
 
@@ -181,5 +183,118 @@ func benchPattern(b *testing.B, batch bool) {
 			}
 		}
 		pb.Flush()
+	}
+}
+
+// cbcWholeRef is cbcs whole-block encryption (pattern 0:0) by crypto/cipher:
+// AES-CBC from iv over every whole block of r, in place, the tail clear.
+func cbcWholeRef(t testing.TB, key []byte, iv [16]byte, r []byte) {
+	blk, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(r) / 16 * 16
+	cipher.NewCBCEncrypter(blk, iv[:]).CryptBlocks(r[:n], r[:n])
+}
+
+// TestPatternBatchWhole: whole ranges (AddWholeTo, cbcs audio) come out as
+// crypto/cipher's CBC makes each one alone (every whole block from the IV,
+// the tail clear), for every length from 0 to 40 blocks and every tail of
+// a block, alone and in batches mixed with 1:9 ranges in place and copied
+// (which the batch may not run in one step with them), from a source and
+// in place; the source is unchanged and the bytes between ranges
+// untouched.
+func TestPatternBatchWhole(t *testing.T) {
+	key := bytes.Repeat([]byte{0x3c}, 16)
+	k, err := crypto.NewKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv := [16]byte{0xa, 0xb, 0xc, 1, 2, 3}
+	rng := rand.New(rand.NewPCG(5, 6))
+	var b crypto.PatternBatch
+	// Every length alone.
+	for n := range 40*16 + 16 {
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(rng.Uint32())
+		}
+		want := bytes.Clone(src)
+		cbcWholeRef(t, key, iv, want)
+		dst := make([]byte, n)
+		b.Reset(k, iv)
+		b.AddWholeTo(dst, src)
+		b.Flush()
+		if !bytes.Equal(dst, want) {
+			t.Fatalf("%d bytes: AddWholeTo differs from crypto/cipher CBC", n)
+		}
+	}
+	const (
+		whole = iota
+		wholeInPlace
+		pattern
+		patternCopy
+	)
+	for trial := range 500 {
+		nr := 1 + trial%13
+		src := make([]byte, 0, 1<<20)
+		type span struct{ at, end, kind int }
+		var spans []span
+		for i := range nr {
+			for range rng.IntN(40) {
+				src = append(src, byte(rng.Uint32()))
+			}
+			kind := whole
+			if trial%2 == 1 { // a mix
+				kind = (i + rng.IntN(4)) % 4
+			}
+			n := 16*rng.IntN(60) + rng.IntN(16)
+			if kind >= pattern || rng.IntN(8) == 0 {
+				n = 160*rng.IntN(40) + rng.IntN(176)
+			}
+			at := len(src)
+			for range n {
+				src = append(src, byte(rng.Uint32()))
+			}
+			spans = append(spans, span{at, at + n, kind})
+		}
+		orig := bytes.Clone(src)
+		dst := make([]byte, len(src))
+		for i := range dst {
+			dst[i] = byte(rng.Uint32())
+		}
+		want := bytes.Clone(dst)
+		for _, s := range spans {
+			w := want[s.at:s.end]
+			copy(w, src[s.at:s.end])
+			if s.kind <= wholeInPlace {
+				cbcWholeRef(t, key, iv, w)
+			} else {
+				k.EncryptPattern(w, iv, crypto.PatternVideo)
+			}
+		}
+		b.Reset(k, iv)
+		for _, s := range spans {
+			d, sr := dst[s.at:s.end], src[s.at:s.end]
+			switch s.kind {
+			case whole:
+				b.AddWholeTo(d, sr)
+			case wholeInPlace:
+				copy(d, sr)
+				b.AddWholeTo(d, d)
+			case pattern:
+				copy(d, sr)
+				b.Add(d)
+			case patternCopy:
+				b.AddTo(d, sr)
+			}
+		}
+		b.Flush()
+		if !bytes.Equal(dst, want) {
+			t.Fatalf("trial %d (%d ranges): batch with whole ranges differs", trial, nr)
+		}
+		if !bytes.Equal(src, orig) {
+			t.Fatalf("trial %d: the source changed", trial)
+		}
 	}
 }

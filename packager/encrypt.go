@@ -72,13 +72,17 @@ func ReleaseScratch(s *Scratch) {
 }
 
 // trackCrypto is what encryption needs to know about a track, worked out
-// once (lazily, on the first encrypted request) and then only read.
+// once (lazily, on the first encrypted request) and then only read, but for
+// the table of subsample maps, which has its own locks.
 type trackCrypto struct {
 	codec   codecKind
 	lenSize int
 	h264    *h264.ParamSets
 	hevc    *hevc.ParamSets
 	psErr   error // why the parameter sets did not parse (cbcs needs them)
+	// maps holds the cbcs subsample maps of the fragments served last; it
+	// is the one part written after the build (subsample_cache.go).
+	maps mapCache
 }
 
 type codecKind int
@@ -268,7 +272,16 @@ func (t *Track) appendSegmentEncrypted(buf []byte, i int, out Output, e *Protect
 	video := tc.codec != codecAudio
 	s.samples = slices.Grow(s.samples[:0], len(st.Samples))[:len(st.Samples)]
 	clear(s.samples)
-	if video {
+	// cbcs maps parse every slice header: a repeat of one of the track's
+	// last fragments copies its map instead (subsample_cache.go).
+	cacheMaps := useMapCache && video && e.Scheme == SchemeCBCS && !out.keysOnly
+	var mkey mapKey
+	hit := false
+	if cacheMaps {
+		mkey = fragMapKey(t, i, len(st.Samples))
+		s.subs, hit = tc.maps.load(mkey, s.subs, s.samples)
+	}
+	if video && !hit {
 		for k := range st.Samples {
 			d := data.of(&st.Samples[k])
 			n0 := len(s.subs)
@@ -281,6 +294,9 @@ func (t *Track) appendSegmentEncrypted(buf []byte, i int, out Output, e *Protect
 				return buf, fmt.Errorf("%w: %s fragment %d sample %d: %v", ErrEncryption, t.Path, i, k, err)
 			}
 			s.samples[k] = subRef{sub: uint32(n0), nsub: uint32(len(s.subs) - n0)}
+		}
+		if cacheMaps {
+			tc.maps.store(mkey, s.subs, s.samples)
 		}
 	}
 	ivs := ivSize
@@ -360,10 +376,14 @@ func (t *Track) appendChunkEncrypted(buf []byte, i int, out Output, e *Protectio
 		sr := s.samples[k]
 		subs := s.subs[sr.sub : sr.sub+sr.nsub]
 		if e.Scheme == SchemeCBCS {
-			if pat == crypto.PatternVideo {
+			switch {
+			case pat == crypto.PatternVideo:
 				// Copied and encrypted in one pass by the lanes.
 				err = s.pattern.AddSampleTo(d, src, subs)
-			} else {
+			case len(subs) == 0:
+				// Audio: whole samples, four chains at a time.
+				s.pattern.AddWholeTo(d, src)
+			default:
 				copy(d, src)
 				err = e.Key.EncryptCBCS(d, civ, subs, pat)
 			}

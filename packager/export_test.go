@@ -59,3 +59,15 @@ func LiveIndexName(first uint64) string { return liveIndexName(first) }
 
 // CRC32C is the live index chunks' checksum.
 func CRC32C(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+// SetMapCache turns the table of cbcs subsample maps (subsample_cache.go)
+// on or off and returns the previous setting. Not safe while segments are
+// being made.
+func SetMapCache(on bool) bool {
+	old := useMapCache
+	useMapCache = on
+	return old
+}
+
+// MapSlots is the size of a track's table of cbcs subsample maps.
+const MapSlots = mapSlots
