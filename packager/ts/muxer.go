@@ -13,6 +13,8 @@ import (
 // segment seen. It is not safe for concurrent use.
 type Muxer struct {
 	video, audio *StreamConfig
+	videoClock   clock // the streams' times to 90 kHz
+	audioClock   clock
 	cfgErr       error
 	pcrPID       uint16
 	adts         adts.Config
@@ -178,6 +180,7 @@ func (m *Muxer) resetVideo(c *StreamConfig) error {
 	if c.Timescale == 0 {
 		return fmt.Errorf("%s: timescale 0: %w", c.Codec, ErrBadConfig)
 	}
+	m.videoClock = newClock(c)
 	order := [...]byte{h264SPS, h264PPS, 0}
 	if c.Codec == HEVC {
 		order = [...]byte{hevcVPS, hevcSPS, hevcPPS}
@@ -203,6 +206,7 @@ func (m *Muxer) resetAudio(c *StreamConfig) error {
 	if c.Timescale == 0 {
 		return fmt.Errorf("%s: timescale 0: %w", c.Codec, ErrBadConfig)
 	}
+	m.audioClock = newClock(c)
 	var err error
 	m.adts, err = adts.ParseASC(c.AudioSpecificConfig)
 	return err
