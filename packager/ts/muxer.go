@@ -1,6 +1,7 @@
 package ts
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 
@@ -21,6 +22,10 @@ type Muxer struct {
 	params       []byte // video parameter sets in Annex B, VPS, SPS, PPS
 	pmt          [packetSize]byte
 	pmtSAES      [packetSize]byte
+	pmtKey       []byte // what pmt and pmtSAES were built from (Reset)
+	ascKey       []byte // the AudioSpecificConfig m.adts was parsed from, when ascParsed
+	ascErr       error  // and the parse's error
+	ascParsed    bool
 	saesErr      error      // why this configuration has no SAMPLE-AES form
 	buf          []byte     // the segment's PES headers, start codes and what was rewritten (ADTS, SAMPLE-AES)
 	chunks       []chunk    // the segment's PES bytes in order: runs of buf and the samples' own bytes
@@ -166,8 +171,22 @@ func (m *Muxer) Reset(video, audio *StreamConfig) {
 	if video != nil {
 		m.pcrPID = PIDVideo
 	}
-	buildPMT(&m.pmt, m.pcrPID, streams[:n])
-	buildPMT(&m.pmtSAES, m.pcrPID, saes[:n])
+	// The two PMTs are built again only when what they hold changed: a
+	// pooled muxer mostly serves the same tracks (or the same kinds of
+	// track) segment after segment. The key is every input: the stream
+	// types, which also say which PID carries the PCR, and the audio's
+	// SAMPLE-AES descriptor (the video's is constant).
+	var key [1 + 2*2 + len(aDesc)]byte
+	kn := 1 + copy(key[1:], []byte{byte(n), streams[0].streamType, streams[1].streamType, saes[0].streamType, saes[1].streamType})
+	if audio != nil {
+		kn += copy(key[kn:], saes[n-1].desc)
+	}
+	key[0] = 1 // not empty, unlike the key of a muxer never reset
+	if !bytes.Equal(m.pmtKey, key[:kn]) {
+		buildPMT(&m.pmt, m.pcrPID, streams[:n])
+		buildPMT(&m.pmtSAES, m.pcrPID, saes[:n])
+		m.pmtKey = append(m.pmtKey[:0], key[:kn]...)
+	}
 }
 
 func (m *Muxer) resetVideo(c *StreamConfig) error {
@@ -207,9 +226,14 @@ func (m *Muxer) resetAudio(c *StreamConfig) error {
 		return fmt.Errorf("%s: timescale 0: %w", c.Codec, ErrBadConfig)
 	}
 	m.audioClock = newClock(c)
-	var err error
-	m.adts, err = adts.ParseASC(c.AudioSpecificConfig)
-	return err
+	// The ASC is parsed again only when its bytes changed (a pooled muxer
+	// mostly serves the same audio track).
+	if !m.ascParsed || !bytes.Equal(m.ascKey, c.AudioSpecificConfig) {
+		m.adts, m.ascErr = adts.ParseASC(c.AudioSpecificConfig)
+		m.ascKey = append(m.ascKey[:0], c.AudioSpecificConfig...)
+		m.ascParsed = true
+	}
+	return m.ascErr
 }
 
 // AppendSegment appends to dst one TS segment holding videoSamples (one
