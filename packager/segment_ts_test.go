@@ -425,7 +425,7 @@ func TestTSDeterministic(t *testing.T) {
 	}
 }
 
-// cbcOnly hides crypto.Key's EncryptPatterns, so the muxer encrypts one
+// cbcOnly hides crypto.Key's EncryptPatternsTo, so the muxer encrypts one
 // NAL unit at a time.
 type cbcOnly struct{ k *crypto.Key }
 

@@ -38,6 +38,7 @@ type Muxer struct {
 	pre          []byte   // SAMPLE-AES with a PatternEncrypter: the segment's video NAL units, encrypted
 	preNALs      []saesNAL
 	preRanges    [][]byte
+	preSrcs      [][]byte   // the NAL units' ranges that preRanges are made from
 	preNext      int        // the next of preNALs appendVideoPES takes
 	escapeByCopy bool       // escape encrypted NAL units into buf, as before appendEscapedRef (set by the benchmarks only, to compare)
 	keys         []KeyFrame // the last segment's key frames (KeyFrames)
