@@ -39,6 +39,8 @@ type Muxer struct {
 	preNALs      []saesNAL
 	preRanges    [][]byte
 	preSrcs      [][]byte   // the NAL units' ranges that preRanges are made from
+	batchAAC     bool       // SAMPLE-AES with a RangeEncrypter: AAC frames noted in aacRanges, encrypted together
+	aacRanges    [][2]int   // the encrypted part of each AAC frame, in m.buf
 	preNext      int        // the next of preNALs appendVideoPES takes
 	escapeByCopy bool       // escape encrypted NAL units into buf, as before appendEscapedRef (set by the benchmarks only, to compare)
 	keys         []KeyFrame // the last segment's key frames (KeyFrames)
@@ -284,12 +286,17 @@ func (m *Muxer) AppendSegment(dst []byte, videoSamples, audioSamples []Sample, o
 		}
 	}
 	m.nVideo = len(m.pes)
+	re, batchAAC := enc.(RangeEncrypter)
+	m.batchAAC, m.aacRanges = batchAAC, m.aacRanges[:0]
 	for i := 0; i < len(audioSamples); {
 		n, err := m.appendAudioPES(audioSamples[i:], enc, &opts.IV)
 		if err != nil {
 			return dst, fmt.Errorf("audio sample %d (dts %d): %w", i+n, audioSamples[i+n].DTS, err)
 		}
 		i += n
+	}
+	if batchAAC && len(m.aacRanges) > 0 {
+		m.encryptAACRanges(re, opts.IV)
 	}
 	total := 2 + m.layout()
 

@@ -212,7 +212,15 @@ func (m *Muxer) appendAudioPES(samples []Sample, enc CBCEncrypter, iv *[16]byte)
 		m.adts.PutHeader(m.buf[i:], len(s.Data))
 		j := len(m.buf)
 		m.buf = append(m.buf, s.Data...)
-		if enc != nil {
+		switch {
+		case enc == nil:
+		case m.batchAAC:
+			// Encrypted with the segment's other frames, once m.buf
+			// has stopped growing (encryptAACRanges).
+			if from, to := aacEncrypted(len(s.Data)); from < to {
+				m.aacRanges = append(m.aacRanges, [2]int{j + from, j + to})
+			}
+		default:
 			encryptAACFrame(m.buf[j:], enc, iv, &m.iv)
 		}
 		prev = d

@@ -28,6 +28,16 @@ type PatternEncrypter interface {
 	EncryptPatternsTo(dst, src [][]byte, iv [16]byte)
 }
 
+// RangeEncrypter is a CBCEncrypter that can also encrypt many ranges at
+// once, each a whole number of blocks, in place, every chain from iv. A
+// segment's AAC frames are independent chains, so an implementation can
+// interleave them (crypto.Key runs four at a time); the muxer then
+// encrypts a segment's audio in one call.
+type RangeEncrypter interface {
+	CBCEncrypter
+	EncryptCBCRanges(ranges [][]byte, iv [16]byte)
+}
+
 // BlockCBC returns a CBCEncrypter over b, a 16-byte block cipher. It
 // allocates nothing per call.
 func BlockCBC(b cipher.Block) CBCEncrypter { return blockCBC{b} }
@@ -190,13 +200,34 @@ func (m *Muxer) appendEscapedRef(b []byte) {
 	m.appendExt(b[s:])
 }
 
+// aacEncrypted is the part of a raw AAC frame of n bytes (after its ADTS
+// header) that SAMPLE-AES encrypts: [from, to), empty when the frame has
+// no whole block after its 16 clear bytes.
+func aacEncrypted(n int) (from, to int) {
+	if n < saesAudioClear+16 {
+		return 0, 0
+	}
+	return saesAudioClear, saesAudioClear + (n-saesAudioClear)/16*16
+}
+
 // encryptAACFrame applies SAMPLE-AES to one raw AAC frame (after its ADTS
 // header) in place; chain is the muxer's IV scratch.
 func encryptAACFrame(f []byte, enc CBCEncrypter, iv, chain *[16]byte) {
-	if len(f) < saesAudioClear+16 {
+	from, to := aacEncrypted(len(f))
+	if from == to {
 		return
 	}
-	n := (len(f) - saesAudioClear) / 16 * 16
 	*chain = *iv
-	enc.EncryptCBC(f[saesAudioClear:saesAudioClear+n], chain)
+	enc.EncryptCBC(f[from:to], chain)
+}
+
+// encryptAACRanges encrypts, in one call, the frames appendAudioPES noted
+// in m.aacRanges (offsets in m.buf, which has stopped growing).
+func (m *Muxer) encryptAACRanges(re RangeEncrypter, iv [16]byte) {
+	m.preRanges = m.preRanges[:0]
+	for _, r := range m.aacRanges {
+		m.preRanges = append(m.preRanges, m.buf[r[0]:r[1]])
+	}
+	re.EncryptCBCRanges(m.preRanges, iv)
+	clear(m.preRanges) // no references kept to m.buf
 }
