@@ -321,13 +321,33 @@ func copyApart(dst, src []byte) {
 }
 
 // EncryptPatterns encrypts each range in place under the 1:9 pattern from
-// its start, every chain from iv, four chains at a time: HLS SAMPLE-AES
-// video NAL units (packager/ts.PatternEncrypter).
+// its start, every chain from iv, four chains at a time.
 func (k *Key) EncryptPatterns(ranges [][]byte, iv [16]byte) {
 	var b PatternBatch
 	b.Reset(k, iv)
 	for _, r := range ranges {
 		b.Add(r)
+	}
+	b.Flush()
+}
+
+// EncryptPatternsTo makes each dst[i] src[i] encrypted under the 1:9
+// pattern from its start, every chain from iv, four chains at a time, in
+// one pass that copies as it encrypts (PatternBatch.AddTo): HLS SAMPLE-AES
+// video NAL units (packager/ts.PatternEncrypter). dst[i] is as long as
+// src[i], and the same bytes or apart from them; it panics when the lists
+// or a pair differ in length.
+func (k *Key) EncryptPatternsTo(dst, src [][]byte, iv [16]byte) {
+	if len(dst) != len(src) {
+		panic("crypto: EncryptPatternsTo: dst and src lists differ in length")
+	}
+	var b PatternBatch
+	b.Reset(k, iv)
+	for i, r := range src {
+		if len(dst[i]) != len(r) {
+			panic("crypto: EncryptPatternsTo: a dst range and its src differ in length")
+		}
+		b.AddTo(dst[i], r)
 	}
 	b.Flush()
 }

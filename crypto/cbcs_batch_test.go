@@ -119,6 +119,50 @@ func TestPatternBatchCopy(t *testing.T) {
 	}
 }
 
+// TestEncryptPatternsTo: each destination range comes out as
+// EncryptPattern makes it from a copy of its source (some ranges in
+// place), the sources unchanged; lists of different lengths panic.
+func TestEncryptPatternsTo(t *testing.T) {
+	k, err := crypto.NewKey(bytes.Repeat([]byte{0x5A}, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv := [16]byte{9, 8, 7}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := range 100 {
+		var dst, src, want, orig [][]byte
+		for i := range 1 + trial%9 {
+			s := make([]byte, rng.IntN(5000))
+			for j := range s {
+				s[j] = byte(rng.Uint32())
+			}
+			d := make([]byte, len(s))
+			if i%4 == 3 {
+				copy(d, s)
+				s = d // in place
+			}
+			w := bytes.Clone(s)
+			k.EncryptPattern(w, iv, crypto.PatternVideo)
+			dst, src, want, orig = append(dst, d), append(src, s), append(want, w), append(orig, bytes.Clone(s))
+		}
+		k.EncryptPatternsTo(dst, src, iv)
+		for i := range dst {
+			if !bytes.Equal(dst[i], want[i]) {
+				t.Fatalf("trial %d range %d (%d bytes): differs from EncryptPattern", trial, i, len(dst[i]))
+			}
+			if len(src[i]) > 0 && &src[i][0] != &dst[i][0] && !bytes.Equal(src[i], orig[i]) {
+				t.Fatalf("trial %d range %d: the source changed", trial, i)
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("lists of different lengths: no panic")
+		}
+	}()
+	k.EncryptPatternsTo(make([][]byte, 2), make([][]byte, 1), iv)
+}
+
 // TestPatternBatchSample: AddSample follows a subsample map as EncryptCBCS
 // does, and refuses a map that does not cover the sample.
 func TestPatternBatchSample(t *testing.T) {

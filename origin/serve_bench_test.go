@@ -94,6 +94,9 @@ func BenchmarkServeSegment(b *testing.B) {
 		{"EncryptPIFF", "/drm" + videoSeg + ",encryption=piff)"},
 		{"EncryptCBC", "/env" + videoSeg + ",format=m3u8-cmaf,encryption=cbc).m4s"},
 		{"ClearFiltered", "/clear" + videoSeg + ",format=mpd-time-csf,filter=all)"},
+		{"TS", "/clear" + videoSeg + ",format=m3u8-aapl).ts"},
+		{"TSMuxed", "/clear" + videoSeg + ",format=m3u8-aapl-v3).ts"},
+		{"TSSampleAES", "/drm" + videoSeg + ",format=m3u8-aapl,encryption=cbcs-aapl).ts"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			req := getRequest(c.path)

@@ -209,33 +209,19 @@ func (t *Track) muxSegmentTS(buf []byte, i int, audio *Track, so ts.SegmentOptio
 	if t.Kind == Audio {
 		mine = &s.audio
 	}
-	if *mine, d, err = t.tsSamples(*mine, d, i, vh, s); err != nil {
+	if *mine, d, err = t.tsSamples(*mine, d, i, vh, s, nil); err != nil {
 		return buf, err
 	}
 	if haveAudio {
-		lo, hi, bounded := fr.Time, uint64(0), i+1 < len(t.Fragments)
-		if bounded {
-			hi = t.Fragments[i+1].Time
+		// The audio frames whose decode time falls in the segment.
+		w := tsWindow{scale: t.Timescale, lo: fr.Time, from: i > 0, bounded: i+1 < len(t.Fragments)}
+		if w.bounded {
+			w.hi = t.Fragments[i+1].Time
 		}
 		for j := first; j <= last; j++ {
-			n0 := len(s.audio)
-			if s.audio, d, err = audio.tsSamples(s.audio, d, j, ah, s); err != nil {
+			if s.audio, d, err = audio.tsSamples(s.audio, d, j, ah, s, &w); err != nil {
 				return buf, err
 			}
-			// Keep the frames whose decode time falls in the segment.
-			k := n0
-			for _, a := range s.audio[n0:] {
-				if i > 0 && timeBefore(a.DTS, audio.Timescale, lo, t.Timescale) {
-					continue
-				}
-				if bounded && !timeBefore(a.DTS, audio.Timescale, hi, t.Timescale) {
-					continue
-				}
-				s.audio[k] = a
-				k++
-			}
-			clear(s.audio[k:])
-			s.audio = s.audio[:k]
 		}
 	}
 
@@ -259,14 +245,32 @@ func (t *Track) muxSegmentTS(buf []byte, i int, audio *Track, so ts.SegmentOptio
 	return out, nil
 }
 
+// tsWindow is the time range of an m3u8-aapl-v3 segment, in seconds:
+// [lo, hi) in timescale scale, with no start unless from and no end unless
+// bounded (the first and last segments).
+type tsWindow struct {
+	lo, hi        uint64
+	scale         uint32
+	from, bounded bool
+}
+
+// holds reports whether time d of a track of timescale dScale falls in w.
+func (w *tsWindow) holds(d uint64, dScale uint32) bool {
+	if w.from && timeBefore(d, dScale, w.lo, w.scale) {
+		return false
+	}
+	return !w.bounded || timeBefore(d, dScale, w.hi, w.scale)
+}
+
 // tsSamples appends the samples of fragment i of t, whose file the caller
 // holds (h), to dst, and returns the rest of buf: Data are slices of the
 // mapping, or of buf, into which the samples' data are read when the file
 // is not mapped (buf holds at least the fragment's size). DTS run from the
 // fragment's decode time, PTSOffset is the composition offset, and Keyframe
 // the sync flag; for video the first sample of the fragment is a keyframe
-// too. Samples of zero bytes are left out (their durations still count).
-func (t *Track) tsSamples(dst []ts.Sample, buf []byte, i int, h heldFile, s *Scratch) ([]ts.Sample, []byte, error) {
+// too. Samples of zero bytes are left out (their durations still count),
+// and with w not nil the samples whose decode time is outside w.
+func (t *Track) tsSamples(dst []ts.Sample, buf []byte, i int, h heldFile, s *Scratch, w *tsWindow) ([]ts.Sample, []byte, error) {
 	st := &s.frag.st
 	if err := t.readFragment(h, i, st, &s.frag.moof); err != nil {
 		return dst, buf, err
@@ -287,7 +291,7 @@ func (t *Track) tsSamples(dst []ts.Sample, buf []byte, i int, h heldFile, s *Scr
 	n0 := len(dst)
 	for k := range st.Samples {
 		sm := &st.Samples[k]
-		if sm.Size > 0 {
+		if sm.Size > 0 && (w == nil || w.holds(dts, t.Timescale)) {
 			dst = append(dst, ts.Sample{
 				Data:      data.of(sm),
 				DTS:       dts,

@@ -425,15 +425,16 @@ func TestTSDeterministic(t *testing.T) {
 	}
 }
 
-// cbcOnly hides crypto.Key's EncryptPatterns, so the muxer encrypts one
-// NAL unit at a time.
+// cbcOnly hides crypto.Key's EncryptPatternsTo and EncryptCBCRanges, so
+// the muxer encrypts one NAL unit and one AAC frame at a time.
 type cbcOnly struct{ k *crypto.Key }
 
 func (c cbcOnly) EncryptCBC(buf []byte, iv *[16]byte) { c.k.EncryptCBC(buf, iv) }
 
 // TestTSSampleAESBatched: SAMPLE-AES segments made with the batched
-// pattern encryption (four NAL units at a time) are byte for byte those
-// made one NAL unit at a time, muxed or not.
+// encryption (four NAL units, or four AAC frames, at a time) are byte for
+// byte those made one NAL unit and one frame at a time: video alone, video
+// with audio muxed in, and audio alone.
 func TestTSSampleAESBatched(t *testing.T) {
 	key, err := crypto.NewKey(testKey[:])
 	if err != nil {
@@ -444,22 +445,25 @@ func TestTSSampleAESBatched(t *testing.T) {
 	s := packager.AcquireScratch()
 	defer packager.ReleaseScratch(s)
 	iv := [16]byte{7, 7, 7}
-	for i := range v.Fragments {
-		for _, audio := range []*packager.Track{nil, au} {
-			batched, err := v.AppendSegmentTS(nil, i, audio, packager.TSOptions{Encrypter: key, IV: iv}, s)
+	for _, c := range []struct {
+		name      string
+		tr, audio *packager.Track
+	}{{"video", v, nil}, {"muxed", v, au}, {"audio", au, nil}} {
+		for i := range c.tr.Fragments {
+			batched, err := c.tr.AppendSegmentTS(nil, i, c.audio, packager.TSOptions{Encrypter: key, IV: iv}, s)
 			if err != nil {
 				t.Fatal(err)
 			}
-			serial, err := v.AppendSegmentTS(nil, i, audio, packager.TSOptions{Encrypter: cbcOnly{key}, IV: iv}, s)
+			serial, err := c.tr.AppendSegmentTS(nil, i, c.audio, packager.TSOptions{Encrypter: cbcOnly{key}, IV: iv}, s)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(batched, serial) {
-				t.Fatalf("segment %d (muxed %v): batched SAMPLE-AES differs from one NAL at a time", i, audio != nil)
+				t.Fatalf("%s segment %d: batched SAMPLE-AES differs from one NAL unit or frame at a time", c.name, i)
 			}
-			clearSeg, _ := v.AppendSegmentTS(nil, i, audio, packager.TSOptions{}, s)
+			clearSeg, _ := c.tr.AppendSegmentTS(nil, i, c.audio, packager.TSOptions{}, s)
 			if bytes.Equal(batched, clearSeg) {
-				t.Fatalf("segment %d: not encrypted", i)
+				t.Fatalf("%s segment %d: not encrypted", c.name, i)
 			}
 		}
 	}

@@ -26,7 +26,9 @@
 //
 // # Timestamps and PCR
 //
-// Times are rescaled exactly (128-bit) from the track timescale to 90 kHz,
+// Times are rescaled exactly from the track timescale to 90 kHz (Reset
+// reduces 90000/timescale once per stream, so a time takes a multiply and
+// a shift for the usual timescales, 128-bit arithmetic past 64 bits),
 // rounding to nearest, after StreamConfig.TimeOffset and, for DTS only,
 // DecodeShift; then TimestampOffset (10 s) is added and the result taken
 // modulo 2^33. The mapping depends on the track alone, so consecutive
@@ -73,7 +75,10 @@
 // remove that layer before decrypting); AAC frames keep the
 // ADTS header and 16 bytes clear and encrypt every whole block after them.
 // The key stays with the caller: Encrypter is an interface (crypto.Key, or
-// BlockCBC over a cipher.Block). HEVC has no SAMPLE-AES TS form and is
+// BlockCBC over a cipher.Block). An Encrypter that is also a
+// PatternEncrypter or a RangeEncrypter (crypto.Key is both) gets a whole
+// segment's NAL units, or AAC frames, in one call, to run several chains
+// at once; the bytes are the same. HEVC has no SAMPLE-AES TS form and is
 // refused with ErrNotSupported.
 //
 // ts imports the standard library only and must never import mp4ff,

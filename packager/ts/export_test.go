@@ -6,7 +6,12 @@ var (
 	PutPCR       = putPCR
 	CRC32MPEG2   = crc32MPEG2
 	Rescale      = rescale
-	PATPacket    = patPacket
+	// Rescaler is the rescale of a rescaler made once for timescale.
+	Rescaler = func(timescale uint32) func(int64) int64 {
+		r := newRescaler(timescale)
+		return r.at
+	}
+	PATPacket = patPacket
 )
 
 // SetEscapeByCopy makes m escape encrypted NAL units by copying them into

@@ -1,6 +1,7 @@
 package ts
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 
@@ -13,12 +14,18 @@ import (
 // segment seen. It is not safe for concurrent use.
 type Muxer struct {
 	video, audio *StreamConfig
+	videoClock   clock // the streams' times to 90 kHz
+	audioClock   clock
 	cfgErr       error
 	pcrPID       uint16
 	adts         adts.Config
 	params       []byte // video parameter sets in Annex B, VPS, SPS, PPS
 	pmt          [packetSize]byte
 	pmtSAES      [packetSize]byte
+	pmtKey       []byte // what pmt and pmtSAES were built from (Reset)
+	ascKey       []byte // the AudioSpecificConfig m.adts was parsed from, when ascParsed
+	ascErr       error  // and the parse's error
+	ascParsed    bool
 	saesErr      error      // why this configuration has no SAMPLE-AES form
 	buf          []byte     // the segment's PES headers, start codes and what was rewritten (ADTS, SAMPLE-AES)
 	chunks       []chunk    // the segment's PES bytes in order: runs of buf and the samples' own bytes
@@ -31,6 +38,9 @@ type Muxer struct {
 	pre          []byte   // SAMPLE-AES with a PatternEncrypter: the segment's video NAL units, encrypted
 	preNALs      []saesNAL
 	preRanges    [][]byte
+	preSrcs      [][]byte   // the NAL units' ranges that preRanges are made from
+	batchAAC     bool       // SAMPLE-AES with a RangeEncrypter: AAC frames noted in aacRanges, encrypted together
+	aacRanges    [][2]int   // the encrypted part of each AAC frame, in m.buf
 	preNext      int        // the next of preNALs appendVideoPES takes
 	escapeByCopy bool       // escape encrypted NAL units into buf, as before appendEscapedRef (set by the benchmarks only, to compare)
 	keys         []KeyFrame // the last segment's key frames (KeyFrames)
@@ -164,8 +174,22 @@ func (m *Muxer) Reset(video, audio *StreamConfig) {
 	if video != nil {
 		m.pcrPID = PIDVideo
 	}
-	buildPMT(&m.pmt, m.pcrPID, streams[:n])
-	buildPMT(&m.pmtSAES, m.pcrPID, saes[:n])
+	// The two PMTs are built again only when what they hold changed: a
+	// pooled muxer mostly serves the same tracks (or the same kinds of
+	// track) segment after segment. The key is every input: the stream
+	// types, which also say which PID carries the PCR, and the audio's
+	// SAMPLE-AES descriptor (the video's is constant).
+	var key [1 + 2*2 + len(aDesc)]byte
+	kn := 1 + copy(key[1:], []byte{byte(n), streams[0].streamType, streams[1].streamType, saes[0].streamType, saes[1].streamType})
+	if audio != nil {
+		kn += copy(key[kn:], saes[n-1].desc)
+	}
+	key[0] = 1 // not empty, unlike the key of a muxer never reset
+	if !bytes.Equal(m.pmtKey, key[:kn]) {
+		buildPMT(&m.pmt, m.pcrPID, streams[:n])
+		buildPMT(&m.pmtSAES, m.pcrPID, saes[:n])
+		m.pmtKey = append(m.pmtKey[:0], key[:kn]...)
+	}
 }
 
 func (m *Muxer) resetVideo(c *StreamConfig) error {
@@ -178,6 +202,7 @@ func (m *Muxer) resetVideo(c *StreamConfig) error {
 	if c.Timescale == 0 {
 		return fmt.Errorf("%s: timescale 0: %w", c.Codec, ErrBadConfig)
 	}
+	m.videoClock = newClock(c)
 	order := [...]byte{h264SPS, h264PPS, 0}
 	if c.Codec == HEVC {
 		order = [...]byte{hevcVPS, hevcSPS, hevcPPS}
@@ -203,9 +228,15 @@ func (m *Muxer) resetAudio(c *StreamConfig) error {
 	if c.Timescale == 0 {
 		return fmt.Errorf("%s: timescale 0: %w", c.Codec, ErrBadConfig)
 	}
-	var err error
-	m.adts, err = adts.ParseASC(c.AudioSpecificConfig)
-	return err
+	m.audioClock = newClock(c)
+	// The ASC is parsed again only when its bytes changed (a pooled muxer
+	// mostly serves the same audio track).
+	if !m.ascParsed || !bytes.Equal(m.ascKey, c.AudioSpecificConfig) {
+		m.adts, m.ascErr = adts.ParseASC(c.AudioSpecificConfig)
+		m.ascKey = append(m.ascKey[:0], c.AudioSpecificConfig...)
+		m.ascParsed = true
+	}
+	return m.ascErr
 }
 
 // AppendSegment appends to dst one TS segment holding videoSamples (one
@@ -255,12 +286,17 @@ func (m *Muxer) AppendSegment(dst []byte, videoSamples, audioSamples []Sample, o
 		}
 	}
 	m.nVideo = len(m.pes)
+	re, batchAAC := enc.(RangeEncrypter)
+	m.batchAAC, m.aacRanges = batchAAC, m.aacRanges[:0]
 	for i := 0; i < len(audioSamples); {
 		n, err := m.appendAudioPES(audioSamples[i:], enc, &opts.IV)
 		if err != nil {
 			return dst, fmt.Errorf("audio sample %d (dts %d): %w", i+n, audioSamples[i+n].DTS, err)
 		}
 		i += n
+	}
+	if batchAAC && len(m.aacRanges) > 0 {
+		m.encryptAACRanges(re, opts.IV)
 	}
 	total := 2 + m.layout()
 

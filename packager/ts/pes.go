@@ -56,10 +56,32 @@ func (m *Muxer) endPES(off, c0 int) (total, c1 int) {
 	return total, len(m.chunks)
 }
 
-// times returns the 90 kHz DTS and PTS of s (before TimestampOffset).
-func times(c *StreamConfig, s *Sample) (dts, pts int64) {
-	t := int64(s.DTS) + c.TimeOffset
-	return rescale(t-int64(c.DecodeShift), c.Timescale), rescale(t+int64(s.PTSOffset), c.Timescale)
+// clock converts one stream's sample times to 90 kHz, set up by Reset from
+// its StreamConfig.
+type clock struct {
+	r      rescaler
+	offset int64 // TimeOffset
+	shift  int64 // DecodeShift
+}
+
+func newClock(c *StreamConfig) clock {
+	return clock{r: newRescaler(c.Timescale), offset: c.TimeOffset, shift: int64(c.DecodeShift)}
+}
+
+// dts returns the 90 kHz DTS of s (before TimestampOffset).
+func (k *clock) dts(s *Sample) int64 {
+	return k.r.at(int64(s.DTS) + k.offset - k.shift)
+}
+
+// times returns the 90 kHz DTS and PTS of s (before TimestampOffset). PTS
+// is DTS when nothing sets them apart (audio, most often).
+func (k *clock) times(s *Sample) (dts, pts int64) {
+	t := int64(s.DTS) + k.offset
+	dts = k.r.at(t - k.shift)
+	if s.PTSOffset == 0 && k.shift == 0 {
+		return dts, dts
+	}
+	return dts, k.r.at(t + int64(s.PTSOffset))
 }
 
 // appendVideoPES converts one length-prefixed access unit to Annex B in a
@@ -112,7 +134,7 @@ func (m *Muxer) appendVideoPES(s *Sample, enc CBCEncrypter, iv *[16]byte) error 
 	}
 	key := s.Keyframe || irap
 
-	dts, pts := times(c, s)
+	dts, pts := m.videoClock.times(s)
 	if pts < dts {
 		return fmt.Errorf("PTS %d below DTS %d (90 kHz; composition offset %d, decode shift %d): %w",
 			pts, dts, s.PTSOffset, c.DecodeShift, ErrPTSBeforeDTS)
@@ -167,8 +189,7 @@ const (
 // into one PES and returns how many it took; on error, the index of the
 // frame at fault.
 func (m *Muxer) appendAudioPES(samples []Sample, enc CBCEncrypter, iv *[16]byte) (int, error) {
-	c := m.audio
-	dts0, pts0 := times(c, &samples[0])
+	dts0, pts0 := m.audioClock.times(&samples[0])
 	off := len(m.buf)
 	hdr := m.beginPES(streamIDAudio, wrap33(pts0), 0, false)
 	c0 := len(m.chunks)
@@ -176,9 +197,11 @@ func (m *Muxer) appendAudioPES(samples []Sample, enc CBCEncrypter, iv *[16]byte)
 	prev := dts0
 	for k < len(samples) && k < maxAudioFramesPerPES {
 		s := &samples[k]
-		d, _ := times(c, s)
-		if k > 0 && (d-dts0)+(d-prev) > maxAudioPESSpan {
-			break
+		d := dts0
+		if k > 0 {
+			if d = m.audioClock.dts(s); (d-dts0)+(d-prev) > maxAudioPESSpan {
+				break
+			}
 		}
 		if len(s.Data)+adts.HeaderSize > adts.MaxFrameSize {
 			m.buf = m.buf[:off]
@@ -189,7 +212,15 @@ func (m *Muxer) appendAudioPES(samples []Sample, enc CBCEncrypter, iv *[16]byte)
 		m.adts.PutHeader(m.buf[i:], len(s.Data))
 		j := len(m.buf)
 		m.buf = append(m.buf, s.Data...)
-		if enc != nil {
+		switch {
+		case enc == nil:
+		case m.batchAAC:
+			// Encrypted with the segment's other frames, once m.buf
+			// has stopped growing (encryptAACRanges).
+			if from, to := aacEncrypted(len(s.Data)); from < to {
+				m.aacRanges = append(m.aacRanges, [2]int{j + from, j + to})
+			}
+		default:
 			encryptAACFrame(m.buf[j:], enc, iv, &m.iv)
 		}
 		prev = d

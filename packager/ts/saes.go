@@ -2,6 +2,7 @@ package ts
 
 import (
 	"crypto/cipher"
+	"slices"
 
 	"github.com/drmorigin/drmorigin/codec/nalu"
 )
@@ -15,14 +16,26 @@ type CBCEncrypter interface {
 }
 
 // PatternEncrypter is a CBCEncrypter that can also encrypt many ranges at
-// once, each under the 1:9 pattern from its start (one 16-byte block
+// once: each dst[i] becomes src[i] (as long, and apart from it or the same
+// bytes) under the 1:9 pattern from its start (one 16-byte block
 // encrypted, nine skipped; a block that does not fit whole stays clear),
 // each chain starting from iv. A segment's NAL units are independent
 // chains, so an implementation can interleave them (crypto.Key runs four
-// at a time); the muxer then encrypts a whole segment's video in one call.
+// at a time) and copy the clear blocks as it goes; the muxer then encrypts
+// a whole segment's video in one call and one pass over its bytes.
 type PatternEncrypter interface {
 	CBCEncrypter
-	EncryptPatterns(ranges [][]byte, iv [16]byte)
+	EncryptPatternsTo(dst, src [][]byte, iv [16]byte)
+}
+
+// RangeEncrypter is a CBCEncrypter that can also encrypt many ranges at
+// once, each a whole number of blocks, in place, every chain from iv. A
+// segment's AAC frames are independent chains, so an implementation can
+// interleave them (crypto.Key runs four at a time); the muxer then
+// encrypts a segment's audio in one call.
+type RangeEncrypter interface {
+	CBCEncrypter
+	EncryptCBCRanges(ranges [][]byte, iv [16]byte)
 }
 
 // BlockCBC returns a CBCEncrypter over b, a 16-byte block cipher. It
@@ -91,13 +104,16 @@ func (m *Muxer) encryptsNAL(nal0 byte, n int) bool {
 	return t == h264NonIDR || t == h264IDR
 }
 
-// preEncrypt copies every NAL unit of samples that SAMPLE-AES encrypts
-// into m.pre and encrypts them all in one call, so that appendVideoPES
-// takes their ciphertext in order. It stops at a sample whose NAL lengths
-// do not add up (appendVideoPES reports that one).
+// preEncrypt makes in m.pre the ciphertext of every NAL unit of samples
+// that SAMPLE-AES encrypts, all in one call that copies and encrypts in
+// one pass, so that appendVideoPES takes them in order. It stops at a
+// sample whose NAL lengths do not add up (appendVideoPES reports that
+// one).
 func (m *Muxer) preEncrypt(samples []Sample, enc PatternEncrypter, iv [16]byte) {
-	m.pre, m.preNALs, m.preNext = m.pre[:0], m.preNALs[:0], 0
+	m.preNALs, m.preNext = m.preNALs[:0], 0
+	m.preSrcs = m.preSrcs[:0]
 	ls := m.video.NALULengthSize
+	size := 0
 	for i := range samples {
 		for b := samples[i].Data; len(b) > 0; {
 			if len(b) < ls {
@@ -110,22 +126,30 @@ func (m *Muxer) preEncrypt(samples []Sample, enc PatternEncrypter, iv [16]byte) 
 			nal := b[ls : ls+n]
 			b = b[ls+n:]
 			if n > 0 && m.encryptsNAL(nal[0], n) {
-				off := len(m.pre)
-				m.pre = append(m.pre, nal...)
-				m.preNALs = append(m.preNALs, saesNAL{src: &nal[0], n: n, off: off, end: len(m.pre)})
+				m.preNALs = append(m.preNALs, saesNAL{src: &nal[0], n: n, off: size, end: size + n})
+				m.preSrcs = append(m.preSrcs, nal)
+				size += n
 			}
 		}
 	}
 encrypt:
-	// The pattern runs from byte 32; the last block is encrypted only when
-	// more than 16 bytes are left from it, hence the range ends a byte
-	// short of the NAL unit.
+	// m.pre is grown once, before any range of it is taken. The pattern
+	// runs from byte 32; the last block is encrypted only when more than
+	// 16 bytes are left from it, hence the range ends a byte short of the
+	// NAL unit. The 32 clear bytes before it and the byte after are copied
+	// here, the range by the encrypter.
+	m.pre = slices.Grow(m.pre[:0], size)[:size]
 	m.preRanges = m.preRanges[:0]
-	for _, e := range m.preNALs {
-		m.preRanges = append(m.preRanges, m.pre[e.off+saesVideoClear:e.end-1])
+	for k, e := range m.preNALs {
+		nal, dst := m.preSrcs[k], m.pre[e.off:e.end]
+		copy(dst[:saesVideoClear], nal)
+		dst[len(dst)-1] = nal[len(nal)-1]
+		m.preRanges = append(m.preRanges, dst[saesVideoClear:len(dst)-1])
+		m.preSrcs[k] = nal[saesVideoClear : len(nal)-1]
 	}
-	enc.EncryptPatterns(m.preRanges, iv)
+	enc.EncryptPatternsTo(m.preRanges, m.preSrcs, iv)
 	clear(m.preRanges) // no references kept to m.pre
+	clear(m.preSrcs)   // nor to the samples (which may be a file mapping)
 }
 
 // appendPreEncryptedNAL appends the ciphertext preEncrypt made for nal, with
@@ -176,13 +200,34 @@ func (m *Muxer) appendEscapedRef(b []byte) {
 	m.appendExt(b[s:])
 }
 
+// aacEncrypted is the part of a raw AAC frame of n bytes (after its ADTS
+// header) that SAMPLE-AES encrypts: [from, to), empty when the frame has
+// no whole block after its 16 clear bytes.
+func aacEncrypted(n int) (from, to int) {
+	if n < saesAudioClear+16 {
+		return 0, 0
+	}
+	return saesAudioClear, saesAudioClear + (n-saesAudioClear)/16*16
+}
+
 // encryptAACFrame applies SAMPLE-AES to one raw AAC frame (after its ADTS
 // header) in place; chain is the muxer's IV scratch.
 func encryptAACFrame(f []byte, enc CBCEncrypter, iv, chain *[16]byte) {
-	if len(f) < saesAudioClear+16 {
+	from, to := aacEncrypted(len(f))
+	if from == to {
 		return
 	}
-	n := (len(f) - saesAudioClear) / 16 * 16
 	*chain = *iv
-	enc.EncryptCBC(f[saesAudioClear:saesAudioClear+n], chain)
+	enc.EncryptCBC(f[from:to], chain)
+}
+
+// encryptAACRanges encrypts, in one call, the frames appendAudioPES noted
+// in m.aacRanges (offsets in m.buf, which has stopped growing).
+func (m *Muxer) encryptAACRanges(re RangeEncrypter, iv [16]byte) {
+	m.preRanges = m.preRanges[:0]
+	for _, r := range m.aacRanges {
+		m.preRanges = append(m.preRanges, m.buf[r[0]:r[1]])
+	}
+	re.EncryptCBCRanges(m.preRanges, iv)
+	clear(m.preRanges) // no references kept to m.buf
 }

@@ -2,6 +2,8 @@ package ts_test
 
 import (
 	"bytes"
+	"crypto/aes"
+	"slices"
 	"testing"
 
 	"github.com/drmorigin/drmorigin/packager/ts"
@@ -179,5 +181,67 @@ func TestDeterministic(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Error("the same segment differs after the muxer was used for others")
+	}
+}
+
+// TestResetReuse checks that a muxer reset from one configuration to
+// another (Reset keeps the PMTs and the parsed AudioSpecificConfig while
+// their inputs stay the same) writes what a fresh muxer writes, clear and
+// with SAMPLE-AES, also when an ASC's bytes change in place under the same
+// StreamConfig.
+func TestResetReuse(t *testing.T) {
+	video := demoTrack(t, "demo/video_640x360.mp4")
+	audio := demoTrack(t, "demo/audio_eng.mp4")
+	hevcVideo := demoTrack(t, "hevc/video_hevc.mp4")
+	lc44 := audio.cfg
+	lc44.AudioSpecificConfig = []byte{0x12, 0x10} // AAC-LC, 44.1 kHz, stereo
+	he := audio.cfg
+	he.AudioSpecificConfig = []byte{0x29, 0x91, 0x88} // HE-AAC (type 5), 48 kHz core, stereo
+	inPlace := audio.cfg
+	inPlace.AudioSpecificConfig = slices.Clone(audio.cfg.AudioSpecificConfig)
+	type combo struct {
+		name   string
+		v, a   *ts.StreamConfig
+		vs, as []ts.Sample
+		mutate func() // before the Reset
+	}
+	combos := []combo{
+		{name: "muxed", v: &video.cfg, a: &audio.cfg, vs: video.frags[1], as: audio.frags[1]},
+		{name: "audio", a: &audio.cfg, as: audio.frags[1]},
+		{name: "video", v: &video.cfg, vs: video.frags[1]},
+		{name: "muxed 44.1 kHz", v: &video.cfg, a: &lc44, vs: video.frags[1], as: audio.frags[1]},
+		{name: "audio HE-AAC", a: &he, as: audio.frags[1]},
+		{name: "hevc", v: &hevcVideo.cfg, vs: hevcVideo.frags[1]},
+		{name: "hevc muxed", v: &hevcVideo.cfg, a: &audio.cfg, vs: hevcVideo.frags[1], as: audio.frags[1]},
+		{name: "in place 48 kHz", a: &inPlace, as: audio.frags[1], mutate: func() { copy(inPlace.AudioSpecificConfig, audio.cfg.AudioSpecificConfig) }},
+		{name: "in place 44.1 kHz", a: &inPlace, as: audio.frags[1], mutate: func() { copy(inPlace.AudioSpecificConfig, lc44.AudioSpecificConfig) }},
+	}
+	blk, err := aes.NewCipher(make([]byte, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saes := ts.SegmentOptions{Sequence: 1, Encrypter: ts.BlockCBC(blk), IV: [16]byte{1}}
+	var used ts.Muxer
+	var buf []byte
+	order := []int{0, 1, 2, 0, 3, 0, 4, 1, 5, 6, 0, 7, 8, 7, 3, 4, 2, 8, 1}
+	for _, c := range order {
+		cb := combos[c]
+		for _, opts := range []ts.SegmentOptions{{Sequence: 1}, saes} {
+			if cb.mutate != nil {
+				cb.mutate()
+			}
+			var fresh ts.Muxer
+			fresh.Reset(cb.v, cb.a)
+			want, wantErr := fresh.AppendSegment(nil, cb.vs, cb.as, opts)
+			used.Reset(cb.v, cb.a)
+			got, err := used.AppendSegment(buf[:0], cb.vs, cb.as, opts)
+			buf = got
+			if (err != nil) != (wantErr != nil) {
+				t.Fatalf("%s (encrypted %v): error %v, a fresh muxer's %v", cb.name, opts.Encrypter != nil, err, wantErr)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s (encrypted %v): the reused muxer's %d bytes differ from a fresh muxer's %d", cb.name, opts.Encrypter != nil, len(got), len(want))
+			}
+		}
 	}
 }

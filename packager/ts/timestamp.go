@@ -1,6 +1,9 @@
 package ts
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // TimestampOffset is added to every PTS, DTS and PCR (in 90 kHz ticks): 10 s,
 // as Apple's segmenter does, so that tracks whose times start at 0, or a
@@ -36,6 +39,63 @@ func rescale(t int64, timescale uint32) int64 {
 	hi += c
 	_, rhi := bits.Div64(0, hi, den)
 	q, _ := bits.Div64(rhi, lo, den)
+	if neg {
+		return -int64(q)
+	}
+	return int64(q)
+}
+
+// rescaler is rescale for one timescale, worked out once per stream (in
+// Reset) rather than for every timestamp: 90000/timescale is reduced to
+// num/den, so that rescale's floor((2*t*90000 + timescale) / (2*timescale))
+// becomes floor((2*t*num + den) / (2*den)), the same value with g =
+// gcd(90000, timescale) cancelled from both sides. That fits 64 bits for
+// any |t| up to max, and 2*den is a power of two for the usual timescales
+// (12800, 48000, 90000: a multiply and a shift, where rescale divides a
+// 128-bit value twice); others divide once. Beyond max it falls back to
+// rescale.
+type rescaler struct {
+	num, den  uint64
+	shift     uint8  // log2(2*den) when that is a power of two, else 0
+	max       uint64 // the largest |t| for which 2*|t|*num + den fits 64 bits
+	timescale uint32
+}
+
+func newRescaler(timescale uint32) rescaler {
+	if timescale == 0 {
+		// Reset refuses the stream; at(0) is 0, other times go to
+		// rescale as before.
+		return rescaler{num: 0, den: 1, shift: 1}
+	}
+	a, b := uint64(90000), uint64(timescale)
+	for b != 0 {
+		a, b = b, a%b
+	}
+	r := rescaler{num: 90000 / a, den: uint64(timescale) / a, timescale: timescale}
+	if d := 2 * r.den; d&(d-1) == 0 {
+		r.shift = uint8(bits.TrailingZeros64(d))
+	}
+	r.max = (math.MaxUint64 - r.den) / (2 * r.num)
+	return r
+}
+
+// at is rescale(t, r's timescale).
+func (r *rescaler) at(t int64) int64 {
+	neg := t < 0
+	u := uint64(t)
+	if neg {
+		u = -u
+	}
+	if u > r.max {
+		return rescale(t, r.timescale)
+	}
+	x := 2*u*r.num + r.den
+	var q uint64
+	if r.shift != 0 {
+		q = x >> r.shift
+	} else {
+		q = x / (2 * r.den)
+	}
 	if neg {
 		return -int64(q)
 	}

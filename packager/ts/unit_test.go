@@ -3,6 +3,7 @@ package ts_test
 import (
 	"bytes"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -70,6 +71,54 @@ func TestRescale(t *testing.T) {
 		}
 		prev = v
 	}
+}
+
+// TestRescaler checks the muxer's per-stream rescaler against rescale, the
+// 128-bit reference, on the usual timescales (shift path), others (divide
+// path) and random ones, at times around 0, random times of every size and
+// the edges of its 64-bit fast path and of int64.
+func TestRescaler(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 3))
+	scales := []uint32{1, 2, 3, 7, 1000, 12800, 15360, 16000, 22050, 24000, 25, 30000, 32000, 44100, 48000, 60000, 90000, 96000, 180000, 10_000_000, 1<<32 - 1}
+	for range 200 {
+		scales = append(scales, rng.Uint32()>>rng.IntN(32)|1)
+	}
+	for _, sc := range scales {
+		at := ts.Rescaler(sc)
+		check := func(x int64) {
+			if got, want := at(x), ts.Rescale(x, sc); got != want {
+				t.Fatalf("timescale %d: rescaler(%d) = %d, rescale = %d", sc, x, got, want)
+			}
+		}
+		for x := int64(-3000); x <= 3000; x++ {
+			check(x)
+		}
+		for range 2000 {
+			x := int64(rng.Uint64() >> rng.IntN(64))
+			check(x)
+			check(-x)
+		}
+		// Around the fast path's limit, 2*|t|*num + den < 2^64.
+		g := gcd(90000, uint64(sc))
+		num, den := 90000/g, uint64(sc)/g
+		limit := int64((math.MaxUint64 - den) / (2 * num))
+		for d := int64(-3); d <= 3; d++ {
+			if x := limit + d; x >= 0 {
+				check(x)
+				check(-x)
+			}
+		}
+		check(math.MaxInt64)
+		check(math.MinInt64 + 1)
+		check(math.MinInt64)
+	}
+}
+
+func gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 func TestCRC32MPEG2(t *testing.T) {
