@@ -16,7 +16,13 @@ import (
 // handleStream is the streaming listener's handler: the router, then the
 // request's metrics and access log line.
 func (s *Server) handleStream(ctx *fasthttp.RequestCtx) {
-	start := time.Now()
+	// fasthttp reads the clock just before the handler: its time is the
+	// request's start, without a clock read of our own (about 80 ns on the
+	// bench's virtual machine).
+	start := ctx.Time()
+	if start.IsZero() {
+		start = time.Now()
+	}
 	info := s.routeStream(ctx)
 	s.finish(ctx, listenerStream, info, start)
 }
@@ -457,11 +463,13 @@ func (s *Server) serveManifest(ctx *fasthttp.RequestCtx, r *StreamRequest, st st
 		e = s.manifests.put(string(key), st.resolved, st.asset, body, ctype, liveCacheControl(st.asset))
 	}
 	ctx.SetContentTypeBytes(e.contentType)
-	if e.cacheControl != "" {
-		ctx.Response.Header.Set("Cache-Control", e.cacheControl)
-	} else {
-		ctx.Response.Header.Set("Cache-Control", s.live().ManifestCacheControl)
+	cc := e.cacheControl
+	if cc == "" {
+		cc = s.live().ManifestCacheControl
 	}
+	// The name is written canonical: SetCanonical skips normalizing it on
+	// every answer (it copies the value).
+	ctx.Response.Header.SetCanonical(hdrCacheControl, s2b(cc))
 	ctx.Response.SetBodyRaw(e.body)
 	serveBody(ctx, e.etag, false, false)
 	return nil
