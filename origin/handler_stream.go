@@ -23,12 +23,13 @@ func (s *Server) handleStream(ctx *fasthttp.RequestCtx) {
 	if start.IsZero() {
 		start = time.Now()
 	}
-	info := s.routeStream(ctx)
+	info := s.routeStream(ctx, start)
 	s.finish(ctx, listenerStream, info, start)
 }
 
-// routeStream answers a streaming request and says what it was.
-func (s *Server) routeStream(ctx *fasthttp.RequestCtx) reqInfo {
+// routeStream answers a streaming request that arrived at now and says
+// what it was.
+func (s *Server) routeStream(ctx *fasthttp.RequestCtx, now time.Time) reqInfo {
 	if !checkLimits(ctx) {
 		return infoOther
 	}
@@ -67,7 +68,7 @@ func (s *Server) routeStream(ctx *fasthttp.RequestCtx) reqInfo {
 		return infoOther
 	}
 	info := streamInfo(&req)
-	st, err := s.prepare(&req)
+	st, err := s.prepare(&req, now)
 	if err != nil {
 		s.fail(ctx, err)
 		return info
@@ -132,16 +133,17 @@ func (st *streamState) applyFilters(views *viewCache) error {
 // prepare resolves the locator, checks its time window, finds its asset and
 // decides the encryption against its streaming policy (urls.md, "Which tag
 // applies"). Every failure is an error for fail: nothing is served before
-// the encryption is decided.
-func (s *Server) prepare(r *StreamRequest) (streamState, error) {
+// the encryption is decided. now is when the request arrived: the
+// locator's window and the resolver's cache are judged at that time.
+func (s *Server) prepare(r *StreamRequest, now time.Time) (streamState, error) {
 	var st streamState
 	// The resolver bounds its own store lookups on a cache miss and does no
 	// round trip on a hit, so the request needs no deadline of its own.
-	res, err := s.Resolver.Resolve(context.Background(), r.Locator)
+	res, err := s.Resolver.ResolveAt(context.Background(), r.Locator, now)
 	if err != nil {
 		return st, err
 	}
-	if !res.Active(s.now()) {
+	if !res.Active(now) {
 		return st, errNotFound
 	}
 	asset, err := s.Assets.Asset(res.Locator.AssetName)
