@@ -109,7 +109,14 @@ func NewResolver(s *Service, cfg ResolverConfig) *Resolver {
 // shared with concurrent callers. Errors: ErrNotFound, ErrUnavailable,
 // ErrKEK (a key is wrapped under a KEK this process does not hold).
 func (r *Resolver) Resolve(ctx context.Context, name string) (*Resolved, error) {
-	now := time.Now()
+	return r.ResolveAt(ctx, name, time.Now())
+}
+
+// ResolveAt is Resolve for a request that arrived at now: the cache's
+// expiry is judged at that time, read once per request by its caller (a
+// clock read costs about 110 ns on a virtual machine's kvm-clock, more
+// than the cache hit).
+func (r *Resolver) ResolveAt(ctx context.Context, name string, now time.Time) (*Resolved, error) {
 	r.mu.Lock()
 	if e, ok := r.entries[name]; ok {
 		r.lru.MoveToFront(e.elem)

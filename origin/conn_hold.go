@@ -40,7 +40,7 @@ func (c *lineConn) takeHeld() []byte {
 func (c *lineConn) sendHeld() error {
 	b := c.takeHeld()
 	for len(b) > 0 {
-		n, err := c.Conn.Write(b)
+		n, err := c.writeConn(b)
 		if err != nil {
 			return err
 		}
@@ -59,5 +59,5 @@ func (c *lineConn) Write(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	return c.Conn.Write(p)
+	return c.writeConn(p)
 }

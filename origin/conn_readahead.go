@@ -64,7 +64,17 @@ func (c *lineConn) readAhead(p []byte) (int, error) {
 		// call would escape to the heap, with what it captures.
 		c.readFn = c.readSocket
 	}
-	err := c.sock.Read(c.readFn)
+	var err error
+	for {
+		if err = c.begin(dirRead); err != nil {
+			c.end(dirRead, nil)
+			return 0, err
+		}
+		err = c.sock.Read(c.readFn)
+		if !c.end(dirRead, err) || c.sockBuf != nil {
+			break
+		}
+	}
 	buf, n, rerr := c.sockBuf, c.sockN, c.sockErr
 	c.sockBuf, c.sockErr = nil, nil
 	switch {

@@ -35,7 +35,7 @@ func threadReads(t *testing.T) int64 {
 
 // acceptLine returns both ends of a loopback TCP connection, the server's
 // as lineListener accepts it.
-func acceptLine(t *testing.T) (*lineConn, net.Conn) {
+func acceptLine(t testing.TB) (*lineConn, net.Conn) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -188,3 +188,7 @@ func (s *Server) fail(ctx *fasthttp.RequestCtx, err error) {
 
 // b2s views b as a string without copying; the string must not outlive b.
 func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// s2b views s as bytes without copying, for a callee that only reads
+// them and keeps no reference (the bytes must not be written).
+func s2b(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -62,6 +62,10 @@ type lineConn struct {
 	sockN   int
 	sockErr error
 
+	// The read and write deadlines asked, set on the socket when an
+	// operation needs them (conn_deadline.go).
+	deadlines [2]lazyDeadline
+
 	// held, when not nil, keeps what is written to the connection until
 	// a segment stream sends it in front of its body (conn_hold.go).
 	held *[]byte
@@ -74,7 +78,7 @@ func (c *lineConn) Read(p []byte) (n int, err error) {
 	case len(p) < readAheadBelow && len(p) > 0 && c.sock != nil:
 		n, err = c.readAhead(p)
 	default:
-		n, err = c.Conn.Read(p)
+		n, err = c.readConn(p)
 	}
 	if !c.ended && n > 0 {
 		c.scan(p[:n])

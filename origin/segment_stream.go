@@ -38,7 +38,8 @@ type segmentStream struct {
 	runs [][]byte // storage for ms.Payload
 	vec  [][]byte // headers, head and runs, for one writev
 	bufs net.Buffers
-	conn net.Conn // written to directly: the headers are flushed by then
+	conn net.Conn  // written to directly: the headers are flushed by then
+	dl   *lineConn // conn's lineConn, whose write deadline conn needs first
 	lc   *lineConn
 	ms   packager.MappedSegment
 	off  int // bytes already given out by Read
@@ -80,6 +81,7 @@ func (ss *segmentStream) setBody(ctx *fasthttp.RequestCtx) {
 	ss.off, ss.open = 0, true
 	c := ctx.Conn()
 	ss.conn = rawConn(c) // the TCP connection itself: writev
+	ss.dl = lineConnOf(c)
 	ctx.Response.ImmediateHeaderFlush = true
 	ctx.Response.SetBodyStream(ss, len(ss.head)+ss.ms.PayloadLen())
 	if lc := lineConnOf(c); lc != nil && !ctx.IsHead() {
@@ -121,6 +123,12 @@ func (s *Server) serveMappedSegment(ctx *fasthttp.RequestCtx, r *StreamRequest, 
 // to the connection when it has it, else through w.
 func (ss *segmentStream) WriteTo(w io.Writer) (int64, error) {
 	if ss.conn != nil && ss.off == 0 {
+		if ss.dl != nil {
+			// The write deadline the lineConn was asked for (conn_deadline.go).
+			if err := ss.dl.syncWrite(); err != nil {
+				return 0, err
+			}
+		}
 		var hdr []byte
 		if ss.lc != nil {
 			hdr, ss.lc = ss.lc.takeHeld(), nil
@@ -188,7 +196,7 @@ func (ss *segmentStream) Close() error {
 	}
 	err := ss.sendHeld()
 	ss.open = false
-	ss.conn = nil
+	ss.conn, ss.dl = nil, nil
 	ss.ms.Release()
 	ss.runs = ss.ms.Payload[:0]
 	ss.ms = packager.MappedSegment{}

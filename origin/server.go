@@ -185,6 +185,8 @@ func (c *Config) validate() error {
 // locatorResolver is what the streaming path needs from keyclient.
 type locatorResolver interface {
 	Resolve(ctx context.Context, name string) (*keyclient.Resolved, error)
+	// ResolveAt is Resolve for a request that arrived at now.
+	ResolveAt(ctx context.Context, name string, now time.Time) (*keyclient.Resolved, error)
 	// Filter returns the filter a name means for an asset (players.md).
 	Filter(ctx context.Context, asset, name string) (*keyclient.ResolvedFilter, error)
 }
