@@ -352,10 +352,11 @@ func firstVideoPTS(t *testing.T, ts []byte) int64 {
 
 // subsResult is what web/e2e/subtitles.mjs prints.
 type subsResult struct {
-	OK     bool   `json:"ok"`
-	Player string `json:"player"`
-	Error  string `json:"error"`
-	Tracks []struct {
+	OK         bool    `json:"ok"`
+	TextWaitMS float64 `json:"textWaitMs"`
+	Player     string  `json:"player"`
+	Error      string  `json:"error"`
+	Tracks     []struct {
 		Lang  string `json:"lang"`
 		Label string `json:"label"`
 	} `json:"tracks"`
@@ -462,7 +463,7 @@ func TestBrowserSubtitles(t *testing.T) {
 			if len(got) != len(subsCues[c.lang]) {
 				t.Errorf("%d cues, want %d: %v", len(got), len(subsCues[c.lang]), got)
 			}
-			t.Logf("tracks %v; timeline offset %.3f s from %d frames; cues %v", langs, off, n, got)
+			t.Logf("tracks %v; timeline offset %.3f s from %d frames; cues %v; first cues %.0f ms after the track was chosen", langs, off, n, got, r.TextWaitMS)
 		})
 	}
 }

@@ -1,7 +1,7 @@
 // Plays a stream with subtitles in headless Chromium through the origin's
 // player page, turns one subtitle language on and prints one JSON line:
 //   {"ok", "player", "error", "tracks": [{"lang", "label"}], "cues": [{"start", "end", "text"}],
-//    "frames": [{"mediaTime", "index"}]}
+//    "frames": [{"mediaTime", "index"}], "textWaitMs"}
 // tracks are the text tracks the player lists; cues every cue of the enabled
 // track the player put on the video element while playing to the end; frames
 // pairs the media time of presented video frames (requestVideoFrameCallback)
@@ -9,6 +9,8 @@
 // player put each source frame and compare cue times with frame times.
 // The frame number is read from the test video's pixels: the left half's luma
 // is 16*(n%16)+8 and the right half's 16*floor(n/16)+8 (see the Go test).
+// textWaitMs is how long playback was held, once the track was chosen, for
+// the player to show its first cues.
 //
 // usage: node web/e2e/subtitles.mjs PLAYER_PAGE_URL STREAM_URL --player hls|shaka --lang sv
 //        [--token T] [--rate R] [--timeout MS]
@@ -86,6 +88,27 @@ try {
   if (!enabled && !result.error) result.error = `no text track with language ${lang} within ${timeout}ms: ${JSON.stringify(result.tracks)}`;
 
   if (enabled) {
+    // Hold playback until the player has put the track's first cues on the
+    // video element. The player starts the text stream only when the track
+    // is chosen, after playback started; on a loaded machine (the race
+    // detector, CI neighbours) the last of this short stream could be
+    // played before the first text segment arrived, and no cue seen.
+    // textWaitMs says how long it took; a text stream that never comes
+    // still ends with no cues, and the test fails.
+    const waitFrom = Date.now();
+    await p.evaluate(() => document.querySelector('video').pause());
+    while (Date.now() < deadline) {
+      const n = await p.evaluate(() => {
+        let n = 0;
+        for (const t of document.querySelector('video').textTracks) {
+          if (t.mode === 'showing' && t.cues) n += t.cues.length;
+        }
+        return n;
+      });
+      if (n > 0) break;
+      await new Promise(r => setTimeout(r, 50));
+    }
+    result.textWaitMs = Date.now() - waitFrom;
     // Record frames as they are presented, and play on to the end (no seek
     // back: a seek while the text stream starts can lose the first cues;
     // the text segment of the current time holds every cue from its start).
