@@ -39,9 +39,10 @@ func TestAllocs(t *testing.T) {
 		{"CBCSConstantIV", func() { _ = k.CBCSConstantIV("asset-0001", "video_3000000.mp4") }},
 		{"SegmentIV", func() { _ = k.SegmentIV("asset-0001", "video_3000000.mp4", 123456789) }},
 		{"AppendSubsamplesAudio", func() { subs = crypto.AppendSubsamplesAudio(subs[:0], 700) }},
-		{"EncryptPatterns", func() { k.EncryptPatterns(ranges, iv) }},
+		{"EncryptPatternsTo in place", func() { k.EncryptPatternsTo(ranges, ranges, iv) }},
+		{"EncryptCBCRanges", func() { k.EncryptCBCRanges([][]byte{buf[:336], buf[400:800], buf[800:816]}, iv) }},
 		{"PatternBatch/copy+whole", func() {
-			// A batch on the stack, as in EncryptPatterns: copied 1:9
+			// A batch on the stack, as in EncryptPatternsTo: copied 1:9
 			// ranges with tails, then whole ranges.
 			var b crypto.PatternBatch
 			b.Reset(k, iv)

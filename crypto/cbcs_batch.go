@@ -320,17 +320,6 @@ func copyApart(dst, src []byte) {
 	}
 }
 
-// EncryptPatterns encrypts each range in place under the 1:9 pattern from
-// its start, every chain from iv, four chains at a time.
-func (k *Key) EncryptPatterns(ranges [][]byte, iv [16]byte) {
-	var b PatternBatch
-	b.Reset(k, iv)
-	for _, r := range ranges {
-		b.Add(r)
-	}
-	b.Flush()
-}
-
 // EncryptPatternsTo makes each dst[i] src[i] encrypted under the 1:9
 // pattern from its start, every chain from iv, four chains at a time, in
 // one pass that copies as it encrypts (PatternBatch.AddTo): HLS SAMPLE-AES
