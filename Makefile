@@ -33,8 +33,8 @@ test: web vet deps test-race test-alloc test-purego fuzz ## every test: vet, imp
 test-race: ## all tests under the race detector
 	$(GO) test -race -count=1 -timeout 60m $(PKGS)
 
-test-alloc: ## allocation tests (built without -race, so they run in a second pass)
-	$(GO) test -count=1 -run 'Alloc' -timeout 10m $(PKGS)
+test-alloc: ## allocation tests and scheduling-order tests (built without -race, so they run in a second pass)
+	$(GO) test -count=1 -run 'Alloc|NoRace' -timeout 10m $(PKGS)
 
 test-purego: ## crypto without its assembly (-tags purego): the generic AES path must pass the same tests
 	$(GO) test -tags purego -count=1 ./crypto/...

@@ -19,9 +19,11 @@ import (
 //
 //	NetDeadlines  the origin before the lazy deadlines (each deadline
 //	              fasthttp asks for is set on the socket)
-//	Lazy          the origin (conn_deadline.go)
+//	Lazy          the lazy deadlines (conn_deadline.go), keep-alive waits in
+//	              the Go poller: the origin before turns
 //	LazyNoReduce  the origin without ReduceMemoryUsage
 //	NoTimeouts    the origin without read, write and idle timeouts
+//	Turns         the origin, keep-alive waits in turns (conn_turns_linux.go)
 //	Floor         bare fasthttp over the bare socket, no timeouts
 //
 // The clients cost the same in each; the differences are the server's.
@@ -62,10 +64,11 @@ func BenchmarkKeepAliveCPU(b *testing.B) {
 		srv  *fasthttp.Server
 		wrap func(net.Listener) net.Listener
 	}{
-		{"NetDeadlines", origin(true, true), func(l net.Listener) net.Listener { return netDeadlineListener{l} }},
-		{"Lazy", origin(true, true), func(l net.Listener) net.Listener { return lineListener{l} }},
-		{"LazyNoReduce", origin(false, true), func(l net.Listener) net.Listener { return lineListener{l} }},
-		{"NoTimeouts", origin(true, false), func(l net.Listener) net.Listener { return lineListener{l} }},
+		{"NetDeadlines", origin(true, true), func(l net.Listener) net.Listener { return netDeadlineListener{Listener: l} }},
+		{"Lazy", origin(true, true), func(l net.Listener) net.Listener { return lineListener{Listener: l} }},
+		{"LazyNoReduce", origin(false, true), func(l net.Listener) net.Listener { return lineListener{Listener: l} }},
+		{"NoTimeouts", origin(true, false), func(l net.Listener) net.Listener { return lineListener{Listener: l} }},
+		{"Turns", origin(true, true), func(l net.Listener) net.Listener { return lineListener{Listener: l, turns: newTestTurns(b)} }},
 		{"Floor", &fasthttp.Server{Handler: floorHandler, Name: "floor", ReadBufferSize: 8 << 10}, func(l net.Listener) net.Listener { return l }},
 	} {
 		b.Run(v.name, func(b *testing.B) {
@@ -137,7 +140,7 @@ func processCPU() time.Duration {
 type netDeadlineListener struct{ net.Listener }
 
 func (l netDeadlineListener) Accept() (net.Conn, error) {
-	c, err := lineListener{l.Listener}.Accept()
+	c, err := lineListener{Listener: l.Listener}.Accept()
 	if err != nil {
 		return nil, err
 	}

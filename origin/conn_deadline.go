@@ -66,6 +66,9 @@ func (c *lineConn) setDeadline(dir int, t time.Time) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.want = t
+	if dir == dirRead && c.turns != nil {
+		c.endTurn()
+	}
 	if d.busy {
 		return d.syncLocked(c, dir)
 	}
@@ -154,6 +157,9 @@ func (c *lineConn) readConn(p []byte) (int, error) {
 			return 0, err
 		}
 		n, err := c.Conn.Read(p)
+		// A short read leaves nothing behind it: the next wait for bytes
+		// can be in turns (conn_turns_linux.go).
+		c.drained = err != nil || n < len(p)
 		if !c.end(dirRead, err) || n > 0 {
 			return n, err
 		}

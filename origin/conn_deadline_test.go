@@ -129,7 +129,7 @@ func TestLazyDeadlineKeepAlive(t *testing.T) {
 			}
 		},
 	}
-	go srv.Serve(lineListener{ln})
+	go srv.Serve(lineListener{Listener: ln})
 	defer srv.Shutdown()
 	cc, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -178,7 +178,9 @@ func TestLazyDeadlineKeepAlive(t *testing.T) {
 // lineConn on a keep-alive connection: a request that stalls after its
 // first bytes is cut at the read timeout, and an idle connection is
 // closed at the idle timeout, not at the read timeout the socket had.
-func TestLazyDeadlineTimeouts(t *testing.T) {
+func TestLazyDeadlineTimeouts(t *testing.T) { bothWaits(t, testLazyDeadlineTimeouts) }
+
+func testLazyDeadlineTimeouts(t *testing.T, tn *turns) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +192,7 @@ func TestLazyDeadlineTimeouts(t *testing.T) {
 		IdleTimeout:       600 * time.Millisecond,
 		ReduceMemoryUsage: true,
 	}
-	go srv.Serve(lineListener{ln})
+	go srv.Serve(lineListener{Listener: ln, turns: tn})
 	defer srv.Shutdown()
 	dial := func() (net.Conn, *bufio.Reader) {
 		cc, err := net.Dial("tcp", ln.Addr().String())

@@ -64,6 +64,9 @@ func (c *lineConn) readAhead(p []byte) (int, error) {
 		// call would escape to the heap, with what it captures.
 		c.readFn = c.readSocket
 	}
+	if c.turns != nil {
+		c.turnBegin()
+	}
 	var err error
 	for {
 		if err = c.begin(dirRead); err != nil {
@@ -99,6 +102,38 @@ func (c *lineConn) readAhead(p []byte) (int, error) {
 	return k, nil
 }
 
+// turnBegin readies a wait in turns for the read about to be made: the
+// read deadline asked, as it is at c.readGen's count now (see
+// turns.wait).
+func (c *lineConn) turnBegin() {
+	c.turnGen = c.readGen.Load() // before the deadline
+	d := &c.deadlines[dirRead]
+	d.mu.Lock()
+	c.turnAsked = d.want
+	d.mu.Unlock()
+	c.turnOff = false
+}
+
+// endTurn ends the wait in turns, if one is under way: a read deadline
+// was asked, or the connection is being closed.
+func (c *lineConn) endTurn() {
+	c.readGen.Add(1)
+	if c.inTurn.Load() {
+		c.turns.release(c, false)
+	}
+}
+
+// Close ends a wait in turns and takes the connection out of them before
+// closing: once closed, the socket leaves the epoll set and no event
+// would come.
+func (c *lineConn) Close() error {
+	if c.turns != nil {
+		c.readGen.Add(1)
+		c.turns.release(c, true)
+	}
+	return c.Conn.Close()
+}
+
 // readSocket is readAhead's attempt on the socket (syscall.RawConn.Read):
 // false while nothing is there, to wait for it without holding a buffer.
 func (c *lineConn) readSocket(fd uintptr) bool {
@@ -106,10 +141,30 @@ func (c *lineConn) readSocket(fd uintptr) bool {
 	var n int
 	var err error
 	for {
-		n, err = syscall.Read(int(fd), *b)
-		if err != syscall.EINTR {
-			break
+		if c.turns != nil && c.drained && !c.turnOff {
+			// Nothing left to read when last looked: wait for the next
+			// bytes in turns, without a read to find nothing.
+			c.inTurn.Store(true)
+			readable := c.turns.wait(c, fd)
+			c.inTurn.Store(false)
+			if !readable {
+				// A deadline, a close, or no turns: the Go poller's wait,
+				// which knows what to do with each, after a read. (The
+				// poller forgot what it saw before this RawConn.Read
+				// began: only a read after that start may find nothing
+				// and wait there.)
+				c.turnOff = true
+			}
 		}
+		n, err = syscall.Read(int(fd), *b)
+		if err == syscall.EINTR {
+			continue
+		}
+		c.drained = err != nil || n < len(*b)
+		if err == syscall.EAGAIN && c.turns != nil && !c.turnOff {
+			continue // to wait in turns
+		}
+		break
 	}
 	if err == syscall.EAGAIN {
 		readAheadPool.Put(b)

@@ -35,7 +35,11 @@ func threadReads(t *testing.T) int64 {
 
 // acceptLine returns both ends of a loopback TCP connection, the server's
 // as lineListener accepts it.
-func acceptLine(t testing.TB) (*lineConn, net.Conn) {
+func acceptLine(t testing.TB) (*lineConn, net.Conn) { return acceptLineWith(t, nil) }
+
+// acceptLineWith is acceptLine with the server's end waiting in tn
+// (nil: in the Go poller).
+func acceptLineWith(t testing.TB, tn *turns) (*lineConn, net.Conn) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +50,7 @@ func acceptLine(t testing.TB) (*lineConn, net.Conn) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cc.Close() })
-	sc, err := lineListener{ln}.Accept()
+	sc, err := lineListener{Listener: ln, turns: tn}.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,14 +62,33 @@ func acceptLine(t testing.TB) (*lineConn, net.Conn) {
 	return lc, cc
 }
 
+// newTestTurns is a turns closed when the test ends.
+func newTestTurns(t testing.TB) *turns {
+	tn, err := newTurns()
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(tn.close)
+	return tn
+}
+
+// bothWaits runs f with connections that wait for their next request in
+// the Go poller and in turns.
+func bothWaits(t *testing.T, f func(*testing.T, *turns)) {
+	t.Run("GoPoller", func(t *testing.T) { f(t, nil) })
+	t.Run("Turns", func(t *testing.T) { f(t, newTestTurns(t)) })
+}
+
 // TestReadAhead: fasthttp's one-byte wait for a keep-alive request reads
 // the whole request in one system call, and the read of the rest that
 // follows makes none; the bytes, pipelined requests included, come out as
 // sent, and the request line is still measured.
-func TestReadAhead(t *testing.T) {
+func TestReadAhead(t *testing.T) { bothWaits(t, testReadAhead) }
+
+func testReadAhead(t *testing.T, tn *turns) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	lc, cc := acceptLine(t)
+	lc, cc := acceptLineWith(t, tn)
 	reqs := "GET /a/manifest(format=mpd-time-csf) HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"
 	if _, err := cc.Write([]byte(reqs)); err != nil {
 		t.Fatal(err)
@@ -102,8 +125,10 @@ func TestReadAhead(t *testing.T) {
 // TestReadAheadLong: a request longer than the read-ahead buffer comes
 // out whole and in order (the rest by ordinary reads), and small reads
 // take the kept bytes piece by piece.
-func TestReadAheadLong(t *testing.T) {
-	lc, cc := acceptLine(t)
+func TestReadAheadLong(t *testing.T) { bothWaits(t, testReadAheadLong) }
+
+func testReadAheadLong(t *testing.T, tn *turns) {
+	lc, cc := acceptLineWith(t, tn)
 	req := "GET /x HTTP/1.1\r\nCookie: " + strings.Repeat("c", 3*readAheadSize) + "\r\n\r\n"
 	go cc.Write([]byte(req))
 	var got bytes.Buffer
@@ -125,8 +150,10 @@ func TestReadAheadLong(t *testing.T) {
 // TestReadAheadDeadlineAndEOF: the one-byte wait keeps the connection's
 // read deadline (a timeout error, as net.Conn.Read gives) and reports the
 // peer's close as io.EOF.
-func TestReadAheadDeadlineAndEOF(t *testing.T) {
-	lc, cc := acceptLine(t)
+func TestReadAheadDeadlineAndEOF(t *testing.T) { bothWaits(t, testReadAheadDeadlineAndEOF) }
+
+func testReadAheadDeadlineAndEOF(t *testing.T, tn *turns) {
+	lc, cc := acceptLineWith(t, tn)
 	lc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	var b [1]byte
 	_, err := lc.Read(b[:])

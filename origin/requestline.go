@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/tls"
 	"net"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // A request line over MaxRequestLineLen must get 414 before its headers
@@ -20,7 +22,12 @@ import (
 // overflowing block gets 431, as it did before.
 
 // lineListener wraps the connections it accepts in a lineConn.
-type lineListener struct{ net.Listener }
+// Plain sockets it accepts wait for their next request in turns, when
+// turns is not nil.
+type lineListener struct {
+	net.Listener
+	turns *turns
+}
 
 func (l lineListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
@@ -28,6 +35,9 @@ func (l lineListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	lc := &lineConn{Conn: c, sock: socketOf(c)}
+	if lc.sock != nil {
+		lc.turns = l.turns
+	}
 	if _, ok := c.(tlsConn); ok {
 		// fasthttp tells TLS connections by these methods (ctx.IsTLS).
 		return &lineTLSConn{lc}, nil
@@ -61,6 +71,32 @@ type lineConn struct {
 	sockBuf *[]byte
 	sockN   int
 	sockErr error
+
+	// The wait for the next request in arrival order (conn_turns_linux.go):
+	// the turns (nil: the Go poller's wait) and the wake. Under turns.mu:
+	// whether the socket is in the turns' set and its descriptor there,
+	// whether bytes came since the last wait, whether a wait is under way,
+	// its deadline and whether bytes ended it. readGen counts read
+	// deadlines asked and closes, so that one asked while a wait begins is
+	// not missed; inTurn is set while the serving goroutine is in a wait.
+	// Of the serving goroutine: drained, the last read of the socket left
+	// nothing (short, or none); turnGen and turnAsked, readGen and the
+	// read deadline when the read began; turnOff, the read waits in the
+	// Go poller.
+	turns       *turns
+	turnWake    chan struct{}
+	turnIn      bool
+	turnFd      int32
+	turnReady   bool
+	turnWaiting bool
+	turnByBytes bool
+	turnUntil   time.Time
+	readGen     atomic.Uint32
+	inTurn      atomic.Bool
+	drained     bool
+	turnGen     uint32
+	turnAsked   time.Time
+	turnOff     bool
 
 	// The read and write deadlines asked, set on the socket when an
 	// operation needs them (conn_deadline.go).

@@ -452,13 +452,23 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 		defer stop()
 		go s.certs.run(reload)
 	}
+	// Keep-alive connections of the streaming listener wait for their next
+	// request in turns (conn_turns_linux.go); without epoll, in the Go
+	// poller.
+	tn, terr := newTurns()
+	if terr != nil {
+		tn = nil
+	} else {
+		defer tn.close() // after the drain below: no connection waits any more
+	}
 	s.wg.Add(2)
-	go func() { defer s.wg.Done(); errc <- s.stream.Serve(lineListener{stream}) }()
-	go func() { defer s.wg.Done(); errc <- s.admin.Serve(lineListener{ls.Admin}) }()
+	go func() { defer s.wg.Done(); errc <- s.stream.Serve(lineListener{stream, tn}) }()
+	go func() { defer s.wg.Done(); errc <- s.admin.Serve(lineListener{ls.Admin, nil}) }()
 	if secure != nil {
-		// The same server, so one Shutdown drains both listeners.
+		// The same server, so one Shutdown drains both listeners. TLS
+		// connections have no socket of their own: no turns.
 		s.wg.Add(1)
-		go func() { defer s.wg.Done(); errc <- s.stream.Serve(lineListener{secure}) }()
+		go func() { defer s.wg.Done(); errc <- s.stream.Serve(lineListener{secure, nil}) }()
 	}
 	var err error
 	select {
