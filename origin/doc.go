@@ -15,6 +15,14 @@
 // changes get an audit line (log_audit.go), refused keys a line with their
 // reason (handler_key.go). No log line carries a token, a key or a query.
 //
+// The streaming listener's connections are lineConns (requestline.go):
+// they measure the request line for its 414, read a keep-alive request's
+// first bytes ahead in one system call (conn_readahead.go), give the
+// socket the deadlines fasthttp asks for only when an operation needs them
+// (conn_deadline.go), and wait for their next request in turns, served in
+// arrival order rather than the Go poller's newest-first batches
+// (conn_turns_linux.go).
+//
 // origin wires packager, manifest, keyclient and crypto together and takes
 // a plain Config; it must never import cmd/drmorigin, cobra or viper.
 package origin
