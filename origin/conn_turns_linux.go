@@ -70,7 +70,8 @@ type turns struct {
 	done   chan struct{}
 }
 
-// newTurns makes the epoll set and starts its taker.
+// newTurns makes the epoll set and starts its taker. (On other systems
+// there is none: nil, nil.)
 func newTurns() (*turns, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
@@ -99,10 +100,7 @@ func (t *turns) close() {
 	t.closed = true
 	for fd, c := range t.conns {
 		delete(t.conns, fd)
-		if c.turnWaiting {
-			c.turnWaiting, c.turnByBytes = false, false
-			c.turnWake <- struct{}{}
-		}
+		t.stopLocked(c)
 	}
 	t.mu.Unlock()
 	t.f.Close()
@@ -183,12 +181,12 @@ func (t *turns) expire(now time.Time) {
 	var next time.Time
 	for _, c := range t.conns {
 		switch {
-		case !c.turnWaiting || c.turnUntil.IsZero():
-		case !now.Before(c.turnUntil):
+		case !c.turnWaiting || c.turnAsked.IsZero():
+		case !now.Before(c.turnAsked):
 			c.turnWaiting, c.turnByBytes = false, false
 			t.ready = append(t.ready, c)
-		case next.IsZero() || c.turnUntil.Before(next):
-			next = c.turnUntil
+		case next.IsZero() || c.turnAsked.Before(next):
+			next = c.turnAsked
 		}
 	}
 	if !next.IsZero() && next.Before(now.Add(turnsTick)) {
@@ -250,12 +248,11 @@ func (t *turns) wait(c *lineConn, fd uintptr) bool {
 		t.mu.Unlock()
 		return true
 	}
-	until := c.turnAsked
-	c.turnWaiting, c.turnUntil = true, until
+	c.turnWaiting = true
 	// The clock is read only when this deadline is the earliest: with an
 	// idle timeout, each wait's is later than those before it. One
 	// already past ends the wait at the taker's next look.
-	if !until.IsZero() && (t.next.IsZero() || until.Before(t.next)) {
+	if until := c.turnAsked; !until.IsZero() && (t.next.IsZero() || until.Before(t.next)) {
 		t.earlierLocked(until, time.Now())
 	}
 	t.mu.Unlock()
@@ -276,6 +273,13 @@ func (t *turns) release(c *lineConn, closing bool) {
 	if closing {
 		delete(t.conns, c.turnFd)
 	}
+	t.stopLocked(c)
+}
+
+// stopLocked ends c's wait, if it is waiting, without bytes: its read
+// goes to the Go poller's wait. Whoever ends a wait clears turnWaiting,
+// so there is one wake per wait.
+func (t *turns) stopLocked(c *lineConn) {
 	if c.turnWaiting {
 		c.turnWaiting, c.turnByBytes = false, false
 		c.turnWake <- struct{}{}

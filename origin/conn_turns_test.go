@@ -151,8 +151,7 @@ func TestTurnsEnd(t *testing.T) {
 		go func() { waitFor(1); lc.SetReadDeadline(time.Now().Add(30 * time.Millisecond)) }()
 		began := time.Now()
 		_, err := readIn(lc, 2*time.Second)
-		var ne net.Error
-		if !errors.As(err, &ne) || !ne.Timeout() {
+		if !isTimeout(err) {
 			t.Fatalf("read: %v, want a timeout", err)
 		}
 		if took := time.Since(began); took < 30*time.Millisecond {
@@ -164,8 +163,7 @@ func TestTurnsEnd(t *testing.T) {
 		lc.SetReadDeadline(time.Now().Add(40 * time.Millisecond))
 		began := time.Now()
 		_, err := readIn(lc, 2*time.Second)
-		var ne net.Error
-		if !errors.As(err, &ne) || !ne.Timeout() {
+		if !isTimeout(err) {
 			t.Fatalf("read: %v, want a timeout", err)
 		}
 		if took := time.Since(began); took < 40*time.Millisecond || took > 40*time.Millisecond+turnsTick+500*time.Millisecond {
@@ -271,17 +269,14 @@ func TestTurnsKeepAlive(t *testing.T) {
 	}
 	for _, cc := range ccs {
 		cc.SetReadDeadline(time.Now().Add(2 * time.Second))
-		if _, err := cc.Read(make([]byte, 1)); err == nil || errTimeout(err) != nil {
+		if _, err := cc.Read(make([]byte, 1)); err == nil || isTimeout(err) {
 			t.Errorf("client read after Shutdown: %v, want the connection closed", err)
 		}
 	}
 }
 
-// errTimeout returns err when it is a timeout, else nil.
-func errTimeout(err error) error {
+// isTimeout reports whether err is a timeout, as net.Conn reports one.
+func isTimeout(err error) bool {
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return err
-	}
-	return nil
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -75,14 +75,15 @@ type lineConn struct {
 	// The wait for the next request in arrival order (conn_turns_linux.go):
 	// the turns (nil: the Go poller's wait) and the wake. Under turns.mu:
 	// whether the socket is in the turns' set and its descriptor there,
-	// whether bytes came since the last wait, whether a wait is under way,
-	// its deadline and whether bytes ended it. readGen counts read
+	// whether bytes came since the last wait, whether a wait is under way
+	// and whether bytes ended it. readGen counts read
 	// deadlines asked and closes, so that one asked while a wait begins is
 	// not missed; inTurn is set while the serving goroutine is in a wait.
 	// Of the serving goroutine: drained, the last read of the socket left
 	// nothing (short, or none); turnGen and turnAsked, readGen and the
-	// read deadline when the read began; turnOff, the read waits in the
-	// Go poller.
+	// read deadline when the read began (the deadline of its wait, read
+	// by the taker under turns.mu while the wait lasts); turnOff, the
+	// read waits in the Go poller.
 	turns       *turns
 	turnWake    chan struct{}
 	turnIn      bool
@@ -90,7 +91,6 @@ type lineConn struct {
 	turnReady   bool
 	turnWaiting bool
 	turnByBytes bool
-	turnUntil   time.Time
 	readGen     atomic.Uint32
 	inTurn      atomic.Bool
 	drained     bool

@@ -457,8 +457,9 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 	// poller.
 	tn, terr := newTurns()
 	if terr != nil {
-		tn = nil
-	} else {
+		s.Config.Logger.Warn("keep-alive connections wait in the Go poller, not in arrival order", "err", terr)
+	}
+	if tn != nil {
 		defer tn.close() // after the drain below: no connection waits any more
 	}
 	s.wg.Add(2)
